@@ -1,0 +1,174 @@
+"""The sandbox extension point: what a job is, what running it returns, and the `Sandbox` protocol.
+
+Small on purpose (read it in a minute): every backend implements `Sandbox.run`; every other part of execeval
+talks only to this module's types.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
+
+
+# ---------------------------------------------------------------- programs: what a job runs
+@dataclass(frozen=True)
+class Script:
+    """Python source run as `__main__`; its verdict is judged from its output, never its exit status alone."""
+
+    code: str
+    stdin: bytes = b""
+    files: Mapping[str, bytes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Command:
+    """Any argv (a compiler, a built binary, another language's interpreter), run in the job's work dir."""
+
+    argv: tuple[str, ...]
+    stdin: bytes = b""
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Assert:
+    """A test case that is code: it passes when it runs to the end (e.g. `assert f(1) == 2`, `check(f)`)."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """A test case that is an input: `entry_point(*args)`; its output is compared outside the job.
+
+    `args_json` is the JSON list of arguments; `expected` is the encoded expected output (see `execeval.values`),
+    which never enters the job's process.
+    """
+
+    args_json: str
+    expected: str | None = None
+
+
+TestCase = Assert | Call
+
+
+@dataclass(frozen=True)
+class PythonTests:
+    """A candidate program and its tests, run in one pre-warmed Python process.
+
+    program:   the candidate's whole module source
+    setup:     test code run after it in the same namespace (helpers, imports, `def check`)
+    cases:     the tests, in order; `case_cpu_s[i]` bounds case i's CPU time when given
+    atol:      float tolerance for `Call` cases (EvalPlus semantics)
+    stop_on_failure: stop at the first failing case (the default, as every harness does)
+    """
+
+    program: str
+    entry_point: str
+    cases: tuple[TestCase, ...]
+    setup: str = ""
+    atol: float = 0.0
+    stop_on_failure: bool = True
+    case_cpu_s: tuple[float, ...] | None = None
+
+
+Program = Script | Command | PythonTests
+
+
+# ---------------------------------------------------------------- results
+class Status(str, enum.Enum):
+    """What happened to the process. Harness faults (`SANDBOX_ERROR`) never mix with the code's."""
+
+    OK = "ok"
+    FAILED = "failed"  # non-zero exit or an exception
+    TIMEOUT = "timeout"  # wall clock
+    CPU_LIMIT = "cpu_limit"
+    MEMORY_LIMIT = "memory_limit"
+    OUTPUT_LIMIT = "output_limit"
+    KILLED = "killed"  # by a signal it did not ask for (segfault, abort, ...)
+    SANDBOX_ERROR = "sandbox_error"
+
+
+class CaseStatus(str, enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"  # wrong answer / assertion failed
+    ERROR = "error"  # an exception
+    TIMEOUT = "timeout"  # the case's own CPU budget
+    NOT_RUN = "not_run"
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    index: int
+    status: CaseStatus
+    error_type: str | None = None
+    message: str = ""  # short: the failing assert, or expected vs actual
+    output: str | None = None  # encoded output of a `Call` case
+    cpu_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    status: Status
+    exit_code: int | None = None
+    signal: int | None = None
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    peak_memory_mb: float = 0.0
+    stdout: bytes = b""
+    stderr: bytes = b""
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+    error_type: str | None = None
+    traceback_tail: str = ""
+    cases: tuple[CaseResult, ...] = ()
+    completed: bool = False  # the test runner reached its end and said so on its authenticated channel
+    detail: str = ""  # why, in a few words (e.g. "result channel tampered with")
+
+    @property
+    def all_cases_passed(self) -> bool:
+        return self.completed and bool(self.cases) and all(c.status is CaseStatus.PASSED for c in self.cases)
+
+
+# ---------------------------------------------------------------- isolation report
+@dataclass(frozen=True)
+class Primitive:
+    name: str
+    active: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class IsolationReport:
+    primitives: tuple[Primitive, ...]
+
+    @property
+    def missing(self) -> list[Primitive]:
+        return [p for p in self.primitives if not p.active]
+
+    @property
+    def level(self) -> str:
+        """`full` when every primitive is active, `partial` otherwise (and the run says which are missing)."""
+        return "full" if not self.missing else "partial"
+
+    def as_dict(self) -> dict:
+        return {"level": self.level, "primitives": {p.name: {"active": p.active, "detail": p.detail}
+                                                    for p in self.primitives}}
+
+
+# ---------------------------------------------------------------- the extension point
+@runtime_checkable
+class Sandbox(Protocol):
+    """Runs programs under limits. Implementations: `forkserver.ForkServerSandbox`, `command.CommandSandbox`."""
+
+    def supports(self, program: Program) -> bool: ...
+
+    def run(self, program: Program, limits: Limits = DEFAULT_LIMITS) -> ExecResult: ...
+
+    def isolation(self) -> IsolationReport: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,38 @@
+"""Limits: the one source of truth for what a job may use, and its defaults."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Hard limits for one job. Every field is enforced outside the job's control.
+
+    wall_s:          wall-clock seconds before the job is killed (SIGKILL, whatever it ignores)
+    cpu_s:           CPU seconds (RLIMIT_CPU) for each process of the job
+    memory_mb:       address space per process (RLIMIT_AS)
+    processes:       processes and threads the job may have at once (RLIMIT_NPROC, own uid)
+    file_size_mb:    largest file the job may write (RLIMIT_FSIZE)
+    disk_mb:         total size of the job's private work dir (a size-capped tmpfs)
+    output_bytes:    bytes kept of stdout and of stderr each; more kills the job (output limit)
+    network:         False: no network at all (own network namespace, sockets denied)
+    """
+
+    wall_s: float = 10.0
+    cpu_s: float = 10.0
+    memory_mb: int = 2048
+    processes: int = 64
+    file_size_mb: int = 64
+    disk_mb: int = 256
+    output_bytes: int = 1 << 20
+    network: bool = False
+
+    def with_(self, **changes: object) -> "Limits":
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+DEFAULT_LIMITS = Limits()

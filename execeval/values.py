@@ -1,0 +1,148 @@
+"""Encoding of values that cross the sandbox boundary, and their comparison.
+
+A job's outputs come back as tagged JSON text, decoded here without `eval` or `pickle`, so a hostile job can send
+only plain data. Only exact builtin types encode; anything else (an object whose `__eq__` always says True, say)
+encodes as an opaque marker that never equals an expected value. Comparison follows EvalPlus: exact equality, or
+`allclose` with the task's atol (1e-6 when floats are expected and no atol is given).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+_MAX_DEPTH = 64
+
+
+class Opaque:
+    """A value the job returned that is not plain data; equal to nothing."""
+
+    __slots__ = ("type_name",)
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name}>"
+
+
+def _plain(obj: Any, depth: int) -> Any:
+    if depth > _MAX_DEPTH:
+        return {"__x": "too deep"}
+    t = type(obj)
+    if obj is None or t is bool or t is str or t is int:
+        return obj
+    if t is float:
+        return obj if math.isfinite(obj) else {"__f": repr(obj)}
+    if t is list:
+        return [_plain(x, depth + 1) for x in obj]
+    if t is tuple:
+        return {"__t": [_plain(x, depth + 1) for x in obj]}
+    if t is set or t is frozenset:
+        return {"__s" if t is set else "__fs": [_plain(x, depth + 1) for x in obj]}
+    if t is dict:
+        return {"__d": [[_plain(k, depth + 1), _plain(v, depth + 1)] for k, v in obj.items()]}
+    if t is bytes:
+        return {"__b": obj.hex()}
+    if t is complex:
+        return {"__c": [_plain(obj.real, depth + 1), _plain(obj.imag, depth + 1)]}
+    if t.__module__ == "numpy" and hasattr(obj, "tolist") and depth < _MAX_DEPTH:
+        # numpy scalars and arrays: compared as the plain values they hold, as EvalPlus's == / allclose would.
+        return _plain(obj.tolist(), depth + 1)
+    return {"__x": f"{t.__module__}.{t.__qualname__}"}
+
+
+def encode(obj: Any) -> str:
+    """Plain-data text of `obj` (runs inside the job)."""
+    return json.dumps(_plain(obj, 0), separators=(",", ":"))
+
+
+def _hashable(x: Any) -> Any:
+    try:
+        hash(x)
+        return x
+    except TypeError:
+        return Opaque("unhashable")
+
+
+def _revive(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_revive(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    if len(node) != 1:
+        return Opaque("malformed")
+    (tag, val), = node.items()
+    try:
+        if tag == "__t":
+            return tuple(_revive(x) for x in val)
+        if tag in ("__s", "__fs"):
+            items = [_hashable(_revive(x)) for x in val]
+            if any(isinstance(x, Opaque) for x in items):
+                return Opaque("set of unhashable")
+            return set(items) if tag == "__s" else frozenset(items)
+        if tag == "__d":
+            return {_hashable(_revive(k)): _revive(v) for k, v in val}
+        if tag == "__b":
+            return bytes.fromhex(val)
+        if tag == "__c":
+            return complex(_revive(val[0]), _revive(val[1]))
+        if tag == "__f":
+            return float(val)
+        if tag == "__x":
+            return Opaque(str(val))
+    except (TypeError, ValueError):
+        pass
+    return Opaque("malformed")
+
+
+def decode(text: str) -> Any:
+    """Values from `encode`'s text; never executes anything. Garbage decodes to an `Opaque`."""
+    try:
+        return _revive(json.loads(text))
+    except (ValueError, RecursionError):
+        return Opaque("malformed")
+
+
+def _is_floats(x: Any) -> bool:
+    if type(x) is float:
+        return True
+    if type(x) in (list, tuple) and x:
+        return all(type(i) is float for i in x)
+    return False
+
+
+def _close(a: Any, b: Any, atol: float, rtol: float) -> bool:
+    """numpy.allclose-like over numbers and (nested) sequences of them; bools never count as numbers."""
+    if type(a) in (list, tuple) and type(b) in (list, tuple):
+        return len(a) == len(b) and all(_close(x, y, atol, rtol) for x, y in zip(a, b))
+    num = (int, float)
+    if type(a) in num and type(b) in num:
+        if math.isinf(a) or math.isinf(b):
+            return a == b
+        return abs(a - b) <= atol + rtol * abs(b)
+    return False
+
+
+def outputs_equal(actual: Any, expected: Any, atol: float = 0.0) -> bool:
+    """EvalPlus's rule: `==` (safe here: both sides are decoded plain data), else allclose(rtol=1e-7, atol) when
+    floats are expected (atol defaults to 1e-6 for them)."""
+    try:
+        if actual == expected:
+            return True
+    except RecursionError:
+        return False
+    if atol == 0 and _is_floats(expected):
+        atol = 1e-6
+    return atol != 0 and _close(actual, expected, atol, 1e-7)
+
+
+def short_repr(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
