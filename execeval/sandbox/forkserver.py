@@ -1,0 +1,275 @@
+"""Harness side of the fork servers: a pool of workers behind one global, prioritised work queue.
+
+Each worker is a separate small process (`server.py`), started fresh — never forked from the harness, whose
+memory would make every fork slow and whose secrets the job would inherit. Expected outputs stay here: the
+worker and the job get inputs only, and `Call` outputs are compared in this process as they stream back, so the
+first wrong answer stops the job early without the job ever holding what "right" looks like.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import warnings
+from concurrent.futures import Future
+
+import execeval
+from execeval.errors import SandboxError
+from execeval.sandbox import wire
+from execeval.sandbox.base import (Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport, Program,
+                                   PythonTests, Script, Status)
+from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
+from execeval.values import decode, outputs_equal, short_repr
+
+_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from execeval.sandbox.server import main; "
+         "main(int(sys.argv[2]), sys.argv[3])")
+_PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(execeval.__file__)))
+_SETUP_FAILED = 112
+_ERROR_LINE = re.compile(rb"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))\b")
+_OOM_MARKERS = (b"MemoryError", b"std::bad_alloc", b"OutOfMemoryError", b"Cannot allocate memory",
+                b"JavaScript heap out of memory")
+
+
+class _Worker:
+    """One fork server process and the pipe protocol to it."""
+
+    def __init__(self, index: int, env_extra: dict[str, str]) -> None:
+        self.index = index
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONHASHSEED": "0", "LANG": "C.UTF-8"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-c", _BOOT, _PKG_PARENT, str(index), json.dumps(env_extra)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True, bufsize=0)
+        self.to_fd, self.from_fd = self.proc.stdin.fileno(), self.proc.stdout.fileno()  # type: ignore[union-attr]
+        ready = wire.recv(self.from_fd)
+        if not (isinstance(ready, tuple) and ready[0] == "ready"):
+            self.close()
+            raise SandboxError(f"fork server {index} failed to start (exit {self.proc.wait()})",
+                               hint="run `execeval doctor` to see which isolation primitive fails")
+        self.isolation: IsolationReport = ready[1]
+
+    def run(self, job_id: int, program: Program, limits: Limits) -> ExecResult:
+        expected = None
+        if isinstance(program, PythonTests):  # inputs go to the job; expectations never do
+            expected = [c.expected if isinstance(c, Call) else None for c in program.cases]
+            program = dataclasses.replace(program, cases=tuple(
+                dataclasses.replace(c, expected=None) if isinstance(c, Call) else c for c in program.cases))
+        stream = expected is not None and program.stop_on_failure and any(e is not None for e in expected)
+        wire.send(self.to_fd, ("run", job_id, program, limits, stream))
+        cases: dict[int, CaseResult] = {}
+        stop_sent = False
+        while True:
+            msg = wire.recv(self.from_fd)
+            if msg is None:
+                raise SandboxError(f"fork server {self.index} died (exit {self.proc.wait()})")
+            kind, msg_job, payload = msg  # type: ignore[misc]
+            if msg_job != job_id:
+                continue
+            if kind == "result":
+                for raw in payload.get("cases", ()):
+                    case = _to_case(raw, expected, program)  # type: ignore[arg-type]
+                    cases[case.index] = case
+                return _to_result(payload, program, limits, cases)
+            for raw in payload:  # "cases": a batch streamed while the job runs
+                case = _to_case(raw, expected, program)  # type: ignore[arg-type]
+                cases[case.index] = case
+                if (case.status is not CaseStatus.PASSED and not stop_sent
+                        and isinstance(program, PythonTests) and program.stop_on_failure):
+                    wire.send(self.to_fd, ("stop", job_id))
+                    stop_sent = True
+
+    def close(self) -> None:
+        try:
+            if self.proc.stdin:
+                self.proc.stdin.close()
+            self.proc.wait(timeout=2)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+def _to_case(raw: dict, expected: list | None, program: PythonTests) -> CaseResult:
+    index = int(raw.get("i", -1))
+    status = raw.get("s")
+    output = raw.get("o")
+    message = str(raw.get("m", ""))[:1000]
+    if not 0 <= index < len(program.cases):
+        return CaseResult(index, CaseStatus.ERROR, "Tampered", "case index out of range")
+    if status == "returned":
+        want = expected[index] if expected else None
+        if want is None:
+            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
+        got = decode(str(output))
+        if outputs_equal(got, decode(want), program.atol):
+            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
+        return CaseResult(index, CaseStatus.FAILED, "WrongAnswer",
+                          f"expected {short_repr(decode(want))}, got {short_repr(got)}", output,
+                          float(raw.get("c", 0)))
+    kinds = {"passed": CaseStatus.PASSED, "failed": CaseStatus.FAILED, "timeout": CaseStatus.TIMEOUT}
+    return CaseResult(index, kinds.get(status, CaseStatus.ERROR), raw.get("t"), message,
+                      cpu_s=float(raw.get("c", 0)))
+
+
+def _error_type(stderr: bytes) -> str | None:
+    for line in reversed(stderr.strip().splitlines()[-5:]):
+        m = _ERROR_LINE.match(line.strip())
+        if m:
+            return m.group(1).decode().rsplit(".", 1)[-1]
+    return None
+
+
+def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, CaseResult]) -> ExecResult:
+    if raw.get("status") == "sandbox_error":
+        return ExecResult(Status.SANDBOX_ERROR, detail=raw.get("detail", ""))
+    stderr = raw["stderr"]
+    fields = {k: raw[k] for k in ("exit_code", "signal", "wall_s", "cpu_s", "peak_memory_mb", "stdout", "stderr",
+                                  "stdout_truncated", "stderr_truncated", "completed")}
+    error_type, tail = _error_type(stderr), stderr[-2000:].decode("utf-8", "replace")
+    case_list: tuple[CaseResult, ...] = ()
+    if isinstance(program, PythonTests):
+        case_list = tuple(cases.get(i, CaseResult(i, CaseStatus.NOT_RUN)) for i in range(len(program.cases)))
+        perr = raw.get("program_error")
+        if perr:
+            error_type, tail = str(perr.get("t")), str(perr.get("tb", ""))[-2000:]
+        else:
+            bad = next((c for c in case_list if c.status not in (CaseStatus.PASSED, CaseStatus.NOT_RUN)), None)
+            if bad is not None:
+                error_type = bad.error_type
+        fields["completed"] = raw["completed"] and not perr
+    reason, sig = raw["reason"], raw["signal"]
+    detail = ""
+    if raw["exit_code"] == _SETUP_FAILED and b"execeval sandbox setup failed" in stderr:
+        status, detail = Status.SANDBOX_ERROR, tail.strip().splitlines()[-1]
+    elif reason == "timeout":
+        status = Status.TIMEOUT
+    elif reason == "output_limit":
+        status = Status.OUTPUT_LIMIT
+    elif reason == "tampered":
+        status, detail = Status.FAILED, "the job wrote to its report channel: tampered with"
+        fields["completed"] = False
+    elif reason == "stopped":
+        status, detail = Status.FAILED, "stopped at the first failing case"
+    elif sig is not None and (sig == signal.SIGXCPU or sig == signal.SIGKILL and raw["cpu_s"] >= limits.cpu_s - .05):
+        status = Status.CPU_LIMIT
+    elif error_type == "MemoryError" or any(m in stderr for m in _OOM_MARKERS):
+        status = Status.MEMORY_LIMIT
+    elif sig is not None:
+        status, detail = Status.KILLED, signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else ""
+    elif raw["exit_code"] != 0:
+        status = Status.FAILED
+    elif isinstance(program, PythonTests) and any(c.status is not CaseStatus.PASSED for c in case_list):
+        status = Status.FAILED
+    else:
+        status = Status.OK
+    if isinstance(program, PythonTests) and status is Status.OK and not fields["completed"]:
+        status, detail = Status.FAILED, "the test runner did not reach its end"
+    return ExecResult(status, error_type=error_type, traceback_tail=tail, cases=case_list, detail=detail, **fields)
+
+
+class WorkerPool:
+    """N fork servers pulling from one priority queue: lower `priority` runs first (use -cost for longest-first)."""
+
+    def __init__(self, workers: int | None = None, env_extra: dict[str, str] | None = None) -> None:
+        self.size = workers or os.cpu_count() or 1
+        self._env_extra = env_extra or {}
+        self._queue: queue.PriorityQueue = queue.PriorityQueue()
+        self._seq = itertools.count()
+        self._workers: list[_Worker | None] = [None] * self.size
+        self._workers[0] = _Worker(0, self._env_extra)  # fail fast, and learn the isolation level
+        self.isolation = self._workers[0].isolation
+        if self.isolation.level != "full":
+            warnings.warn("sandbox isolation is partial; missing: " + ", ".join(
+                f"{p.name} ({p.detail})" for p in self.isolation.missing), RuntimeWarning, stacklevel=3)
+        self._threads = [threading.Thread(target=self._serve, args=(i,), daemon=True) for i in range(self.size)]
+        self._closed = False
+        for t in self._threads:
+            t.start()
+
+    def submit(self, program: Program, limits: Limits = DEFAULT_LIMITS, priority: float = 0.0) -> Future:
+        if self._closed:
+            raise SandboxError("the sandbox is closed")
+        future: Future = Future()
+        self._queue.put((priority, next(self._seq), program, limits, future))
+        return future
+
+    def _serve(self, index: int) -> None:
+        job_ids = itertools.count(1)
+        while True:
+            item = self._queue.get()
+            if item[2] is None:
+                break
+            _, _, program, limits, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            future.set_result(self._run_with_retry(index, next(job_ids), program, limits))
+        worker = self._workers[index]
+        if worker is not None:
+            worker.close()
+
+    def _run_with_retry(self, index: int, job_id: int, program: Program, limits: Limits) -> ExecResult:
+        """A dead or failing server is our fault, not the code's: restart it and retry the job once."""
+        last = ""
+        for _ in range(2):
+            try:
+                worker = self._workers[index]
+                if worker is None:
+                    worker = self._workers[index] = _Worker(index, self._env_extra)
+                result = worker.run(job_id, program, limits)
+                if result.status is not Status.SANDBOX_ERROR:
+                    return result
+                last = result.detail
+            except (SandboxError, OSError) as e:
+                last = str(e)
+                if self._workers[index] is not None:
+                    self._workers[index].close()  # type: ignore[union-attr]
+                self._workers[index] = None
+        return ExecResult(Status.SANDBOX_ERROR, detail=last)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for _ in self._threads:
+            self._queue.put((float("inf"), next(self._seq), None, None, None))
+        for t in self._threads:
+            t.join(timeout=10)
+
+
+class ForkServerSandbox:
+    """Python programs (`Script`, `PythonTests`) in pre-warmed, pre-isolated interpreters, one fork per job."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.pool = WorkerPool(workers)
+
+    def supports(self, program: Program) -> bool:
+        return isinstance(program, (Script, PythonTests))
+
+    def submit(self, program: Program, limits: Limits = DEFAULT_LIMITS, priority: float = 0.0) -> Future:
+        if not self.supports(program):
+            raise SandboxError(f"{type(self).__name__} cannot run a {type(program).__name__}")
+        return self.pool.submit(program, limits, priority)
+
+    def run(self, program: Program, limits: Limits = DEFAULT_LIMITS) -> ExecResult:
+        return self.submit(program, limits).result()
+
+    def isolation(self) -> IsolationReport:
+        return self.pool.isolation
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def __enter__(self) -> "ForkServerSandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+

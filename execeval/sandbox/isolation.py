@@ -1,0 +1,384 @@
+"""Linux isolation primitives, each tried and reported: what `execeval doctor` prints and every run records.
+
+The fork server calls `isolate_server()` once when it starts (namespaces, private mounts, a Landlock ruleset and
+a seccomp filter made ready), then `confine_job()` in every job's child after fork (rlimits, uid drop,
+capabilities cleared, Landlock and seccomp applied): per-job cost is a handful of syscalls. A primitive that is
+missing is reported, never silently skipped.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import resource
+import stat
+import sys
+import tempfile
+
+from execeval.sandbox.base import IsolationReport, Primitive
+from execeval.sandbox.limits import Limits
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_PDEATHSIG = 1
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+
+# Where the job's private, size-capped work dir is mounted (inside the server's own mount namespace).
+JOB_ROOT = "/tmp"
+JOB_DIR = "/tmp/job"
+JOB_UID_BASE = 61000  # job uid = base + worker index (root only): RLIMIT_NPROC then counts one job's processes
+
+_SYSTEM_READ_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
+_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+
+
+def _check(ret: int, what: str) -> int:
+    if ret < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+    return ret
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = lambda s: s.encode() if s is not None else None  # noqa: E731
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
+
+
+def umount(target: str) -> None:
+    _check(_libc.umount2(target.encode(), MNT_DETACH), f"umount {target}")
+
+
+def prctl(option: int, arg: int) -> None:
+    _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), "prctl")
+
+
+# ---------------------------------------------------------------- Landlock (ABI 1..7), via raw syscalls
+_NR_LANDLOCK_CREATE, _NR_LANDLOCK_ADD_RULE, _NR_LANDLOCK_RESTRICT = 444, 445, 446
+_FS_EXECUTE, _FS_WRITE, _FS_READ_FILE, _FS_READ_DIR = 1, 2, 4, 8
+_FS_ALL_ABI1 = (1 << 13) - 1
+_FS_REFER, _FS_TRUNCATE, _FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+_NET_BIND_TCP, _NET_CONNECT_TCP = 1, 2
+_SCOPE_ABSTRACT_UNIX, _SCOPE_SIGNAL = 1, 2
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
+                ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def landlock_abi() -> int:
+    ret = _libc.syscall(_NR_LANDLOCK_CREATE, None, 0, 1)  # LANDLOCK_CREATE_RULESET_VERSION
+    return ret if ret > 0 else 0
+
+
+def _landlock_ruleset(abi: int, read_paths: list[str], write_paths: list[str], devices: list[str]) -> int:
+    """A ruleset fd: read/execute below `read_paths`, everything below `write_paths`, nothing else; no TCP."""
+    fs_all = _FS_ALL_ABI1 | (_FS_REFER if abi >= 2 else 0) | (_FS_TRUNCATE if abi >= 3 else 0) \
+        | (_FS_IOCTL_DEV if abi >= 5 else 0)
+    attr = _RulesetAttr(fs_all, (_NET_BIND_TCP | _NET_CONNECT_TCP) if abi >= 4 else 0,
+                        (_SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL) if abi >= 6 else 0)
+    size = 24 if abi >= 6 else (16 if abi >= 4 else 8)
+    fd = _check(_libc.syscall(_NR_LANDLOCK_CREATE, ctypes.byref(attr), size, 0), "landlock_create_ruleset")
+    read = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
+    dev = _FS_READ_FILE | _FS_WRITE | (_FS_TRUNCATE if abi >= 3 else 0)
+    rules = [(p, read) for p in read_paths] + [(p, fs_all) for p in write_paths] + [(p, dev) for p in devices]
+    for path, access in rules:
+        try:
+            pfd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            if not stat.S_ISDIR(os.fstat(pfd).st_mode):
+                access &= _FS_EXECUTE | _FS_WRITE | _FS_READ_FILE | _FS_TRUNCATE
+            rule = _PathBeneath(access, pfd)
+            _check(_libc.syscall(_NR_LANDLOCK_ADD_RULE, fd, 1, ctypes.byref(rule), 0), f"landlock rule {path}")
+        finally:
+            os.close(pfd)
+    return fd
+
+
+# ---------------------------------------------------------------- seccomp, built once with libseccomp
+_DENIED_SYSCALLS = (
+    "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "chroot", "unshare",
+    "setns", "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd", "kexec_load",
+    "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot", "swapon", "swapoff",
+    "io_uring_setup", "io_uring_enter", "io_uring_register", "open_by_handle_at", "name_to_handle_at",
+    "fsopen", "fsmount", "fsconfig", "move_mount", "open_tree", "mount_setattr", "acct", "quotactl",
+    "settimeofday", "clock_settime", "adjtimex", "sethostname", "setdomainname", "syslog", "lookup_dcookie",
+    "vhangup", "personality",
+)
+_AF_UNIX = 1  # socketpair-style IPC stays; every network family is denied
+
+
+def _seccomp_program() -> bytes:
+    """Filter as raw BPF bytes, so each job loads it with one prctl instead of recompiling it."""
+    try:
+        import pyseccomp as sc  # PyPI (ctypes over libseccomp2)
+    except ImportError:
+        import seccomp as sc  # type: ignore[no-redef]  # Debian's python3-seccomp, same API
+
+    flt = sc.SyscallFilter(defaction=sc.ALLOW)
+    for name in _DENIED_SYSCALLS:
+        try:
+            flt.add_rule(sc.ERRNO(errno.EPERM), name)
+        except Exception:  # a syscall this kernel or arch does not have
+            continue
+    flt.add_rule(sc.ERRNO(errno.EACCES), "socket", sc.Arg(0, sc.NE, _AF_UNIX))
+    # new namespaces via clone/clone3 would escape the job's confinement
+    flt.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))
+    flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+    with tempfile.TemporaryFile() as f:
+        flt.export_bpf(f)
+        f.seek(0)
+        return f.read()
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+_NR_SECCOMP = {"x86_64": 317, "aarch64": 277}.get(os.uname().machine)
+_SECCOMP_SET_MODE_FILTER, _SECCOMP_FILTER_FLAG_SPEC_ALLOW = 1, 1 << 2
+
+
+def _load_bpf(program: bytes) -> None:
+    """Install the filter. SPEC_ALLOW keeps the kernel from switching on its store-bypass mitigation for the
+    job, which costs milliseconds per job and guards only against reading one's own process memory."""
+    buf = ctypes.create_string_buffer(program, len(program))
+    prog = _SockFprog(len(program) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    if _NR_SECCOMP is not None and _libc.syscall(_NR_SECCOMP, _SECCOMP_SET_MODE_FILTER,
+                                                 _SECCOMP_FILTER_FLAG_SPEC_ALLOW, ctypes.byref(prog)) == 0:
+        return
+    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0), "seccomp")
+
+
+# ---------------------------------------------------------------- capabilities
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _drop_capabilities() -> None:
+    header = _CapHeader(0x20080522, 0)
+    data = (_CapData * 2)()
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
+
+
+# ---------------------------------------------------------------- the server's one-time set-up
+class ServerIsolation:
+    """What a fork server set up, and the per-job confinement it applies in each child."""
+
+    def __init__(self, worker_index: int) -> None:
+        self.worker_index = worker_index
+        self.real_root = os.geteuid() == 0
+        self.primitives: list[Primitive] = []
+        self.pid_namespace = False
+        self.private_tmp = False
+        self.job_uid: int | None = None
+        self.landlock_fd: int | None = None
+        self.seccomp_bpf: bytes | None = None
+        self.nproc_base = 0
+        self._workdir_mb: int | None = None
+
+    def note(self, name: str, active: bool, detail: str = "") -> None:
+        self.primitives.append(Primitive(name, active, detail))
+
+    def report(self) -> IsolationReport:
+        return IsolationReport(tuple(self.primitives))
+
+    # -- before the server forks itself into its PID namespace
+    def enter_namespaces(self) -> None:
+        if not self.real_root:
+            uid, gid = os.getuid(), os.getgid()
+            try:
+                _check(_libc.unshare(CLONE_NEWUSER), "unshare(user)")
+                with open("/proc/self/setgroups", "w") as f:
+                    f.write("deny")
+                with open("/proc/self/uid_map", "w") as f:
+                    f.write(f"0 {uid} 1")
+                with open("/proc/self/gid_map", "w") as f:
+                    f.write(f"0 {gid} 1")
+                self.note("user namespace", True, "unprivileged: namespaces made inside a user namespace")
+            except OSError as e:
+                self.note("user namespace", False, f"{e}; as non-root no other namespace can be made")
+        for name, flag in (("network namespace", CLONE_NEWNET), ("mount namespace", CLONE_NEWNS),
+                           ("ipc namespace", CLONE_NEWIPC), ("uts namespace", CLONE_NEWUTS),
+                           ("pid namespace", CLONE_NEWPID)):
+            ok = _libc.unshare(flag) == 0
+            detail = "" if ok else os.strerror(ctypes.get_errno())
+            if flag == CLONE_NEWNET:
+                detail = detail or "no interfaces up: no network at all"
+            if flag == CLONE_NEWPID:
+                self.pid_namespace = ok
+                detail = detail or "every process of a job dies with the job, setsid() or not"
+            self.note(name, ok, detail)
+        if any(p.name == "mount namespace" and p.active for p in self.primitives):
+            try:
+                _mount(None, "/", None, MS_REC | MS_PRIVATE)
+            except OSError:
+                pass
+
+    # -- in the server, as PID 1 of its namespace
+    def prepare(self, limits: Limits) -> None:
+        mount_ns = any(p.name == "mount namespace" and p.active for p in self.primitives)
+        if mount_ns and self.pid_namespace:
+            try:
+                _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)
+                self.note("private /proc", True, "only the job's own processes are visible")
+            except OSError as e:
+                self.note("private /proc", False, str(e))
+        if mount_ns:
+            try:
+                for path in (JOB_ROOT, "/var/tmp", "/dev/shm"):
+                    if os.path.isdir(path):
+                        _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+                self.private_tmp = True
+                self.note("private tmp", True, "empty private /tmp, /var/tmp, /dev/shm; work dir a size-capped tmpfs")
+            except OSError as e:
+                self.note("private tmp", False, str(e))
+        else:
+            self.note("private tmp", False, "no mount namespace: work dirs live in the shared /tmp")
+        if self.real_root:
+            self.job_uid = JOB_UID_BASE + self.worker_index
+            self.note("unprivileged uid", True, f"jobs run as uid {self.job_uid}, no capabilities")
+            if mount_ns:
+                self._expose_interpreter()
+        else:
+            self.note("unprivileged uid", False, "not root: jobs keep the caller's uid (capabilities cleared)")
+            self.nproc_base = _count_own_processes()
+        abi = landlock_abi()
+        if abi:
+            reads = [*_SYSTEM_READ_PATHS, *_interpreter_paths()]
+            if any(p.name == "private /proc" and p.active for p in self.primitives):
+                reads.append("/proc")
+            writes = [JOB_ROOT] if self.private_tmp else []
+            try:
+                self.landlock_fd = _landlock_ruleset(abi, reads, writes, list(_DEVICES))
+                self.note("landlock", True, f"ABI {abi}: reads only system and interpreter dirs, writes only the"
+                          f" work dir{', no TCP' if abi >= 4 else ''}{', signals scoped' if abi >= 6 else ''}")
+            except OSError as e:
+                self.note("landlock", False, str(e))
+        else:
+            self.note("landlock", False, "kernel without Landlock: file reads rely on the uid and mounts alone")
+        try:
+            self.seccomp_bpf = _seccomp_program()
+            self.note("seccomp", True, "network sockets, ptrace, mount, new namespaces, io_uring denied")
+        except Exception as e:  # libseccomp missing or unusable
+            self.note("seccomp", False, f"{type(e).__name__}: {e}; pip install pyseccomp (needs libseccomp2)")
+        self.note("rlimits", True, "cpu, address space, processes, file size, open files, no core dumps")
+
+    def _expose_interpreter(self) -> None:
+        """Jobs run as an unprivileged uid; make the interpreter's directories reachable for it.
+
+        A directory on the way that others may not traverse (e.g. /root holding ~/.pyenv) is covered with an
+        empty tmpfs, and only the needed child is bound back: the rest of it stays hidden.
+        """
+        for path in sorted(set(_interpreter_paths()), key=len):
+            parts = os.path.abspath(path).strip("/").split("/")
+            current = "/"
+            for part in parts:
+                child = os.path.join(current, part)
+                try:
+                    mode = os.stat(current).st_mode
+                    if not mode & stat.S_IXOTH:
+                        fd = os.open(child, os.O_PATH | os.O_CLOEXEC)
+                        try:
+                            _mount("tmpfs", current, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+                            os.mkdir(child) if os.path.isdir(f"/proc/self/fd/{fd}") else open(child, "w").close()
+                            _mount(f"/proc/self/fd/{fd}", child, None, MS_BIND | MS_REC)
+                        finally:
+                            os.close(fd)
+                except OSError:
+                    break
+                current = child
+
+    # -- in each job's child, after fork
+    def confine_job(self, limits: Limits, workdir: str) -> None:
+        cpu = max(1, int(limits.cpu_s + 0.999))
+        mem = limits.memory_mb * 1024 * 1024
+        fsize = limits.file_size_mb * 1024 * 1024
+        for res, val in ((resource.RLIMIT_CPU, (cpu, cpu + 1)), (resource.RLIMIT_AS, (mem, mem)),
+                         (resource.RLIMIT_FSIZE, (fsize, fsize)), (resource.RLIMIT_CORE, (0, 0)),
+                         (resource.RLIMIT_NOFILE, (256, 256)),
+                         (resource.RLIMIT_NPROC, (limits.processes + self.nproc_base,) * 2)):
+            resource.setrlimit(res, val)
+        if self.job_uid is not None:
+            os.setgroups([])
+            os.setresgid(self.job_uid, self.job_uid, self.job_uid)
+            os.setresuid(self.job_uid, self.job_uid, self.job_uid)
+        else:
+            _drop_capabilities()
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+        if self.landlock_fd is not None:
+            _check(_libc.syscall(_NR_LANDLOCK_RESTRICT, self.landlock_fd, 0), "landlock_restrict_self")
+            os.close(self.landlock_fd)
+        if self.seccomp_bpf is not None:
+            _load_bpf(self.seccomp_bpf)
+
+    def make_workdir(self, limits: Limits) -> str:
+        """The job's empty work dir: a tmpfs capped at `disk_mb`, kept mounted while jobs leave it empty."""
+        if self._workdir_mb == limits.disk_mb:
+            return JOB_DIR
+        self.remove_workdir(force=True)
+        os.makedirs(JOB_DIR, exist_ok=True)
+        owner = f",uid={self.job_uid},gid={self.job_uid}" if self.job_uid is not None else ""
+        if self.private_tmp:
+            _mount("tmpfs", JOB_DIR, "tmpfs", MS_NOSUID | MS_NODEV, f"size={limits.disk_mb}m,mode=0700{owner}")
+            self._workdir_mb = limits.disk_mb
+        elif self.job_uid is not None:
+            os.chown(JOB_DIR, self.job_uid, self.job_uid)
+        return JOB_DIR
+
+    def remove_workdir(self, force: bool = False) -> None:
+        """Empty the work dir for the next job: drop the tmpfs when anything was left in it."""
+        if self._workdir_mb is not None:
+            with os.scandir(JOB_DIR) as entries:
+                if not force and next(entries, None) is None:
+                    return
+            umount(JOB_DIR)
+            self._workdir_mb = None
+        elif os.path.isdir(JOB_DIR):
+            import shutil
+
+            shutil.rmtree(JOB_DIR, ignore_errors=True)
+
+
+def _interpreter_paths() -> list[str]:
+    exe = os.path.realpath(sys.executable)
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    paths = prefixes | {os.path.dirname(exe), os.path.dirname(sys.executable)}
+    # only sys.path entries inside the interpreter's own trees: a project checkout on sys.path stays hidden
+    paths.update(p for p in sys.path if p and os.path.isdir(p)
+                 and any(os.path.abspath(p).startswith(os.path.abspath(x) + os.sep) for x in prefixes))
+    return sorted(p for p in paths if p and p != "/")
+
+
+def _count_own_processes() -> int:
+    uid = os.getuid()
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    count += 1 + max(0, len(os.listdir(f"/proc/{entry}/task")) - 1)
+            except OSError:
+                continue
+    return count

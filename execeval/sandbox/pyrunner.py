@@ -1,0 +1,235 @@
+"""What runs inside a job's child process for Python programs (`Script`, `PythonTests`).
+
+Verdict integrity: the child never decides that a sample passed. It reports, per case and on a private pipe whose
+every line carries a per-job token, either "returned <encoded value>" (compared outside, by the harness, against
+expectations the child never sees) or the outcome of an `Assert` case; the harness counts a pass only when every
+case reported and the runner's closing line arrived. Exiting early (`sys.exit(0)`, `os._exit(0)`), raising
+`SystemExit`/`KeyboardInterrupt`, atexit hooks, printing "passed", or closing the pipe therefore all fail.
+
+Inside the process the runner also undoes what the candidate may have patched (builtins, modules the tests use)
+after the program loads and after every call, and rejects return values whose type defines comparison or truth
+in Python (an object whose `__eq__` always answers True) before a test compares them.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import signal
+import sys
+import traceback
+import types
+from operator import is_
+
+from execeval.sandbox.base import Assert, PythonTests
+from execeval.values import encode
+
+_SUSPECT_DUNDERS = frozenset({
+    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__len__", "__hash__", "__abs__",
+    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__float__", "__int__",
+    "__index__", "__round__", "__contains__", "__iter__", "__getattr__", "__getattribute__", "__repr__",
+    "__str__", "__neg__", "__pos__", "__mod__", "__and__", "__or__", "__xor__", "__lshift__", "__rshift__",
+})
+_PLAIN_TYPES = frozenset({int, float, bool, str, bytes, complex, type(None), list, tuple, dict, set, frozenset})
+_GUARD_BUDGET = 20_000
+
+
+class CaseTimeout(BaseException):
+    """Raised by the per-case CPU timer; a BaseException so `except Exception` in the candidate can't eat it."""
+
+
+class UntrustedValue(Exception):
+    """The candidate returned a value whose type overrides comparison or truth in Python."""
+
+
+class Snapshot:
+    """Module dicts as they were before any job ran (taken once in the server; each child inherits it)."""
+
+    def __init__(self) -> None:
+        self.modules = {name: (mod, dict(mod.__dict__)) for name, mod in list(sys.modules.items())
+                        if isinstance(mod, types.ModuleType)}
+        self.builtins = dict(builtins.__dict__)
+
+    def restore(self, names: tuple[str, ...], private_builtins: list[dict]) -> None:
+        for name in names:
+            mod, saved = self.modules[name]
+            if sys.modules.get(name) is not mod:
+                sys.modules[name] = mod
+            _restore_dict(mod.__dict__, saved)
+        for d in private_builtins:
+            _restore_dict(d, self.builtins)
+
+
+def _restore_dict(current: dict, saved: dict) -> None:
+    # identity of keys and values, in order (C-speed); `==` would let a planted __eq__ vouch for itself
+    if (len(current) != len(saved) or not all(map(is_, current, saved))
+            or not all(map(is_, current.values(), saved.values()))):
+        current.clear()
+        current.update(saved)
+
+
+def _check_plain(value: object) -> None:
+    """Reject values of classes that define comparison/truth/arithmetic in Python code (bounded walk)."""
+    stack, budget = [value], _GUARD_BUDGET
+    while stack and budget:
+        budget -= 1
+        obj = stack.pop()
+        t = type(obj)
+        if t in _PLAIN_TYPES:
+            if t in (list, tuple, set, frozenset):
+                stack.extend(obj)  # type: ignore[arg-type]
+            elif t is dict:
+                stack.extend(obj.keys())  # type: ignore[union-attr]
+                stack.extend(obj.values())  # type: ignore[union-attr]
+            continue
+        for cls in t.__mro__:
+            for name in _SUSPECT_DUNDERS.intersection(cls.__dict__):
+                if isinstance(cls.__dict__[name], (types.FunctionType, types.MethodType, property)):
+                    raise UntrustedValue(f"returned a {t.__qualname__}, whose {name} is defined in Python")
+
+
+class _Channel:
+    def __init__(self, fd: int, token: str) -> None:
+        self.fd, self.prefix = fd, token.encode() + b" "
+
+    def send(self, payload: dict | str) -> None:
+        text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
+        data = memoryview(self.prefix + text.encode("utf-8", "backslashreplace") + b"\n")
+        try:
+            while data:
+                data = data[os.write(self.fd, data):]
+        except OSError:
+            os._exit(3)  # the candidate closed or replaced our pipe: no closing line, so no pass
+
+
+def _short(exc: BaseException) -> str:
+    try:
+        text = f"{type(exc).__name__}: {exc}"
+    except BaseException:  # a hostile __str__
+        text = type(exc).__name__
+    return text[:500]
+
+
+def _failing_line(exc: BaseException, sources: dict[str, str]) -> str:
+    """The test source line where an assertion failed (`assert f(3) == 4`), for the report."""
+    line = ""
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        src = sources.get(frame.f_code.co_filename)
+        if src is not None:
+            lines = src.splitlines()
+            if 0 < lineno <= len(lines):
+                line = lines[lineno - 1].strip()
+    return line[:500]
+
+
+def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Snapshot) -> None:
+    """Execute the candidate and its cases; report on the channel; never returns."""
+    out = _Channel(channel_fd, token)
+    ns_builtins, test_builtins = dict(snapshot.builtins), dict(snapshot.builtins)
+    ns: dict = {"__name__": "__candidate__", "__builtins__": ns_builtins}
+    restore_names: tuple[str, ...] = ("builtins",)
+    private = [ns_builtins, test_builtins]
+
+    def restore() -> None:
+        snapshot.restore(restore_names, private)
+
+    def program_error(exc: BaseException, where: str) -> None:
+        restore()
+        out.send({"program": where, "t": type(exc).__name__, "m": _short(exc),
+                  "tb": "".join(traceback.format_exception(exc))[-2000:]})
+        out.send("done")
+        os._exit(0)
+
+    sources = {"<candidate>": job.program, "<tests>": job.setup}
+    try:
+        exec(compile(job.program, "<candidate>", "exec"), ns)
+    except BaseException as exc:  # noqa: BLE001 - every way out of the program is a failure to load
+        program_error(exc, "load")
+    restore()
+    try:
+        if job.setup:
+            exec(compile(job.setup, "<tests>", "exec"), ns)
+    except BaseException as exc:  # noqa: BLE001
+        program_error(exc, "setup")
+    used = {id(v) for v in ns.values() if isinstance(v, types.ModuleType)}
+    restore_names = ("builtins",) + tuple(
+        name for name, mod in sys.modules.items() if id(mod) in used and name in snapshot.modules)
+    restore()
+    target = ns.get(job.entry_point)
+    if not callable(target):
+        program_error(NameError(f"name {job.entry_point!r} is not defined"), "load")
+
+    def guarded(*args: object, **kwargs: object) -> object:
+        try:
+            value = target(*args, **kwargs)
+        finally:
+            restore()
+        _check_plain(value)
+        return value
+
+    test_ns = dict(ns)
+    test_ns[job.entry_point] = guarded
+    test_ns["__builtins__"] = test_builtins
+
+    def on_timer(signum: int, frame: object) -> None:
+        raise CaseTimeout
+
+    signal.signal(signal.SIGPROF, on_timer)
+    for index, case in enumerate(job.cases):
+        limit = job.case_cpu_s[index] if job.case_cpu_s else 0.0
+        result: dict = {"i": index}
+        start = _cpu()
+        try:
+            if limit:
+                signal.setitimer(signal.ITIMER_PROF, limit)
+            if isinstance(case, Assert):
+                name = f"<test {index}>"
+                sources[name] = case.code
+                exec(compile(case.code, name, "exec"), test_ns)
+                result["s"] = "passed"
+            else:
+                result["s"] = "returned"
+                result["o"] = encode(guarded(*json.loads(case.args_json)))
+        except CaseTimeout:
+            result.update(s="timeout", t="TimeoutError", m=f"case CPU time over {limit:.3g}s")
+        except AssertionError as exc:
+            result.update(s="failed", t="AssertionError", m=_failing_line(exc, sources) or _short(exc))
+        except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt... are all errors here
+            result.update(s="error", t=type(exc).__name__, m=_short(exc),
+                          tb="".join(traceback.format_exception(exc))[-1500:])
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            restore()
+        result["c"] = round(_cpu() - start, 6)
+        out.send(result)
+        if job.stop_on_failure and result["s"] not in ("passed", "returned"):
+            break
+    out.send("done")
+    os._exit(0)
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def run_script(code: str) -> None:
+    """Run `code` as `__main__` like `python script.py` would; never returns."""
+    sys.argv = ["script.py"]
+    status = 0
+    try:
+        exec(compile(code, "script.py", "exec"), {"__name__": "__main__", "__builtins__": builtins})
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if not isinstance(exc.code, (int, type(None))):
+            print(exc.code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001
+        traceback.print_exc()
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001
+            status = status or 120
+    os._exit(status & 0xFF)

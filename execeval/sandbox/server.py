@@ -1,0 +1,309 @@
+"""The fork server: a small, pre-warmed, already-isolated Python process that forks one child per job.
+
+Started by `forkserver.WorkerPool` as `python -I -c <boot>`; never imported by the harness itself. It makes its
+namespaces once, becomes PID 1 of its own PID namespace (so `kill(-1)` after each job reaps every descendant,
+`setsid()` daemons included), pre-imports common modules, and then serves jobs read from stdin. Job output is
+drained while the job runs and cut at the limit; results go back on stdout.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import random
+import select
+import signal
+import sys
+import time
+from dataclasses import dataclass
+
+from execeval.sandbox import pyrunner, wire
+from execeval.sandbox.base import Command, PythonTests, Script
+from execeval.sandbox.isolation import ServerIsolation
+from execeval.sandbox.limits import Limits
+
+PREWARM = ("math", "re", "string", "collections", "itertools", "functools", "heapq", "bisect", "json", "random",
+           "statistics", "typing", "fractions", "decimal", "operator", "copy", "datetime", "hashlib", "array",
+           "numbers", "dataclasses", "enum", "textwrap", "unicodedata", "struct", "cmath", "abc", "io", "time",
+           "collections.abc", "traceback", "string", "pickle")
+RESULT_FD = 737  # where the job's report channel lives in the child; closing or reusing it just fails the job
+_RESULT_CAP = 64 << 20
+_READ = 1 << 16
+
+
+@dataclass
+class _Capture:
+    cap: int
+    data: bytearray
+    truncated: bool = False
+
+    def add(self, chunk: bytes) -> bool:
+        room = self.cap - len(self.data)
+        if len(chunk) > room:
+            self.data += chunk[:max(room, 0)]
+            self.truncated = True
+            return False
+        self.data += chunk
+        return True
+
+
+class Server:
+    def __init__(self, isolation: ServerIsolation, env_extra: dict[str, str]) -> None:
+        self.iso = isolation
+        self.snapshot = pyrunner.Snapshot()
+        self.env_extra = env_extra
+
+    # ------------------------------------------------------------ one job
+    def run(self, job_id: int, program: object, limits: Limits, stream: bool = False) -> dict:
+        try:
+            workdir = self.iso.make_workdir(limits)
+        except OSError as e:
+            return {"status": "sandbox_error", "detail": f"work dir: {e}"}
+        try:
+            return self._run_in(workdir, job_id, program, limits, stream)
+        finally:
+            try:
+                self.iso.remove_workdir()
+            except OSError:
+                pass
+
+    def _run_in(self, workdir: str, job_id: int, program: object, limits: Limits, stream: bool) -> dict:
+        files = getattr(program, "files", {}) or {}
+        for name, data in files.items():
+            path = os.path.join(workdir, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+            if self.iso.job_uid is not None:
+                os.chown(path, self.iso.job_uid, self.iso.job_uid)
+        stdin_fd = os.memfd_create("stdin", os.MFD_CLOEXEC)
+        os.write(stdin_fd, getattr(program, "stdin", b"") or b"")
+        os.lseek(stdin_fd, 0, os.SEEK_SET)
+        out_r, out_w = os.pipe2(os.O_CLOEXEC)
+        err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        res_r, res_w = os.pipe2(os.O_CLOEXEC)
+        token = os.urandom(16).hex()
+        start = time.monotonic()
+        try:
+            pid = os.fork()
+        except OSError as e:
+            for fd in (stdin_fd, out_r, out_w, err_r, err_w, res_r, res_w):
+                os.close(fd)
+            return {"status": "sandbox_error", "detail": f"fork: {e}"}
+        if pid == 0:
+            self._child(program, limits, workdir, stdin_fd, out_w, err_w, res_w, token)
+        for fd in (stdin_fd, out_w, err_w, res_w):
+            os.close(fd)
+        try:
+            return self._supervise(job_id, pid, limits, start, out_r, err_r, res_r, token, stream)
+        finally:
+            for fd in (out_r, err_r, res_r):
+                os.close(fd)
+
+    def _child(self, program: object, limits: Limits, workdir: str, stdin_fd: int, out_w: int, err_w: int,
+               res_w: int, token: str) -> None:
+        try:
+            os.dup2(stdin_fd, 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            os.dup2(res_w, RESULT_FD)
+            if self.iso.landlock_fd is not None:  # kept open across the sweep below; confine_job closes it
+                os.dup2(self.iso.landlock_fd, RESULT_FD + 1)
+                self.iso.landlock_fd = RESULT_FD + 1
+            os.closerange(3, RESULT_FD)
+            os.closerange(RESULT_FD + 2, 65536)
+            if not self.iso.pid_namespace:
+                os.setsid()
+            random.seed(0)  # same random state in every job: reruns give the same verdicts
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            for sig in (signal.SIGTERM, signal.SIGPIPE, signal.SIGXFSZ):
+                signal.signal(sig, signal.SIG_DFL)
+            os.chdir(workdir)
+            env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "TZ": "UTC",
+                   "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+                   "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **self.env_extra}
+            if isinstance(program, Command):
+                env.update(program.env)
+            os.environ.clear()
+            os.environ.update(env)
+            self.iso.confine_job(limits, workdir)
+        except BaseException as e:  # noqa: BLE001 - our fault: report it as such
+            os.write(2, f"execeval sandbox setup failed: {e!r}\n".encode())
+            os._exit(112)
+        if isinstance(program, Command):
+            os.close(RESULT_FD)
+            try:
+                os.execve(program.argv[0], list(program.argv), os.environ)
+            except OSError as e:
+                os.write(2, f"cannot execute {program.argv[0]}: {e.strerror}\n".encode())
+                os._exit(127)
+        if isinstance(program, Script):
+            os.close(RESULT_FD)
+            pyrunner.run_script(program.code)
+        pyrunner.run_python_tests(program, RESULT_FD, token, self.snapshot)  # type: ignore[arg-type]
+        os._exit(0)
+
+    def _supervise(self, job_id: int, pid: int, limits: Limits, start: float, out_r: int, err_r: int,
+                   res_r: int, token: str, stream: bool) -> dict:
+        deadline = start + limits.wall_s
+        stdout, stderr = _Capture(limits.output_bytes, bytearray()), _Capture(limits.output_bytes, bytearray())
+        results = _ResultLines(token)
+        held: list[dict] = []  # case results not streamed (nobody waits for them before the end)
+        pidfd = os.pidfd_open(pid)
+        poller = select.poll()
+        for fd in (out_r, err_r, res_r, pidfd, 0):
+            poller.register(fd, select.POLLIN)
+        open_fds = {out_r, err_r, res_r}
+        reason, exited = None, False
+        while True:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                reason = reason or "timeout"
+                break
+            for fd, _ in poller.poll(timeout * 1000):
+                if fd == 0:
+                    msg = wire.recv(0)
+                    if msg is None:
+                        os._exit(0)  # harness gone: the job dies with this namespace
+                    if msg == ("stop", job_id):
+                        reason = "stopped"
+                elif fd == pidfd:
+                    exited = True
+                    poller.unregister(pidfd)
+                else:
+                    chunk = os.read(fd, _READ)
+                    if not chunk:
+                        poller.unregister(fd)
+                        open_fds.discard(fd)
+                    elif fd == out_r and not stdout.add(chunk) or fd == err_r and not stderr.add(chunk):
+                        reason = "output_limit"
+                    elif fd == res_r:
+                        batch = results.feed(chunk)
+                        if results.tampered or results.size > _RESULT_CAP:
+                            reason = "tampered"
+                        elif batch and stream:
+                            wire.send(1, ("cases", job_id, batch))
+                        else:
+                            held.extend(batch)
+            if reason or (exited and not open_fds):
+                break
+            if exited:  # child gone, a descendant still holds a pipe: end them all, then drain what is left
+                self._kill_all(pid, reap=False)
+                deadline = min(deadline, time.monotonic() + 0.5)
+        if not exited:
+            os.kill(pid, signal.SIGKILL)
+        _, status, usage = os.wait4(pid, 0)
+        wall = time.monotonic() - start
+        os.close(pidfd)
+        self._kill_all(pid)
+        for fd in list(open_fds):  # whatever is still buffered in the pipes
+            self._drain(fd, out_r, err_r, res_r, stdout, stderr, results, held)
+        cpu = usage.ru_utime + usage.ru_stime
+        return {
+            "reason": reason, "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+            "wall_s": wall, "cpu_s": cpu, "peak_memory_mb": usage.ru_maxrss / 1024,
+            "stdout": bytes(stdout.data), "stderr": bytes(stderr.data), "stdout_truncated": stdout.truncated,
+            "stderr_truncated": stderr.truncated, "completed": results.done and not results.tampered,
+            "tampered": results.tampered, "program_error": results.program_error, "cases": held,
+        }
+
+    def _drain(self, fd: int, out_r: int, err_r: int, res_r: int, stdout: _Capture, stderr: _Capture,
+               results: "_ResultLines", held: list[dict]) -> None:
+        os.set_blocking(fd, False)
+        try:
+            while chunk := os.read(fd, _READ):
+                if fd == out_r:
+                    stdout.add(chunk)
+                elif fd == err_r:
+                    stderr.add(chunk)
+                elif (batch := results.feed(chunk)) and not results.tampered:
+                    held.extend(batch)
+        except (BlockingIOError, OSError):
+            pass
+
+    def _kill_all(self, pid: int, reap: bool = True) -> None:
+        """End every process of the job. As PID 1 of our namespace, kill(-1) reaches exactly the job's."""
+        if self.iso.pid_namespace:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            while reap:
+                try:
+                    os.waitpid(-1, 0)
+                except ChildProcessError:
+                    break
+        else:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+class _ResultLines:
+    """Parses the job's report channel; any line without the job's token marks the channel tampered with."""
+
+    def __init__(self, token: str) -> None:
+        self.prefix = token.encode() + b" "
+        self.buffer = b""
+        self.size = 0
+        self.done = self.tampered = False
+        self.program_error: dict | None = None
+
+    def feed(self, chunk: bytes) -> list[dict]:
+        self.size += len(chunk)
+        self.buffer += chunk
+        *lines, self.buffer = self.buffer.split(b"\n")
+        batch = []
+        for line in lines:
+            if self.done or not line.startswith(self.prefix):
+                self.tampered = True
+                return []
+            body = line[len(self.prefix):]
+            if body == b"done":
+                self.done = True
+                continue
+            try:
+                item = json.loads(body)
+            except ValueError:
+                self.tampered = True
+                return []
+            if "program" in item:
+                self.program_error = item
+            else:
+                batch.append(item)
+        return batch
+
+
+def main(worker_index: int, env_extra_json: str) -> None:
+    """Entry point of `python -I -c <boot>`: isolate, become PID 1, pre-warm, then serve until stdin closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    iso = ServerIsolation(worker_index)
+    iso.enter_namespaces()
+    if iso.pid_namespace:
+        pid = os.fork()
+        if pid:  # the outer process only waits for the server, holding none of its pipes
+            devnull = os.open(os.devnull, os.O_RDWR)
+            os.dup2(devnull, 0)
+            os.dup2(devnull, 1)
+            _, status = os.waitpid(pid, 0)
+            os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    iso.prepare(Limits())
+    for name in PREWARM:
+        __import__(name)
+    server = Server(iso, json.loads(env_extra_json))
+    gc.collect()
+    gc.freeze()  # jobs' collections then skip the server's objects: fewer copy-on-write page copies per fork
+    sys.stdout.flush()
+    wire.send(1, ("ready", iso.report()))
+    while True:
+        msg = wire.recv(0)
+        if msg is None:
+            os._exit(0)
+        kind, job_id, *rest = msg  # type: ignore[misc]
+        if kind == "run":
+            program, limits, stream = rest
+            result = server.run(job_id, program, limits, stream)
+            wire.send(1, ("result", job_id, result))
