@@ -156,8 +156,8 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
     elif reason == "tampered":
         status, detail = Status.FAILED, "the job wrote to its report channel: tampered with"
         fields["completed"] = False
-    elif reason == "stopped":
-        status, detail = Status.FAILED, "stopped at the first failing case"
+    elif reason == "stopped":  # the harness saw a wrong answer and ended the job early
+        status = Status.FAILED
     elif sig is not None and (sig == signal.SIGXCPU or sig == signal.SIGKILL and raw["cpu_s"] >= limits.cpu_s - .05):
         status = Status.CPU_LIMIT
     elif error_type == "MemoryError" or any(m in stderr for m in _OOM_MARKERS):
@@ -170,8 +170,9 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
         status = Status.FAILED
     else:
         status = Status.OK
-    if isinstance(program, PythonTests) and status is Status.OK and not fields["completed"]:
-        status, detail = Status.FAILED, "the test runner did not reach its end"
+    if isinstance(program, PythonTests) and not fields["completed"] and not detail and reason != "stopped" \
+            and status in (Status.OK, Status.FAILED) and not raw.get("program_error"):
+        status, detail = Status.FAILED, f"exited (code {raw['exit_code']}) before its tests finished"
     return ExecResult(status, error_type=error_type, traceback_tail=tail, cases=case_list, detail=detail, **fields)
 
 

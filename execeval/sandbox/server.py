@@ -96,7 +96,7 @@ class Server:
         for fd in (stdin_fd, out_w, err_w, res_w):
             os.close(fd)
         try:
-            return self._supervise(job_id, pid, limits, start, out_r, err_r, res_r, token, stream)
+            return self._supervise(job_id, pid, program, limits, start, out_r, err_r, res_r, token, stream)
         finally:
             for fd in (out_r, err_r, res_r):
                 os.close(fd)
@@ -144,9 +144,12 @@ class Server:
         pyrunner.run_python_tests(program, RESULT_FD, token, self.snapshot)  # type: ignore[arg-type]
         os._exit(0)
 
-    def _supervise(self, job_id: int, pid: int, limits: Limits, start: float, out_r: int, err_r: int,
+    def _supervise(self, job_id: int, pid: int, program: object, limits: Limits, start: float, out_r: int, err_r: int,
                    res_r: int, token: str, stream: bool) -> dict:
-        deadline = start + limits.wall_s
+        hard_deadline = start + limits.wall_s
+        case_cpu = getattr(program, "case_cpu_s", None) or ()
+        reported = 0
+        deadline = min(hard_deadline, _case_deadline(case_cpu, 0, start))
         stdout, stderr = _Capture(limits.output_bytes, bytearray()), _Capture(limits.output_bytes, bytearray())
         results = _ResultLines(token)
         held: list[dict] = []  # case results not streamed (nobody waits for them before the end)
@@ -182,7 +185,11 @@ class Server:
                         batch = results.feed(chunk)
                         if results.tampered or results.size > _RESULT_CAP:
                             reason = "tampered"
-                        elif batch and stream:
+                            continue
+                        if batch:
+                            reported += len(batch)
+                            deadline = min(hard_deadline, _case_deadline(case_cpu, reported, time.monotonic()))
+                        if batch and stream:
                             wire.send(1, ("cases", job_id, batch))
                         else:
                             held.extend(batch)
@@ -240,6 +247,13 @@ class Server:
                 os.killpg(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+
+
+def _case_deadline(case_cpu: tuple[float, ...], reported: int, now: float) -> float:
+    """Wall-clock bound for the case now running: its CPU budget with slack (a sleeping case uses no CPU)."""
+    if reported >= len(case_cpu):
+        return now + 2.0 if case_cpu else float("inf")  # the closing line is all that is left
+    return now + case_cpu[reported] + 1.0 + (0.5 if reported == 0 else 0.0)
 
 
 class _ResultLines:

@@ -1,0 +1,137 @@
+"""The `execeval` command: thin wrappers that parse flags, call the library, and print.
+
+Every command is one library call (see each command's body); errors are one line with the fix, never a
+traceback (set EXECEVAL_DEBUG=1 to see it).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Optional
+
+import typer
+
+from execeval.errors import ExecevalError, UsageError
+
+app = typer.Typer(
+    help="Tell, by running it, whether code written by a language model is correct.\n\n"
+         "Start with:  execeval evaluate --demo   (a built-in benchmark, no download)\n\n"
+         "Then:        execeval evaluate samples.jsonl --tasks humaneval --data-dir DATA --out runs/he",
+    no_args_is_help=True, add_completion=False, rich_markup_mode="rich")
+
+
+def _friendly(fn: Callable) -> Callable:
+    """Turn execeval's errors into one red line and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        try:
+            return fn(*args, **kwargs)
+        except ExecevalError as e:
+            if os.environ.get("EXECEVAL_DEBUG"):
+                raise
+            typer.secho(f"error: {e.one_line()}", fg="red", err=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            typer.secho("interrupted: verdicts so far are saved; run the same command again to resume",
+                        fg="yellow", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _parse_k(text: str) -> tuple[int, ...]:
+    try:
+        ks = tuple(sorted({int(x) for x in text.split(",") if x.strip()}))
+    except ValueError:
+        raise UsageError(f"--k {text!r}: expected comma-separated whole numbers", hint="e.g. --k 1,10,100") from None
+    if not ks or min(ks) < 1:
+        raise UsageError(f"--k {text!r}: every k must be at least 1")
+    return ks
+
+
+@app.command()
+@_friendly
+def evaluate(
+    samples: Optional[Path] = typer.Argument(None, help="Model outputs: JSONL with task_id + completion or "
+                                             "solution, an EvalPlus samples dir, bigcode or LiveCodeBench JSON."),
+    tasks: Optional[str] = typer.Option(None, "--tasks", "-t", help="Benchmark name (humaneval, humaneval+, mbpp, "
+                                        "mbpp-sanitized, mbpp+, demo) or a task file path."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (store, results.jsonl, "
+                                       "summary.json). Rerunning with the same directory resumes."),
+    demo: bool = typer.Option(False, "--demo", help="Evaluate the built-in demo benchmark and its samples."),
+    k: Optional[str] = typer.Option(None, "--k", help="pass@k values to report, only k ≤ samples per task "
+                                    "[default: 1,10,100; 1,5 with --demo]."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-j", help="Parallel jobs (default: all cores)."),
+    timeout: float = typer.Option(3.0, "--timeout", help="Per-test CPU-seconds floor; a test may use "
+                                  "max(timeout, time-factor × the reference's time)."),
+    time_factor: float = typer.Option(4.0, "--time-factor", help="Multiple of the reference's CPU time per test."),
+    memory_mb: int = typer.Option(2048, "--memory-mb", help="Address-space limit per process."),
+    all_tests: bool = typer.Option(False, "--all-tests", help="Run every test (exact pass ratio) instead of "
+                                   "stopping at the first failure."),
+    base_only: bool = typer.Option(False, "--base-only", help="Ignore EvalPlus plus tests."),
+    split: str = typer.Option("test", "--split", help="MBPP split: test, validation, train, prompt or all."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="EXECEVAL_DATA_DIR",
+                                            help="Folder with benchmark files under their usual names."),
+    skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", help="Skip malformed sample lines (counted "
+                                        "in the summary) instead of stopping."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout instead of a table."),
+) -> None:
+    """Run model outputs against a benchmark's tests; write verdicts and pass@k."""
+    from execeval.evaluate import EvalConfig
+    from execeval.evaluate import evaluate as run_evaluation
+    from execeval.programs import TimePolicy
+    from execeval.progress import NullReporter, RichReporter
+
+    if demo:
+        samples = samples or Path(str(importlib.resources.files("execeval") / "tasks/demo/samples.jsonl"))
+        tasks = tasks or "demo"
+        out = out or Path("runs/demo")
+        k = k or "1,5"
+    if samples is None or tasks is None or out is None:
+        raise UsageError("evaluate needs SAMPLES, --tasks and --out",
+                         hint="try `execeval evaluate --demo`, or see `execeval evaluate --help`")
+    if not samples.exists():
+        raise UsageError(f"{samples}: no such file or directory")
+    config = EvalConfig(k=_parse_k(k or "1,10,100"), workers=workers, all_tests=all_tests, plus=not base_only,
+                        policy=TimePolicy(floor_s=timeout, factor=time_factor, memory_mb=memory_mb),
+                        skip_bad_lines=skip_bad_lines, split=split, data_dir=str(data_dir) if data_dir else None)
+    reporter = NullReporter() if quiet or as_json else RichReporter()
+    summary = run_evaluation(samples, tasks, out, config, reporter=reporter)
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        from execeval.report.terminal import print_summary
+
+        print_summary(summary, out)
+
+
+@app.command()
+@_friendly
+def doctor(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Show which isolation primitives the sandbox gets on this machine (and what is missing)."""
+    from execeval.sandbox import doctor as run_doctor
+
+    report = run_doctor()
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2))
+        return
+    from execeval.report.terminal import print_isolation
+
+    print_isolation(report)
+    if report.level != "full":
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app(prog_name="execeval")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""The main job: a file of model outputs in, trustworthy scores out.
+
+    from execeval.evaluate import evaluate, EvalConfig
+    summary = evaluate("samples.jsonl", "humaneval", "runs/he", EvalConfig(k=(1, 10)))
+
+Flow: load tasks and samples → run each task's reference once (expected outputs and CPU calibration, cached) →
+one job per distinct program, all in one global longest-first queue over every worker → verdicts committed to the
+run store as they arrive (a rerun skips them) → timeouts re-run once alone → metrics → results.jsonl,
+summary.json.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import Future, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import execeval
+from execeval.errors import UsageError
+from execeval.progress import NullReporter, Reporter
+from execeval.programs import Job, Reference, TimePolicy, build_job, reference_job, reference_limits
+from execeval.runfiles import write_results, write_summary
+from execeval.sandbox.base import Call, CaseStatus
+from execeval.sandbox.forkserver import ForkServerSandbox
+from execeval.samples import Matching, Sample, SampleSet, load_samples, match_samples, program_for
+from execeval.scoring import score_run
+from execeval.store import RunStore
+from execeval.tasks import load_tasks
+from execeval.tasks.model import Task, TaskSet
+from execeval.verdict import SANDBOX_ERROR, TIMEOUT, WALL_TIMEOUT, Verdict, verdict_of
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Settings of one evaluation; every field has the CLI flag of the same name."""
+
+    k: tuple[int, ...] = (1, 10, 100)
+    workers: int | None = None  # default: every core
+    policy: TimePolicy = field(default_factory=TimePolicy)
+    all_tests: bool = False  # run every test instead of stopping at the first failure
+    plus: bool = True  # use EvalPlus's plus tests when the tasks have them
+    rerun_timeouts: bool = True  # re-run wall-clock timeouts once, alone, before they are final
+    skip_bad_lines: bool = False
+    split: str = "test"
+    data_dir: str | None = None
+
+
+@dataclass
+class SampleRun:
+    task: Task
+    sample: Sample
+    program: str
+    job: Job
+    verdict: Verdict | None = None
+
+
+def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike,
+             config: EvalConfig = EvalConfig(), *, reporter: Reporter | None = None,
+             sandbox: ForkServerSandbox | None = None) -> dict:
+    """Evaluate `samples` against `tasks`, writing results.jsonl and summary.json into `out_dir`. Returns the
+    summary. Resumes from `out_dir`'s store: verdicts already there are not recomputed."""
+    started = time.time()
+    reporter = reporter or NullReporter()
+    taskset = tasks if isinstance(tasks, TaskSet) else load_tasks(tasks, data_dir=config.data_dir,
+                                                                   split=config.split)
+    sampleset = samples if isinstance(samples, SampleSet) else load_samples(
+        samples, skip_bad_lines=config.skip_bad_lines, task_ids=[t.task_id for t in taskset.tasks])
+    matching = match_samples(sampleset, taskset)
+    if not matching.pairs:
+        raise UsageError(f"no sample matches a task of {taskset.name}"
+                         + (f" (sample ids like {matching.unknown_ids[0]!r})" if matching.unknown_ids else ""),
+                         hint="check --tasks: the samples may be for another benchmark")
+    for line in _matching_notes(matching):
+        reporter.note(line)
+    store = RunStore.in_dir(out_dir)
+    own_sandbox = sandbox is None
+    sandbox = sandbox or ForkServerSandbox(config.workers)
+    try:
+        used_tasks = list({t.task_id: t for t, _ in matching.pairs}.values())
+        references = compute_references(used_tasks, sandbox, store, config, reporter)
+        runs = [SampleRun(task, sample, program, build_job(task, program, references[task.task_id],
+                                                           config.policy, plus=config.plus,
+                                                           all_tests=config.all_tests))
+                for task, sample in matching.pairs for program in [program_for(task, sample)]]
+        stats = execute(runs, sandbox, store, config, reporter)
+        isolation = sandbox.isolation()
+    finally:
+        reporter.close()
+        if own_sandbox:
+            sandbox.close()
+    store.close()
+    summary = score_run(runs, taskset, config.k, plus=config.plus and taskset.has_plus)
+    summary.update({
+        "execeval_version": execeval.__version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "benchmark": taskset.name, "tasks_source": taskset.source, "tasks_sha256": taskset.content_hash,
+        "samples_source": sampleset.source, "samples_format": sampleset.format, "bad_lines": sampleset.bad_lines,
+        "unknown_task_ids": matching.unknown_ids, "ambiguous_task_ids": matching.ambiguous,
+        "tasks_without_samples": matching.missing, "duplicate_samples": matching.duplicates,
+        "reference_failures": {t: list(r.failures) for t, r in references.items() if r.failures},
+        "settings": {"k": list(config.k), "workers": sandbox_workers(sandbox), "all_tests": config.all_tests,
+                     "plus": config.plus, "split": config.split, "timeout_floor_s": config.policy.floor_s,
+                     "time_factor": config.policy.factor, "memory_mb": config.policy.memory_mb},
+        "isolation": isolation.as_dict(), "elapsed_s": round(time.time() - started, 3), **stats,
+    })
+    write_results(out_dir, runs)
+    write_summary(out_dir, summary)
+    return summary
+
+
+def sandbox_workers(sandbox: ForkServerSandbox) -> int:
+    return sandbox.pool.size
+
+
+def _matching_notes(m: Matching) -> Iterable[str]:
+    if m.unknown_ids:
+        yield f"[yellow]{len(m.unknown_ids)} sample task id(s) match no task, skipped: {', '.join(m.unknown_ids[:10])}"
+    if m.ambiguous:
+        yield f"[yellow]{len(m.ambiguous)} ambiguous task id(s), skipped: {', '.join(list(m.ambiguous)[:10])}"
+    if m.missing:
+        yield f"[yellow]{len(m.missing)} task(s) have no samples: {', '.join(m.missing[:10])}"
+    if m.duplicates:
+        yield f"[yellow]{len(m.duplicates)} duplicate sample(s) dropped, e.g. {m.duplicates[0]}"
+
+
+def compute_references(tasks: list[Task], sandbox: ForkServerSandbox, store: RunStore, config: EvalConfig,
+                       reporter: Reporter) -> dict[str, Reference]:
+    """Run each task's reference solution once: expected outputs for `Call` tests and CPU time per test.
+
+    Cached in the store by content hash, so a rerun (or another run sharing the directory) skips it.
+    """
+    from execeval.programs import job_key
+
+    jobs = {t.task_id: reference_job(t, config.plus) for t in tasks}
+    limits = {tid: reference_limits(p, config.policy) for tid, p in jobs.items()}
+    keys = {tid: job_key(p, limits[tid]) for tid, p in jobs.items()}
+    cached = store.references(keys.values())
+    refs = {tid: Reference.from_dict(cached[k]) for tid, k in keys.items() if k in cached}
+    todo = [tid for tid in jobs if tid not in refs]
+    if not todo:
+        return refs
+    reporter.phase("references", len(todo))
+    futures: dict[Future, str] = {sandbox.submit(jobs[tid], limits[tid], priority=-len(jobs[tid].cases)): tid
+                                  for tid in todo}
+    for fut in as_completed(futures):
+        tid = futures[fut]
+        result = fut.result()
+        program = jobs[tid]
+        by_index = {c.index: c for c in result.cases}
+        outputs, cpu, failures = [], [], []
+        for i, case in enumerate(program.cases):
+            got = by_index.get(i)
+            ok = got is not None and got.status is CaseStatus.PASSED
+            outputs.append(got.output if ok and isinstance(case, Call) else None)
+            cpu.append(got.cpu_s if got is not None else 0.0)
+            if not ok:
+                why = (got.error_type or got.status.value) if got else (result.error_type or result.status.value)
+                failures.append(f"test {i}: {why}" + (f" {got.message[:200]}" if got and got.message else ""))
+        ref = Reference(tuple(outputs), tuple(cpu), tuple(failures))
+        store.put_reference(keys[tid], ref.as_dict())
+        refs[tid] = ref
+        reporter.advance(not failures)
+    return refs
+
+
+def execute(runs: list[SampleRun], sandbox: ForkServerSandbox, store: RunStore, config: EvalConfig,
+            reporter: Reporter) -> dict:
+    """Run every distinct job once (longest first), committing each verdict; then re-run timeouts alone."""
+    by_key: dict[str, list[SampleRun]] = {}
+    for run in runs:
+        by_key.setdefault(run.job.key, []).append(run)
+    done = {k: Verdict.from_dict(v) for k, v in store.verdicts(by_key).items()}
+    todo = sorted((k for k in by_key if k not in done), key=lambda k: -by_key[k][0].job.cost)
+    reporter.phase("evaluating", len(runs))
+    reporter.advance(None, sum(len(by_key[k]) for k in done))
+    futures = {}
+    for key in todo:
+        job = by_key[key][0].job
+        futures[sandbox.submit(job.program, job.limits, priority=-job.cost)] = key
+    for fut in as_completed(futures):
+        key = futures[fut]
+        job = by_key[key][0].job
+        verdict = verdict_of(fut.result(), job.n_base, list(job.labels))
+        if not (config.rerun_timeouts and _wall_timeout(verdict)):
+            store.put_verdict(key, verdict.as_dict())
+        done[key] = verdict
+        reporter.advance(verdict.passed, len(by_key[key]))
+    changed = 0
+    timeouts = [k for k in todo if _wall_timeout(done[k])] if config.rerun_timeouts else []
+    if timeouts:
+        reporter.phase("re-run timeouts", len(timeouts))
+        for key in timeouts:  # alone: one at a time, so a busy machine does not decide the verdict
+            job = by_key[key][0].job
+            verdict = verdict_of(sandbox.submit(job.program, job.limits).result(), job.n_base, list(job.labels))
+            changed += verdict.status != TIMEOUT
+            store.put_verdict(key, verdict.as_dict())
+            done[key] = verdict
+            reporter.advance(verdict.passed)
+    for key, group in by_key.items():
+        for run in group:
+            run.verdict = done[key]
+    counts = Counter(v.status for v in done.values())
+    return {"jobs": {"distinct_programs": len(by_key), "executed": len(todo), "from_store": len(by_key) - len(todo),
+                     "timeouts_rerun": len(timeouts), "flaky": changed,
+                     "sandbox_errors": counts.get(SANDBOX_ERROR, 0)}}
+
+
+def _wall_timeout(verdict: Verdict) -> bool:
+    """Only wall-clock timeouts are re-run: a CPU-time limit is hit the same way however busy the machine is."""
+    return verdict.status == TIMEOUT and verdict.error_type == WALL_TIMEOUT

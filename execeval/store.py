@@ -1,0 +1,100 @@
+"""The run store: one SQLite file (WAL) in the run directory.
+
+Verdicts are keyed by a hash of (program, tests, limits, execeval version), so an identical program is executed
+once, a finished run costs nothing to repeat, and `kill -9` at any moment loses at most the jobs in flight: each
+verdict is committed as it arrives (WAL with synchronous=NORMAL survives a killed process).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from execeval.errors import StoreError
+
+STORE_NAME = "execeval.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, verdict TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS refs (key TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, data TEXT NOT NULL);
+"""
+
+
+class RunStore:
+    """Key → JSON tables for verdicts, reference runs and generations, plus run metadata."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path}: not a usable execeval store ({e})",
+                             hint="choose another --out directory or delete the file") from e
+        self._lock = threading.Lock()
+
+    @classmethod
+    def in_dir(cls, out_dir: str | Path) -> "RunStore":
+        return cls(Path(out_dir) / STORE_NAME)
+
+    def _get_many(self, table: str, keys: Iterable[str]) -> dict[str, dict]:
+        keys = list(keys)
+        found: dict[str, dict] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            with self._lock:
+                rows = self._db.execute(f"SELECT key, {_COLUMN[table]} FROM {table} WHERE key IN ({marks})",
+                                        chunk).fetchall()
+            found.update((k, json.loads(v)) for k, v in rows)
+        return found
+
+    def _put(self, table: str, key: str, value: dict) -> None:
+        with self._lock:
+            self._db.execute(f"INSERT OR REPLACE INTO {table} (key, {_COLUMN[table]}) VALUES (?, ?)",
+                             (key, json.dumps(value)))
+
+    def verdicts(self, keys: Iterable[str]) -> dict[str, dict]:
+        return self._get_many("verdicts", keys)
+
+    def put_verdict(self, key: str, verdict: dict) -> None:
+        self._put("verdicts", key, verdict)
+
+    def references(self, keys: Iterable[str]) -> dict[str, dict]:
+        return self._get_many("refs", keys)
+
+    def put_reference(self, key: str, data: dict) -> None:
+        self._put("refs", key, data)
+
+    def generations(self, keys: Iterable[str]) -> dict[str, dict]:
+        return self._get_many("generations", keys)
+
+    def put_generation(self, key: str, data: dict) -> None:
+        self._put("generations", key, data)
+
+    def get_meta(self, key: str) -> object | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_meta(self, key: str, value: object) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    def count(self, table: str) -> int:
+        with self._lock:
+            return self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+_COLUMN = {"verdicts": "verdict", "refs": "data", "generations": "data"}
