@@ -184,7 +184,7 @@ class OpenAIBackend(Backend):
                                  hint="is the server overloaded? raise --timeout") from None
             except httpx.ConnectError as exc:
                 message = f"cannot reach {self.base_url}: {_reason(exc)}"
-                if False:
+                if not self._answered:
                     raise ModelError(message, hint="is the server running? check --base-url") from None
                 raise _Transient(message, hint="is the server still running?") from None
             except httpx.TransportError as exc:
