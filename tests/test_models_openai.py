@@ -139,11 +139,9 @@ def test_server_ignoring_n_gets_one_request_per_missing_sample(server: OpenAITes
     server.honour_n = False
     gens = run(make(server), req(n=5, seed=7, temperature=0.8))
     sent = server.generation_requests()
-    assert len(sent) == 5
     assert sorted(s.body["n"] for s in sent) == [1, 1, 1, 1, 5]
     assert sorted(s.body["seed"] for s in sent) == [7, 8, 9, 10, 11]  # never the same seed twice
-    assert sorted(g.index for g in gens) == [0, 1, 2, 3, 4]
-    assert len({g.text for g in gens}) == 5
+    assert sorted(g.index for g in gens) == [0, 1, 2, 3, 4] and len({g.text for g in gens}) == 5
 
 
 def test_server_capping_n_gets_the_rest_in_chunks_of_its_cap(server: OpenAITestServer) -> None:
@@ -155,8 +153,7 @@ def test_server_capping_n_gets_the_rest_in_chunks_of_its_cap(server: OpenAITestS
 
 def test_start_numbers_samples_and_offsets_the_seed(server: OpenAITestServer) -> None:
     r = GenerationRequest("T/0", prompt="x", n=2, start=10, params=SamplingParams(seed=100))
-    gens = run(make(server), r)
-    assert sorted(g.index for g in gens) == [10, 11]
+    assert sorted(g.index for g in run(make(server), r)) == [10, 11]
     assert server.generation_requests()[0].body["seed"] == 110
 
 
@@ -169,23 +166,19 @@ def test_429_is_retried_once_after_retry_after(server: OpenAITestServer) -> None
 
     server.faults.append(Fault(status=429, retry_after="7"))
     gens = run(make(server, sleep=sleep), req(n=3))
-    assert posts(server) == 2
-    assert sorted(g.index for g in gens) == [0, 1, 2]
-    assert len(slept) == 1 and slept[0] >= 7
+    assert posts(server) == 2 and sorted(g.index for g in gens) == [0, 1, 2]
+    assert len(slept) == 1 and slept[0] >= 7  # the wait asked for, not the tiny backoff
 
 
 def test_retry_after_ms_and_http_dates_are_understood() -> None:
-    assert _retry_after(httpx.Headers({"retry-after-ms": "1500"})) == 1.5
-    assert _retry_after(httpx.Headers({"retry-after": "3"})) == 3.0
-    assert _retry_after(httpx.Headers({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0  # in the past
-    assert _retry_after(httpx.Headers({"retry-after": "soon"})) is None
-    assert _retry_after(httpx.Headers({})) is None
+    headers = [{"retry-after-ms": "1500"}, {"retry-after": "3"}, {"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"},
+               {"retry-after": "soon"}, {}]
+    assert [_retry_after(httpx.Headers(h)) for h in headers] == [1.5, 3.0, 0.0, None, None]  # a past date: 0
 
 
 def test_500s_are_retried_until_success(server: OpenAITestServer) -> None:
     server.faults.extend([Fault(status=500), Fault(status=503)])
-    gens = run(make(server), req(n=2))
-    assert posts(server) == 3 and len(gens) == 2
+    assert len(run(make(server), req(n=2))) == 2 and posts(server) == 3
 
 
 def test_500s_that_never_stop_become_one_line(server: OpenAITestServer) -> None:
@@ -198,8 +191,7 @@ def test_500s_that_never_stop_become_one_line(server: OpenAITestServer) -> None:
 
 def test_a_hung_request_times_out_and_is_retried(server: OpenAITestServer) -> None:
     server.faults.append(Fault(hang=5))
-    gens = run(make(server, timeout=0.3), req(n=2))
-    assert posts(server) == 2 and sorted(g.index for g in gens) == [0, 1]
+    assert sorted(g.index for g in run(make(server, timeout=0.3), req(n=2))) == [0, 1] and posts(server) == 2
 
 
 def test_a_server_that_always_hangs_is_reported(server: OpenAITestServer) -> None:
@@ -211,8 +203,7 @@ def test_a_server_that_always_hangs_is_reported(server: OpenAITestServer) -> Non
 
 def test_malformed_json_is_retried_then_reported(server: OpenAITestServer) -> None:
     server.faults.append(Fault(body="{not json"))
-    assert len(run(make(server), req())) == 1
-    assert posts(server) == 2
+    assert len(run(make(server), req())) == 1 and posts(server) == 2
     server.always = Fault(body='{"choices": "nope"}')
     with pytest.raises(ModelError, match="malformed response from .*/completions"):
         run(make(server, max_retries=1), req())
@@ -221,8 +212,7 @@ def test_malformed_json_is_retried_then_reported(server: OpenAITestServer) -> No
 
 def test_a_dropped_connection_is_retried(server: OpenAITestServer) -> None:
     server.faults.append(Fault(drop=True))
-    assert len(run(make(server), req())) == 1
-    assert posts(server) == 2
+    assert len(run(make(server), req())) == 1 and posts(server) == 2
 
 
 def test_retries_and_ignored_n_never_duplicate_samples(server: OpenAITestServer) -> None:
@@ -230,8 +220,7 @@ def test_retries_and_ignored_n_never_duplicate_samples(server: OpenAITestServer)
     server.faults.extend([Fault(status=429, retry_after="0"), Fault(status=500)])
     gens = run(make(server), req(n=3))
     assert posts(server) == 5  # 2 faults, then 1 + 2 single-sample requests
-    assert sorted(g.index for g in gens) == [0, 1, 2]
-    assert len({g.text for g in gens}) == 3
+    assert sorted(g.index for g in gens) == [0, 1, 2] and len({g.text for g in gens}) == 3
 
 
 # ---------------------------------------------------------------------- openai: permanent failures
@@ -277,9 +266,8 @@ def test_a_rejected_key_is_not_retried(server: OpenAITestServer) -> None:
 def test_requests_in_flight_never_exceed_max_connections(server: OpenAITestServer) -> None:
     server.delay = 0.02
     requests = [GenerationRequest(f"T/{i}", prompt=f"p{i}") for i in range(12)]
-    gens = run(make(server, max_connections=3), *requests)
-    assert len(gens) == 12 and posts(server) == 12
-    assert server.max_inflight <= 3
+    assert len(run(make(server, max_connections=3), *requests)) == 12
+    assert posts(server) == 12 and server.max_inflight <= 3
 
 
 def test_leaving_early_cancels_requests_in_flight(server: OpenAITestServer) -> None:
@@ -331,13 +319,11 @@ def test_generate_all_raises_the_first_error() -> None:
         run(FakeBackend(fn), req(prompt="good"), req(prompt="bad"), req(prompt="good"))
 
 
-def test_requests_are_validated() -> None:
+@pytest.mark.parametrize("bad", [{"prompt": "p", "messages": ({"role": "user", "content": "p"},)}, {},
+                                 {"prompt": "p", "n": 0}, {"prompt": "p", "start": -1}])
+def test_requests_are_validated(bad: dict) -> None:
     with pytest.raises(ValueError):
-        GenerationRequest("T", prompt="p", messages=({"role": "user", "content": "p"},))
-    with pytest.raises(ValueError):
-        GenerationRequest("T")
-    with pytest.raises(ValueError):
-        GenerationRequest("T", prompt="p", n=0)
+        GenerationRequest("T", **bad)
 
 
 def test_replay_serves_a_samples_file_verbatim(tmp_path) -> None:

@@ -166,6 +166,6 @@ async def generate_all(backend: Backend, requests: Iterable[GenerationRequest], 
             else:
                 yield item  # type: ignore[misc]
     finally:
-        for w in []:
+        for w in workers:
             w.cancel()
         await asyncio.gather(*workers, return_exceptions=True)

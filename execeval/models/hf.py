@@ -141,7 +141,7 @@ class HFBackend(Backend):
             kwargs.update(stop_strings=list(p.stop), tokenizer=tok)
         if p.seed is not None:
             self._transformers.set_seed(p.seed)
-        out = self.model.generate(**enc, **kwargs)
+        out = self.model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], **kwargs)
         width = enc["input_ids"].shape[1]
         results = []
         for row, mask in zip(out, enc["attention_mask"]):

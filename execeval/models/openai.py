@@ -139,7 +139,7 @@ class OpenAIBackend(Backend):
                                 "top_p": p.top_p, "max_tokens": p.max_tokens}
         if p.stop and self.server_stops:
             body["stop"] = list(p.stop[: self.server_stops])
-        if p.seed is not None:  # the request starting at sample i is seeded seed + i: retries never repeat samples
+        if p.seed is not None:  # seed + first index: follow-up requests (ignored `n`) do not repeat the first
             body["seed"] = p.seed + chunk[0]
         body.update(self.extra_body)
         if request.messages is not None:
@@ -148,18 +148,18 @@ class OpenAIBackend(Backend):
             path, body["prompt"] = "/completions", request.prompt
         choices, usage = await self._post(path, body, chat=request.messages is not None)
         taken = choices[: len(chunk)]
-        completion, extra = divmod(int(usage.get("completion_tokens", 0)), max(1, len(choices)))
+        completion, extra = divmod(usage.get("completion_tokens", 0), max(1, len(choices)))
         gens = []
         for j, (index, (raw, finish)) in enumerate(zip(chunk, taken)):
             text, was_cut = cut_at_stop(raw, p.stop)
             use = {}
             if usage:  # prompt tokens counted once per request, completion tokens shared: sums stay exact
-                use = {"prompt_tokens": int(usage.get("prompt_tokens", 0)) if j == 0 else 0,
+                use = {"prompt_tokens": usage.get("prompt_tokens", 0) if j == 0 else 0,
                        "completion_tokens": completion + (extra if j == 0 else 0)}
             gens.append(Generation(request.task_id, index, text, "stop" if was_cut else finish, use, raw))
         return chunk, gens
 
-    async def _post(self, path: str, body: dict[str, Any], *, chat: bool) -> tuple[list[Choice], dict]:
+    async def _post(self, path: str, body: dict[str, Any], *, chat: bool) -> tuple[list[Choice], dict[str, int]]:
         retrying = AsyncRetrying(stop=stop_after_attempt(self.max_retries + 1), wait=self._wait,
                                  retry=retry_if_exception_type(_Transient), reraise=True, sleep=self._sleep)
         try:
@@ -171,7 +171,7 @@ class OpenAIBackend(Backend):
             raise ModelError(f"{exc} (after {n} attempt{'s' * (n > 1)})", hint=exc.hint) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _attempt(self, path: str, body: dict[str, Any], chat: bool) -> tuple[list[Choice], dict]:
+    async def _attempt(self, path: str, body: dict[str, Any], chat: bool) -> tuple[list[Choice], dict[str, int]]:
         self._http()
         slots = self._slots
         assert slots is not None
@@ -196,7 +196,8 @@ class OpenAIBackend(Backend):
             await self._fail(resp, path)
         try:
             data = resp.json()
-            return _parse(data, chat), (data.get("usage") or {})
+            usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}  # optional: never retried
+            return _parse(data, chat), {k: int(v) for k, v in usage.items() if isinstance(v, (int, float))}
         except (ValueError, KeyError, TypeError, AttributeError):
             raise _Transient(f"malformed response from {self.base_url}{path}: {_snippet(resp.text)!r}",
                              hint="is --base-url an OpenAI-compatible API?") from None
