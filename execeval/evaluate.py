@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import execeval
-from execeval.errors import UsageError
+from execeval.errors import ExecevalError, UsageError
 from execeval.progress import NullReporter, Reporter
 from execeval.programs import Job, Reference, TimePolicy, build_job, reference_job, reference_limits
 from execeval.runfiles import write_results, write_summary
@@ -137,7 +137,12 @@ def compute_references(tasks: list[Task], sandbox: ForkServerSandbox, store: Run
     jobs = {t.task_id: reference_job(t, config.plus) for t in tasks}
     limits = {tid: reference_limits(p, config.policy) for tid, p in jobs.items()}
     keys = {tid: job_key(p, limits[tid]) for tid, p in jobs.items()}
+    cache = shared_cache()
     cached = store.references(keys.values())
+    if cache is not None and len(cached) < len(keys):
+        for key, data in cache.references(set(keys.values()) - cached.keys()).items():
+            store.put_reference(key, data)
+            cached[key] = data
     refs = {tid: Reference.from_dict(cached[k]) for tid, k in keys.items() if k in cached}
     todo = [tid for tid in jobs if tid not in refs]
     if not todo:
@@ -161,9 +166,22 @@ def compute_references(tasks: list[Task], sandbox: ForkServerSandbox, store: Run
                 failures.append(f"test {i}: {why}" + (f" {got.message[:200]}" if got and got.message else ""))
         ref = Reference(tuple(outputs), tuple(cpu), tuple(failures))
         store.put_reference(keys[tid], ref.as_dict())
+        if cache is not None:
+            cache.put_reference(keys[tid], ref.as_dict())
         refs[tid] = ref
         reporter.advance(not failures)
     return refs
+
+
+def shared_cache() -> RunStore | None:
+    """Reference runs shared by every run of this user (EXECEVAL_CACHE_DIR, else ~/.cache/execeval): a new run
+    directory on a known benchmark skips straight to the samples. None when that place is not writable."""
+    base = os.environ.get("EXECEVAL_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "execeval")
+    try:
+        return RunStore(Path(base) / "references.sqlite")
+    except (OSError, ExecevalError):
+        return None
 
 
 def execute(runs: list[SampleRun], sandbox: ForkServerSandbox, store: RunStore, config: EvalConfig,

@@ -36,7 +36,7 @@ class Reference:
     failures: tuple[str, ...] = ()  # "test 3: AssertionError ..." for each case the reference did not pass
 
     def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        return {"outputs": list(self.outputs), "cpu_s": list(self.cpu_s), "failures": list(self.failures)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Reference":
@@ -94,7 +94,7 @@ def build_job(task: Task, program: str, reference: Reference, policy: TimePolicy
 
 def job_key(program: PythonTests, limits: Limits) -> str:
     """Content hash of everything that can change a verdict."""
-    payload = json.dumps([execeval.__version__, program.program, program.entry_point, program.setup,
-                          [[type(c).__name__, *dataclasses.astuple(c)] for c in program.cases], program.atol,
-                          program.stop_on_failure, program.case_cpu_s, limits.as_dict()])
+    cases = [["A", c.code] if isinstance(c, Assert) else ["C", c.args_json, c.expected] for c in program.cases]
+    payload = json.dumps([execeval.__version__, program.program, program.entry_point, program.setup, cases,
+                          program.atol, program.stop_on_failure, program.case_cpu_s, limits.as_dict()])
     return hashlib.sha256(payload.encode()).hexdigest()

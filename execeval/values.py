@@ -8,11 +8,13 @@ encodes as an opaque marker that never equals an expected value. Comparison foll
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from typing import Any
 
 _MAX_DEPTH = 64
+_BIG = 1 << 256
 
 
 class Opaque:
@@ -36,8 +38,10 @@ def _plain(obj: Any, depth: int) -> Any:
     if depth > _MAX_DEPTH:
         return {"__x": "too deep"}
     t = type(obj)
-    if obj is None or t is bool or t is str or t is int:
+    if obj is None or t is bool or t is str:
         return obj
+    if t is int:  # huge ints travel in hex: linear time, where decimal conversion is quadratic
+        return obj if -_BIG < obj < _BIG else {"__h": format(obj, "x")}
     if t is float:
         return obj if math.isfinite(obj) else {"__f": repr(obj)}
     if t is list:
@@ -58,9 +62,37 @@ def _plain(obj: Any, depth: int) -> Any:
     return {"__x": f"{t.__module__}.{t.__qualname__}"}
 
 
+DIGEST_OVER = 1 << 20
+DIGEST_PREFIX = "#sha256:"
+
+
+def _canonical(node: Any) -> Any:
+    """Order-free containers (sets, dicts) in a fixed order, so equal values give equal text."""
+    if isinstance(node, list):
+        return [_canonical(x) for x in node]
+    if isinstance(node, dict) and len(node) == 1:
+        (tag, val), = node.items()
+        if tag in ("__s", "__fs"):
+            return {tag: sorted((_canonical(x) for x in val), key=_dumps)}
+        if tag == "__d":
+            return {tag: sorted(([_canonical(k), _canonical(v)] for k, v in val), key=lambda kv: _dumps(kv[0]))}
+        if tag in ("__t", "__c"):
+            return {tag: _canonical(val)}
+    return node
+
+
+def _dumps(node: Any) -> str:
+    return json.dumps(node, separators=(",", ":"))
+
+
 def encode(obj: Any) -> str:
-    """Plain-data text of `obj` (runs inside the job)."""
-    return json.dumps(_plain(obj, 0), separators=(",", ":"))
+    """Plain-data text of `obj` (runs inside the job). Outputs over DIGEST_OVER bytes travel as a digest of
+    their canonical text: compared exactly (float tolerance does not apply to them), and cheap to ship."""
+    node = _plain(obj, 0)
+    text = _dumps(node)
+    if len(text) > DIGEST_OVER:
+        text = DIGEST_PREFIX + hashlib.sha256(_dumps(_canonical(node)).encode()).hexdigest()
+    return text
 
 
 def _hashable(x: Any) -> Any:
@@ -95,6 +127,8 @@ def _revive(node: Any) -> Any:
             return complex(_revive(val[0]), _revive(val[1]))
         if tag == "__f":
             return float(val)
+        if tag == "__h":
+            return int(val, 16)
         if tag == "__x":
             return Opaque(str(val))
     except (TypeError, ValueError):
@@ -102,8 +136,27 @@ def _revive(node: Any) -> Any:
     return Opaque("malformed")
 
 
+class Digest:
+    """A large output known by its digest: equal only to the same digest."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Digest) and other.text == self.text
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<large output {self.text[len(DIGEST_PREFIX):][:12]}>"
+
+
 def decode(text: str) -> Any:
     """Values from `encode`'s text; never executes anything. Garbage decodes to an `Opaque`."""
+    if text.startswith(DIGEST_PREFIX):
+        return Digest(text)
     try:
         return _revive(json.loads(text))
     except (ValueError, RecursionError):

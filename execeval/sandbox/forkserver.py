@@ -58,7 +58,8 @@ class _Worker:
     def run(self, job_id: int, program: Program, limits: Limits) -> ExecResult:
         expected = None
         if isinstance(program, PythonTests):  # inputs go to the job; expectations never do
-            expected = [c.expected if isinstance(c, Call) else None for c in program.cases]
+            expected = [_Expected(c.expected) if isinstance(c, Call) and c.expected is not None else None
+                        for c in program.cases]
             program = dataclasses.replace(program, cases=tuple(
                 dataclasses.replace(c, expected=None) if isinstance(c, Call) else c for c in program.cases))
         stream = expected is not None and program.stop_on_failure and any(e is not None for e in expected)
@@ -97,6 +98,21 @@ class _Worker:
             self.proc.stdout.close()
 
 
+class _Expected:
+    """An expected output, decoded only if a job's output is not byte-identical to it."""
+
+    __slots__ = ("text", "_value")
+
+    def __init__(self, text: str) -> None:
+        self.text, self._value = text, None
+
+    @property
+    def value(self) -> object:
+        if self._value is None:
+            self._value = (decode(self.text),)
+        return self._value[0]
+
+
 def _to_case(raw: dict, expected: list | None, program: PythonTests) -> CaseResult:
     index = int(raw.get("i", -1))
     status = raw.get("s")
@@ -108,11 +124,13 @@ def _to_case(raw: dict, expected: list | None, program: PythonTests) -> CaseResu
         want = expected[index] if expected else None
         if want is None:
             return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
+        if output == want.text:  # same encoding: equal without decoding either side
+            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
         got = decode(str(output))
-        if outputs_equal(got, decode(want), program.atol):
+        if outputs_equal(got, want.value, program.atol):
             return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
         return CaseResult(index, CaseStatus.FAILED, "WrongAnswer",
-                          f"expected {short_repr(decode(want))}, got {short_repr(got)}", output,
+                          f"expected {short_repr(want.value)}, got {short_repr(got)}", output,
                           float(raw.get("c", 0)))
     kinds = {"passed": CaseStatus.PASSED, "failed": CaseStatus.FAILED, "timeout": CaseStatus.TIMEOUT}
     return CaseResult(index, kinds.get(status, CaseStatus.ERROR), raw.get("t"), message,

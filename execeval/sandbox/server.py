@@ -261,15 +261,21 @@ class _ResultLines:
 
     def __init__(self, token: str) -> None:
         self.prefix = token.encode() + b" "
-        self.buffer = b""
+        self.parts: list[bytes] = []
         self.size = 0
         self.done = self.tampered = False
         self.program_error: dict | None = None
 
     def feed(self, chunk: bytes) -> list[dict]:
         self.size += len(chunk)
-        self.buffer += chunk
-        *lines, self.buffer = self.buffer.split(b"\n")
+        if b"\n" not in chunk:  # part of a long line: join once it ends, not at every chunk
+            self.parts.append(chunk)
+            return []
+        data = b"".join(self.parts) + chunk
+        self.parts = []
+        *lines, rest = data.split(b"\n")
+        if rest:
+            self.parts.append(rest)
         batch = []
         for line in lines:
             if self.done or not line.startswith(self.prefix):
