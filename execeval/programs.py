@@ -67,7 +67,7 @@ def reference_job(task: Task, plus: bool = True) -> PythonTests:
 
 def reference_limits(program: PythonTests, policy: TimePolicy) -> Limits:
     total = min(policy.max_job_s * 4, 10 + REFERENCE_CASE_CPU_S * len(program.cases))
-    return DEFAULT_LIMITS.with_(wall_s=total, cpu_s=total, memory_mb=policy.memory_mb)
+    return DEFAULT_LIMITS.with_(wall_s=total, cpu_s=total, memory_mb=2 * policy.memory_mb)  # trusted: roomier
 
 
 def case_label(case: TestCase) -> str:
@@ -94,7 +94,8 @@ def build_job(task: Task, program: str, reference: Reference, policy: TimePolicy
 
 def job_key(program: PythonTests, limits: Limits) -> str:
     """Content hash of everything that can change a verdict."""
-    cases = [["A", c.code] if isinstance(c, Assert) else ["C", c.args_json, c.expected] for c in program.cases]
+    cases = [["A", c.code] if isinstance(c, Assert) else ["C", c.args_json, c.expected, c.tagged, c.oracle]
+             for c in program.cases]
     payload = json.dumps([execeval.__version__, program.program, program.entry_point, program.setup, cases,
                           program.atol, program.stop_on_failure, program.case_cpu_s, limits.as_dict()])
     return hashlib.sha256(payload.encode()).hexdigest()

@@ -11,7 +11,7 @@ from typing import Protocol
 class Reporter(Protocol):
     def phase(self, name: str, total: int) -> None: ...
 
-    def advance(self, passed: bool | None = None, n: int = 1) -> None: ...
+    def advance(self, passed: bool | None = None, n: int = 1, phase: str | None = None) -> None: ...
 
     def note(self, message: str) -> None: ...
 
@@ -22,7 +22,7 @@ class NullReporter:
     def phase(self, name: str, total: int) -> None:
         pass
 
-    def advance(self, passed: bool | None = None, n: int = 1) -> None:
+    def advance(self, passed: bool | None = None, n: int = 1, phase: str | None = None) -> None:
         pass
 
     def note(self, message: str) -> None:
@@ -45,21 +45,29 @@ class RichReporter:
                                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("eta"),
                                  TimeRemainingColumn(), console=self.console, transient=False)
         self.progress.start()
-        self._task = None
-        self._passed = self._judged = 0
+        self._tasks: dict[str, object] = {}  # phase name -> rich task id; several phases may run at once
+        self._counts: dict[str, list[int]] = {}  # phase name -> [passed, judged]
+        self._last = ""
 
     def phase(self, name: str, total: int) -> None:
-        if self._task is not None:
-            self.progress.update(self._task, completed=self.progress.tasks[-1].total)
-        self._passed = self._judged = 0
-        self._task = self.progress.add_task(name, total=total, rate="")
+        """Start a phase, or reset its total when it exists (e.g. evaluation growing as generations arrive)."""
+        if name in self._tasks:
+            self.progress.update(self._tasks[name], total=total)  # type: ignore[arg-type]
+        else:
+            self._tasks[name] = self.progress.add_task(name, total=total, rate="")
+            self._counts[name] = [0, 0]
+        self._last = name
 
-    def advance(self, passed: bool | None = None, n: int = 1) -> None:
+    def advance(self, passed: bool | None = None, n: int = 1, phase: str | None = None) -> None:
+        name = phase or self._last
+        if name not in self._tasks:
+            self.phase(name, 0)
+        counts = self._counts[name]
         if passed is not None:
-            self._judged += n
-            self._passed += n if passed else 0
-        rate = f"pass {self._passed / self._judged:6.1%}" if self._judged else ""
-        self.progress.update(self._task, advance=n, rate=rate)  # type: ignore[arg-type]
+            counts[1] += n
+            counts[0] += n if passed else 0
+        rate = f"pass {counts[0] / counts[1]:6.1%}" if counts[1] else ""
+        self.progress.update(self._tasks[name], advance=n, rate=rate)  # type: ignore[arg-type]
 
     def note(self, message: str) -> None:
         self.progress.console.print(message)

@@ -199,3 +199,30 @@ def outputs_equal(actual: Any, expected: Any, atol: float = 0.0) -> bool:
 def short_repr(value: Any, limit: int = 200) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _poly_root(args: list, actual: Any, expected: Any, atol: float) -> bool:
+    """HumanEval find_zero: any root will do: |poly(xs, x)| within atol."""
+    xs, x = args[0], actual
+    if type(x) not in (int, float) or not isinstance(xs, list):
+        return False
+    try:
+        return abs(math.fsum(c * math.pow(x, i) for i, c in enumerate(xs))) <= (atol or 1e-6)
+    except (OverflowError, TypeError, ValueError):
+        return False
+
+
+#: Special comparisons for tasks whose reference output is one of several right answers (named on `Call.oracle`).
+ORACLES = {
+    "poly_root": _poly_root,
+    "any_output": lambda args, actual, expected, atol: True,  # MBPP+ are_equivalent: ill-posed task
+    "equal_or_zero": lambda args, actual, expected, atol: actual == 0 or outputs_equal(actual, expected, atol),
+    "none_or_not": lambda args, actual, expected, atol: (actual is None) == (expected is None),
+}
+
+
+def outputs_match(actual: Any, expected: Any, atol: float, oracle: str = "", args: Any = None) -> bool:
+    """`outputs_equal`, or the named oracle when the case has one."""
+    if oracle:  # oracles judge types themselves (an opaque re.Match is still "not None")
+        return ORACLES[oracle](args, actual, expected, atol)
+    return not isinstance(actual, Opaque) and outputs_equal(actual, expected, atol)

@@ -51,6 +51,8 @@ class Call:
 
     args_json: str
     expected: str | None = None
+    tagged: bool = False  # args_json is `execeval.values.encode` text (tuples, sets, complex survive)
+    oracle: str = ""  # a named special comparison (`execeval.values.ORACLES`), as EvalPlus has for a few tasks
 
 
 TestCase = Assert | Call

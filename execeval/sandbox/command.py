@@ -1,7 +1,7 @@
 """Any argv — a compiler, a built binary, another language's interpreter — under the same isolation and limits.
 
 Shares the fork servers' machinery: the server forks, confines the child exactly as for Python jobs, then
-`execve`s the command. A `Script` runs as a fresh interpreter (`python -I script.py`), which makes this backend a
+`execve`s the command. A `Script` runs as a fresh interpreter (`python -s -P script.py`), which makes this backend a
 slower but independent second implementation of the same conformance suite.
 """
 
@@ -18,7 +18,7 @@ from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 
 
 class CommandSandbox:
-    """Runs `Command`s (and `Script`s as `python -I script.py`) in isolated, limited child processes."""
+    """Runs `Command`s (and `Script`s as `python -s -P script.py`) in isolated, limited child processes."""
 
     def __init__(self, workers: int | None = None, pool: WorkerPool | None = None) -> None:
         self.pool = pool or WorkerPool(workers)
@@ -29,7 +29,7 @@ class CommandSandbox:
 
     def submit(self, program: Program, limits: Limits = DEFAULT_LIMITS, priority: float = 0.0) -> Future:
         if isinstance(program, Script):
-            program = Command((os.path.realpath(sys.executable), "-I", "script.py"), stdin=program.stdin,
+            program = Command((os.path.realpath(sys.executable), "-s", "-P", "script.py"), stdin=program.stdin,
                               files={**program.files, "script.py": program.code.encode()})
         if not isinstance(program, Command):
             raise SandboxError(f"{type(self).__name__} cannot run a {type(program).__name__}")

@@ -70,6 +70,11 @@ def check_scrubbed_environment(sb: Sandbox) -> None:
     assert not {"USER", "SSH_AUTH_SOCK", "OPENAI_API_KEY", "PWD"} & env.keys(), env
 
 
+def check_same_hash_seed_every_job(sb: Sandbox) -> None:
+    outs = {sb.run(Script("print(list({'apple', 'pear', 'fig', 'kiwi'}), hash('x'))"), FAST).stdout for _ in range(4)}
+    assert len(outs) == 1, outs
+
+
 def check_private_empty_workdir(sb: Sandbox) -> None:
     code = "import os\nprint(sorted(os.listdir('.')))\nopen('mine.txt', 'w').write('x')"
     first = sb.run(Script(code), FAST)
@@ -98,5 +103,6 @@ def check_isolation_report(sb: Sandbox) -> None:
 CHECKS: tuple[Callable[[Sandbox], None], ...] = (
     check_ok_and_exact_output, check_stdin_bytes, check_exit_status_and_exception, check_wall_timeout,
     check_cpu_limit, check_memory_limit, check_output_limit, check_killed_by_signal, check_scrubbed_environment,
+    check_same_hash_seed_every_job,
     check_private_empty_workdir, check_files_are_provided, check_no_network, check_isolation_report,
 )

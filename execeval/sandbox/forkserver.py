@@ -27,7 +27,7 @@ from execeval.sandbox import wire
 from execeval.sandbox.base import (Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport, Program,
                                    PythonTests, Script, Status)
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
-from execeval.values import decode, outputs_equal, short_repr
+from execeval.values import decode, outputs_match, short_repr
 
 _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from execeval.sandbox.server import main; "
          "main(int(sys.argv[2]), sys.argv[3])")
@@ -45,7 +45,7 @@ class _Worker:
         self.index = index
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONHASHSEED": "0", "LANG": "C.UTF-8"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", _BOOT, _PKG_PARENT, str(index), json.dumps(env_extra)],
+            [sys.executable, "-s", "-P", "-c", _BOOT, _PKG_PARENT, str(index), json.dumps(env_extra)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True, bufsize=0)
         self.to_fd, self.from_fd = self.proc.stdin.fileno(), self.proc.stdout.fileno()  # type: ignore[union-attr]
         ready = wire.recv(self.from_fd)
@@ -124,10 +124,13 @@ def _to_case(raw: dict, expected: list | None, program: PythonTests) -> CaseResu
         want = expected[index] if expected else None
         if want is None:
             return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
-        if output == want.text:  # same encoding: equal without decoding either side
+        case = program.cases[index]
+        oracle = case.oracle if isinstance(case, Call) else ""
+        if output == want.text and not oracle:  # same encoding: equal without decoding either side
             return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
         got = decode(str(output))
-        if outputs_equal(got, want.value, program.atol):
+        args = (decode(case.args_json) if case.tagged else json.loads(case.args_json)) if oracle else None
+        if outputs_match(got, want.value, program.atol, oracle, args):
             return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
         return CaseResult(index, CaseStatus.FAILED, "WrongAnswer",
                           f"expected {short_repr(want.value)}, got {short_repr(got)}", output,

@@ -21,7 +21,7 @@ class Limits:
 
     wall_s: float = 10.0
     cpu_s: float = 10.0
-    memory_mb: int = 2048
+    memory_mb: int = 4096  # EvalPlus allows 4 GiB too
     processes: int = 64
     file_size_mb: int = 64
     disk_mb: int = 256

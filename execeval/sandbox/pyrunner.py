@@ -18,13 +18,14 @@ import json
 import os
 import signal
 import sys
+import sysconfig
 import time
 import traceback
 import types
 from operator import is_
 
 from execeval.sandbox.base import Assert, PythonTests
-from execeval.values import encode
+from execeval.values import decode, encode
 
 _SUSPECT_DUNDERS = frozenset({
     "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__len__", "__hash__", "__abs__",
@@ -86,8 +87,22 @@ def _check_plain(value: object) -> None:
             continue
         for cls in t.__mro__:
             for name in _SUSPECT_DUNDERS.intersection(cls.__dict__):
-                if isinstance(cls.__dict__[name], (types.FunctionType, types.MethodType, property)):
+                if not _trusted_code(cls.__dict__[name]):
                     raise UntrustedValue(f"returned a {t.__qualname__}, whose {name} is defined in Python")
+
+
+# Python-level dunders of the standard library and installed packages (Counter, Fraction, ...) are trusted;
+# anything the candidate defined ("<candidate>") is not.
+_TRUSTED_DIRS = tuple(sorted({os.path.realpath(p) + os.sep for key in ("stdlib", "platstdlib", "purelib", "platlib")
+                              if (p := sysconfig.get_paths().get(key))}))
+
+
+def _trusted_code(attr: object) -> bool:
+    func = attr.fget if isinstance(attr, property) else getattr(attr, "__func__", attr)
+    code = getattr(func, "__code__", None)
+    if code is None:  # a C slot or builtin: not the candidate's
+        return not isinstance(attr, (types.FunctionType, types.MethodType, property))
+    return code.co_filename.startswith(_TRUSTED_DIRS)
 
 
 class _Channel:
@@ -207,7 +222,8 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
                 result["s"] = "passed"
             else:
                 result["s"] = "returned"
-                result["o"] = encode(guarded(*json.loads(case.args_json)))
+                args = decode(case.args_json) if case.tagged else json.loads(case.args_json)
+                result["o"] = encode(guarded(*args))
         except CaseTimeout:
             result.update(s="timeout", t="TimeoutError", m=f"case CPU time over {limit:.3g}s")
         except AssertionError as exc:

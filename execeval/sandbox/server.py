@@ -1,6 +1,7 @@
 """The fork server: a small, pre-warmed, already-isolated Python process that forks one child per job.
 
-Started by `forkserver.WorkerPool` as `python -I -c <boot>`; never imported by the harness itself. It makes its
+Started by `forkserver.WorkerPool` as `python -s -P -c <boot>` with an environment built from scratch (so
+PYTHONHASHSEED=0 holds: set order is the same in every job); never imported by the harness itself. It makes its
 namespaces once, becomes PID 1 of its own PID namespace (so `kill(-1)` after each job reaps every descendant,
 `setsid()` daemons included), pre-imports common modules, and then serves jobs read from stdin. Job output is
 drained while the job runs and cut at the limit; results go back on stdout.
@@ -148,7 +149,7 @@ class Server:
                    res_r: int, token: str, stream: bool) -> dict:
         hard_deadline = start + limits.wall_s
         case_cpu = getattr(program, "case_cpu_s", None) or ()
-        reported = 0
+        reported, credited = 0, 0.0
         deadline = min(hard_deadline, _case_deadline(case_cpu, 0, start))
         stdout, stderr = _Capture(limits.output_bytes, bytearray()), _Capture(limits.output_bytes, bytearray())
         results = _ResultLines(token)
@@ -162,6 +163,11 @@ class Server:
         while True:
             timeout = deadline - time.monotonic()
             if timeout <= 0:
+                waited = _runqueue_wait(pid) - credited  # time it wanted a CPU and got none: a busy machine
+                if waited > 0.05 and deadline < hard_deadline and not exited:
+                    credited += waited
+                    deadline = min(hard_deadline, deadline + waited)
+                    continue
                 reason = reason or "timeout"
                 break
             for fd, _ in poller.poll(timeout * 1000):
@@ -249,6 +255,15 @@ class Server:
                 pass
 
 
+def _runqueue_wait(pid: int) -> float:
+    """Seconds the job's process spent runnable but waiting for a CPU (/proc/PID/schedstat), 0 if unknown."""
+    try:
+        with open(f"/proc/{pid}/schedstat", "rb") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _case_deadline(case_cpu: tuple[float, ...], reported: int, now: float) -> float:
     """Wall-clock bound for the case now running: its CPU budget with slack (a sleeping case uses no CPU)."""
     if reported >= len(case_cpu):
@@ -298,7 +313,7 @@ class _ResultLines:
 
 
 def main(worker_index: int, env_extra_json: str) -> None:
-    """Entry point of `python -I -c <boot>`: isolate, become PID 1, pre-warm, then serve until stdin closes."""
+    """Entry point of `python -s -P -c <boot>`: isolate, become PID 1, pre-warm, then serve until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     iso = ServerIsolation(worker_index)
     iso.enter_namespaces()

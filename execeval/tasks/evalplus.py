@@ -21,7 +21,9 @@ from typing import Any
 
 from execeval.errors import TaskFormatError
 from execeval.tasks._jsonl import Raw, compact_json, make_taskset, need, objects, optional, read_raw, sha256
+from execeval.tasks.evalplus_quirks import oracle_for, restore_arguments
 from execeval.tasks.model import Call, Task, TaskSet, TestSuite
+from execeval.values import encode
 
 __all__ = ["KEYS", "is_whole_program_id", "task_from_record", "load_evalplus"]
 
@@ -37,7 +39,7 @@ def is_whole_program_id(task_id: str) -> bool:
     return task_id.lower().startswith("mbpp/")
 
 
-def _calls(rec: Mapping[str, Any], key: str, where: str) -> tuple[Call, ...]:
+def _calls(rec: Mapping[str, Any], key: str, where: str, task_id: str = "", oracle: str = "") -> tuple[Call, ...]:
     """The `Call` cases of one input list. Accepts the list itself, or it JSON-encoded (as some hub copies store
     it); `{}` means no inputs (MBPP+ has one such task)."""
     if key not in rec:
@@ -52,12 +54,18 @@ def _calls(rec: Mapping[str, Any], key: str, where: str) -> tuple[Call, ...]:
         return ()
     if not isinstance(inputs, list):
         raise TaskFormatError(f"{where}: key '{key}' should be a list of argument lists, not {type(inputs).__name__}")
-    encode = compact_json
+    restore = restore_arguments(task_id)
     cases = []
     for i, args in enumerate(inputs):
         if type(args) is not list:
             raise TaskFormatError(f"{where}: {key}[{i}] should be a list of arguments, not {type(args).__name__}")
-        cases.append(Call(encode(args)))
+        if restore is None:
+            cases.append(Call(compact_json(args), oracle=oracle))
+            continue
+        try:
+            cases.append(Call(encode(restore(args)), tagged=True, oracle=oracle))
+        except (TypeError, ValueError, IndexError, AttributeError) as e:
+            raise TaskFormatError(f"{where}: {key}[{i}] does not have the shape {task_id} needs ({e})") from None
     return tuple(cases)
 
 
@@ -70,8 +78,9 @@ def task_from_record(rec: Mapping[str, Any], where: str, *, whole_program: bool 
     atol = float(optional(rec, "atol", (int, float), where, 0))
     if atol < 0:
         raise TaskFormatError(f"{where}: key 'atol' should not be negative")
-    base = _calls(rec, "base_input", where)
-    plus = _calls(rec, "plus_input", where)
+    oracle = oracle_for(task_id, entry_point)
+    base = _calls(rec, "base_input", where, task_id, oracle)
+    plus = _calls(rec, "plus_input", where, task_id, oracle)
     whole = is_whole_program_id(task_id) if whole_program is None else whole_program
     metadata = {k: rec[k] for k in _KEEP if isinstance(rec.get(k), str)}
     return Task(

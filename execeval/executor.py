@@ -1,0 +1,85 @@
+"""Runs sample jobs on a sandbox: each distinct program once, verdicts committed as they arrive, timeouts re-run.
+
+Jobs can be added all at once (`evaluate`) or one by one while a model is still generating (`run`): either way
+they join the sandbox's one global queue, longest first, so every core stays busy whatever n is.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import Future, as_completed
+from typing import TYPE_CHECKING
+
+from execeval.progress import Reporter
+from execeval.sandbox.forkserver import ForkServerSandbox
+from execeval.store import RunStore
+from execeval.verdict import SANDBOX_ERROR, TIMEOUT, WALL_TIMEOUT, Verdict, verdict_of
+
+if TYPE_CHECKING:
+    from execeval.evaluate import SampleRun
+
+EVALUATING = "evaluating"
+
+
+class Executor:
+    def __init__(self, sandbox: ForkServerSandbox, store: RunStore, reporter: Reporter, *,
+                 rerun_timeouts: bool = True) -> None:
+        self.sandbox, self.store, self.reporter = sandbox, store, reporter
+        self.rerun_timeouts = rerun_timeouts
+        self.by_key: dict[str, list[SampleRun]] = {}
+        self.done: dict[str, Verdict] = {}
+        self.futures: dict[Future, str] = {}
+        self.executed: list[str] = []
+
+    def add(self, runs: list["SampleRun"]) -> None:
+        """Queue runs; programs already judged (in the store or earlier in this run) are not run again."""
+        new = [r for r in runs if r.job.key not in self.by_key]
+        for run in runs:
+            self.by_key.setdefault(run.job.key, []).append(run)
+        known = {k: Verdict.from_dict(v) for k, v in self.store.verdicts({r.job.key for r in new}).items()}
+        self.done.update(known)
+        self.reporter.advance(None, sum(1 for r in runs if r.job.key in self.done), phase=EVALUATING)
+        for run in sorted(new, key=lambda r: -r.job.cost):
+            key = run.job.key
+            if key in known or key in self.executed:
+                continue
+            self.executed.append(key)
+            self.futures[self.sandbox.submit(run.job.program, run.job.limits, priority=-run.job.cost)] = key
+
+    def _judge(self, key: str, result: object) -> Verdict:
+        job = self.by_key[key][0].job
+        return verdict_of(result, job.n_base, list(job.labels))  # type: ignore[arg-type]
+
+    def finish(self) -> dict:
+        """Wait for every queued job, re-run wall-clock timeouts alone, give each run its verdict."""
+        for fut in as_completed(self.futures):
+            key = self.futures[fut]
+            verdict = self._judge(key, fut.result())
+            if not (self.rerun_timeouts and _wall_timeout(verdict)):
+                self.store.put_verdict(key, verdict.as_dict())
+            self.done[key] = verdict
+            self.reporter.advance(verdict.passed, len(self.by_key[key]), phase=EVALUATING)
+        self.futures.clear()
+        changed = 0
+        timeouts = [k for k in self.executed if _wall_timeout(self.done[k])] if self.rerun_timeouts else []
+        if timeouts:
+            self.reporter.phase("re-run timeouts", len(timeouts))
+            for key in timeouts:  # alone: one at a time, so a busy machine does not decide the verdict
+                job = self.by_key[key][0].job
+                verdict = self._judge(key, self.sandbox.submit(job.program, job.limits).result())
+                changed += verdict.status != TIMEOUT
+                self.store.put_verdict(key, verdict.as_dict())
+                self.done[key] = verdict
+                self.reporter.advance(verdict.passed)
+        for key, group in self.by_key.items():
+            for run in group:
+                run.verdict = self.done[key]
+        counts = Counter(self.done[k].status for k in self.by_key)
+        return {"jobs": {"distinct_programs": len(self.by_key), "executed": len(self.executed),
+                         "from_store": len(self.by_key) - len(self.executed), "timeouts_rerun": len(timeouts),
+                         "flaky": changed, "sandbox_errors": counts.get(SANDBOX_ERROR, 0)}}
+
+
+def _wall_timeout(verdict: Verdict) -> bool:
+    """Only wall-clock timeouts are re-run: a CPU-time limit is hit the same way however busy the machine is."""
+    return verdict.status == TIMEOUT and verdict.error_type == WALL_TIMEOUT

@@ -1,0 +1,25 @@
+"""Shared fixtures: a private reference cache per test session, the real data dir (when present)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_reference_cache(tmp_path_factory):
+    """Keep tests from reading or filling the user's ~/.cache/execeval."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("EXECEVAL_CACHE_DIR", str(tmp_path_factory.mktemp("execeval-cache")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not DATA_DIR.is_dir():
+        pytest.skip(f"real benchmark files not found at {DATA_DIR}")
+    return DATA_DIR

@@ -1,0 +1,149 @@
+"""The main job end to end on the demo benchmark: verdicts against hand labels, resume, bad input."""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from execeval.errors import SampleFormatError, UsageError
+from execeval.evaluate import EvalConfig, evaluate
+from execeval.runfiles import read_results
+from execeval.sandbox import ForkServerSandbox
+
+DEMO_SAMPLES = Path(str(importlib.resources.files("execeval") / "tasks/demo/samples.jsonl"))
+QUICK_KINDS = {"correct", "wrong", "crash", "exit", "always_eq"}  # no timeouts or memory hogs: fast runs
+
+
+def _labels() -> list[dict]:
+    return [json.loads(line) for line in DEMO_SAMPLES.read_text().splitlines()]
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    sb = ForkServerSandbox(workers=2)
+    yield sb
+    sb.close()
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory, sandbox):
+    out = tmp_path_factory.mktemp("demo-run")
+    summary = evaluate(DEMO_SAMPLES, "demo", out, EvalConfig(k=(1, 5)), sandbox=sandbox)
+    return out, summary
+
+
+@pytest.mark.slow
+def test_demo_verdicts_match_hand_labels(demo_run):
+    out, summary = demo_run
+    rows = read_results(out)
+    labels = _labels()
+    assert len(rows) == len(labels) == 100
+    wrong = [(lab["task_id"], lab.get("kind"), row["status"]) for lab, row in zip(labels, rows)
+             if row["passed"] != (lab["expected"] == "pass")]
+    assert wrong == []
+    assert summary["pass_at_k"]["base"]["pass@1"] == pytest.approx(0.48)
+    assert summary["isolation"]["level"] == "full"
+    kinds = {lab.get("kind"): row["status"] for lab, row in zip(labels, rows)}
+    assert kinds["timeout"] == "timeout" and kinds["always_eq"] == "error"
+
+
+@pytest.mark.slow
+def test_rerun_costs_nothing_and_gives_the_same_results(demo_run, sandbox):
+    out, first = demo_run
+    before = (out / "results.jsonl").read_text()
+    again = evaluate(DEMO_SAMPLES, "demo", out, EvalConfig(k=(1, 5)), sandbox=sandbox)
+    assert again["jobs"]["executed"] == 0 and again["jobs"]["from_store"] == first["jobs"]["distinct_programs"]
+    assert (out / "results.jsonl").read_text() == before
+
+
+def _quick_samples(tmp_path: Path) -> Path:
+    rows = [{k: v for k, v in r.items() if k in ("task_id", "completion")} for r in _labels()
+            if r.get("kind") in QUICK_KINDS]
+    return _write(tmp_path / "quick.jsonl", rows)
+
+
+def _verdicts(out: Path) -> list[tuple]:
+    return [(r["task_id"], r["completion_id"], r["passed"], r["status"], r["tests_passed"]) for r in read_results(out)]
+
+
+def test_two_runs_give_identical_verdicts(tmp_path, sandbox):
+    samples = _quick_samples(tmp_path)
+    evaluate(samples, "demo", tmp_path / "a", EvalConfig(k=(1,)), sandbox=sandbox)
+    evaluate(samples, "demo", tmp_path / "b", EvalConfig(k=(1,)), sandbox=sandbox)
+    assert _verdicts(tmp_path / "a") == _verdicts(tmp_path / "b")
+
+
+@pytest.mark.slow
+def test_kill_9_mid_run_then_resume_equals_uninterrupted(tmp_path, sandbox):
+    samples = _quick_samples(tmp_path)
+    evaluate(samples, "demo", tmp_path / "clean", EvalConfig(k=(1,)), sandbox=sandbox)
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "execeval.cli", "evaluate", str(samples), "--tasks", "demo", "--out", str(out),
+           "--k", "1", "--workers", "1", "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = out / "execeval.sqlite"
+    deadline = time.time() + 60
+    stored = 0
+    while time.time() < deadline and proc.poll() is None:
+        if store.exists():
+            try:
+                with sqlite3.connect(store) as db:
+                    stored = db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
+            except sqlite3.Error:
+                stored = 0
+            if stored >= 5:
+                break
+        time.sleep(0.02)
+    proc.kill()  # SIGKILL: no cleanup runs
+    proc.wait()
+    assert stored >= 5, "the run finished or stalled before it could be killed mid-way"
+    assert not (out / "results.jsonl").exists()
+    summary = evaluate(samples, "demo", out, EvalConfig(k=(1,)), sandbox=sandbox)
+    assert summary["jobs"]["from_store"] >= 5
+    assert _verdicts(out) == _verdicts(tmp_path / "clean")
+
+
+def test_malformed_line_names_file_and_line(tmp_path, sandbox):
+    samples = tmp_path / "bad.jsonl"
+    samples.write_text('{"task_id": "demo/0", "completion": "    return 1\\n"}\n{"task_id": "demo/1", oops\n')
+    with pytest.raises(SampleFormatError, match=r"bad\.jsonl:2"):
+        evaluate(samples, "demo", tmp_path / "out", EvalConfig(k=(1,)), sandbox=sandbox)
+    summary = evaluate(samples, "demo", tmp_path / "out", EvalConfig(k=(1,), skip_bad_lines=True), sandbox=sandbox)
+    assert len(summary["bad_lines"]) == 1 and "bad.jsonl:2" in summary["bad_lines"][0]
+    assert summary["n_samples"] == 1 and len(summary["tasks_without_samples"]) == 19
+
+
+def test_unknown_ids_are_listed_and_known_ones_still_run(tmp_path, sandbox):
+    samples = _write(tmp_path / "s.jsonl", [
+        {"task_id": "demo/0", "completion": '    return " ".join(text.split())\n'},
+        {"task_id": "HumanEval/0", "completion": "    return 1\n"},
+    ])
+    summary = evaluate(samples, "demo", tmp_path / "out", EvalConfig(k=(1,)), sandbox=sandbox)
+    assert summary["unknown_task_ids"] == ["HumanEval/0"]
+    assert summary["status_counts"] == {"passed": 1}
+
+
+def test_no_matching_sample_is_a_clear_error(tmp_path, sandbox):
+    samples = _write(tmp_path / "s.jsonl", [{"task_id": "HumanEval/0", "completion": "    return 1\n"}])
+    with pytest.raises(UsageError, match="no sample matches"):
+        evaluate(samples, "demo", tmp_path / "out", EvalConfig(k=(1,)), sandbox=sandbox)
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "execeval.cli", "evaluate", str(tmp_path / "missing.jsonl"),
+                           "--tasks", "demo", "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "missing.jsonl" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,79 @@
+"""`execeval run`: generation against a real loopback OpenAI-compatible server, piped into evaluation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from execeval.evaluate import EvalConfig
+from execeval.generate import GenConfig, generate, run
+from execeval.models import SamplingParams
+from execeval.runfiles import read_results
+from execeval.sandbox import ForkServerSandbox
+from execeval.tasks import load_tasks
+from openai_test_server import Fault, openai_server  # noqa: F401  (fixture)
+
+DEMO = load_tasks("demo")
+ANSWERS = {t.prompt: t.reference[len(t.prompt):] for t in DEMO.tasks}
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    sb = ForkServerSandbox(workers=2)
+    yield sb
+    sb.close()
+
+
+def _answer_with_reference(server, wrong_for: str = "") -> None:
+    def reply(prompt: str) -> str:
+        if wrong_for and wrong_for in prompt:
+            return "    return None\n"
+        return ANSWERS.get(prompt, "    return None\n")
+    server.reply = reply
+
+
+def _cfg(server, n: int = 2, **kw) -> GenConfig:
+    return GenConfig("openai:tiny", n=n, base_url=server.url, params=SamplingParams(temperature=0.8), **kw)
+
+
+def test_run_scores_and_a_rerun_makes_zero_requests(tmp_path, openai_server, sandbox):
+    _answer_with_reference(openai_server, wrong_for="def flatten(")
+    summary = run(DEMO, tmp_path, _cfg(openai_server), EvalConfig(k=(1, 2)), sandbox=sandbox)
+    assert summary["n_samples"] == 40 and summary["generation"]["generated"] == 40
+    assert summary["pass_at_k"]["base"]["pass@1"] == pytest.approx(19 / 20)
+    failed = {r["task_id"] for r in read_results(tmp_path) if not r["passed"]}
+    assert failed == {"demo/1"}
+    requests = openai_server.count("/v1/completions")
+    again = run(DEMO, tmp_path, _cfg(openai_server), EvalConfig(k=(1, 2)), sandbox=sandbox)
+    assert openai_server.count("/v1/completions") == requests
+    assert again["generation"]["from_cache"] == 40 and again["jobs"]["executed"] == 0
+    lines = [json.loads(x) for x in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    assert len(lines) == 40 and {"task_id", "completion"} <= lines[0].keys()
+
+
+def test_extending_n_requests_only_the_missing_samples(tmp_path, openai_server):
+    _answer_with_reference(openai_server)
+    generate(DEMO, tmp_path, _cfg(openai_server, n=2))
+    before = len(openai_server.generation_requests())
+    stats = generate(DEMO, tmp_path, _cfg(openai_server, n=3))
+    asked = openai_server.generation_requests()[before:]
+    assert stats["from_cache"] == 40 and stats["generated"] == 20
+    assert all(r.body.get("n", 1) == 1 for r in asked) and len(asked) == 20
+
+
+def test_faults_still_complete_every_sample_without_duplicates(tmp_path, openai_server, sandbox):
+    _answer_with_reference(openai_server)
+    openai_server.faults.extend([Fault(status=429, retry_after="0"), Fault(status=500), Fault(body="{not json")])
+    summary = run(DEMO, tmp_path, _cfg(openai_server, request_timeout=5), EvalConfig(k=(1,)), sandbox=sandbox)
+    assert summary["n_samples"] == 40 and summary["status_counts"] == {"passed": 40}
+    keys = [(r["task_id"], r["completion_id"]) for r in read_results(tmp_path)]
+    assert len(keys) == len(set(keys)) == 40
+
+
+def test_unreachable_server_is_one_clear_error(tmp_path):
+    from execeval.errors import ModelError
+
+    cfg = GenConfig("openai:tiny", base_url="http://127.0.0.1:9/v1")
+    with pytest.raises(ModelError, match="127.0.0.1:9"):
+        generate(DEMO, tmp_path, cfg)
