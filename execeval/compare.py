@@ -1,0 +1,287 @@
+"""`execeval compare RUN_A RUN_B`: how run B differs from run A, task by task, read from their run directories.
+
+This module only reads the run files (`results.jsonl`, and `summary.json` when present, see `execeval.runfiles`)
+and turns them into the per-task pass/fail lists that `execeval.metrics.compare_runs` compares. The statistics
+themselves (flips, NFR/PFR, exact McNemar, paired bootstrap CI, mean regression) live in `execeval.metrics.flips`.
+
+A is the old (baseline) run, B the new one; every difference is B minus A. The result is a plain JSON-ready dict
+(`execeval compare --json` prints it as is); `render_comparison` prints it as rich tables.
+
+Which verdict is compared (`variant`):
+
+* "base": each sample's `passed` (the benchmark's base tests);
+* "plus": `plus_passed` (base and EvalPlus plus tests); a row without `plus_passed` (a task that has no plus tests)
+  falls back to `passed`, since its base tests are all its tests. Both runs must have plus verdicts;
+* "auto" (default): "plus" when both runs have plus verdicts, else "base".
+
+Samples whose verdict is `sandbox_error` are the harness's fault, not the model's: they are left out (as in the
+run's own metrics) and counted in `warnings`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from execeval.errors import UsageError
+from execeval.metrics import check_same_tasks
+from execeval.metrics import compare_runs as _compare_outcomes
+from execeval.runfiles import RESULTS_NAME, SUMMARY_NAME
+
+__all__ = ["VARIANTS", "compare_runs", "load_outcomes", "render_comparison"]
+
+VARIANTS = ("auto", "base", "plus")
+_SANDBOX_ERROR = "sandbox_error"
+
+
+def _read_rows(run_dir: Path) -> list[dict]:
+    path = run_dir / RESULTS_NAME
+    if not path.is_file():
+        what = "no such directory" if not run_dir.exists() else f"no {RESULTS_NAME} in it"
+        raise UsageError(f"{run_dir}: {what}",
+                         hint="pass a run directory written by `execeval evaluate ... --out DIR`")
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise UsageError(f"{path}:{lineno}: not JSON ({e.msg})",
+                                 hint="re-run `execeval evaluate` with the same --out to rewrite it") from None
+            if not isinstance(row, dict) or "task_id" not in row or "passed" not in row:
+                raise UsageError(f"{path}:{lineno}: not a results row (needs task_id and passed)")
+            rows.append(row)
+    if not rows:
+        raise UsageError(f"{path}: no results", hint="the run evaluated no samples")
+    return rows
+
+
+def _read_summary(run_dir: Path) -> dict:
+    try:
+        return json.loads((run_dir / SUMMARY_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _has_plus(rows: Sequence[dict]) -> bool:
+    return any(r.get("plus_passed") is not None for r in rows)
+
+
+def _resolve_variant(variant: str, rows_a: Sequence[dict], rows_b: Sequence[dict], a: Path, b: Path) -> str:
+    if variant not in VARIANTS:
+        raise UsageError(f"unknown variant {variant!r}", hint="use one of: " + ", ".join(VARIANTS))
+    plus_a, plus_b = _has_plus(rows_a), _has_plus(rows_b)
+    if variant == "auto":
+        return "plus" if plus_a and plus_b else "base"
+    if variant == "plus" and not (plus_a and plus_b):
+        lacking = " and ".join(str(p) for p, has in ((a, plus_a), (b, plus_b)) if not has)
+        raise UsageError(f"no plus verdicts in {lacking}",
+                         hint="compare with variant base, or evaluate on a '+' benchmark (e.g. humaneval+)")
+    return variant
+
+
+def _outcome(row: dict, variant: str) -> bool:
+    if variant == "plus" and row.get("plus_passed") is not None:
+        return bool(row["plus_passed"])
+    return bool(row["passed"])
+
+
+def load_outcomes(rows: Sequence[dict], variant: str) -> tuple[dict[str, list[bool]], int]:
+    """Task id -> pass/fail per sample (in completion order), and how many sandbox-error samples were dropped.
+
+    Tasks keep the order in which they first appear in results.jsonl (the task file's order).
+    """
+    per_task: dict[str, list[tuple[Any, bool]]] = {}
+    dropped = 0
+    for r in rows:
+        per_task.setdefault(r["task_id"], [])
+        if r.get("status") == _SANDBOX_ERROR:
+            dropped += 1
+            continue
+        per_task[r["task_id"]].append((r.get("completion_id", 0), _outcome(r, variant)))
+    out = {}
+    for tid, items in per_task.items():
+        try:
+            items.sort(key=lambda x: x[0])
+        except TypeError:  # mixed id types: keep file order
+            pass
+        out[tid] = [ok for _, ok in items]
+    return out, dropped
+
+
+def _spread(outcomes: dict[str, list[bool]]) -> dict[str, int]:
+    ns = [len(v) for v in outcomes.values()]
+    return {"min": min(ns), "max": max(ns)}
+
+
+def compare_runs(
+    run_a: str | os.PathLike,
+    run_b: str | os.PathLike,
+    *,
+    seed: int = 0,
+    n_resamples: int = 10_000,
+    variant: str = "auto",
+    confidence: float = 0.95,
+) -> dict:
+    """Paired comparison of run B against run A (the baseline), from their run directories.
+
+    Returns a JSON-ready dict (see docs/report.md, "compare output"). Raises UsageError (one line) when a run
+    directory has no readable results.jsonl, when the runs cover different tasks (naming the differing ids), or
+    when variant "plus" is asked of a run without plus verdicts.
+    """
+    a, b = Path(run_a), Path(run_b)
+    rows_a, rows_b = _read_rows(a), _read_rows(b)
+    variant = _resolve_variant(variant, rows_a, rows_b, a, b)
+    out_a, dropped_a = load_outcomes(rows_a, variant)
+    out_b, dropped_b = load_outcomes(rows_b, variant)
+    try:
+        check_same_tasks(out_a, out_b)
+    except UsageError as e:
+        raise UsageError(f"cannot compare {a} (A) with {b} (B): {e}", hint=e.hint) from None
+    empty = [f"{t} ({name})" for name, out in (("A", out_a), ("B", out_b)) for t, oks in out.items() if not oks]
+    if empty:
+        raise UsageError(f"cannot compare {a} (A) with {b} (B): tasks with only sandbox errors: "
+                         + ", ".join(empty[:5]) + (f" (+{len(empty) - 5} more)" if len(empty) > 5 else ""),
+                         hint="re-run `execeval evaluate` on that run directory to retry them")
+
+    cmp = _compare_outcomes(out_a, out_b, n_resamples=n_resamples, seed=seed, confidence=confidence)
+
+    order = list(out_a)  # results.jsonl order of run A
+    neg = set(cmp.flips.negative) if cmp.flips else set()
+    pos = set(cmp.flips.positive) if cmp.flips else set()
+    tasks = {}
+    for t in order:
+        n_a, c_a, n_b, c_b = len(out_a[t]), sum(out_a[t]), len(out_b[t]), sum(out_b[t])
+        tasks[t] = {
+            "n_a": n_a, "c_a": c_a, "n_b": n_b, "c_b": c_b,
+            "rate_a": c_a / n_a, "rate_b": c_b / n_b, "change": cmp.rate_changes[t],
+            "flip": "negative" if t in neg else "positive" if t in pos else None,
+        }
+
+    def in_order(ids: Sequence[str]) -> list[str]:
+        wanted = set(ids)
+        return [t for t in order if t in wanted]
+
+    flips = None
+    if cmp.flips is not None:
+        flips = cmp.flips.as_dict()
+        flips["negative_tasks"] = in_order(cmp.flips.negative)
+        flips["positive_tasks"] = in_order(cmp.flips.positive)
+
+    sum_a, sum_b = _read_summary(a), _read_summary(b)
+    warnings = []
+    for name, dropped in (("A", dropped_a), ("B", dropped_b)):
+        if dropped:
+            warnings.append(f"{dropped} sandbox-error sample(s) in {name} left out")
+    if sum_a.get("tasks_sha256") and sum_b.get("tasks_sha256") and sum_a["tasks_sha256"] != sum_b["tasks_sha256"]:
+        warnings.append("the runs used different task files (tasks_sha256 differs): same ids, maybe other tests")
+    if _spread(out_a) != _spread(out_b):
+        warnings.append("the runs drew different numbers of samples per task")
+    if cmp.single_sample and cmp.flips is not None and len(neg) + len(pos) < 10:
+        warnings.append(f"only {len(neg) + len(pos)} flip(s): too few for the McNemar test to detect much")
+
+    return {
+        "run_a": str(a),
+        "run_b": str(b),
+        "benchmark": {"a": sum_a.get("benchmark"), "b": sum_b.get("benchmark")},
+        "variant": variant,
+        "n_tasks": cmp.n_tasks,
+        "samples_per_task": {"a": _spread(out_a), "b": _spread(out_b)},
+        "single_sample": cmp.single_sample,
+        "pass_at_1": {
+            "a": cmp.pass_at_1_a, "b": cmp.pass_at_1_b, "diff": cmp.diff,
+            "ci_low": cmp.ci.low, "ci_high": cmp.ci.high, "confidence": cmp.ci.confidence,
+            "n_resamples": cmp.ci.n_resamples, "seed": cmp.ci.seed,
+        },
+        "flips": flips,
+        "mcnemar": {"b": cmp.mcnemar.b, "c": cmp.mcnemar.c, "p_value": cmp.mcnemar.p_value} if cmp.mcnemar else None,
+        "regressed_tasks": in_order(cmp.regressed),
+        "improved_tasks": in_order(cmp.improved),
+        "mean_regression": cmp.mean_regression,
+        "tasks": tasks,
+        "warnings": warnings,
+    }
+
+
+# ----------------------------------------------------------------------------------------------- terminal output
+
+def _pct(x: float | None, signed: bool = False) -> str:
+    if x is None:
+        return "—"
+    return f"{x * 100:+.1f}%" if signed else f"{x * 100:.1f}%"
+
+
+def _signed_style(x: float) -> str:
+    return "green" if x > 0 else "red" if x < 0 else "white"
+
+
+def render_comparison(comparison: dict, console: Any = None, *, max_tasks: int = 15) -> None:
+    """Print a comparison (the dict `compare_runs` returns) as rich tables."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    c = comparison
+    p = c["pass_at_1"]
+    spt = c["samples_per_task"]["b"]
+    per = f"{spt['min']}" if spt["min"] == spt["max"] else f"{spt['min']}–{spt['max']}"
+    samples = "1 sample" if per == "1" else f"{per} samples"
+    table = Table(title=f"B vs A over {c['n_tasks']} tasks ({samples} per task, {c['variant']} tests)",
+                  title_justify="left", show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("", style="dim")
+    table.add_row("pass@1 A", f"{p['a']:.4f}", c["run_a"])
+    table.add_row("pass@1 B", f"{p['b']:.4f}", c["run_b"])
+    table.add_row("difference B − A", f"[{_signed_style(p['diff'])}]{p['diff']:+.4f}[/]",
+                  f"{p['confidence'] * 100:.0f}% CI [{p['ci_low']:+.4f}, {p['ci_high']:+.4f}] "
+                  f"(paired bootstrap, {p['n_resamples']} resamples, seed {p['seed']})")
+    f = c.get("flips")
+    if f is not None:
+        table.add_row("negative flips", f"[red]{f['negative_flips']}[/]",
+                      f"NFR {_pct(f['negative_flip_rate'])} of all tasks (A passed, B failed)")
+        table.add_row("positive flips", f"[green]{f['positive_flips']}[/]",
+                      f"PFR {_pct(f['positive_flip_rate'])} of all tasks (A failed, B passed)")
+    m = c.get("mcnemar")
+    if m is not None:
+        table.add_row("McNemar p", f"{m['p_value']:.4g}", f"exact, b={m['b']} c={m['c']}")
+    table.add_row("tasks regressed / improved", f"{len(c['regressed_tasks'])} / {len(c['improved_tasks'])}", "")
+    if c.get("mean_regression") is not None and not c["single_sample"]:
+        table.add_row("mean regression", f"{c['mean_regression'] * 100:.1f} pts",
+                      "mean pass-rate drop over the regressed tasks")
+    console.print(table)
+
+    tasks = c["tasks"]
+    changed = [t for t in tasks if tasks[t]["change"] != 0]
+    if changed:
+        pos = {t: i for i, t in enumerate(tasks)}
+        changed.sort(key=lambda t: (tasks[t]["change"], pos[t]))
+        shown = changed if len(changed) <= max_tasks else changed[:max_tasks]
+        tt = Table(title="changed tasks (largest regressions first)", title_justify="left")
+        tt.add_column("task")
+        tt.add_column("A", justify="right")
+        tt.add_column("B", justify="right")
+        tt.add_column("change", justify="right")
+        for t in shown:
+            row = tasks[t]
+            if c["single_sample"]:
+                a_cell = "[green]pass[/]" if row["c_a"] else "[red]fail[/]"
+                b_cell = "[green]pass[/]" if row["c_b"] else "[red]fail[/]"
+                change = "[red]negative flip[/]" if row["flip"] == "negative" else "[green]positive flip[/]"
+            else:
+                a_cell = f"{row['c_a']}/{row['n_a']}"
+                b_cell = f"{row['c_b']}/{row['n_b']}"
+                change = f"[{_signed_style(row['change'])}]{row['change'] * 100:+.1f} pts[/]"
+            tt.add_row(t, a_cell, b_cell, change)
+        console.print(tt)
+        if len(changed) > len(shown):
+            console.print(f"[dim]… and {len(changed) - len(shown)} more changed task(s) (see --json)[/]")
+    else:
+        console.print("[dim]no task changed its pass rate[/]")
+    for w in c.get("warnings", []):
+        console.print(f"[yellow]note: {w}[/]")

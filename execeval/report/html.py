@@ -1,0 +1,434 @@
+"""`execeval report RUN_DIR`: one self-contained HTML file for a run (optionally against a baseline run).
+
+The page makes no network request at all: CSS, JavaScript and charts (SVG) are inline, and a Content Security
+Policy (`default-src 'none'`) forbids the browser from fetching anything even if some text tried to.
+
+It stays light for large runs (164 tasks x 200 samples and more):
+
+* the task x sample grid is drawn on one <canvas> from one status letter per sample (a few tens of kB);
+* each sample's details (program, failing test, expected vs actual, stderr/stdout tails, timings) are NOT in the
+  DOM: they are stored per task as JSON -> gzip -> base64 in an inert <script type="application/x-gzip-base64">
+  element, with identical programs stored once per task, and decoded with the browser's DecompressionStream
+  only when a sample is opened (click a cell, or a URL hash like `#sample=HumanEval/0/17`).
+
+What the page shows is described in docs/report.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import html
+import json
+import math
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from execeval.compare import _read_rows, _read_summary, compare_runs
+from execeval.errors import UsageError
+from execeval.metrics import mean_pass_at_k
+
+__all__ = ["STATUS_CODES", "build_report_data", "render_report"]
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+# One letter per sample status in the grid; "b" is a sample that passed the base tests but failed the plus tests.
+STATUS_CODES = {"passed": "p", "failed": "f", "error": "e", "syntax_error": "s", "timeout": "t",
+                "memory_limit": "m", "output_limit": "o", "killed": "k", "sandbox_error": "x"}
+BASE_ONLY = "b"
+UNKNOWN = "u"
+# code -> (label, colour, what it means); the order is the legend's order.
+STATUS_INFO: dict[str, tuple[str, str, str]] = {
+    "p": ("passed", "#1f9d55", "every test passed"),
+    "b": ("base only", "#8fd19e", "passed the base tests, failed the plus tests"),
+    "f": ("failed", "#e5484d", "ran, but a test's answer was wrong"),
+    "e": ("error", "#f76b15", "raised an exception or exited early"),
+    "s": ("syntax error", "#8e4ec6", "did not compile"),
+    "t": ("timeout", "#f5b90a", "over its CPU or wall time limit"),
+    "m": ("memory limit", "#b5651d", "over its memory limit"),
+    "o": ("output limit", "#978365", "wrote too much output"),
+    "k": ("killed", "#7c2d12", "killed by a signal"),
+    "x": ("sandbox error", "#64748b", "the harness failed (not counted)"),
+    "u": ("other", "#94a3b8", "unknown status"),
+}
+
+
+def _code(row: dict) -> str:
+    status = row.get("status") or ("passed" if row.get("passed") else "failed")
+    if row.get("passed") and row.get("plus_passed") is False:
+        return BASE_ONLY
+    return STATUS_CODES.get(status, UNKNOWN)
+
+
+def _sort_key(cid: Any) -> tuple:
+    return (0, cid, "") if isinstance(cid, (int, float)) else (1, 0, str(cid))
+
+
+def _group(rows: list[dict]) -> dict[str, list[dict]]:
+    """Rows per task, tasks in results.jsonl order, samples by completion id."""
+    tasks: dict[str, list[dict]] = {}
+    for r in rows:
+        tasks.setdefault(r["task_id"], []).append(r)
+    for samples in tasks.values():
+        samples.sort(key=lambda r: _sort_key(r.get("completion_id", 0)))
+    return tasks
+
+
+def _pack(samples: list[dict]) -> str:
+    """One task's sample details: compact JSON (programs stored once) -> gzip -> base64."""
+    programs: dict[str, int] = {}
+    recs = []
+    for r in samples:
+        prog = r.get("program") or ""
+        idx = programs.setdefault(prog, len(programs))
+        rec: dict[str, Any] = {"i": r.get("completion_id", 0), "p": idx, "s": r.get("status") or "",
+                               "ok": bool(r.get("passed"))}
+        optional = {"pp": r.get("plus_passed"), "tp": r.get("tests_passed"), "tt": r.get("tests_total"),
+                    "et": r.get("error_type"), "ff": r.get("first_failure"), "d": r.get("detail"),
+                    "w": r.get("wall_s"), "c": r.get("cpu_s"), "m": r.get("peak_memory_mb"),
+                    "so": r.get("stdout_tail"), "se": r.get("stderr_tail"), "src": r.get("source"),
+                    "x": r.get("executable")}
+        rec.update({k: v for k, v in optional.items() if v not in (None, "")})
+        recs.append(rec)
+    payload = json.dumps({"p": list(programs), "s": recs}, separators=(",", ":"), ensure_ascii=False)
+    return base64.b64encode(gzip.compress(payload.encode("utf-8"), compresslevel=9, mtime=0)).decode("ascii")
+
+
+def _outcome(row: dict, plus: bool) -> bool:
+    if plus and row.get("plus_passed") is not None:
+        return bool(row["plus_passed"])
+    return bool(row.get("passed"))
+
+
+def _curve(tasks: dict[str, list[dict]], plus: bool) -> list[tuple[int, float]]:
+    """Mean unbiased pass@k for every k from 1 to the fewest samples any task has (sandbox errors left out)."""
+    counts = []
+    for samples in tasks.values():
+        kept = [r for r in samples if r.get("status") != "sandbox_error"]
+        if kept:
+            counts.append((len(kept), sum(_outcome(r, plus) for r in kept)))
+    if not counts:
+        return []
+    min_n = min(n for n, _ in counts)
+    ks = list(range(1, min_n + 1))
+    if min_n > 400:  # enough points for a smooth curve
+        ks = sorted({1, min_n, *(round(math.exp(i * math.log(min_n) / 300)) for i in range(301))})
+    values = mean_pass_at_k(counts, ks).values
+    return [(k, values[k]) for k in ks]
+
+
+# --------------------------------------------------------------------------------------------------- SVG charts
+
+# series styles: this run (base), this run (plus), the baseline
+BLUE, GREEN, GREY = ("#2563eb", ""), ("#16a34a", ""), ("#8b95a7", "6 4")
+
+
+def _fmt_pct(v: float) -> str:
+    return f"{v * 100:.1f}%"
+
+
+def _passk_svg(series: list[tuple[str, list[tuple[int, float]], tuple[str, str]]]) -> str:
+    """A line chart of pass@k against k (log-scaled k when there are many samples)."""
+    w, h = 560, 250
+    left, right, top, bottom = 48, 16, 14, 36
+    max_k = max(k for _, pts, _ in series for k, _ in pts)
+    log = max_k > 12
+    lo_v = 0.0
+
+    def x(k: float) -> float:
+        span = math.log(max_k) if log else (max_k - 1)
+        frac = (math.log(k) if log else (k - 1)) / span if span else 0.5
+        return left + frac * (w - left - right)
+
+    def y(v: float) -> float:
+        return top + (1 - (v - lo_v)) * (h - top - bottom)
+
+    parts = [(f'<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="pass@k curve" '
+              f'preserveAspectRatio="xMidYMid meet">')]
+    for i in range(0, 11, 2):
+        v = i / 10
+        parts.append(f'<line class="grid" x1="{left}" x2="{w - right}" y1="{y(v):.1f}" y2="{y(v):.1f}"/>'
+                     f'<text class="tick" x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{i * 10}%</text>')
+    if log:
+        ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if t <= max_k]
+        if max_k not in ticks and max_k / ticks[-1] > 1.5:
+            ticks.append(max_k)
+    else:
+        step = 1 if max_k <= 12 else 5
+        ticks = list(range(1, max_k + 1, step))
+    for t in ticks:
+        parts.append(f'<line class="grid v" x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{h - bottom}"/>'
+                     f'<text class="tick" x="{x(t):.1f}" y="{h - bottom + 16}" text-anchor="middle">{t}</text>')
+    parts.append(f'<text class="axis" x="{(left + w - right) / 2}" y="{h - 4}" text-anchor="middle">'
+                 f'k (samples drawn{", log scale" if log else ""})</text>')
+    for label, pts, (colour, dash) in series:
+        d = " ".join(f"{'M' if i == 0 else 'L'}{x(k):.1f},{y(v):.1f}" for i, (k, v) in enumerate(pts))
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(f'<path class="line" d="{d}" stroke="{colour}"{dash_attr}><title>{html.escape(label)}</title>'
+                     f'</path>')
+        marked = set(ticks) | {pts[-1][0]}  # dots at the labelled ks (every k when there are few)
+        for k, v in pts:
+            if k in marked:
+                parts.append(f'<circle class="pt" cx="{x(k):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
+                             f'<title>{html.escape(label)} pass@{k} = {_fmt_pct(v)}</title></circle>')
+    parts.append("</svg>")
+    legend = "".join(
+        f'<span class="key"><svg width="24" height="10" aria-hidden="true"><line x1="1" x2="23" y1="5" y2="5" '
+        f'stroke="{colour}" stroke-width="2.5"' + (f' stroke-dasharray="{dash}"' if dash else "")
+        + f'/></svg>{html.escape(label)}</span>'
+        for label, _, (colour, dash) in series)
+    return "".join(parts) + f'<div class="legend">{legend}</div>'
+
+
+# ------------------------------------------------------------------------------------------------- page data
+
+def _warnings(summary: dict, counts: Counter) -> list[str]:
+    out = []
+    iso = summary.get("isolation") or {}
+    if iso.get("level") and iso["level"] != "full":
+        missing = [n for n, p in (iso.get("primitives") or {}).items() if not p.get("active")]
+        out.append("partial sandbox isolation; missing: " + ", ".join(missing))
+    if counts.get("sandbox_error"):
+        out.append(f"{counts['sandbox_error']} sample(s) hit a sandbox error (the harness's fault): left out of "
+                   "every metric; run the same evaluate command again to retry them")
+    ref = summary.get("reference_failures") or {}
+    if ref:
+        out.append(f"{len(ref)} task(s) whose reference solution fails its own tests: " + ", ".join(list(ref)[:8]))
+    for key, what in (("unknown_task_ids", "sample task id(s) matched no task"),
+                      ("tasks_without_samples", "task(s) had no samples"),
+                      ("bad_lines", "unreadable sample line(s) skipped"),
+                      ("duplicate_samples", "duplicate sample(s) dropped")):
+        vals = summary.get(key) or []
+        if vals:
+            out.append(f"{len(vals)} {what}")
+    for k, why in (summary.get("pass_at_k_skipped") or {}).items():
+        out.append(f"{k} not reported: {why}")
+    return out
+
+
+def _settings(summary: dict, run_dir: Path) -> list[tuple[str, str]]:
+    s = summary.get("settings") or {}
+    rows = [("run directory", str(run_dir))]
+    for key, label in (("benchmark", "benchmark"), ("tasks_source", "task file"), ("tasks_sha256", "task file sha256"),
+                       ("samples_source", "samples"), ("samples_format", "samples format"),
+                       ("execeval_version", "execeval version"), ("created", "created (UTC)")):
+        if summary.get(key) not in (None, ""):
+            rows.append((label, str(summary[key])))
+    for key, label, unit in (("k", "k", ""), ("plus", "plus tests", ""), ("all_tests", "run every test", ""),
+                             ("split", "split", ""), ("timeout_floor_s", "CPU time floor per test", " s"),
+                             ("time_factor", "time factor × reference", ""), ("memory_mb", "memory limit", " MB"),
+                             ("workers", "workers", "")):
+        if key in s:
+            v = s[key]
+            v = ", ".join(map(str, v)) if isinstance(v, list) else ("yes" if v is True else "no" if v is False else v)
+            rows.append((label, f"{v}{unit}"))
+    jobs = summary.get("jobs") or {}
+    if jobs:
+        rows.append(("jobs", (f"{jobs.get('executed', 0)} run, {jobs.get('from_store', 0)} from the store, "
+                              f"{jobs.get('distinct_programs', '?')} distinct programs, "
+                              f"{jobs.get('flaky', 0)} of {jobs.get('timeouts_rerun', 0)} re-run timeouts changed")))
+    if summary.get("elapsed_s") is not None:
+        rows.append(("elapsed", f"{summary['elapsed_s']:.1f} s"))
+    return rows
+
+
+def _cards(summary: dict, tasks: dict[str, list[dict]], rows: list[dict], has_plus: bool,
+           curves: dict[str, list[tuple[int, float]]]) -> list[dict]:
+    cards = []
+    pak = summary.get("pass_at_k") or {}
+    base = pak.get("base") or {}
+    plus = pak.get("plus") or {}
+    if not base and curves.get("base"):  # no summary.json: from the results themselves
+        base = {"pass@1": curves["base"][0][1]}
+        if has_plus and curves.get("plus"):
+            plus = {"pass@1": curves["plus"][0][1]}
+    for key, v in base.items():
+        if v is None:
+            continue
+        sub = f"plus {_fmt_pct(plus[key])}" if has_plus and plus.get(key) is not None else ""
+        cards.append({"label": key, "value": _fmt_pct(v), "sub": sub, "accent": key == "pass@1"})
+    n_ok = [r for r in rows if r.get("status") != "sandbox_error"]
+    ratio = summary.get("pass_ratio")
+    if ratio is None and n_ok:
+        ratio = sum((r.get("pass_ratio") or 0.0) for r in n_ok) / len(n_ok)
+    if ratio is not None:
+        cards.append({"label": "pass ratio", "value": _fmt_pct(ratio), "sub": "mean share of tests passed",
+                      "accent": False})
+    exe = summary.get("executability")
+    if exe is None and n_ok:
+        exe = sum(1 for r in n_ok if r.get("executable")) / len(n_ok)
+    if exe is not None:
+        cards.append({"label": "executability", "value": _fmt_pct(exe), "sub": "ran without error",
+                      "accent": False})
+    ns = [len(s) for s in tasks.values()]
+    per = str(ns[0]) if min(ns) == max(ns) else f"{min(ns)}–{max(ns)}"
+    cards.append({"label": "samples", "value": f"{len(rows):,}", "sub": f"{len(tasks)} tasks × {per}",
+                  "accent": False})
+    return cards
+
+
+def build_report_data(run_dir: str | os.PathLike, compare_dir: str | os.PathLike | None = None, *,
+                      variant: str = "auto", seed: int = 0, n_resamples: int = 10_000) -> dict:
+    """Everything the template needs (also handy to test the page's numbers without parsing HTML)."""
+    run_dir = Path(run_dir)
+    rows = _read_rows(run_dir)
+    summary = _read_summary(run_dir)
+    tasks = _group(rows)
+    task_ids = list(tasks)
+    has_plus = any(r.get("plus_passed") is not None for r in rows)
+    counts = Counter(r.get("status") or "unknown" for r in rows)
+
+    cells = ["".join(_code(r) for r in samples) for samples in tasks.values()]
+    ids: list[list[Any] | None] = []
+    for samples in tasks.values():
+        cids = [r.get("completion_id", 0) for r in samples]
+        ids.append(None if cids == list(range(len(cids))) else cids)
+    grid: dict[str, Any] = {"tasks": task_ids, "cells": cells}
+    if any(i is not None for i in ids):
+        grid["ids"] = ids
+    # per task: total wall time, for the "slowest" sort
+    grid["wall"] = [round(sum(r.get("wall_s") or 0.0 for r in s), 3) for s in tasks.values()]
+
+    curves = {"base": _curve(tasks, plus=False)}
+    if has_plus:
+        curves["plus"] = _curve(tasks, plus=True)
+    series = [("this run" if not has_plus else "this run, base", curves["base"], BLUE)]
+    if has_plus:
+        series.append(("this run, base + plus", curves["plus"], GREEN))
+
+    comparison = None
+    baseline_chunks: dict[str, str] = {}
+    if compare_dir is not None:
+        compare_dir = Path(compare_dir)
+        comparison = compare_runs(compare_dir, run_dir, variant=variant, seed=seed, n_resamples=n_resamples)
+        base_rows = _read_rows(compare_dir)
+        base_tasks = _group(base_rows)
+        plus_cmp = comparison["variant"] == "plus"
+        base_curve = _curve(base_tasks, plus=plus_cmp)
+        if plus_cmp and has_plus:  # show like with like: this run's plus curve against the baseline's
+            series = [("this run, base + plus", curves["plus"], BLUE), ("baseline, base + plus", base_curve, GREY)]
+        else:
+            series = [("this run", curves["base"], BLUE), ("baseline", base_curve, GREY)]
+        tinfo = comparison["tasks"]
+        grid["cmp"] = {
+            "flip": [(tinfo[t]["flip"] or "")[:1] for t in task_ids],
+            "a": [[tinfo[t]["c_a"], tinfo[t]["n_a"]] for t in task_ids],
+            "change": [round(tinfo[t]["change"], 6) for t in task_ids],
+        }
+        if comparison["single_sample"]:  # the baseline's own sample for each flipped task, for side-by-side
+            for t in task_ids:
+                if tinfo[t]["flip"]:
+                    baseline_chunks[t] = _pack(base_tasks[t])
+
+    chart_series = [s for s in series if s[1]]
+    min_n = min(len(s) for s in tasks.values())
+    passk_svg = _passk_svg(chart_series) if chart_series and max(len(s[1]) for s in chart_series) > 1 else None
+
+    # slowest tasks: by total wall time over their samples
+    slow = []
+    for t, samples in tasks.items():
+        walls = [r.get("wall_s") or 0.0 for r in samples]
+        worst = max(samples, key=lambda r: r.get("wall_s") or 0.0)
+        slow.append({"task": t, "total": sum(walls), "mean": sum(walls) / len(walls), "max": max(walls),
+                     "max_cpu": max((r.get("cpu_s") or 0.0) for r in samples),
+                     "timeouts": sum(1 for r in samples if r.get("status") == "timeout"),
+                     "worst": worst.get("completion_id", 0), "worst_code": _code(worst)})
+    slow.sort(key=lambda s: -s["total"])
+
+    total = len(rows)
+    verdicts = []
+    seen_codes: Counter = Counter(c for row in cells for c in row)
+    for code, (label, colour, meaning) in STATUS_INFO.items():
+        if seen_codes.get(code):
+            verdicts.append({"code": code, "label": label, "colour": colour, "meaning": meaning,
+                             "count": seen_codes[code], "share": seen_codes[code] / total})
+    errors = Counter(r.get("error_type") for r in rows if r.get("error_type") and not r.get("passed"))
+
+    top_reg: list[tuple[str, float]] = []
+    top_imp: list[tuple[str, float]] = []
+    if comparison is not None:
+        changes = [(t, comparison["tasks"][t]["change"]) for t in task_ids]
+        top_reg = sorted((x for x in changes if x[1] < 0), key=lambda x: x[1])[:12]
+        top_imp = sorted((x for x in changes if x[1] > 0), key=lambda x: -x[1])[:12]
+
+    title = summary.get("benchmark") or run_dir.name
+    return {
+        "title": title,
+        "run_dir": str(run_dir),
+        "summary": summary,
+        "has_summary": bool(summary),
+        "has_plus": has_plus,
+        "n_tasks": len(tasks),
+        "n_samples": total,
+        "min_n": min_n,
+        "cards": _cards(summary, tasks, rows, has_plus, curves),
+        "warnings": _warnings(summary, counts),
+        "settings": _settings(summary, run_dir),
+        "isolation": summary.get("isolation") or {},
+        "passk_svg": passk_svg,
+        "passk_points": {name: pts for name, pts, _ in chart_series},
+        "verdicts": verdicts,
+        "error_types": errors.most_common(12),
+        "slowest": slow[:10],
+        "grid": grid,
+        "status_info": {c: {"label": l, "colour": col, "meaning": m} for c, (l, col, m) in STATUS_INFO.items()},
+        "chunks": [_pack(samples) for samples in tasks.values()],
+        "baseline_chunks": baseline_chunks,
+        "comparison": comparison,
+        "top_regressions": top_reg,
+        "top_improvements": top_imp,
+        "compare_dir": str(compare_dir) if compare_dir is not None else None,
+    }
+
+
+def _script_json(data: Any) -> str:
+    """JSON safe to put inside a <script> element (no '</script>', no '<!--')."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") \
+        .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def render_report(run_dir: str | os.PathLike, out_path: str | os.PathLike | None = None, *,
+                  compare_dir: str | os.PathLike | None = None, variant: str = "auto", seed: int = 0,
+                  n_resamples: int = 10_000) -> Path:
+    """Write the run's report as one self-contained HTML file and return its path.
+
+    out_path defaults to RUN_DIR/report.html. With compare_dir (a baseline run over the same tasks) the page also
+    shows the comparison (`execeval.compare.compare_runs(compare_dir, run_dir)`) and highlights flipped tasks.
+    """
+    try:
+        import jinja2
+    except ImportError as e:  # pragma: no cover - jinja2 is a dependency
+        raise UsageError("the HTML report needs jinja2", hint="pip install jinja2") from e
+    from markupsafe import Markup
+
+    data = build_report_data(run_dir, compare_dir, variant=variant, seed=seed, n_resamples=n_resamples)
+    out = Path(out_path) if out_path is not None else Path(run_dir) / "report.html"
+    if out.is_dir():
+        out = out / "report.html"
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters["pct"] = lambda v, signed=False: "—" if v is None else (
+        f"{v * 100:+.1f}%" if signed else f"{v * 100:.1f}%")
+    env.filters["pts"] = lambda v: "—" if v is None else f"{v * 100:+.1f} pts".replace("-", "−")
+    env.filters["secs"] = lambda v: f"{v:.2f} s" if v >= 0.1 else f"{v * 1000:.0f} ms"
+    page_data = {k: data[k] for k in ("grid", "status_info", "n_tasks", "n_samples", "has_plus")}
+    page_data["comparison"] = None
+    if data["comparison"] is not None:
+        c = data["comparison"]
+        page_data["comparison"] = {"single_sample": c["single_sample"], "variant": c["variant"],
+                                   "run_a": c["run_a"], "baseline": sorted(data["baseline_chunks"])}
+    text = env.get_template("report.html.j2").render(
+        d=data,
+        css=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
+        js=Markup((TEMPLATES / "report.js").read_text(encoding="utf-8")),
+        page_json=Markup(_script_json(page_data)),
+        passk_svg=Markup(data["passk_svg"]) if data["passk_svg"] else None,
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, out)
+    return out
