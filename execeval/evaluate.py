@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from execeval.scoring import score_run
 from execeval.store import RunStore
 from execeval.tasks import load_tasks
 from execeval.tasks.model import Task, TaskSet
+from execeval.verdict import Verdict
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,7 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
                          hint="check --tasks: the samples may be for another benchmark")
     for line in _matching_notes(matching):
         reporter.note(line)
-    store = RunStore.in_dir(out_dir)
-    own_sandbox = sandbox is None
-    sandbox = sandbox or ForkServerSandbox(config.workers)
-    try:
+    with open_run(out_dir, config, reporter, sandbox) as (store, sandbox):
         used_tasks = list({t.task_id: t for t, _ in matching.pairs}.values())
         references = compute_references(used_tasks, sandbox, store, config, reporter)
         runs = [sample_run(task, sample, references[task.task_id], config) for task, sample in matching.pairs]
@@ -87,15 +86,26 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
         executor.add(runs)
         stats = executor.finish()
         isolation = sandbox.isolation()
-    finally:
-        reporter.close()
-        if own_sandbox:
-            sandbox.close()
-    store.close()
     summary = build_summary(runs, taskset, sampleset, matching, references, config, isolation, started, stats)
     write_results(out_dir, runs)
     write_summary(out_dir, summary)
     return summary
+
+
+@contextmanager
+def open_run(out_dir: str | os.PathLike, config: EvalConfig, reporter: Reporter,
+             sandbox: ForkServerSandbox | None = None) -> Iterator[tuple[RunStore, ForkServerSandbox]]:
+    """The run's store and a sandbox (the caller's, or one made here and closed at the end)."""
+    store = RunStore.in_dir(out_dir)
+    own = sandbox is None
+    sandbox = sandbox or ForkServerSandbox(config.workers)
+    try:
+        yield store, sandbox
+    finally:
+        reporter.close()
+        if own:
+            sandbox.close()
+        store.close()
 
 
 def sample_run(task: Task, sample: Sample, reference: Reference, config: EvalConfig) -> SampleRun:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from execeval.evaluate import EvalConfig, SampleRun, build_summary, compute_references, sample_run
+from execeval.evaluate import EvalConfig, SampleRun, build_summary, compute_references, open_run, sample_run
 from execeval.executor import EVALUATING, Executor
 from execeval.models import GenerationRequest, SamplingParams, generate_all, load_backend
 from execeval.models.prompts import PromptStyle, default_style, prompt_style
@@ -161,11 +161,8 @@ def run(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: Gen
     taskset = tasks if isinstance(tasks, TaskSet) else load_tasks(tasks, data_dir=eval_config.data_dir,
                                                                    split=eval_config.split)
     out = Path(out_dir)
-    store = RunStore.in_dir(out)
-    own_sandbox = sandbox is None
-    sandbox = sandbox or ForkServerSandbox(eval_config.workers)
     runs: list[SampleRun] = []
-    try:
+    with open_run(out, eval_config, reporter, sandbox) as (store, sandbox):
         references = compute_references(list(taskset.tasks), sandbox, store, eval_config, reporter)
         total = len(taskset.tasks) * cfg.n
         reporter.phase(GENERATING, total)
@@ -181,11 +178,6 @@ def run(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: Gen
         gen_stats = asyncio.run(_generate(taskset, store, cfg, _style(taskset, cfg), execute))
         stats = executor.finish()
         isolation = sandbox.isolation()
-    finally:
-        reporter.close()
-        if own_sandbox:
-            sandbox.close()
-    store.close()
     runs.sort(key=lambda r: (r.task.task_id, r.sample.completion_id))
     samples_path = _write_samples(out, [r.sample for r in runs])
     sampleset = SampleSet([r.sample for r in runs], [], "generated", str(samples_path))

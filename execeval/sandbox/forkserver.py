@@ -20,11 +20,12 @@ import sys
 import threading
 import warnings
 from concurrent.futures import Future
+from typing import Self
 
 import execeval
 from execeval.errors import SandboxError
 from execeval.sandbox import wire
-from execeval.sandbox.base import (Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport, Program,
+from execeval.sandbox.base import (Call, CaseResult, CaseStatus, ExecResult, IsolationReport, Program,
                                    PythonTests, Script, Status)
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.values import decode, outputs_match, short_repr
@@ -266,19 +267,24 @@ class WorkerPool:
             t.join(timeout=10)
 
 
-class ForkServerSandbox:
-    """Python programs (`Script`, `PythonTests`) in pre-warmed, pre-isolated interpreters, one fork per job."""
+class PoolSandbox:
+    """What both backends share: a pool of fork servers, the protocol's methods, context management.
+    Subclasses say which programs they take (`supports`) and may translate one into another (`prepare`)."""
 
-    def __init__(self, workers: int | None = None) -> None:
-        self.pool = WorkerPool(workers)
+    def __init__(self, workers: int | None = None, pool: WorkerPool | None = None) -> None:
+        self.pool = pool or WorkerPool(workers)
+        self._owns_pool = pool is None
 
     def supports(self, program: Program) -> bool:
-        return isinstance(program, (Script, PythonTests))
+        raise NotImplementedError
+
+    def prepare(self, program: Program) -> Program:
+        return program
 
     def submit(self, program: Program, limits: Limits = DEFAULT_LIMITS, priority: float = 0.0) -> Future:
         if not self.supports(program):
             raise SandboxError(f"{type(self).__name__} cannot run a {type(program).__name__}")
-        return self.pool.submit(program, limits, priority)
+        return self.pool.submit(self.prepare(program), limits, priority)
 
     def run(self, program: Program, limits: Limits = DEFAULT_LIMITS) -> ExecResult:
         return self.submit(program, limits).result()
@@ -287,11 +293,18 @@ class ForkServerSandbox:
         return self.pool.isolation
 
     def close(self) -> None:
-        self.pool.close()
+        if self._owns_pool:
+            self.pool.close()
 
-    def __enter__(self) -> "ForkServerSandbox":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+
+class ForkServerSandbox(PoolSandbox):
+    """Python programs (`Script`, `PythonTests`) in pre-warmed, pre-isolated interpreters, one fork per job."""
+
+    def supports(self, program: Program) -> bool:
+        return isinstance(program, (Script, PythonTests))

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 
 from execeval.sandbox import pyrunner, wire
-from execeval.sandbox.base import Command, PythonTests, Script
+from execeval.sandbox.base import Command, Script
 from execeval.sandbox.isolation import ServerIsolation
 from execeval.sandbox.limits import Limits
 
