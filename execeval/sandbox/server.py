@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from execeval.sandbox import pyrunner, wire
 from execeval.sandbox.base import Command, Script
-from execeval.sandbox.isolation import ServerIsolation
+from execeval.sandbox.isolation import JOB_DIR, ServerIsolation
 from execeval.sandbox.limits import Limits
 
 PREWARM = ("math", "re", "string", "collections", "itertools", "functools", "heapq", "bisect", "json", "random",
@@ -49,11 +49,19 @@ class _Capture:
         return True
 
 
+def job_environment(workdir: str, extra: dict[str, str]) -> dict[str, str]:
+    """Every job's whole environment: nothing of the caller's leaks in."""
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "TZ": "UTC",
+            "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **extra}
+
+
 class Server:
     def __init__(self, isolation: ServerIsolation, env_extra: dict[str, str]) -> None:
         self.iso = isolation
+        os.environ.clear()  # set once here, inherited by every child: no per-job environment work
+        os.environ.update(job_environment(JOB_DIR, env_extra))
         self.snapshot = pyrunner.Snapshot()
-        self.env_extra = env_extra
 
     # ------------------------------------------------------------ one job
     def run(self, job_id: int, program: object, limits: Limits, stream: bool = False) -> dict:
@@ -118,16 +126,11 @@ class Server:
                 os.setsid()
             random.seed(0)  # same random state in every job: reruns give the same verdicts
             signal.signal(signal.SIGINT, signal.default_int_handler)
-            for sig in (signal.SIGTERM, signal.SIGPIPE, signal.SIGXFSZ):
-                signal.signal(sig, signal.SIG_DFL)
             os.chdir(workdir)
-            env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "TZ": "UTC",
-                   "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-                   "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **self.env_extra}
-            if isinstance(program, Command):
-                env.update(program.env)
-            os.environ.clear()
-            os.environ.update(env)
+            if isinstance(program, Command):  # ignored signals would stay ignored across exec
+                for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+                    signal.signal(sig, signal.SIG_DFL)
+                os.environ.update(program.env)
             self.iso.confine_job(limits, workdir)
         except BaseException as e:  # noqa: BLE001 - our fault: report it as such
             os.write(2, f"execeval sandbox setup failed: {e!r}\n".encode())
@@ -315,6 +318,7 @@ class _ResultLines:
 def main(worker_index: int, env_extra_json: str) -> None:
     """Entry point of `python -s -P -c <boot>`: isolate, become PID 1, pre-warm, then serve until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.setsid()  # a Ctrl-C at the terminal reaches the harness, never a job (its verdict would be wrong)
     iso = ServerIsolation(worker_index)
     iso.enter_namespaces()
     if iso.pid_namespace:
