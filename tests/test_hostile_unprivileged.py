@@ -1,0 +1,235 @@
+"""The hostile suite's core, run by an unprivileged harness (uid 65534) with Debian's Python and python3-seccomp.
+
+As non-root the sandbox can't give jobs a uid of their own ("unprivileged uid" is missing: jobs keep the
+harness's uid, in a user namespace, capabilities cleared); everything else must still hold. The harness side
+runs tests/unprivileged_probe.py under `setpriv`; this side prepares the host (a listener, files, a decoy
+process of the same uid), reads the probe's one JSON line per check, and judges containment itself, from the
+host (files on disk, connections counted here, processes in /proc).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+import hostile_programs as hp
+
+REPO = Path(__file__).resolve().parent.parent
+PROBE = REPO / "tests" / "unprivileged_probe.py"
+PYTHON = "/usr/bin/python3"
+NOBODY = 65534
+SECRET_NAME = "EXECEVAL_HOSTILE_SECRET"
+
+pytestmark = pytest.mark.slow
+
+
+def _skip_reason() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root to start the probe as nobody (setpriv)"
+    if shutil.which("setpriv") is None:
+        return "setpriv not found (util-linux)"
+    if not os.access(PYTHON, os.X_OK):
+        return f"{PYTHON} not found: Debian's python3 runs the unprivileged harness"
+    r = subprocess.run([PYTHON, "-c", "import sys; print(sys.version_info >= (3, 11))"], capture_output=True)
+    if r.stdout.strip() != b"True":
+        return f"{PYTHON} is older than 3.11"
+    if subprocess.run([PYTHON, "-c", "import seccomp"], capture_output=True).returncode != 0:
+        return "python3-seccomp is not installed (apt-get install -y python3-seccomp)"
+    r = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", PYTHON, "-c",
+                        f"import sys; sys.path.insert(0, {str(REPO)!r}); import execeval.sandbox"],
+                       capture_output=True, cwd="/")
+    if r.returncode != 0:
+        return f"nobody can't import execeval from {REPO}: {r.stderr.decode()[-300:]}"
+    return None
+
+
+def _scratch_dir() -> Path:
+    for base in ("/srv", "/var/local", "/mnt", "/opt"):
+        if os.path.isdir(base) and os.access(base, os.W_OK):
+            path = Path(tempfile.mkdtemp(prefix="execeval-unpriv-", dir=base))
+            os.chmod(path, 0o755)
+            return path
+    pytest.skip("no writable directory on the host outside /tmp")
+
+
+def _open_dir(parent: Path, name: str) -> Path:
+    d = parent / name
+    d.mkdir()
+    os.chmod(d, 0o1777)
+    return d
+
+
+@pytest.fixture(scope="module")
+def probe():
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    scratch = _scratch_dir()
+    listener = hp.Listener()
+    decoy = subprocess.Popen(["sleep", "120"], user=NOBODY, group=NOBODY, start_new_session=True)
+    secret = "s3cr3t-" + uuid.uuid4().hex
+    run_tag = uuid.uuid4().hex[:8]
+    try:
+        open_dir = _open_dir(scratch, "open-1777")
+        control_dir = _open_dir(scratch, "control-1777")
+        markers = {name: "xu" + uuid.uuid4().hex[:12] for name in ("fork_bomb", "orphan", "sleeper", "write")}
+        w = markers["write"]
+        write_targets = [str(open_dir / w), f"/tmp/{w}", f"/var/tmp/{w}", f"/dev/shm/{w}", str(REPO / w)]
+        control_targets = [str(control_dir / w), f"/tmp/{w}-control"]
+        orphan_targets = [str(open_dir / markers["orphan"]), f"/tmp/{markers['orphan']}"]
+        run_dir = scratch / "run-dir"  # a harness run directory: world-readable, outside /tmp
+        run_dir.mkdir()
+        os.chmod(run_dir, 0o755)
+        (run_dir / "results.jsonl").write_text(run_secret := f"run-dir-{run_tag}-" + uuid.uuid4().hex)
+        os.chmod(run_dir / "results.jsonl", 0o644)
+        private = scratch / "private"
+        private.mkdir()
+        os.chmod(private, 0o700)
+        (private / "key").write_text(root_secret := f"root-only-{run_tag}-" + uuid.uuid4().hex)
+        os.chmod(private / "key", 0o600)
+        read_paths = [str(run_dir / "results.jsonl"), str(run_dir), str(private / "key"), str(REPO / "pyproject.toml"),
+                      str(REPO / "execeval" / "sandbox" / "server.py"), str(REPO)]
+        cfg = {"markers": markers, "port": listener.port, "udp_port": listener.udp_port,
+               "write_targets": write_targets, "control_targets": control_targets,
+               "orphan_targets": orphan_targets, "read_paths": read_paths, "decoy_pids": [decoy.pid],
+               "secret_name": SECRET_NAME}
+        env = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+               SECRET_NAME: secret}
+        start = time.monotonic()
+        proc = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", PYTHON,
+                               str(PROBE)], input=json.dumps(cfg).encode(), cwd="/", env=env, capture_output=True,
+                              timeout=240)
+        lines = [json.loads(line) for line in proc.stdout.decode().splitlines() if line.startswith("{")]
+        time.sleep(0.3)  # anything still in flight to the listener
+        out = {
+            "cfg": cfg, "secret": secret, "run_secret": run_secret, "root_secret": root_secret,
+            "lines": lines, "by_check": {}, "returncode": proc.returncode, "stderr": proc.stderr.decode()[-3000:],
+            "elapsed": time.monotonic() - start, "accepted": listener.accepted, "datagrams": listener.datagrams,
+            "decoy_alive": decoy.poll() is None,
+            # the host, after the whole probe (well past the orphans' delay): anything written or still running?
+            "written_after": hp.escaped(write_targets + orphan_targets),
+            "survivors_after": {k: list(hp.find_marked(m)) for k, m in markers.items()},
+        }
+        for line in lines:
+            out["by_check"].setdefault(line["check"], []).append(line)
+        yield out
+    finally:
+        listener.close()
+        decoy.kill()
+        decoy.wait()
+        for path in hp.escaped(control_targets) + hp.escaped(write_targets + orphan_targets):
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            elif os.path.lexists(path):
+                os.unlink(path)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def one(probe: dict, check: str) -> dict:
+    lines = probe["by_check"].get(check)
+    assert lines, f"the probe reported no {check!r} (exit {probe['returncode']}): {probe['stderr']}"
+    return lines[0]
+
+
+def test_probe_ran_to_the_end_as_nobody(probe):
+    assert probe["returncode"] == 0 and "done" in probe["by_check"], probe["stderr"]
+    ident = one(probe, "identity")
+    assert ident["uid"] == ident["euid"] == NOBODY and ident["gid"] == NOBODY, ident
+    assert ident["secret_in_env"], "the secret was not in the harness's environment: the env check proves nothing"
+
+
+def test_isolation_report_as_nobody(probe, capsys):
+    iso = one(probe, "isolation")
+    prims = iso["report"]["primitives"]
+    with capsys.disabled():
+        print(f"\nisolation report as uid {NOBODY} (level {iso['report']['level']}):")
+        for name, p in prims.items():
+            print(f"  {'active ' if p['active'] else 'MISSING'}  {name:18} {p['detail']}")
+    assert iso["missing"] == ["unprivileged uid"], iso["missing"]
+    assert iso["report"]["level"] == "partial"
+    assert prims["user namespace"]["active"], "as non-root every namespace hangs on the user namespace"
+    assert any("unprivileged uid" in w for w in iso["warnings"]), "the pool warns about partial isolation"
+
+
+def test_fork_bomb_as_nobody(probe):
+    line = one(probe, "fork_bomb")
+    assert line["seen"], "the watch never saw the bomb"
+    assert line["max_procs"] <= line["limit"] + 1, line
+    assert line["status"] in ("timeout", "cpu_limit"), line
+    assert not line["survivors"] and not probe["survivors_after"]["fork_bomb"]
+    assert line["next_job_ok"] and line["servers_kept"], line
+
+
+def test_setsid_orphan_as_nobody(probe):
+    line = one(probe, "setsid_orphan")
+    assert line["stdout"] == "orphans launched\n", line
+    assert line["seen"] >= 2, "the watch never saw the orphans alive"
+    assert not line["survivors_right_after"] and not line["survivors_later"], line
+    assert not line["written"] and not probe["written_after"], probe["written_after"]
+    assert not probe["survivors_after"]["orphan"]
+
+
+def test_timeout_ignoring_signals_as_nobody(probe):
+    line = one(probe, "timeout_ignoring_signals")
+    assert line["status"] == "timeout" and line["seen"] >= 2, line
+    assert line["wall_s"] < line["limit_wall_s"] + 0.5, line
+    assert line["elapsed"] < line["limit_wall_s"] + 0.5 + 1.5, line
+    assert not line["survivors"] and not probe["survivors_after"]["sleeper"]
+
+
+def test_network_connect_as_nobody(probe):
+    line = one(probe, "network_connect")
+    attempts = json.loads(line["stdout"])
+    assert attempts and all(v.startswith("blocked") for v in attempts.values()), attempts
+    assert probe["accepted"] == 0 and probe["datagrams"] == 0, "a job reached the host's loopback"
+
+
+def test_write_outside_as_nobody(probe):
+    line = one(probe, "write_outside")
+    assert line["status"] == "ok" and json.loads(line["stdout"]), line
+    assert not line["written"] and not probe["written_after"], probe["written_after"]
+    control = one(probe, "write_outside_control")
+    assert len(control["written"]) == 8, f"control: unsandboxed, nobody writes there: {control}"
+
+
+def test_read_outside_as_nobody(probe):
+    line = one(probe, "read_outside")
+    text = line["stdout"] + line["stderr"]
+    assert probe["run_secret"] not in text and probe["root_secret"] not in text
+    assert "[project]" not in text and "class Server" not in text, "read the repo"
+    leaked = {p: v for p, v in json.loads(line["stdout"]).items() if not v.startswith("denied")}
+    assert not leaked, leaked
+    control = one(probe, "read_outside_control")["stdout"]
+    assert probe["run_secret"] in control and "[project]" in control, "control: unsandboxed, nobody reads these"
+
+
+def test_env_secret_as_nobody(probe):
+    line = one(probe, "env_secret")
+    assert line["status"] == "ok" and json.loads(line["stdout"])["environ"], line
+    assert probe["secret"] not in line["stdout"] + line["stderr"]
+    assert SECRET_NAME not in line["stdout"]
+
+
+def test_kill_parent_group_all_as_nobody(probe):
+    line = one(probe, "kill_parent_group_all")
+    assert line["stdout"], line
+    assert line["next_job_ok"] and line["servers_kept"], line
+    assert probe["decoy_alive"], "the job killed a host process running as its own uid"
+    assert one(probe, "harness_after_all")["next_job_ok"]
+
+
+def test_verdict_forgery_as_nobody(probe):
+    controls = probe["by_check"].get("forgery_control", [])
+    assert len(controls) == 3 and all(c["wrong"] is False and c["right"] is True for c in controls), controls
+    forgeries = probe["by_check"].get("forgery", [])
+    assert len({f["trick"] for f in forgeries}) >= 5, forgeries
+    passed = [f"{f['trick']} ({f['kind']})" for f in forgeries if f["passed"] is not False]
+    assert not passed, f"wrong code passed: {passed}"
