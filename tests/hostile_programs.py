@@ -69,9 +69,19 @@ def find_marked(marker: str) -> dict[int, dict]:
         found[int(entry)] = {
             "threads": int(fields.get("Threads", "1") or 1),
             "rss_kb": int(fields.get("VmRSS", "0 kB").split()[0]),
+            # proportional anonymous memory: pages shared copy-on-write (with the fork server, between the job's
+            # processes) count once in the sum, as the kernel charges them
+            "anon_kb": _pss_anon_kb(entry),
             "uid": int(fields.get("Uid", "-1").split()[0]),
         }
     return found
+
+
+def _pss_anon_kb(pid: int | str) -> int:
+    for line in _read(f"/proc/{pid}/smaps_rollup").splitlines():
+        if line.startswith(b"Pss_Anon:"):
+            return int(line.split()[1])
+    return 0
 
 
 def rss_kb(pid: int | str = "self") -> int:
@@ -101,7 +111,7 @@ class Watch:
     def __init__(self, marker: str, probe=None, interval: float = 0.01) -> None:
         self.marker, self.probe, self.interval = marker, probe, interval
         self.seen: set[int] = set()
-        self.max_procs = self.max_threads = self.max_rss_kb = 0
+        self.max_procs = self.max_threads = self.max_rss_kb = self.max_anon_kb = 0
         self.probed: list = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -113,6 +123,7 @@ class Watch:
             self.max_procs = max(self.max_procs, len(found))
             self.max_threads = max(self.max_threads, sum(p["threads"] for p in found.values()))
             self.max_rss_kb = max(self.max_rss_kb, sum(p["rss_kb"] for p in found.values()))
+            self.max_anon_kb = max(self.max_anon_kb, sum(p["anon_kb"] for p in found.values()))
             if self.probe is not None:
                 for pid in found:
                     try:

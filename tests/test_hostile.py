@@ -155,9 +155,8 @@ def test_memory_bomb_is_capped(sandbox):
 
 
 @pytest.mark.slow
-@xfail_leak("LEAK: memory_mb is RLIMIT_AS per process; a job's processes together are "
-                   "not capped (up to processes x memory_mb, 64 x 2 GiB by default, on a 24 GiB host)")
 def test_memory_split_over_processes_is_capped_for_the_job(sandbox):
+    """The memory cgroup caps the job as a whole (RLIMIT_AS alone would allow processes x memory_mb)."""
     marker = new_marker()
     limits = Limits(wall_s=6, cpu_s=3, memory_mb=256, processes=16)
     program = hp.render(hp.SPLIT_MEMORY_BOMB, MARKER=marker, CHILDREN=4, EACH_MB=150)  # 600 MiB, kept small
@@ -165,8 +164,8 @@ def test_memory_split_over_processes_is_capped_for_the_job(sandbox):
         run(sandbox, Script(program), limits)
     assert_no_survivors(marker)
     assert watch.seen
-    assert watch.max_rss_kb <= limits.memory_mb * 1024 * 1.25, \
-        f"the job held {watch.max_rss_kb // 1024} MiB in all with memory_mb={limits.memory_mb}"
+    assert watch.max_anon_kb <= limits.memory_mb * 1024 * 1.1, \
+        f"the job held {watch.max_anon_kb // 1024} MiB in all with memory_mb={limits.memory_mb}"
 
 
 def _disk_usage(pid: int) -> tuple[int, int, int]:
@@ -338,9 +337,6 @@ def test_network_connect_to_host_listener_is_blocked(sandbox):
         listener.close()
 
 
-@xfail_leak("LEAK: a job can connect to a pathname unix socket on the host outside "
-                   "/tmp, /var/tmp, /dev/shm (Landlock does not govern connect(); seccomp allows AF_UNIX): e.g. "
-                   "/run/dbus/system_bus_socket, a database's /run/postgresql socket")
 def test_unix_socket_on_host_is_unreachable(sandbox, host_scratch):
     sock_dir = host_scratch / "sock"
     sock_dir.mkdir()
@@ -505,31 +501,8 @@ def square_job(code: str, kind: str, mode: str = "stop", **kw) -> PythonTests:
 
 KINDS = ("assert", "check", "call")
 MODES = ("stop", "all")  # stop at the first failing case (the default), or run all cases
-LEAKS = {
-    # trick name -> "kind/mode" where it forges today
-    "patch json.dumps used by the runner (module not kept)": {"assert/all", "check/stop", "check/all"},
-    "patch os.write used by the runner (module not kept)": {"assert/all", "check/stop", "check/all", "call/stop",
-                                                             "call/all"},
-    "return unittest.mock.ANY (a stdlib __eq__ that is always True)": {"assert/stop", "assert/all", "check/stop",
-                                                                        "check/all"},
-    "return an object with __eq__ from functools.partial": {"assert/stop", "assert/all", "check/stop",
-                                                             "check/all"},
-}
-LEAK_REASONS = {
-    "patch json.dumps used by the runner (module not kept)":
-        "LEAK: the runner's own json.dumps is patchable through sys.modules and is not restored when the candidate "
-        "keeps no name for the module: failing Assert results are sent as 'passed' with the real token",
-    "patch os.write used by the runner (module not kept)":
-        "LEAK: the runner's own os.write is patchable (not restored when the module is not kept in the namespace); "
-        "the patched write rewrites every result line to 'passed' with the real token, and the harness counts a "
-        "'passed' line for a Call case without comparing any output",
-    "return unittest.mock.ANY (a stdlib __eq__ that is always True)":
-        "LEAK: the return-value guard trusts every dunder defined in the standard library or site-packages; "
-        "unittest.mock.ANY compares equal to everything",
-    "return an object with __eq__ from functools.partial":
-        "LEAK: the return-value guard trusts any dunder without a __code__ that is not a function, method or "
-        "property; a functools.partial(operator.is_not, None) __eq__ (C callables) passes it",
-}
+LEAKS: dict[str, set[str]] = {}  # trick name -> "kind/mode" where it still forges (none known)
+LEAK_REASONS: dict[str, str] = {}
 
 
 def _forgery_params():
@@ -581,9 +554,6 @@ SLOW_BUDGET = 0.1
 
 @pytest.mark.parametrize("kind", ("assert", "call"))  # one call of the function per case
 @pytest.mark.parametrize("trick", list(hp.SLOW_TRICKS))
-@xfail_leak("LEAK: the per-case CPU budget is an in-process ITIMER_PROF the candidate can "
-                   "disarm, ignore or swallow; the server's per-case wall deadline allows budget + 1.5 s and nobody "
-                   "compares the case's CPU time with its budget, so a too-slow answer passes")
 def test_forgery_too_slow_answer_never_passes(sandbox, trick, kind):
     code = hp.render(hp.SLOW_TRICKS[trick], BURN_S=SLOW_BUDGET * hp.SLOW_FACTOR)
     job = square_job(code, kind, case_cpu_s=(SLOW_BUDGET,) * 3)
@@ -592,20 +562,7 @@ def test_forgery_too_slow_answer_never_passes(sandbox, trick, kind):
     assert r.all_cases_passed is False, f"a case used {r.cases[0].cpu_s:.2f}s of a {SLOW_BUDGET}s budget and passed"
 
 
-PATCH_LEAKS = {
-    "math.isclose patched, module not kept, the test imports math":
-        "LEAK: a module patched through sys.modules without a name in the candidate's namespace is not restored; "
-        "a test that imports it itself sees the patch",
-    "sys.modules['math'] replaced":
-        "LEAK: a fake module put in sys.modules (no name kept) is imported by the setup; restore() puts the real "
-        "one back in sys.modules but the tests' namespace keeps the fake",
-    "a global named abs":
-        "LEAK: the tests run in a copy of the candidate's namespace, so a candidate global named like a builtin "
-        "(abs) shadows it for the tests",
-    "a global named isinstance":
-        "LEAK: the tests run in a copy of the candidate's namespace, so a candidate global named like a builtin "
-        "(isinstance) shadows it for the tests",
-}
+PATCH_LEAKS: dict[str, str] = {}  # trick name -> why it still forges (none known)
 
 
 def double_job(patch: hp.Patch, ret: str, kind: str) -> PythonTests:
@@ -716,9 +673,6 @@ def test_witnesses_catch_the_same_programs_run_without_sandbox(host_scratch, tmp
 
 
 # ---------------------------------------------------------------- a job that holds the token
-@xfail_leak("LEAK: the harness counts a case line saying 'passed' as a pass even for a "
-                   "Call case with an expected output, so a job holding the token forges Call verdicts too; only "
-                   "'returned' + the harness-side comparison should pass a Call case")
 @pytest.mark.parametrize("mode", MODES)
 def test_token_thief_cannot_forge_call_cases(sandbox, mode):
     code = hp.render(hp.TOKEN_THIEF, RET=hp.WRONG_SQUARE, CASES=len(hp.SQUARE_CALLS))

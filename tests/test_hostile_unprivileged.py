@@ -1,7 +1,8 @@
 """The hostile suite's core, run by an unprivileged harness (uid 65534) with Debian's Python and python3-seccomp.
 
-As non-root the sandbox can't give jobs a uid of their own ("unprivileged uid" is missing: jobs keep the
-harness's uid, in a user namespace, capabilities cleared); everything else must still hold. The harness side
+As non-root the sandbox can't give jobs a uid of their own nor a memory cgroup ("unprivileged uid" and "memory
+cgroup" are missing: jobs keep the harness's uid, in a user namespace, capabilities cleared, and memory_mb caps
+each process); everything else must still hold. The harness side
 runs tests/unprivileged_probe.py under `setpriv`; this side prepares the host (a listener, files, a decoy
 process of the same uid), reads the probe's one JSON line per check, and judges containment itself, from the
 host (files on disk, connections counted here, processes in /proc).
@@ -153,7 +154,7 @@ def test_isolation_report_as_nobody(probe, capsys):
         print(f"\nisolation report as uid {NOBODY} (level {iso['report']['level']}):")
         for name, p in prims.items():
             print(f"  {'active ' if p['active'] else 'MISSING'}  {name:18} {p['detail']}")
-    assert iso["missing"] == ["unprivileged uid"], iso["missing"]
+    assert iso["missing"] == ["memory cgroup", "unprivileged uid"], iso["missing"]
     assert iso["report"]["level"] == "partial"
     assert prims["user namespace"]["active"], "as non-root every namespace hangs on the user namespace"
     assert any("unprivileged uid" in w for w in iso["warnings"]), "the pool warns about partial isolation"

@@ -115,6 +115,15 @@ class _Expected:
 
 
 def _to_case(raw: dict, expected: list | None, program: PythonTests) -> CaseResult:
+    case = _judge_case(raw, expected, program)
+    budget = program.case_cpu_s[case.index] if program.case_cpu_s and 0 <= case.index < len(program.cases) else 0
+    if budget and case.status is CaseStatus.PASSED and case.cpu_s > budget:  # its timer was switched off
+        return CaseResult(case.index, CaseStatus.TIMEOUT, "TimeoutError", f"case CPU time {case.cpu_s:.3g}s over "
+                          f"its {budget:.3g}s budget", case.output, case.cpu_s)
+    return case
+
+
+def _judge_case(raw: dict, expected: list | None, program: PythonTests) -> CaseResult:
     index = int(raw.get("i", -1))
     status = raw.get("s")
     output = raw.get("o")
@@ -136,6 +145,8 @@ def _to_case(raw: dict, expected: list | None, program: PythonTests) -> CaseResu
         return CaseResult(index, CaseStatus.FAILED, "WrongAnswer",
                           f"expected {short_repr(want.value)}, got {short_repr(got)}", output,
                           float(raw.get("c", 0)))
+    if isinstance(program.cases[index], Call) and status == "passed":  # only a compared output passes a Call
+        return CaseResult(index, CaseStatus.ERROR, "Tampered", "a Call case reported 'passed' without an output")
     kinds = {"passed": CaseStatus.PASSED, "failed": CaseStatus.FAILED, "timeout": CaseStatus.TIMEOUT}
     return CaseResult(index, kinds.get(status, CaseStatus.ERROR), raw.get("t"), message,
                       cpu_s=float(raw.get("c", 0)))
@@ -182,7 +193,7 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
         status = Status.FAILED
     elif sig is not None and (sig == signal.SIGXCPU or sig == signal.SIGKILL and raw["cpu_s"] >= limits.cpu_s - .05):
         status = Status.CPU_LIMIT
-    elif error_type == "MemoryError" or any(m in stderr for m in _OOM_MARKERS):
+    elif raw.get("oom_killed") or error_type == "MemoryError" or any(m in stderr for m in _OOM_MARKERS):
         status = Status.MEMORY_LIMIT
     elif sig is not None:
         status, detail = Status.KILLED, signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else ""

@@ -36,6 +36,7 @@ PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 # Where the job's private, size-capped work dir is mounted (inside the server's own mount namespace).
 JOB_ROOT = "/tmp"
 JOB_DIR = "/tmp/job"
+_MAX_INODES = 100_000  # files and dirs a job may create in its work dir
 JOB_UID_BASE = 61000  # job uid = base + worker index (root only): RLIMIT_NPROC then counts one job's processes
 
 _SYSTEM_READ_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
@@ -122,7 +123,6 @@ _DENIED_SYSCALLS = (
     "settimeofday", "clock_settime", "adjtimex", "sethostname", "setdomainname", "syslog", "lookup_dcookie",
     "vhangup", "personality",
 )
-_AF_UNIX = 1  # socketpair-style IPC stays; every network family is denied
 
 
 def _seccomp_program() -> bytes:
@@ -138,7 +138,9 @@ def _seccomp_program() -> bytes:
             flt.add_rule(sc.ERRNO(errno.EPERM), name)
         except Exception:  # a syscall this kernel or arch does not have
             continue
-    flt.add_rule(sc.ERRNO(errno.EACCES), "socket", sc.Arg(0, sc.NE, _AF_UNIX))
+    # no sockets at all: network families are useless in the empty network namespace, and a pathname unix
+    # socket on the host (a database, the system bus) is not governed by Landlock. socketpair() stays.
+    flt.add_rule(sc.ERRNO(errno.EACCES), "socket")
     # new namespaces via clone/clone3 would escape the job's confinement
     flt.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))
     flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
@@ -182,6 +184,58 @@ def _drop_capabilities() -> None:
     _check(_libc.capset(ctypes.byref(header), data), "capset")
 
 
+# ---------------------------------------------------------------- cgroup v1 memory: one cap for a job's processes
+_CGROUP_MEMORY = "/sys/fs/cgroup/memory"
+CGROUP_FD = 739  # where a job's child finds its cgroup.procs file, to join the cgroup before dropping root
+
+
+class MemoryCgroup:
+    """A memory cgroup per fork server: every process of a job shares one `memory_mb` cap (RLIMIT_AS alone caps
+    each process, so a job could multiply it by forking), and its peak and OOM kills are read from outside."""
+
+    def __init__(self, worker_index: int, host_pid: int) -> None:
+        """Call while the host's /proc is still mounted: stale groups are found by their server's host pid."""
+        parent = os.path.join(_CGROUP_MEMORY, "execeval")
+        os.makedirs(parent, exist_ok=True)
+        for name in os.listdir(parent):  # groups of servers that have exited
+            pid = name.rsplit("-", 1)[-1]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                try:
+                    os.rmdir(os.path.join(parent, name))
+                except OSError:
+                    pass
+        self.path = os.path.join(parent, f"worker-{worker_index}-{host_pid}")
+        os.makedirs(self.path, exist_ok=True)
+        self.procs_fd = os.open(os.path.join(self.path, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
+        self.limit_mb: int | None = None
+        self._ooms = 0
+
+    def _write(self, name: str, value: str) -> None:
+        with open(os.path.join(self.path, name), "w") as f:
+            f.write(value)
+
+    def _read(self, name: str) -> str:
+        with open(os.path.join(self.path, name)) as f:
+            return f.read()
+
+    def before_job(self, memory_mb: int) -> None:
+        if self.limit_mb != memory_mb:
+            self._write("memory.limit_in_bytes", str(memory_mb << 20))
+            self.limit_mb = memory_mb
+        self._write("memory.max_usage_in_bytes", "0")
+        self._ooms = self.oom_kills()
+
+    def oom_kills(self) -> int:
+        for line in self._read("memory.oom_control").splitlines():
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
+        return int(self._read("memory.failcnt"))
+
+    def after_job(self) -> tuple[float, bool]:
+        """(peak MiB of the whole job, whether the kernel killed a process of it for memory)."""
+        return int(self._read("memory.max_usage_in_bytes")) / (1 << 20), self.oom_kills() > self._ooms
+
+
 # ---------------------------------------------------------------- the server's one-time set-up
 class ServerIsolation:
     """What a fork server set up, and the per-job confinement it applies in each child."""
@@ -189,6 +243,7 @@ class ServerIsolation:
     def __init__(self, worker_index: int) -> None:
         self.worker_index = worker_index
         self.real_root = os.geteuid() == 0
+        self.host_pid = os.getpid()  # taken before the PID namespace: names this server's cgroup
         self.primitives: list[Primitive] = []
         self.pid_namespace = False
         self.private_tmp = False
@@ -197,6 +252,7 @@ class ServerIsolation:
         self.seccomp_bpf: bytes | None = None
         self.nproc_base = 0
         self._workdir_mb: int | None = None
+        self.cgroup: MemoryCgroup | None = None
 
     def note(self, name: str, active: bool, detail: str = "") -> None:
         self.primitives.append(Primitive(name, active, detail))
@@ -239,6 +295,11 @@ class ServerIsolation:
     # -- in the server, as PID 1 of its namespace
     def prepare(self, limits: Limits) -> None:
         mount_ns = any(p.name == "mount namespace" and p.active for p in self.primitives)
+        try:
+            self.cgroup = MemoryCgroup(self.worker_index, self.host_pid)
+            self.note("memory cgroup", True, "one memory cap for all of a job's processes; peak and OOM read outside")
+        except OSError as e:
+            self.note("memory cgroup", False, f"{e.strerror or e}: memory_mb caps each process, not the job")
         if mount_ns and self.pid_namespace:
             try:
                 _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)
@@ -280,10 +341,11 @@ class ServerIsolation:
             self.note("landlock", False, "kernel without Landlock: file reads rely on the uid and mounts alone")
         try:
             self.seccomp_bpf = _seccomp_program()
-            self.note("seccomp", True, "network sockets, ptrace, mount, new namespaces, io_uring denied")
+            self.note("seccomp", True, "sockets, ptrace, mount, new namespaces, io_uring denied")
         except Exception as e:  # libseccomp missing or unusable
             self.note("seccomp", False, f"{type(e).__name__}: {e}; pip install pyseccomp (needs libseccomp2)")
         self.note("rlimits", True, "cpu, address space, processes, file size, open files, no core dumps")
+
 
     def _expose_interpreter(self) -> None:
         """Jobs run as an unprivileged uid; make the interpreter's directories reachable for it.
@@ -312,6 +374,9 @@ class ServerIsolation:
 
     # -- in each job's child, after fork
     def confine_job(self, limits: Limits, workdir: str) -> None:
+        if self.cgroup is not None:  # join the job's memory cgroup while still allowed to
+            os.write(CGROUP_FD, b"0")
+            os.close(CGROUP_FD)
         cpu = max(1, int(limits.cpu_s + 0.999))
         mem = limits.memory_mb * 1024 * 1024
         fsize = limits.file_size_mb * 1024 * 1024
@@ -341,7 +406,8 @@ class ServerIsolation:
         os.makedirs(JOB_DIR, exist_ok=True)
         owner = f",uid={self.job_uid},gid={self.job_uid}" if self.job_uid is not None else ""
         if self.private_tmp:
-            _mount("tmpfs", JOB_DIR, "tmpfs", MS_NOSUID | MS_NODEV, f"size={limits.disk_mb}m,mode=0700{owner}")
+            _mount("tmpfs", JOB_DIR, "tmpfs", MS_NOSUID | MS_NODEV,
+                   f"size={limits.disk_mb}m,nr_inodes={_MAX_INODES},mode=0700{owner}")
             self._workdir_mb = limits.disk_mb
         elif self.job_uid is not None:
             os.chown(JOB_DIR, self.job_uid, self.job_uid)

@@ -22,6 +22,7 @@ import sysconfig
 import time
 import traceback
 import types
+from collections.abc import Iterable
 from operator import is_
 
 from execeval.sandbox.base import Assert, PythonTests
@@ -51,9 +52,29 @@ class Snapshot:
     def __init__(self) -> None:
         self.modules = {name: (mod, dict(mod.__dict__)) for name, mod in list(sys.modules.items())
                         if isinstance(mod, types.ModuleType)}
+        self.name_of = {id(mod): name for name, (mod, _) in self.modules.items()}
         self.builtins = dict(builtins.__dict__)
 
-    def restore(self, names: tuple[str, ...], private_builtins: list[dict]) -> None:
+    def used_by(self, namespace: dict) -> set[str]:
+        """Snapshot modules a namespace can reach in one step: modules it holds, and the modules of the functions
+        and classes it imported from them (`from math import isclose`)."""
+        names = set()
+        for value in list(namespace.values()):
+            if isinstance(value, types.ModuleType):
+                name = self.name_of.get(id(value)) or getattr(value, "__name__", None)
+            else:
+                name = getattr(value, "__module__", None) if callable(value) else None
+            if isinstance(name, str) and name in self.modules:
+                names.add(name)
+        return names
+
+    def pristine(self, namespace: dict) -> None:
+        """Point a namespace's modules back at the real ones (a fake put in sys.modules and imported)."""
+        for key, value in list(namespace.items()):
+            if isinstance(value, types.ModuleType) and getattr(value, "__name__", None) in self.modules:
+                namespace[key] = self.modules[value.__name__][0]
+
+    def restore(self, names: Iterable[str], private_builtins: list[dict]) -> None:
         for name in names:
             mod, saved = self.modules[name]
             if sys.modules.get(name) is not mod:
@@ -89,6 +110,15 @@ def _check_plain(value: object) -> None:
             for name in _SUSPECT_DUNDERS.intersection(cls.__dict__):
                 if not _trusted_code(cls.__dict__[name]):
                     raise UntrustedValue(f"returned a {t.__qualname__}, whose {name} is defined in Python")
+        # A real value never equals an object it has never seen (unittest.mock.ANY does, and so would any
+        # comparison the candidate wired up out of C callables).
+        sentinel = _Sentinel()
+        if (obj == sentinel) is not False or (obj != sentinel) is not True:
+            raise UntrustedValue(f"returned a {t.__qualname__} that claims to equal anything")
+
+
+class _Sentinel:
+    __slots__ = ()
 
 
 # Python-level dunders of the standard library and installed packages (Counter, Fraction, ...) are trusted;
@@ -97,12 +127,24 @@ _TRUSTED_DIRS = tuple(sorted({os.path.realpath(p) + os.sep for key in ("stdlib",
                               if (p := sysconfig.get_paths().get(key))}))
 
 
+_C_METHODS = (types.WrapperDescriptorType, types.MethodDescriptorType, types.BuiltinFunctionType,
+              types.MethodWrapperType, types.ClassMethodDescriptorType, type(None))
+
+
 def _trusted_code(attr: object) -> bool:
+    """A type's own C slot, or Python code from the standard library or installed packages."""
+    if isinstance(attr, _C_METHODS):
+        return True
     func = attr.fget if isinstance(attr, property) else getattr(attr, "__func__", attr)
     code = getattr(func, "__code__", None)
-    if code is None:  # a C slot or builtin: not the candidate's
-        return not isinstance(attr, (types.FunctionType, types.MethodType, property))
-    return code.co_filename.startswith(_TRUSTED_DIRS)
+    return code is not None and code.co_filename.startswith(_TRUSTED_DIRS)
+
+
+# What the runner itself calls, bound now: a candidate that patches os.write or time.process_time through
+# sys.modules cannot reach these. (The json modules it uses are restored before every report line.)
+_write, _now, _cpu_clock, _setitimer = os.write, time.monotonic, time.process_time, signal.setitimer
+_RUNNER_MODULES = ("builtins", "json", "json.encoder", "signal")
+_BUILTIN_NAMES = frozenset(builtins.__dict__)
 
 
 class _Channel:
@@ -113,23 +155,23 @@ class _Channel:
     def __init__(self, fd: int, token: str) -> None:
         self.fd, self.prefix = fd, token.encode() + b" "
         self.pending: list[bytes] = []
-        self.size, self.last = 0, time.monotonic()
+        self.size, self.last = 0, _now()
 
     def send(self, payload: dict | str, flush: bool = False) -> None:
         text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
         line = self.prefix + text.encode("utf-8", "backslashreplace") + b"\n"
         self.pending.append(line)
         self.size += len(line)
-        now = time.monotonic()
+        now = _now()
         if flush or self.size >= self._FLUSH_BYTES or now - self.last >= self._FLUSH_S:
             self.flush(now)
 
     def flush(self, now: float = 0.0) -> None:
         data = memoryview(b"".join(self.pending))
-        self.pending, self.size, self.last = [], 0, now or time.monotonic()
+        self.pending, self.size, self.last = [], 0, now or _now()
         try:
             while data:
-                data = data[os.write(self.fd, data):]
+                data = data[_write(self.fd, data):]
         except OSError:
             os._exit(3)  # the candidate closed or replaced our pipe: no closing line, so no pass
 
@@ -160,11 +202,12 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
     sys.set_int_max_str_digits(0)  # huge integer answers must encode (EvalPlus inputs have them)
     ns_builtins, test_builtins = dict(snapshot.builtins), dict(snapshot.builtins)
     ns: dict = {"__name__": "__candidate__", "__builtins__": ns_builtins}
-    restore_names: tuple[str, ...] = ("builtins",)
     private = [ns_builtins, test_builtins]
+    test_ns: dict = {}
+    every: tuple[str, ...] = tuple(snapshot.modules)
 
-    def restore() -> None:
-        snapshot.restore(restore_names, private)
+    def restore(names: Iterable[str] = ()) -> None:
+        snapshot.restore(set(_RUNNER_MODULES).union(names, snapshot.used_by(test_ns)), private)
 
     def program_error(exc: BaseException, where: str) -> None:
         restore()
@@ -178,17 +221,22 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
         exec(compile(job.program, "<candidate>", "exec"), ns)
     except BaseException as exc:  # noqa: BLE001 - every way out of the program is a failure to load
         program_error(exc, "load")
-    restore()
+    target = ns.get(job.entry_point)
+    # The tests get their own globals: the candidate's names (helpers from the prompt, the entry point), never
+    # one that shadows a builtin the tests rely on (a candidate `def abs(v): return 0`), and pristine modules.
+    test_ns.update((k, v) for k, v in ns.items() if k not in _BUILTIN_NAMES)
+    test_ns.update({"__name__": "__tests__", "__builtins__": test_builtins})
+    restore(every)  # once, everything: whatever the program patched at import time
     try:
         if job.setup:
-            exec(compile(job.setup, "<tests>", "exec"), ns)
+            setup = compile(job.setup, "<tests>", "exec")
+            exec(setup, ns)  # as in one script: the candidate sees the test imports (MBPP's test_imports)
+            restore(every)
+            exec(setup, test_ns)
     except BaseException as exc:  # noqa: BLE001
         program_error(exc, "setup")
-    used = {id(v) for v in ns.values() if isinstance(v, types.ModuleType)}
-    restore_names = ("builtins",) + tuple(
-        name for name, mod in sys.modules.items() if id(mod) in used and name in snapshot.modules)
-    restore()
-    target = ns.get(job.entry_point)
+    snapshot.pristine(test_ns)
+    restore(every)
     if not callable(target):
         program_error(NameError(f"name {job.entry_point!r} is not defined"), "load")
 
@@ -200,9 +248,7 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
         _check_plain(value)
         return value
 
-    test_ns = dict(ns)
     test_ns[job.entry_point] = guarded
-    test_ns["__builtins__"] = test_builtins
 
     def on_timer(signum: int, frame: object) -> None:
         raise CaseTimeout
@@ -214,7 +260,7 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
         start = _cpu()
         try:
             if limit:
-                signal.setitimer(signal.ITIMER_PROF, limit)
+                _setitimer(signal.ITIMER_PROF, limit)
             if isinstance(case, Assert):
                 name = f"<test {index}>"
                 sources[name] = case.code
@@ -232,8 +278,9 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
             result.update(s="error", t=type(exc).__name__, m=_short(exc),
                           tb="".join(traceback.format_exception(exc))[-1500:])
         finally:
-            signal.setitimer(signal.ITIMER_PROF, 0)
+            _setitimer(signal.ITIMER_PROF, 0)
             restore()
+            snapshot.pristine(test_ns)
         result["c"] = round(_cpu() - start, 6)
         failed = result["s"] not in ("passed", "returned")
         out.send(result, flush=failed)
@@ -244,7 +291,7 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
 
 
 def _cpu() -> float:
-    return time.process_time()  # nanosecond clock; os.times() ticks in 10 ms steps
+    return _cpu_clock()  # nanosecond clock; os.times() ticks in 10 ms steps
 
 
 def run_script(code: str) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from execeval.sandbox import pyrunner, wire
 from execeval.sandbox.base import Command, Script
-from execeval.sandbox.isolation import JOB_DIR, ServerIsolation
+from execeval.sandbox.isolation import CGROUP_FD, JOB_DIR, ServerIsolation
 from execeval.sandbox.limits import Limits
 
 PREWARM = ("math", "re", "string", "collections", "itertools", "functools", "heapq", "bisect", "json", "random",
@@ -29,6 +29,7 @@ PREWARM = ("math", "re", "string", "collections", "itertools", "functools", "hea
            "numbers", "dataclasses", "enum", "textwrap", "unicodedata", "struct", "cmath", "abc", "io", "time",
            "collections.abc", "traceback", "string", "pickle")
 RESULT_FD = 737  # where the job's report channel lives in the child; closing or reusing it just fails the job
+LANDLOCK_FD = 738
 _RESULT_CAP = 64 << 20
 _READ = 1 << 16
 
@@ -93,6 +94,8 @@ class Server:
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         res_r, res_w = os.pipe2(os.O_CLOEXEC)
         token = os.urandom(16).hex()
+        if self.iso.cgroup is not None:
+            self.iso.cgroup.before_job(limits.memory_mb)
         start = time.monotonic()
         try:
             pid = os.fork()
@@ -118,10 +121,12 @@ class Server:
             os.dup2(err_w, 2)
             os.dup2(res_w, RESULT_FD)
             if self.iso.landlock_fd is not None:  # kept open across the sweep below; confine_job closes it
-                os.dup2(self.iso.landlock_fd, RESULT_FD + 1)
-                self.iso.landlock_fd = RESULT_FD + 1
+                os.dup2(self.iso.landlock_fd, LANDLOCK_FD)
+                self.iso.landlock_fd = LANDLOCK_FD
+            if self.iso.cgroup is not None:
+                os.dup2(self.iso.cgroup.procs_fd, CGROUP_FD)
             os.closerange(3, RESULT_FD)
-            os.closerange(RESULT_FD + 2, 65536)
+            os.closerange(CGROUP_FD + 1, 65536)
             if not self.iso.pid_namespace:
                 os.setsid()
             random.seed(0)  # same random state in every job: reruns give the same verdicts
@@ -216,10 +221,13 @@ class Server:
         for fd in list(open_fds):  # whatever is still buffered in the pipes
             self._drain(fd, out_r, err_r, res_r, stdout, stderr, results, held)
         cpu = usage.ru_utime + usage.ru_stime
+        peak, oom = usage.ru_maxrss / 1024, False
+        if self.iso.cgroup is not None:
+            peak, oom = self.iso.cgroup.after_job()
         return {
             "reason": reason, "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
             "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-            "wall_s": wall, "cpu_s": cpu, "peak_memory_mb": usage.ru_maxrss / 1024,
+            "wall_s": wall, "cpu_s": cpu, "peak_memory_mb": peak, "oom_killed": oom,
             "stdout": bytes(stdout.data), "stderr": bytes(stderr.data), "stdout_truncated": stdout.truncated,
             "stderr_truncated": stderr.truncated, "completed": results.done and not results.tampered,
             "tampered": results.tampered, "program_error": results.program_error, "cases": held,
