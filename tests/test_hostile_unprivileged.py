@@ -24,7 +24,6 @@ import pytest
 import hostile_programs as hp
 
 REPO = Path(__file__).resolve().parent.parent
-PROBE = REPO / "tests" / "unprivileged_probe.py"
 PYTHON = "/usr/bin/python3"
 NOBODY = 65534
 SECRET_NAME = "EXECEVAL_HOSTILE_SECRET"
@@ -44,12 +43,28 @@ def _skip_reason() -> str | None:
         return f"{PYTHON} is older than 3.11"
     if subprocess.run([PYTHON, "-c", "import seccomp"], capture_output=True).returncode != 0:
         return "python3-seccomp is not installed (apt-get install -y python3-seccomp)"
+    return None
+
+
+def _stage_checkout(scratch: Path) -> Path:
+    """A world-readable copy of the package and the probe: the checkout itself may sit under a directory nobody
+    cannot enter (a CI clone in a 0700 temp dir), and the unprivileged path must run there too."""
+    checkout = scratch / "checkout"
+    shutil.copytree(REPO / "execeval", checkout / "execeval", ignore=shutil.ignore_patterns("__pycache__"))
+    (checkout / "tests").mkdir()
+    shutil.copy(REPO / "pyproject.toml", checkout / "pyproject.toml")
+    for name in ("unprivileged_probe.py", "hostile_programs.py"):
+        shutil.copy(REPO / "tests" / name, checkout / "tests" / name)
+    for root, dirs, files in os.walk(checkout):
+        os.chmod(root, 0o755)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o644)
     r = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", PYTHON, "-c",
-                        f"import sys; sys.path.insert(0, {str(REPO)!r}); import execeval.sandbox"],
+                        f"import sys; sys.path.insert(0, {str(checkout)!r}); import execeval.sandbox"],
                        capture_output=True, cwd="/")
     if r.returncode != 0:
-        return f"nobody can't import execeval from {REPO}: {r.stderr.decode()[-300:]}"
-    return None
+        pytest.skip(f"nobody can't import execeval from {checkout}: {r.stderr.decode()[-300:]}")
+    return checkout
 
 
 def _scratch_dir() -> Path:
@@ -74,6 +89,8 @@ def probe():
     if reason:
         pytest.skip(reason)
     scratch = _scratch_dir()
+    checkout = _stage_checkout(scratch)  # the repo as nobody can see it: what the job must still not read
+    probe_path = checkout / "tests" / "unprivileged_probe.py"
     listener = hp.Listener()
     decoy = subprocess.Popen(["sleep", "120"], user=NOBODY, group=NOBODY, start_new_session=True)
     secret = "s3cr3t-" + uuid.uuid4().hex
@@ -96,8 +113,9 @@ def probe():
         os.chmod(private, 0o700)
         (private / "key").write_text(root_secret := f"root-only-{run_tag}-" + uuid.uuid4().hex)
         os.chmod(private / "key", 0o600)
-        read_paths = [str(run_dir / "results.jsonl"), str(run_dir), str(private / "key"), str(REPO / "pyproject.toml"),
-                      str(REPO / "execeval" / "sandbox" / "server.py"), str(REPO)]
+        read_paths = [str(run_dir / "results.jsonl"), str(run_dir), str(private / "key"),
+                      str(checkout / "pyproject.toml"), str(checkout / "execeval" / "sandbox" / "server.py"),
+                      str(checkout)]
         cfg = {"markers": markers, "port": listener.port, "udp_port": listener.udp_port,
                "write_targets": write_targets, "control_targets": control_targets,
                "orphan_targets": orphan_targets, "read_paths": read_paths, "decoy_pids": [decoy.pid],
@@ -106,7 +124,7 @@ def probe():
                SECRET_NAME: secret}
         start = time.monotonic()
         proc = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", PYTHON,
-                               str(PROBE)], input=json.dumps(cfg).encode(), cwd="/", env=env, capture_output=True,
+                               str(probe_path)], input=json.dumps(cfg).encode(), cwd="/", env=env, capture_output=True,
                               timeout=240)
         lines = [json.loads(line) for line in proc.stdout.decode().splitlines() if line.startswith("{")]
         time.sleep(0.3)  # anything still in flight to the listener
