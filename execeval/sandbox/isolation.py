@@ -125,12 +125,30 @@ _DENIED_SYSCALLS = (
 )
 
 
+def _seccomp_binding():  # noqa: ANN202 - a module
+    """pyseccomp (PyPI, ctypes over libseccomp2) or Debian's python3-seccomp: the same API. Imported when this
+    module loads, before the server's mounts could hide an interpreter tree under /tmp."""
+    try:
+        import pyseccomp
+
+        return pyseccomp
+    except ImportError:
+        try:
+            import seccomp  # type: ignore[import-not-found]
+
+            return seccomp
+        except ImportError:
+            return None
+
+
+_SECCOMP = _seccomp_binding()
+
+
 def _seccomp_program() -> bytes:
     """Filter as raw BPF bytes, so each job loads it with one prctl instead of recompiling it."""
-    try:
-        import pyseccomp as sc  # PyPI (ctypes over libseccomp2)
-    except ImportError:
-        import seccomp as sc  # type: ignore[no-redef]  # Debian's python3-seccomp, same API
+    sc = _SECCOMP
+    if sc is None:
+        raise ImportError("no seccomp binding")
 
     flt = sc.SyscallFilter(defaction=sc.ALLOW)
     for name in _DENIED_SYSCALLS:
@@ -310,7 +328,7 @@ class ServerIsolation:
             try:
                 for path in (JOB_ROOT, "/var/tmp", "/dev/shm"):
                     if os.path.isdir(path):
-                        _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+                        _cover(path, [p for p in _interpreter_paths() if _is_below(p, path)])
                 self.private_tmp = True
                 self.note("private tmp", True, "empty private /tmp, /var/tmp, /dev/shm; work dir a size-capped tmpfs")
             except OSError as e:
@@ -350,27 +368,23 @@ class ServerIsolation:
     def _expose_interpreter(self) -> None:
         """Jobs run as an unprivileged uid; make the interpreter's directories reachable for it.
 
-        A directory on the way that others may not traverse (e.g. /root holding ~/.pyenv) is covered with an
-        empty tmpfs, and only the needed child is bound back: the rest of it stays hidden.
+        A directory on the way that others may not traverse (e.g. /root holding ~/.pyenv and a venv) is covered
+        with an empty tmpfs, and only the needed children are bound back, read-only: the rest stays hidden.
         """
-        for path in sorted(set(_interpreter_paths()), key=len):
-            parts = os.path.abspath(path).strip("/").split("/")
-            current = "/"
-            for part in parts:
-                child = os.path.join(current, part)
+        paths = _interpreter_paths()
+        for _ in range(8):  # a hidden directory inside a bound-back one is found on the next pass
+            hidden: dict[str, list[str]] = {}
+            for path in paths:
+                blocked = _first_untraversable(path)
+                if blocked is not None:
+                    hidden.setdefault(blocked, []).append(path)
+            if not hidden:
+                return
+            for directory, keep in sorted(hidden.items(), key=lambda kv: len(kv[0])):
                 try:
-                    mode = os.stat(current).st_mode
-                    if not mode & stat.S_IXOTH:
-                        fd = os.open(child, os.O_PATH | os.O_CLOEXEC)
-                        try:
-                            _mount("tmpfs", current, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
-                            os.mkdir(child) if os.path.isdir(f"/proc/self/fd/{fd}") else open(child, "w").close()
-                            _mount(f"/proc/self/fd/{fd}", child, None, MS_BIND | MS_REC)
-                        finally:
-                            os.close(fd)
+                    _cover(directory, keep)
                 except OSError:
-                    break
-                current = child
+                    return
 
     # -- in each job's child, after fork
     def confine_job(self, limits: Limits, workdir: str) -> None:
@@ -425,6 +439,41 @@ class ServerIsolation:
             import shutil
 
             shutil.rmtree(JOB_DIR, ignore_errors=True)
+
+
+def _is_below(path: str, directory: str) -> bool:
+    return os.path.abspath(path).startswith(os.path.abspath(directory).rstrip("/") + "/")
+
+
+def _first_untraversable(path: str) -> str | None:
+    """The first directory on the way to `path` that others may not enter, if any."""
+    current = "/"
+    for part in os.path.abspath(path).strip("/").split("/")[:-1]:
+        current = os.path.join(current, part)
+        try:
+            if not os.stat(current).st_mode & stat.S_IXOTH:
+                return current
+        except OSError:
+            return None
+    return None
+
+
+def _cover(directory: str, keep: list[str]) -> None:
+    """Mount an empty tmpfs over `directory`, then bind back (read-only) the children that `keep` lies in."""
+    children = sorted({os.path.join(directory, os.path.relpath(p, directory).split(os.sep)[0]) for p in keep})
+    fds = [(child, os.open(child, os.O_PATH | os.O_CLOEXEC)) for child in children if os.path.exists(child)]
+    try:
+        _mount("tmpfs", directory, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+        for child, fd in fds:
+            if os.path.isdir(f"/proc/self/fd/{fd}"):
+                os.mkdir(child)
+            else:
+                open(child, "w").close()
+            _mount(f"/proc/self/fd/{fd}", child, None, MS_BIND | MS_REC)
+            _mount(None, child, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+    finally:
+        for _, fd in fds:
+            os.close(fd)
 
 
 def _interpreter_paths() -> list[str]:
