@@ -204,12 +204,14 @@ def _drop_capabilities() -> None:
 
 # ---------------------------------------------------------------- cgroup v1 memory: one cap for a job's processes
 _CGROUP_MEMORY = "/sys/fs/cgroup/memory"
-CGROUP_FD = 739  # where a job's child finds its cgroup.procs file, to join the cgroup before dropping root
 
 
 class MemoryCgroup:
     """A memory cgroup per fork server: every process of a job shares one `memory_mb` cap (RLIMIT_AS alone caps
-    each process, so a job could multiply it by forking), and its peak and OOM kills are read from outside."""
+    each process, so a job could multiply it by forking), and OOM kills are read from outside.
+
+    The server itself joins it, so each child is born inside (no per-job attach); the server's own pages stay
+    charged where they were, so the OOM killer picks the job's largest process."""
 
     def __init__(self, worker_index: int, host_pid: int) -> None:
         """Call while the host's /proc is still mounted: stale groups are found by their server's host pid."""
@@ -224,9 +226,9 @@ class MemoryCgroup:
                     pass
         self.path = os.path.join(parent, f"worker-{worker_index}-{host_pid}")
         os.makedirs(self.path, exist_ok=True)
-        self.procs_fd = os.open(os.path.join(self.path, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
+        self._write("cgroup.procs", "0")
         self.limit_mb: int | None = None
-        self._ooms = 0
+        self._ooms = self.oom_kills()
 
     def _write(self, name: str, value: str) -> None:
         with open(os.path.join(self.path, name), "w") as f:
@@ -236,12 +238,10 @@ class MemoryCgroup:
         with open(os.path.join(self.path, name)) as f:
             return f.read()
 
-    def before_job(self, memory_mb: int) -> None:
+    def set_limit(self, memory_mb: int) -> None:
         if self.limit_mb != memory_mb:
             self._write("memory.limit_in_bytes", str(memory_mb << 20))
             self.limit_mb = memory_mb
-        self._write("memory.max_usage_in_bytes", "0")
-        self._ooms = self.oom_kills()
 
     def oom_kills(self) -> int:
         for line in self._read("memory.oom_control").splitlines():
@@ -249,9 +249,11 @@ class MemoryCgroup:
                 return int(line.split()[1])
         return int(self._read("memory.failcnt"))
 
-    def after_job(self) -> tuple[float, bool]:
-        """(peak MiB of the whole job, whether the kernel killed a process of it for memory)."""
-        return int(self._read("memory.max_usage_in_bytes")) / (1 << 20), self.oom_kills() > self._ooms
+    def oom_killed_since_last(self) -> bool:
+        """Whether the kernel killed a process here for memory since the last call (one read per job)."""
+        count = self.oom_kills()
+        killed, self._ooms = count > self._ooms, count
+        return killed
 
 
 # ---------------------------------------------------------------- the server's one-time set-up
@@ -262,6 +264,12 @@ class ServerIsolation:
         self.worker_index = worker_index
         self.real_root = os.geteuid() == 0
         self.host_pid = os.getpid()  # taken before the PID namespace: names this server's cgroup
+        if self.real_root:  # the OOM killer should pick a job's process, never the server (best effort)
+            try:
+                with open("/proc/self/oom_score_adj", "w") as f:
+                    f.write("-1000")
+            except OSError:
+                pass
         self.primitives: list[Primitive] = []
         self.pid_namespace = False
         self.private_tmp = False
@@ -388,9 +396,12 @@ class ServerIsolation:
 
     # -- in each job's child, after fork
     def confine_job(self, limits: Limits, workdir: str) -> None:
-        if self.cgroup is not None:  # join the job's memory cgroup while still allowed to
-            os.write(CGROUP_FD, b"0")
-            os.close(CGROUP_FD)
+        if self.cgroup is not None:  # the server is shielded from the OOM killer; its jobs must not be
+            try:
+                with open("/proc/self/oom_score_adj", "w") as f:
+                    f.write("0")
+            except OSError:
+                pass
         cpu = max(1, int(limits.cpu_s + 0.999))
         mem = limits.memory_mb * 1024 * 1024
         fsize = limits.file_size_mb * 1024 * 1024

@@ -16,6 +16,7 @@ from __future__ import annotations
 import builtins
 import json
 import os
+import re
 import signal
 import sys
 import sysconfig
@@ -204,10 +205,12 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
     ns: dict = {"__name__": "__candidate__", "__builtins__": ns_builtins}
     private = [ns_builtins, test_builtins]
     test_ns: dict = {}
-    every: tuple[str, ...] = tuple(snapshot.modules)
+    # modules the test code imports by name: restored before the tests look at them (restoring every module is
+    # milliseconds of copy-on-write faults per job; these are the ones a test can reach directly)
+    every = [m for m in _imported_names(job) if m in snapshot.modules]
 
     def restore(names: Iterable[str] = ()) -> None:
-        snapshot.restore(set(_RUNNER_MODULES).union(names, snapshot.used_by(test_ns)), private)
+        snapshot.restore(set(_RUNNER_MODULES).union(names, every, snapshot.used_by(test_ns)), private)
 
     def program_error(exc: BaseException, where: str) -> None:
         restore()
@@ -226,17 +229,17 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
     # one that shadows a builtin the tests rely on (a candidate `def abs(v): return 0`), and pristine modules.
     test_ns.update((k, v) for k, v in ns.items() if k not in _BUILTIN_NAMES)
     test_ns.update({"__name__": "__tests__", "__builtins__": test_builtins})
-    restore(every)  # once, everything: whatever the program patched at import time
+    restore()  # whatever the program patched at import time, in what the tests and the runner use
     try:
         if job.setup:
             setup = compile(job.setup, "<tests>", "exec")
             exec(setup, ns)  # as in one script: the candidate sees the test imports (MBPP's test_imports)
-            restore(every)
+            restore()
             exec(setup, test_ns)
     except BaseException as exc:  # noqa: BLE001
         program_error(exc, "setup")
     snapshot.pristine(test_ns)
-    restore(every)
+    restore()
     if not callable(target):
         program_error(NameError(f"name {job.entry_point!r} is not defined"), "load")
 
@@ -288,6 +291,21 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
             break
     out.send("done", flush=True)
     os._exit(0)
+
+
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w., \t]+))", re.MULTILINE)
+
+
+def _imported_names(job: PythonTests) -> set[str]:
+    """Module names (and their packages) that the setup and Assert cases import."""
+    text = "\n".join([job.setup, *(c.code for c in job.cases if isinstance(c, Assert))])
+    names: set[str] = set()
+    for frm, imp in _IMPORT.findall(text):
+        for item in ([frm] if frm else imp.split(",")):
+            dotted = item.strip().split()[0] if item.strip() else ""
+            parts = dotted.split(".")
+            names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1) if parts[0])
+    return names
 
 
 def _cpu() -> float:

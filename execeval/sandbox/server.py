@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from execeval.sandbox import pyrunner, wire
 from execeval.sandbox.base import Command, Script
-from execeval.sandbox.isolation import CGROUP_FD, JOB_DIR, ServerIsolation
+from execeval.sandbox.isolation import JOB_DIR, ServerIsolation
 from execeval.sandbox.limits import Limits
 
 PREWARM = ("math", "re", "string", "collections", "itertools", "functools", "heapq", "bisect", "json", "random",
@@ -95,7 +95,7 @@ class Server:
         res_r, res_w = os.pipe2(os.O_CLOEXEC)
         token = os.urandom(16).hex()
         if self.iso.cgroup is not None:
-            self.iso.cgroup.before_job(limits.memory_mb)
+            self.iso.cgroup.set_limit(limits.memory_mb)
         start = time.monotonic()
         try:
             pid = os.fork()
@@ -123,10 +123,8 @@ class Server:
             if self.iso.landlock_fd is not None:  # kept open across the sweep below; confine_job closes it
                 os.dup2(self.iso.landlock_fd, LANDLOCK_FD)
                 self.iso.landlock_fd = LANDLOCK_FD
-            if self.iso.cgroup is not None:
-                os.dup2(self.iso.cgroup.procs_fd, CGROUP_FD)
             os.closerange(3, RESULT_FD)
-            os.closerange(CGROUP_FD + 1, 65536)
+            os.closerange(LANDLOCK_FD + 1, 65536)
             if not self.iso.pid_namespace:
                 os.setsid()
             random.seed(0)  # same random state in every job: reruns give the same verdicts
@@ -221,9 +219,8 @@ class Server:
         for fd in list(open_fds):  # whatever is still buffered in the pipes
             self._drain(fd, out_r, err_r, res_r, stdout, stderr, results, held)
         cpu = usage.ru_utime + usage.ru_stime
-        peak, oom = usage.ru_maxrss / 1024, False
-        if self.iso.cgroup is not None:
-            peak, oom = self.iso.cgroup.after_job()
+        peak = usage.ru_maxrss / 1024
+        oom = self.iso.cgroup is not None and self.iso.cgroup.oom_killed_since_last()
         return {
             "reason": reason, "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
             "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
