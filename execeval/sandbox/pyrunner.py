@@ -209,8 +209,12 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
     # milliseconds of copy-on-write faults per job; these are the ones a test can reach directly)
     every = [m for m in _imported_names(job) if m in snapshot.modules]
 
-    def restore(names: Iterable[str] = ()) -> None:
-        snapshot.restore(set(_RUNNER_MODULES).union(names, every, snapshot.used_by(test_ns)), private)
+    reach: set[str] = set(_RUNNER_MODULES).union(every)  # grows when the tests' namespace gains modules
+
+    def restore(rescan: bool = True) -> None:
+        if rescan:
+            reach.update(snapshot.used_by(test_ns))
+        snapshot.restore(reach, private)
 
     def program_error(exc: BaseException, where: str) -> None:
         restore()
@@ -247,7 +251,7 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
         try:
             value = target(*args, **kwargs)
         finally:
-            restore()
+            restore(rescan=False)
         _check_plain(value)
         return value
 
@@ -269,10 +273,10 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
                 sources[name] = case.code
                 exec(compile(case.code, name, "exec"), test_ns)
                 result["s"] = "passed"
-            else:
+            else:  # judged outside on plain data: no guard needed, and restoring once per case is enough
                 result["s"] = "returned"
                 args = decode(case.args_json) if case.tagged else json.loads(case.args_json)
-                result["o"] = encode(guarded(*args))
+                result["o"] = encode(target(*args))
         except CaseTimeout:
             result.update(s="timeout", t="TimeoutError", m=f"case CPU time over {limit:.3g}s")
         except AssertionError as exc:
@@ -282,8 +286,11 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
                           tb="".join(traceback.format_exception(exc))[-1500:])
         finally:
             _setitimer(signal.ITIMER_PROF, 0)
-            restore()
-            snapshot.pristine(test_ns)
+            if isinstance(case, Assert):  # test code may have imported or rebound modules
+                restore()
+                snapshot.pristine(test_ns)
+            else:
+                restore(rescan=False)
         result["c"] = round(_cpu() - start, 6)
         failed = result["s"] not in ("passed", "returned")
         out.send(result, flush=failed)
