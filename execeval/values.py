@@ -197,7 +197,14 @@ def outputs_equal(actual: Any, expected: Any, atol: float = 0.0) -> bool:
 
 
 def short_repr(value: Any, limit: int = 200) -> str:
-    text = repr(value)
+    """A bounded repr for messages. Never raises: a huge int (over Python's digit limit) or a hostile repr
+    becomes a description instead of an exception in the harness."""
+    if type(value) is int and value.bit_length() > 1000:
+        return f"<int of {value.bit_length()} bits>"
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - anything a value can do while being printed
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -18,3 +18,16 @@ def sandbox(request):
 @pytest.mark.parametrize("check", CHECKS, ids=[c.__name__ for c in CHECKS])
 def test_conformance(sandbox, check):
     check(sandbox)
+
+
+def test_a_huge_wrong_answer_is_judged_not_hung():
+    """A wrong int far over Python's 4300-digit str limit still gives a verdict (the message describes it)."""
+    import json
+
+    from execeval.sandbox import Call, CaseStatus, PythonTests
+    from execeval.values import encode
+
+    with ForkServerSandbox(workers=1) as sb:
+        job = PythonTests("def f(n):\n    return 10 ** n + 1\n", "f", (Call(json.dumps([5000]), encode(10 ** 5000)),))
+        result = sb.submit(job).result(timeout=60)
+    assert result.cases[0].status is CaseStatus.FAILED and "bits" in result.cases[0].message, result.cases

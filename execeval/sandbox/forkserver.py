@@ -244,7 +244,11 @@ class WorkerPool:
             _, _, program, limits, future = item
             if not future.set_running_or_notify_cancel():
                 continue
-            future.set_result(self._run_with_retry(index, next(job_ids), program, limits))
+            try:
+                result = self._run_with_retry(index, next(job_ids), program, limits)
+            except BaseException as e:  # noqa: BLE001 - a harness bug must not leave a future unresolved
+                result = ExecResult(Status.SANDBOX_ERROR, detail=f"harness error: {type(e).__name__}: {e}"[:500])
+            future.set_result(result)
         worker = self._workers[index]
         if worker is not None:
             worker.close()
@@ -261,8 +265,8 @@ class WorkerPool:
                 if result.status is not Status.SANDBOX_ERROR:
                     return result
                 last = result.detail
-            except (SandboxError, OSError) as e:
-                last = str(e)
+            except Exception as e:  # noqa: BLE001 - the protocol state is unknown: restart this server
+                last = f"{type(e).__name__}: {e}"
                 if self._workers[index] is not None:
                     self._workers[index].close()  # type: ignore[union-attr]
                 self._workers[index] = None

@@ -294,7 +294,9 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
         result["c"] = round(_cpu() - start, 6)
         failed = result["s"] not in ("passed", "returned")
         out.send(result, flush=failed)
-        if failed and job.stop_on_failure:
+        # even with every test asked for, a program that ran out of time once stops there: each further test
+        # would burn its whole budget too (the rest count as not run)
+        if failed and (job.stop_on_failure or result["s"] == "timeout"):
             break
     out.send("done", flush=True)
     os._exit(0)
