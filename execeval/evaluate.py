@@ -23,7 +23,8 @@ import execeval
 from execeval.errors import ExecevalError, UsageError
 from execeval.executor import EVALUATING, Executor
 from execeval.progress import NullReporter, Reporter
-from execeval.programs import Job, Reference, TimePolicy, build_job, reference_job, reference_limits
+from execeval.programs import (Job, Reference, TestPlan, TimePolicy, build_job, plan_tests, reference_job,
+                               reference_limits)
 from execeval.runfiles import write_results, write_summary
 from execeval.sandbox.base import Call, CaseStatus, IsolationReport
 from execeval.sandbox.forkserver import ForkServerSandbox
@@ -80,7 +81,8 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
     with open_run(out_dir, config, reporter, sandbox) as (store, sandbox):
         used_tasks = list({t.task_id: t for t, _ in matching.pairs}.values())
         references = compute_references(used_tasks, sandbox, store, config, reporter)
-        runs = [sample_run(task, sample, references[task.task_id], config) for task, sample in matching.pairs]
+        plans = test_plans(used_tasks, references, config)
+        runs = [sample_run(plans[task.task_id], sample) for task, sample in matching.pairs]
         reporter.phase(EVALUATING, len(runs))
         executor = Executor(sandbox, store, reporter, rerun_timeouts=config.rerun_timeouts)
         executor.add(runs)
@@ -108,10 +110,14 @@ def open_run(out_dir: str | os.PathLike, config: EvalConfig, reporter: Reporter,
         store.close()
 
 
-def sample_run(task: Task, sample: Sample, reference: Reference, config: EvalConfig) -> SampleRun:
-    program = program_for(task, sample)
-    job = build_job(task, program, reference, config.policy, plus=config.plus, all_tests=config.all_tests)
-    return SampleRun(task, sample, program, job)
+def test_plans(tasks: Iterable[Task], references: dict[str, Reference], config: EvalConfig) -> dict[str, TestPlan]:
+    return {t.task_id: plan_tests(t, references[t.task_id], config.policy, plus=config.plus,
+                                  all_tests=config.all_tests) for t in tasks}
+
+
+def sample_run(plan: TestPlan, sample: Sample) -> SampleRun:
+    program = program_for(plan.task, sample)
+    return SampleRun(plan.task, sample, program, build_job(plan, program))
 
 
 def build_summary(runs: list[SampleRun], taskset: TaskSet, sampleset: SampleSet, matching: Matching | None,

@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from execeval.evaluate import EvalConfig, SampleRun, build_summary, compute_references, open_run, sample_run
+from execeval.evaluate import (EvalConfig, SampleRun, build_summary, compute_references, open_run, sample_run,
+                               test_plans)
 from execeval.executor import EVALUATING, Executor
 from execeval.models import GenerationRequest, SamplingParams, generate_all, load_backend
 from execeval.models.prompts import PromptStyle, default_style, prompt_style
@@ -164,6 +165,7 @@ def run(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: Gen
     runs: list[SampleRun] = []
     with open_run(out, eval_config, reporter, sandbox) as (store, sandbox):
         references = compute_references(list(taskset.tasks), sandbox, store, eval_config, reporter)
+        plans = test_plans(taskset.tasks, references, eval_config)
         total = len(taskset.tasks) * cfg.n
         reporter.phase(GENERATING, total)
         reporter.phase(EVALUATING, total)
@@ -171,7 +173,7 @@ def run(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: Gen
 
         def execute(task: Task, sample: Sample) -> None:
             reporter.advance(None, phase=GENERATING)
-            new = sample_run(task, sample, references[task.task_id], eval_config)
+            new = sample_run(plans[task.task_id], sample)
             runs.append(new)
             executor.add([new])
 

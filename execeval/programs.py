@@ -76,20 +76,43 @@ def case_label(case: TestCase) -> str:
     return f"input {case.args_json[:200]}"
 
 
-def build_job(task: Task, program: str, reference: Reference, policy: TimePolicy, *, plus: bool = True,
-              all_tests: bool = False) -> Job:
+@dataclass(frozen=True)
+class TestPlan:
+    """One task's tests, expectations and limits: the same for every sample, so made once per task."""
+
+    task: Task
+    cases: tuple[TestCase, ...]
+    case_cpu_s: tuple[float, ...]
+    n_base: int
+    limits: Limits
+    labels: tuple[str, ...]  # how each case is named in a report (the assert, or the input)
+    cost: float  # estimated CPU seconds, for longest-first scheduling
+    stop_on_failure: bool
+    digest: str  # content hash of all of the above that can change a verdict
+
+
+def plan_tests(task: Task, reference: Reference, policy: TimePolicy, *, plus: bool = True,
+               all_tests: bool = False) -> TestPlan:
     cases, n_base = all_cases(task, plus)
     keep = [i for i in range(len(cases)) if not (isinstance(cases[i], Call) and reference.outputs[i] is None)]
     cases_out = tuple(dataclasses.replace(cases[i], expected=reference.outputs[i]) if isinstance(cases[i], Call)
                       else cases[i] for i in keep)
     case_cpu = tuple(max(policy.floor_s, policy.factor * reference.cpu_s[i]) for i in keep)
-    n_base = sum(1 for i in keep if i < n_base)
-    job = PythonTests(program, task.entry_point, cases_out, setup=task.tests.setup, atol=task.tests.atol,
-                      stop_on_failure=not all_tests, case_cpu_s=case_cpu)
     budget = min(policy.max_job_s, 2.0 + sum(case_cpu))
     limits = DEFAULT_LIMITS.with_(wall_s=budget, cpu_s=budget, memory_mb=policy.memory_mb)
-    return Job(job, limits, n_base, job_key(job, limits), tuple(case_label(c) for c in cases_out),
-               cost=sum(reference.cpu_s[i] for i in keep) + 0.001 * len(keep))
+    tests = PythonTests("", task.entry_point, cases_out, setup=task.tests.setup, atol=task.tests.atol,
+                        stop_on_failure=not all_tests, case_cpu_s=case_cpu)
+    return TestPlan(task, cases_out, case_cpu, sum(1 for i in keep if i < n_base), limits,
+                    tuple(case_label(c) for c in cases_out), sum(reference.cpu_s[i] for i in keep) + 0.001 * len(keep),
+                    not all_tests, job_key(tests, limits))
+
+
+def build_job(plan: TestPlan, program: str) -> Job:
+    """The job for one program: the task's plan plus the program (cheap: nothing per test is redone)."""
+    job = PythonTests(program, plan.task.entry_point, plan.cases, setup=plan.task.tests.setup,
+                      atol=plan.task.tests.atol, stop_on_failure=plan.stop_on_failure, case_cpu_s=plan.case_cpu_s)
+    key = hashlib.sha256(f"{plan.digest}\0{program}".encode()).hexdigest()
+    return Job(job, plan.limits, plan.n_base, key, plan.labels, plan.cost)
 
 
 def job_key(program: PythonTests, limits: Limits) -> str:
