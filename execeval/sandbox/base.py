@@ -26,12 +26,18 @@ class Script:
 
 @dataclass(frozen=True)
 class Command:
-    """Any argv (a compiler, a built binary, another language's interpreter), run in the job's work dir."""
+    """Any argv (a compiler, a built binary, another language's interpreter), run in the job's work dir.
+
+    `collect` names files (glob patterns relative to the work dir, e.g. `a.out`, `*.class`) handed back in
+    `ExecResult.files` when the command ends: how a build's artifacts leave the job. Only regular files are read
+    (never through a symlink), each at most `Limits.file_size_mb`. A file of `files` named by `argv[0]` (`./a.out`) is made executable.
+    """
 
     argv: tuple[str, ...]
     stdin: bytes = b""
     files: Mapping[str, bytes] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
+    collect: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,7 @@ class ExecResult:
     cases: tuple[CaseResult, ...] = ()
     completed: bool = False  # the test runner reached its end and said so on its authenticated channel
     detail: str = ""  # why, in a few words (e.g. "result channel tampered with")
+    files: Mapping[str, bytes] = field(default_factory=dict)  # what `Command.collect` asked for, when it exists
 
     @property
     def all_cases_passed(self) -> bool:

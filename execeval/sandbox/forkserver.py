@@ -206,7 +206,8 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
     if isinstance(program, PythonTests) and not fields["completed"] and not detail and reason != "stopped" \
             and status in (Status.OK, Status.FAILED) and not raw.get("program_error"):
         status, detail = Status.FAILED, f"exited (code {raw['exit_code']}) before its tests finished"
-    return ExecResult(status, error_type=error_type, traceback_tail=tail, cases=case_list, detail=detail, **fields)
+    return ExecResult(status, error_type=error_type, traceback_tail=tail, cases=case_list, detail=detail,
+                      files=raw.get("files") or {}, **fields)
 
 
 class WorkerPool:

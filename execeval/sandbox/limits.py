@@ -36,3 +36,7 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+# A compiler is trusted no more than the code it compiles, but needs more room: g++ on <bits/stdc++.h> takes ~1 s,
+# javac ~0.4 s plus a JVM's address space. Its output (diagnostics) is kept short.
+COMPILE_LIMITS = Limits(wall_s=60.0, cpu_s=60.0, memory_mb=8192, processes=64, file_size_mb=128, disk_mb=512,
+                        output_bytes=64 << 10)

@@ -10,11 +10,13 @@ drained while the job runs and cut at the limit; results go back on stdout.
 from __future__ import annotations
 
 import gc
+import glob
 import json
 import os
 import random
 import select
 import signal
+import stat
 import sys
 import time
 from dataclasses import dataclass
@@ -71,7 +73,10 @@ class Server:
         except OSError as e:
             return {"status": "sandbox_error", "detail": f"work dir: {e}"}
         try:
-            return self._run_in(workdir, job_id, program, limits, stream)
+            result = self._run_in(workdir, job_id, program, limits, stream)
+            if isinstance(program, Command) and program.collect and "reason" in result:
+                result["files"] = collect_files(workdir, program.collect, limits.file_size_mb << 20)
+            return result
         finally:
             try:
                 self.iso.remove_workdir()
@@ -85,6 +90,8 @@ class Server:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as f:
                 f.write(data)
+            if isinstance(program, Command) and os.path.normpath(program.argv[0]) == os.path.normpath(name):
+                os.chmod(path, 0o755)  # a built binary handed back in: the command runs it
             if self.iso.job_uid is not None:
                 os.chown(path, self.iso.job_uid, self.iso.job_uid)
         stdin_fd = os.memfd_create("stdin", os.MFD_CLOEXEC)
@@ -261,6 +268,32 @@ class Server:
                 os.killpg(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+
+
+def collect_files(workdir: str, patterns: tuple[str, ...], max_bytes: int) -> dict[str, bytes]:
+    """Regular files under `workdir` matching `patterns`; the job's processes are gone, so nothing can race this.
+
+    A symlink, a path resolving outside the work dir, or a file over `max_bytes` is skipped: a job must not make
+    the server read anything but its own output.
+    """
+    found: dict[str, bytes] = {}
+    root = os.path.realpath(workdir)
+    for pattern in patterns:
+        for name in sorted(glob.glob(pattern, root_dir=root)):
+            path = os.path.join(root, name)
+            if name in found or not os.path.realpath(path).startswith(root + "/"):
+                continue
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError:
+                continue
+            try:
+                st = os.fstat(fd)
+                if stat.S_ISREG(st.st_mode) and st.st_size <= max_bytes:
+                    found[name] = os.read(fd, st.st_size + 1)[:max_bytes]
+            finally:
+                os.close(fd)
+    return found
 
 
 def _runqueue_wait(pid: int) -> float:
