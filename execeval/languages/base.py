@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -79,4 +79,10 @@ class Language(Protocol):
 
     def run_limits(self, limits: Limits) -> Limits:
         """The limits a run needs in this language (e.g. a JVM reserves more address space than it uses)."""
+        ...
+
+    def batch_command(self, toolchain: Toolchain, artifacts: Mapping[str, bytes],
+                      inputs: Sequence[bytes]) -> Command | None:
+        """One process that runs the program on every input in turn (a JVM's start-up paid once), or None when
+        this language runs one process per input. `execeval.languages.build.run_batch` parses its output."""
         ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from execeval.languages.base import Toolchain, find_toolchain
 from execeval.sandbox.base import Command
@@ -28,3 +28,7 @@ class Cpp:
 
     def run_limits(self, limits: Limits) -> Limits:
         return limits
+
+    def batch_command(self, toolchain: Toolchain, artifacts: Mapping[str, bytes],
+                      inputs: Sequence[bytes]) -> Command | None:
+        return None  # a process per input costs little here

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from execeval.languages.base import Toolchain
 from execeval.sandbox.base import Command
@@ -35,3 +35,7 @@ class Python:
 
     def run_limits(self, limits: Limits) -> Limits:
         return limits
+
+    def batch_command(self, toolchain: Toolchain, artifacts: Mapping[str, bytes],
+                      inputs: Sequence[bytes]) -> Command | None:
+        return None  # a process per input costs little here

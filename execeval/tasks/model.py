@@ -11,21 +11,47 @@ from dataclasses import dataclass, field
 
 from execeval.sandbox.base import Assert, Call, TestCase
 
-__all__ = ["Task", "TestSuite", "TaskSet", "Assert", "Call", "TestCase"]
+__all__ = ["Task", "TestSuite", "TaskSet", "Assert", "Call", "TestCase", "IOTest", "TestProgram", "COMPARE_MODES"]
+
+COMPARE_MODES = ("exact", "whitespace", "float", "checker")  # how an `IOTest`'s stdout is judged
+
+
+@dataclass(frozen=True)
+class IOTest:
+    """A stdin/stdout test (contest style): the program reads `stdin`; its stdout is judged against `stdout`
+    by the suite's `compare` mode. Bytes on the wire are exactly these strings, UTF-8 encoded."""
+
+    stdin: str
+    stdout: str
+
+
+@dataclass(frozen=True)
+class TestProgram:
+    """Tests written in the task's own language (MultiPL-E, HumanEval-X): appended to the candidate, built and run
+    as one program; it passes when the tests run to their end (never on exit status alone)."""
+
+    code: str
 
 
 @dataclass(frozen=True)
 class TestSuite:
     """Tests for one task.
 
-    setup:  code run after the candidate program, in its namespace, before the cases (imports, `def check`)
-    cases:  the test cases; a sample passes when every case passes
-    atol:   float tolerance for `Call` cases
+    setup:   code run after the candidate program, in its namespace, before the cases (imports, `def check`)
+    cases:   the test cases; a sample passes when every case passes. Python function tasks use `Assert`/`Call`;
+             stdin/stdout tasks use `IOTest`; tasks in other languages use one `TestProgram`
+    atol:    float tolerance for `Call` cases, and for `IOTest`s compared as "float"
+    compare: how `IOTest` output is judged: one of `COMPARE_MODES` ("whitespace" is the contest default)
+    checker: for compare == "checker": a program (in `checker_language`) run with the files `input`,
+             `expected`, `output` in its work dir; exit status 0 accepts (it is trusted: the task author wrote it)
     """
 
-    cases: tuple[TestCase, ...]
+    cases: tuple[TestCase | IOTest | TestProgram, ...]
     setup: str = ""
     atol: float = 0.0
+    compare: str = "whitespace"
+    checker: str | None = None
+    checker_language: str = "python"
 
     def __len__(self) -> int:
         return len(self.cases)
