@@ -228,6 +228,7 @@ class MemoryCgroup:
         os.makedirs(self.path, exist_ok=True)
         self._write("cgroup.procs", "0")
         self.limit_mb: int | None = None
+        self._oom_fd: int | None = None
         self._ooms = self.oom_kills()
 
     def _write(self, name: str, value: str) -> None:
@@ -244,7 +245,9 @@ class MemoryCgroup:
             self.limit_mb = memory_mb
 
     def oom_kills(self) -> int:
-        for line in self._read("memory.oom_control").splitlines():
+        if self._oom_fd is None:  # kept open: a pread per job instead of an open/read/close
+            self._oom_fd = os.open(os.path.join(self.path, "memory.oom_control"), os.O_RDONLY | os.O_CLOEXEC)
+        for line in os.pread(self._oom_fd, 4096, 0).decode().splitlines():
             if line.startswith("oom_kill "):
                 return int(line.split()[1])
         return int(self._read("memory.failcnt"))
@@ -397,9 +400,10 @@ class ServerIsolation:
     # -- in each job's child, after fork
     def confine_job(self, limits: Limits, workdir: str) -> None:
         if self.cgroup is not None:  # the server is shielded from the OOM killer; its jobs must not be
-            try:
-                with open("/proc/self/oom_score_adj", "w") as f:
-                    f.write("0")
+            try:  # os-level calls: Python's io stack costs a job ~0.2 ms of copy-on-write faults
+                fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY | os.O_CLOEXEC)
+                os.write(fd, b"0")
+                os.close(fd)
             except OSError:
                 pass
         cpu = max(1, int(limits.cpu_s + 0.999))

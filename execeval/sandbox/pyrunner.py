@@ -14,8 +14,10 @@ in Python (an object whose `__eq__` always answers True) before a test compares 
 from __future__ import annotations
 
 import builtins
+import ctypes
 import json
 import os
+import random
 import re
 import signal
 import sys
@@ -47,14 +49,53 @@ class UntrustedValue(Exception):
     """The candidate returned a value whose type overrides comparison or truth in Python."""
 
 
+class _DictVersion:
+    """Reads a dict's modification counter (CPython's `ma_version_tag`, PEP 509) without touching its values.
+
+    Why: comparing a module dict with its snapshot item by item increments the refcount of every value, and each
+    write to a shared page costs the forked job a copy-on-write fault (~3 us here; hundreds per job). The counter
+    changes on every insert, update or delete, so "unchanged counter" proves "unchanged dict" for this purpose.
+    Verified on first use; where the layout differs (another Python), `read` returns None and callers compare.
+    """
+
+    OFFSET = 3 * ctypes.sizeof(ctypes.c_ssize_t)  # after ob_refcnt, ob_type, ma_used
+
+    def __init__(self) -> None:
+        probe: dict = {}
+        before = self._raw(probe)
+        probe["x"] = 1
+        middle = self._raw(probe)
+        probe["x"] = 2
+        self.works = before != middle != self._raw(probe) and not hasattr(sys, "gettotalrefcount")
+
+    def _raw(self, d: dict) -> int:
+        return ctypes.c_uint64.from_address(id(d) + self.OFFSET).value
+
+    def read(self, d: dict) -> int | None:
+        return self._raw(d) if self.works else None
+
+
+_VERSION = _DictVersion()
+
+
 class Snapshot:
-    """Module dicts as they were before any job ran (taken once in the server; each child inherits it)."""
+    """Module dicts as they were before any job ran (taken once in the server; each child inherits it), and the
+    builtins dicts a job's candidate and tests get (made here once: every forked job has its own copy-on-write
+    copy, so nothing needs copying per job)."""
 
     def __init__(self) -> None:
         self.modules = {name: (mod, dict(mod.__dict__)) for name, mod in list(sys.modules.items())
                         if isinstance(mod, types.ModuleType)}
         self.name_of = {id(mod): name for name, (mod, _) in self.modules.items()}
         self.builtins = dict(builtins.__dict__)
+        self.job_builtins = (dict(self.builtins), dict(self.builtins))  # (candidate's, tests')
+        self.versions: dict[int, int | None] = {}
+        self.refresh_versions()
+
+    def refresh_versions(self) -> None:
+        """Remember each dict's counter as it is now (the server calls this before serving)."""
+        dicts = [mod.__dict__ for mod, _ in self.modules.values()] + list(self.job_builtins)
+        self.versions = {id(d): _VERSION.read(d) for d in dicts}
 
     def used_by(self, namespace: dict) -> set[str]:
         """Snapshot modules a namespace can reach in one step: modules it holds, and the modules of the functions
@@ -75,14 +116,20 @@ class Snapshot:
             if isinstance(value, types.ModuleType) and getattr(value, "__name__", None) in self.modules:
                 namespace[key] = self.modules[value.__name__][0]
 
-    def restore(self, names: Iterable[str], private_builtins: list[dict]) -> None:
+    def restore(self, names: Iterable[str], private_builtins: Iterable[dict]) -> None:
+        modules = sys.modules
         for name in names:
             mod, saved = self.modules[name]
-            if sys.modules.get(name) is not mod:
-                sys.modules[name] = mod
-            _restore_dict(mod.__dict__, saved)
+            if modules.get(name) is not mod:
+                modules[name] = mod
+            self._restore(mod.__dict__, saved)
         for d in private_builtins:
-            _restore_dict(d, self.builtins)
+            self._restore(d, self.builtins)
+
+    def _restore(self, current: dict, saved: dict) -> None:
+        version = self.versions.get(id(current))
+        if version is None or _VERSION.read(current) != version:
+            _restore_dict(current, saved)
 
 
 def _restore_dict(current: dict, saved: dict) -> None:
@@ -200,8 +247,7 @@ def _failing_line(exc: BaseException, sources: dict[str, str]) -> str:
 def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Snapshot) -> None:
     """Execute the candidate and its cases; report on the channel; never returns."""
     out = _Channel(channel_fd, token)
-    sys.set_int_max_str_digits(0)  # huge integer answers must encode (EvalPlus inputs have them)
-    ns_builtins, test_builtins = dict(snapshot.builtins), dict(snapshot.builtins)
+    ns_builtins, test_builtins = snapshot.job_builtins
     ns: dict = {"__name__": "__candidate__", "__builtins__": ns_builtins}
     private = [ns_builtins, test_builtins]
     test_ns: dict = {}
@@ -257,10 +303,6 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
 
     test_ns[job.entry_point] = guarded
 
-    def on_timer(signum: int, frame: object) -> None:
-        raise CaseTimeout
-
-    signal.signal(signal.SIGPROF, on_timer)
     for index, case in enumerate(job.cases):
         limit = job.case_cpu_s[index] if job.case_cpu_s else 0.0
         result: dict = {"i": index}
@@ -309,12 +351,27 @@ def _imported_names(job: PythonTests) -> set[str]:
     """Module names (and their packages) that the setup and Assert cases import."""
     text = "\n".join([job.setup, *(c.code for c in job.cases if isinstance(c, Assert))])
     names: set[str] = set()
+    if "import" not in text:
+        return names
     for frm, imp in _IMPORT.findall(text):
         for item in ([frm] if frm else imp.split(",")):
             dotted = item.strip().split()[0] if item.strip() else ""
             parts = dotted.split(".")
             names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1) if parts[0])
     return names
+
+
+def _on_cpu_timer(signum: int, frame: object) -> None:
+    raise CaseTimeout
+
+
+def prepare_server() -> None:
+    """What every Python job needs, done once in the fork server instead of once per job (fork copies it):
+    the per-case CPU timer's handler, unlimited int-to-str digits (huge EvalPlus answers must encode), and the
+    same random state for every job (reruns give the same verdicts)."""
+    signal.signal(signal.SIGPROF, _on_cpu_timer)
+    sys.set_int_max_str_digits(0)
+    random.seed(0)
 
 
 def _cpu() -> float:
@@ -324,6 +381,7 @@ def _cpu() -> float:
 def run_script(code: str) -> None:
     """Run `code` as `__main__` like `python script.py` would; never returns."""
     sys.argv = ["script.py"]
+    signal.signal(signal.SIGPROF, signal.SIG_DFL)  # the server's case timer is not the script's
     status = 0
     try:
         exec(compile(code, "script.py", "exec"), {"__name__": "__main__", "__builtins__": builtins})

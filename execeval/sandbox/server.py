@@ -9,6 +9,7 @@ drained while the job runs and cut at the limit; results go back on stdout.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import glob
 import json
@@ -18,7 +19,9 @@ import select
 import signal
 import stat
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from execeval.sandbox import pyrunner, wire
@@ -105,7 +108,7 @@ class Server:
             self.iso.cgroup.set_limit(limits.memory_mb)
         start = time.monotonic()
         try:
-            pid = os.fork()
+            pid = _fork()
         except OSError as e:
             for fd in (stdin_fd, out_r, out_w, err_r, err_w, res_r, res_w):
                 os.close(fd)
@@ -134,11 +137,11 @@ class Server:
             os.closerange(LANDLOCK_FD + 1, 65536)
             if not self.iso.pid_namespace:
                 os.setsid()
-            random.seed(0)  # same random state in every job: reruns give the same verdicts
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+            if _fork is os.fork:  # its after-fork hook reseeded `random` from the OS
+                random.seed(0)
             os.chdir(workdir)
             if isinstance(program, Command):  # ignored signals would stay ignored across exec
-                for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+                for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
                     signal.signal(sig, signal.SIG_DFL)
                 os.environ.update(program.env)
             self.iso.confine_job(limits, workdir)
@@ -270,6 +273,28 @@ class Server:
                 pass
 
 
+def _raw_fork() -> int:
+    """fork(2) without CPython's after-fork hooks, which cost a job ~0.5 ms of copy-on-write faults here
+    (threading, logging and random re-initialise state a single-threaded server never shares). The GIL stays
+    held across the call (PyDLL), and the server has one thread, so no lock can be left held in the child."""
+    pid = _libc_fork()
+    if pid < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return pid
+
+
+def _pick_fork() -> "Callable[[], int]":
+    if threading.active_count() != 1:  # another thread could hold a lock the child needs: CPython's way
+        return os.fork
+    return _raw_fork
+
+
+_libc_fork = ctypes.PyDLL(None, use_errno=True).fork
+_libc_fork.restype = ctypes.c_int
+_fork = os.fork  # chosen in main(), once the server knows it is single-threaded
+
+
 def collect_files(workdir: str, patterns: tuple[str, ...], max_bytes: int) -> dict[str, bytes]:
     """Regular files under `workdir` matching `patterns`; the job's processes are gone, so nothing can race this.
 
@@ -368,11 +393,15 @@ def main(worker_index: int, env_extra_json: str) -> None:
             _, status = os.waitpid(pid, 0)
             os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
     iso.prepare(Limits())
+    global _fork
+    _fork = _pick_fork()
     for name in PREWARM:
         __import__(name)
     server = Server(iso, json.loads(env_extra_json))
+    pyrunner.prepare_server()
     gc.collect()
     gc.freeze()  # jobs' collections then skip the server's objects: fewer copy-on-write page copies per fork
+    server.snapshot.refresh_versions()
     sys.stdout.flush()
     wire.send(1, ("ready", iso.report()))
     while True:
