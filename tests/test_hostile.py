@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from execeval.sandbox import Assert, Call, ForkServerSandbox, Limits, PythonTests, Script, Status
+from execeval.sandbox.isolation import job_uid_for
 from execeval.values import encode
 
 import hostile_programs as hp
@@ -449,7 +450,7 @@ def test_killing_parent_group_and_everyone_leaves_harness_working(sandbox):
     servers = server_pids()
     decoys = [subprocess.Popen(["sleep", "60"], start_new_session=True)]
     if os.geteuid() == 0:
-        for uid in (61000, 61001):  # host processes with the uid the jobs run as (JOB_UID_BASE + worker)
+        for uid in {job_uid_for(pid) for pid in servers}:  # host processes with the uid the jobs run as
             decoys.append(subprocess.Popen(["sleep", "60"], user=uid, group=uid, start_new_session=True))
     try:
         host_pids = [os.getpid(), os.getpgrp(), *servers, *(d.pid for d in decoys)]
@@ -462,6 +463,24 @@ def test_killing_parent_group_and_everyone_leaves_harness_working(sandbox):
         for d in decoys:
             d.kill()
             d.wait()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="jobs get a uid of their own only when the harness is root")
+def test_a_fork_bomb_in_one_sandbox_leaves_anothers_fork_working():
+    """RLIMIT_NPROC counts a uid's processes machine-wide: with a shared job uid, one run's fork bomb made another
+    run's correct `os.fork()` fail (EAGAIN). Each server's jobs now have a uid of their own."""
+    marker = new_marker()
+    with ForkServerSandbox(workers=1) as bomber, ForkServerSandbox(workers=1) as victim:
+        bomb = bomber.submit(Script(hp.render(hp.FORK_BOMB, MARKER=marker)), Limits(wall_s=3, cpu_s=3, processes=48))
+        with Watch(marker) as watch:
+            while watch.max_procs < 20 and not bomb.done():
+                time.sleep(0.02)
+            r = victim.run(Script("import os\npid = os.fork()\nif pid == 0:\n    os._exit(0)\n"
+                                  "os.waitpid(pid, 0)\nprint('forked')\n"), QUICK.with_(processes=16))
+        bomb.result(timeout=30)
+    assert watch.max_procs >= 20, "the bomb never filled its process limit: the test proves nothing"
+    assert r.status is Status.OK and r.stdout == b"forked\n", r
+    assert_no_survivors(marker)
 
 
 def test_ptrace_and_reading_harness_memory_are_denied(sandbox, secret):

@@ -401,6 +401,7 @@ def main(worker_index: int, env_extra_json: str) -> None:
     pyrunner.prepare_server()
     gc.collect()
     gc.freeze()  # jobs' collections then skip the server's objects: fewer copy-on-write page copies per fork
+    iso.lock_server()
     server.snapshot.refresh_versions()
     sys.stdout.flush()
     wire.send(1, ("ready", iso.report()))
