@@ -50,13 +50,14 @@ def _friendly(fn: Callable) -> Callable:
     return wrapper
 
 
-def _parse_k(text: str) -> tuple[int, ...]:
+def _parse_k(text: str, flag: str = "--k") -> tuple[int, ...]:
     try:
         ks = tuple(sorted({int(x) for x in text.split(",") if x.strip()}))
     except ValueError:
-        raise UsageError(f"--k {text!r}: expected comma-separated whole numbers", hint="e.g. --k 1,10,100") from None
+        raise UsageError(f"{flag} {text!r}: expected comma-separated whole numbers", hint=f"e.g. {flag} 1,10,100") \
+            from None
     if not ks or min(ks) < 1:
-        raise UsageError(f"--k {text!r}: every k must be at least 1")
+        raise UsageError(f"{flag} {text!r}: every value must be at least 1")
     return ks
 
 
@@ -77,6 +78,9 @@ def evaluate(
                                   "max(timeout, time-factor × the reference's time)."),
     time_factor: float = typer.Option(4.0, "--time-factor", help="Multiple of the reference's CPU time per test."),
     memory_mb: int = typer.Option(DEFAULT_LIMITS.memory_mb, "--memory-mb", help="Address-space limit per process."),
+    run_timeout: float = typer.Option(TimePolicy.run_s, "--run-timeout", help="CPU seconds per run for tasks built "
+                                      "and run in their own language (MultiPL-E, stdin/stdout); a task's "
+                                      "time_limit_s wins."),
     all_tests: bool = typer.Option(False, "--all-tests", help="Run every test (exact pass ratio) instead of "
                                    "stopping at the first failure."),
     base_only: bool = typer.Option(False, "--base-only", help="Ignore EvalPlus plus tests."),
@@ -104,7 +108,8 @@ def evaluate(
     if not samples.exists():
         raise UsageError(f"{samples}: no such file or directory")
     config = EvalConfig(k=_parse_k(k or "1,10,100"), workers=workers, all_tests=all_tests, plus=not base_only,
-                        policy=TimePolicy(floor_s=timeout, factor=time_factor, memory_mb=memory_mb),
+                        policy=TimePolicy(floor_s=timeout, factor=time_factor, memory_mb=memory_mb,
+                                          run_s=run_timeout),
                         skip_bad_lines=skip_bad_lines, split=split, data_dir=str(data_dir) if data_dir else None)
     reporter = NullReporter() if quiet or as_json else RichReporter()
     summary = run_evaluation(samples, tasks, out, config, reporter=reporter)
@@ -250,17 +255,47 @@ def report(
 
 @app.command()
 @_friendly
+def translate(
+    candidates: Path = typer.Argument(..., help='JSONL: {"id", "language", "candidates": [best first]} per line.'),
+    scripts: Path = typer.Option(..., "--scripts", help="TransCoder-style test scripts: DIR/<language>/<id>.<ext>."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run directory (store, results.jsonl, summary.json)."),
+    n: str = typer.Option("1,5", "--n", help="Report CA@N for these N (comma-separated)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-j", help="Parallel jobs (default: all cores)."),
+    run_timeout: float = typer.Option(TimePolicy.run_s, "--run-timeout", help="CPU seconds per script run."),
+    as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout."),
+) -> None:
+    """Computational accuracy of ranked translations (TransCoder style): CA@N per target language."""
+    from execeval.translation import evaluate_translations
+
+    summary = evaluate_translations(candidates, scripts, out, ns=_parse_k(n, "--n"), workers=workers,
+                                    run_s=run_timeout)
+    if as_json:
+        print(json.dumps(summary, indent=2))
+        return
+    for lang, entry in summary["by_language"].items():
+        cas = "  ".join(f"{k} {v:.3f}" if v is not None else f"{k} n/a" for k, v in entry.items() if k.startswith("CA@"))
+        typer.echo(f"{lang}: {cas}  ({entry['n_functions']} functions, {entry['n_excluded']} without a script)")
+    typer.echo(f"results: {out / 'results.jsonl'}")
+
+
+@app.command()
+@_friendly
 def doctor(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """Show which isolation primitives the sandbox gets on this machine (and what is missing)."""
+    """Show which isolation primitives the sandbox gets on this machine (and what is missing), and which
+    languages' toolchains are installed. Exits 1 when isolation is not full."""
+    from execeval.languages import toolchains
     from execeval.sandbox import doctor as run_doctor
 
-    report = run_doctor()
+    report, tools = run_doctor(), toolchains()
     if as_json:
-        print(json.dumps(report.as_dict(), indent=2))
-        return
-    from execeval.report.terminal import print_isolation
+        print(json.dumps({**report.as_dict(), "toolchains": {
+            t.language: {"available": t.available, "paths": dict(t.paths), "missing": list(t.missing),
+                         "install": t.install} for t in tools}}, indent=2))
+    else:
+        from execeval.report.terminal import print_isolation, print_toolchains
 
-    print_isolation(report)
+        print_isolation(report)
+        print_toolchains(tools)
     if report.level != "full":
         raise typer.Exit(1)
 

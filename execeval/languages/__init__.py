@@ -1,23 +1,35 @@
 """Languages execeval can build and run: one module per language behind `execeval.languages.base.Language`.
 
-    from execeval.languages import get_language, build, run
+    from execeval.languages import get_language, build, run, run_batch
     cpp = get_language("cpp")
     built = build(cpp, source, sandbox, cache=BuildCache.default())
     result = run(cpp, built, sandbox, stdin=b"1 2\\n")
+    results = run_batch(java, built, sandbox, [b"1\\n", b"2\\n"])   # one JVM for every input; None: no batch mode
+
+`toolchains()` says which are installed (what `execeval doctor` prints); a build in a language whose toolchain
+is missing fails with `Status.SANDBOX_ERROR` and says how to install it. See docs/languages.md.
 """
 
 from __future__ import annotations
 
 from execeval.errors import UsageError
 from execeval.languages.base import Language, Toolchain
-from execeval.languages.build import Build, BuildCache, build, run
+from execeval.languages.bash import Bash
+from execeval.languages.build import Build, BuildCache, build, run, run_batch
+from execeval.languages.c import C
 from execeval.languages.cpp import Cpp
+from execeval.languages.java import Java
+from execeval.languages.javascript import JavaScript
 from execeval.languages.python import Python
+from execeval.languages.sql import Sql
 
-LANGUAGES: dict[str, Language] = {lang.name: lang for lang in (Python(), Cpp())}
-ALIASES = {"c++": "cpp", "cxx": "cpp", "py": "python", "python3": "python"}
+LANGUAGES: dict[str, Language] = {lang.name: lang for lang in (Python(), C(), Cpp(), Java(), JavaScript(), Bash(),
+                                                               Sql())}
+ALIASES = {"c++": "cpp", "cxx": "cpp", "py": "python", "python3": "python", "js": "javascript", "node": "javascript",
+           "sh": "bash", "sqlite": "sql", "sqlite3": "sql"}
 
-__all__ = ["LANGUAGES", "Language", "Toolchain", "Build", "BuildCache", "build", "run", "get_language"]
+__all__ = ["LANGUAGES", "Language", "Toolchain", "Build", "BuildCache", "build", "run", "run_batch", "get_language",
+           "toolchains"]
 
 
 def get_language(name: str) -> Language:
@@ -25,3 +37,8 @@ def get_language(name: str) -> Language:
     if key not in LANGUAGES:
         raise UsageError(f"unknown language {name!r}", hint="one of: " + ", ".join(sorted(LANGUAGES)))
     return LANGUAGES[key]
+
+
+def toolchains() -> list[Toolchain]:
+    """Every language's tools as found on this machine (looked up on PATH, nothing run), for `execeval doctor`."""
+    return [lang.toolchain() for lang in LANGUAGES.values()]

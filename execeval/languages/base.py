@@ -1,13 +1,15 @@
 """The language extension point: how to build and run a program in one language, as sandbox `Command`s.
 
 A `Language` only *describes* commands; `execeval.languages.build` runs them through the sandbox (the only place
-that starts processes) and caches builds. One module per language implements this protocol.
+that starts processes) and caches builds. One module per language implements this protocol; `BaseLanguage` holds
+the defaults most of them share (no batch mode, limits unchanged, no error-type parsing).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,12 +25,14 @@ class Toolchain:
 
     identity: a hash of each tool's resolved path, size and modification time: it changes when a compiler is
               upgraded, so it is part of every build-cache key, without starting a process to ask for a version.
+    install:  how to get the missing tools (e.g. a Debian package), shown by `execeval doctor` and in verdicts
     """
 
     language: str
     paths: Mapping[str, str]  # tool name -> absolute path, for the tools that were found
     missing: tuple[str, ...]
     identity: str
+    install: str = ""
 
     @property
     def available(self) -> bool:
@@ -37,8 +41,14 @@ class Toolchain:
     def __getitem__(self, tool: str) -> str:
         return self.paths[tool]
 
+    def missing_message(self) -> str:
+        """One line: which tools are missing and how to install them."""
+        how = f"; install with `{self.install}`" if self.install else ""
+        return f"{self.language}: {', '.join(self.missing)} not installed (not on PATH){how}, then check with " \
+               f"`execeval doctor`"
 
-def find_toolchain(language: str, tools: tuple[str, ...]) -> Toolchain:
+
+def find_toolchain(language: str, tools: tuple[str, ...], install: str = "") -> Toolchain:
     """Look the tools up on PATH (jobs get no PATH of their own, so commands carry absolute paths)."""
     paths, missing, ident = {}, [], hashlib.sha256(language.encode())
     for tool in tools:
@@ -50,7 +60,7 @@ def find_toolchain(language: str, tools: tuple[str, ...]) -> Toolchain:
         st = os.stat(real)
         paths[tool] = found
         ident.update(f"\0{tool}\0{real}\0{st.st_size}\0{st.st_mtime_ns}".encode())
-    return Toolchain(language, paths, tuple(missing), ident.hexdigest()[:16])
+    return Toolchain(language, paths, tuple(missing), ident.hexdigest()[:16], install)
 
 
 @runtime_checkable
@@ -73,16 +83,72 @@ class Language(Protocol):
         ...
 
     def run_command(self, toolchain: Toolchain, artifacts: Mapping[str, bytes], stdin: bytes = b"",
-                    args: tuple[str, ...] = ()) -> Command:
-        """The command that runs a built program; `artifacts` is what the build collected (or the source)."""
+                    args: tuple[str, ...] = (), limits: Limits | None = None) -> Command:
+        """The command that runs a built program; `artifacts` is what the build collected (or the source).
+        `limits` are what the task grants the program, for runtimes that size themselves (a JVM's heap)."""
         ...
 
     def run_limits(self, limits: Limits) -> Limits:
         """The limits a run needs in this language (e.g. a JVM reserves more address space than it uses)."""
         ...
 
-    def batch_command(self, toolchain: Toolchain, artifacts: Mapping[str, bytes],
-                      inputs: Sequence[bytes]) -> Command | None:
+    def batch_command(self, toolchain: Toolchain, artifacts: Mapping[str, bytes], inputs: Sequence[bytes],
+                      limits: Limits | None = None, driver: Mapping[str, bytes] | None = None) -> Command | None:
         """One process that runs the program on every input in turn (a JVM's start-up paid once), or None when
-        this language runs one process per input. `execeval.languages.build.run_batch` parses its output."""
+        this language runs one process per input. `driver` is the built `batch_driver_source()`.
+        `execeval.languages.build.run_batch` reads its per-input files (see `BATCH_FILES` there)."""
         ...
+
+    def batch_driver_source(self) -> bytes | None:
+        """Source, in this language, of the program `batch_command` runs (built and cached like any program)."""
+        ...
+
+    def error_type(self, stderr: bytes) -> str | None:
+        """The exception a failed run died of, read from its stderr (`ArithmeticException`, `TypeError`)."""
+        ...
+
+
+class BaseLanguage:
+    """Defaults for the optional parts of `Language`: one process per input, limits as given."""
+
+    name = ""
+    source_name = ""
+    error_line: re.Pattern[bytes] | None = None  # group 1 is the error's (possibly dotted) name
+
+    def run_limits(self, limits: Limits) -> Limits:
+        return limits
+
+    def batch_command(self, toolchain: Toolchain, artifacts: Mapping[str, bytes], inputs: Sequence[bytes],
+                      limits: Limits | None = None, driver: Mapping[str, bytes] | None = None) -> Command | None:
+        return None  # a process per input costs little here
+
+    def batch_driver_source(self) -> bytes | None:
+        return None
+
+    def error_type(self, stderr: bytes) -> str | None:
+        if self.error_line is None:
+            return None
+        m = self.error_line.search(stderr)
+        return m.group(1).decode("ascii", "replace").rsplit(".", 1)[-1] if m else None
+
+
+class Interpreted(BaseLanguage):
+    """A language whose source is run as is by one tool: `TOOL FLAGS... SOURCE ARGS...`, nothing to build."""
+
+    tool = ""
+    flags: tuple[str, ...] = ()
+    install = ""
+
+    def toolchain(self) -> Toolchain:
+        return find_toolchain(self.name, (self.tool,), self.install)
+
+    def build_command(self, toolchain: Toolchain, source: bytes) -> Command | None:
+        return None
+
+    def run_flags(self, limits: Limits | None) -> tuple[str, ...]:
+        return self.flags
+
+    def run_command(self, toolchain: Toolchain, artifacts: Mapping[str, bytes], stdin: bytes = b"",
+                    args: tuple[str, ...] = (), limits: Limits | None = None) -> Command:
+        return Command((toolchain[self.tool], *self.run_flags(limits), self.source_name, *args), stdin=stdin,
+                       files=artifacts)

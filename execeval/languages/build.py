@@ -7,12 +7,13 @@ will not compile tomorrow with the same compiler).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,12 +100,14 @@ def build_key(language: Language, source: bytes) -> str:
 
 def build(language: Language, source: str | bytes, sandbox: Sandbox, *, cache: BuildCache | None = None,
           limits: Limits = COMPILE_LIMITS) -> Build:
-    """Compile `source` in the sandbox (or take it from `cache`). A missing toolchain raises `SandboxError`."""
+    """Compile `source` in the sandbox (or take it from `cache`).
+
+    A missing toolchain is not the code's fault and not a crash: the build fails with `Status.SANDBOX_ERROR` and
+    diagnostics naming the tool and how to install it (never cached: installing it fixes the next build)."""
     data = source.encode() if isinstance(source, str) else source
     toolchain = language.toolchain()
     if not toolchain.available:
-        raise SandboxError(f"{language.name}: toolchain not installed ({', '.join(toolchain.missing)})",
-                           hint="install it, then check with `execeval doctor`")
+        return Build(language.name, "", False, {}, Status.SANDBOX_ERROR, toolchain.missing_message())
     key = build_key(language, data)
     if cache is not None and (hit := cache.get(key)) is not None:
         return hit
@@ -127,11 +130,97 @@ def build(language: Language, source: str | bytes, sandbox: Sandbox, *, cache: B
 
 def run(language: Language, built: Build, sandbox: Sandbox, *, stdin: bytes = b"", args: tuple[str, ...] = (),
         limits: Limits = DEFAULT_LIMITS) -> ExecResult:
-    """Run a successful build once with `stdin`."""
+    """Run a successful build once with `stdin`; `limits` are what the program gets (its runtime's own needs are
+    added by `Language.run_limits`)."""
     if not built.ok:
         raise ValueError("cannot run a failed build")
-    command = language.run_command(language.toolchain(), built.artifacts, stdin, args)
-    return sandbox.run(command, language.run_limits(limits))
+    command = language.run_command(language.toolchain(), built.artifacts, stdin, args, limits=limits)
+    return _with_error_type(language, sandbox.run(command, language.run_limits(limits)))
+
+
+# ---------------------------------------------------------------- batch: every input in one process (Java's JVM)
+# A batch command writes, for input i, `out/i.stdout`, `out/i.stderr` and `out/i.status`: one line
+# `KIND EXIT_CODE CPU_MS WALL_MS ERROR_TYPE` ("-" for none), KIND one of `BATCH_KINDS` or "exited" (the
+# program ended the whole process; its exit status is the process's, and the rest are run in a new batch).
+BATCH_KINDS = {"ok": Status.OK, "failed": Status.FAILED, "timeout": Status.TIMEOUT,
+               "memory_limit": Status.MEMORY_LIMIT, "output_limit": Status.OUTPUT_LIMIT}
+BATCH_SLACK_S = 10.0  # the batch's own start-up (a JVM's) on top of its inputs' budgets
+_EXITED = "exited"
+
+
+def run_batch(language: Language, built: Build, sandbox: Sandbox, inputs: Sequence[bytes],
+              limits: Limits = DEFAULT_LIMITS, *, cache: BuildCache | None = None) -> list[ExecResult] | None:
+    """Run a successful build on every input in one process, when its language has a batch mode (Java: one JVM
+    for all of a program's tests); None when it has none (then `run` each input).
+
+    Each input gets `limits` as its own budget (cpu_s, wall_s, output_bytes each; memory for the process).
+    Returns one result per input that ran, in order. A shorter list means an input ended the batch (a timeout,
+    or the process died during it): its result is the last one, and the inputs after it were not run.
+    The batch's driver program is built once through `sandbox` and kept in `cache` (default: the user's)."""
+    if not built.ok:
+        raise ValueError("cannot run a failed build")
+    toolchain = language.toolchain()
+    driver = _batch_driver(language, sandbox, cache)
+    results: list[ExecResult] = []
+    while True:
+        rest = inputs[len(results):]
+        command = language.batch_command(toolchain, built.artifacts, rest, limits=limits, driver=driver)
+        if command is None:
+            return None
+        if not rest:
+            return results
+        needed_mb = (sum(map(len, rest)) + 2 * len(rest) * limits.output_bytes) // (1 << 20) + 16
+        whole = limits.with_(wall_s=limits.wall_s * len(rest) + BATCH_SLACK_S,
+                             cpu_s=limits.cpu_s * len(rest) + BATCH_SLACK_S, disk_mb=max(limits.disk_mb, needed_mb))
+        got = _batch_results(language, sandbox.run(command, language.run_limits(whole)), len(rest), limits)
+        results += got
+        if not got or len(got) == len(rest) or got[-1].detail != _EXITED:  # "exited": resume after it
+            return results
+
+
+def _batch_driver(language: Language, sandbox: Sandbox, cache: BuildCache | None) -> Mapping[str, bytes] | None:
+    source = language.batch_driver_source()
+    if source is None:
+        return None
+    built = build(language, source, sandbox, cache=cache if cache is not None else BuildCache.default())
+    if not built.ok:
+        raise SandboxError(f"{language.name}: the batch driver did not build: {built.diagnostics}")
+    return built.artifacts
+
+
+def _batch_results(language: Language, whole: ExecResult, n: int, limits: Limits) -> list[ExecResult]:
+    if whole.status is Status.SANDBOX_ERROR:
+        return [whole] * n
+    results = []
+    for i in range(n):
+        stdout, stderr = whole.files.get(f"out/{i}.stdout", b""), whole.files.get(f"out/{i}.stderr", b"")
+        fields = whole.files.get(f"out/{i}.status", b"").decode("ascii", "replace").split()
+        if len(fields) != 5 or fields[0] not in (*BATCH_KINDS, _EXITED):  # the process ended during this input
+            status = whole.status if whole.status is not Status.OK else Status.FAILED
+            results.append(_with_error_type(language, ExecResult(
+                status, whole.exit_code, whole.signal, whole.wall_s, whole.cpu_s, whole.peak_memory_mb, stdout,
+                stderr or whole.stderr, detail=whole.detail or f"the {language.name} process ended during this input")))
+            break
+        kind, code, cpu_ms, wall_ms, error_type = fields
+        exit_code = whole.exit_code if kind == _EXITED else None if code == "-" else int(code)
+        status = BATCH_KINDS.get(kind) or (Status.OK if exit_code == 0 else Status.FAILED)
+        over = status is Status.OUTPUT_LIMIT
+        results.append(ExecResult(
+            status, exit_code, None, int(wall_ms) / 1000, int(cpu_ms) / 1000, whole.peak_memory_mb, stdout, stderr,
+            over and len(stdout) >= limits.output_bytes, over and len(stderr) >= limits.output_bytes,
+            None if error_type == "-" else error_type, stderr[-2000:].decode("utf-8", "replace"),
+            detail=_EXITED if kind == _EXITED else ""))
+        if status is Status.TIMEOUT:
+            break
+    return results
+
+
+def _with_error_type(language: Language, result: ExecResult) -> ExecResult:
+    """The exception a failed run died of, as its language prints it (the sandbox knows Python's only)."""
+    if result.status is Status.OK or not result.stderr:
+        return result
+    found = language.error_type(result.stderr)
+    return dataclasses.replace(result, error_type=found) if found else result
 
 
 def _required(command: Command) -> set[str]:

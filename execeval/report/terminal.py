@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from execeval.languages.base import Toolchain
 from execeval.sandbox.base import IsolationReport
 
 _STATUS_STYLE = {"passed": "green", "failed": "red", "error": "magenta", "syntax_error": "magenta",
@@ -56,4 +57,21 @@ def print_isolation(report: IsolationReport, console: Console | None = None) -> 
     table.add_column("what it gives / why missing")
     for p in report.primitives:
         table.add_row(p.name, "[green]active[/]" if p.active else "[bold red]missing[/]", p.detail)
+    console.print(table)
+
+
+def print_toolchains(toolchains: list[Toolchain], console: Console | None = None) -> None:
+    """Which languages this machine can build and run, and how to install the tools that are missing."""
+    console = console or Console()
+    table = Table(title="language toolchains")
+    table.add_column("language")
+    table.add_column("state")
+    table.add_column("tools / how to install")
+    for tc in toolchains:
+        tools = ", ".join(f"{name} {path}" for name, path in tc.paths.items())
+        if tc.available:
+            table.add_row(tc.language, "[green]installed[/]", tools)
+        else:
+            how = f"install: {tc.install}" if tc.install else "install the tools"
+            table.add_row(tc.language, "[bold red]missing[/]", f"missing {', '.join(tc.missing)}; {how}")
     console.print(table)
