@@ -35,6 +35,7 @@ _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from execeval.sandbox.ser
 _PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(execeval.__file__)))
 _SETUP_FAILED = 112
 _ERROR_LINE = re.compile(rb"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))\b")
+_JVM_ERROR = re.compile(rb'Exception in thread "[^"\n]*" ([A-Za-z_][\w.$]*)')
 _OOM_MARKERS = (b"MemoryError", b"std::bad_alloc", b"OutOfMemoryError", b"Cannot allocate memory",
                 b"JavaScript heap out of memory")
 
@@ -153,6 +154,10 @@ def _judge_case(raw: dict, expected: list | None, program: PythonTests) -> CaseR
 
 
 def _error_type(stderr: bytes) -> str | None:
+    """The exception's class name: Python's traceback ends with it; a JVM's names it first (its frames follow)."""
+    m = _JVM_ERROR.search(stderr[-8192:])
+    if m:
+        return m.group(1).decode().rsplit(".", 1)[-1]
     for line in reversed(stderr.strip().splitlines()[-5:]):
         m = _ERROR_LINE.match(line.strip())
         if m:
