@@ -18,13 +18,15 @@ from contextlib import contextmanager
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import execeval
 from execeval.errors import ExecevalError, UsageError
 from execeval.executor import EVALUATING, Executor
 from execeval.progress import NullReporter, Reporter
-from execeval.programs import (Job, Reference, TestPlan, TimePolicy, build_job, plan_tests, reference_job,
-                               reference_limits)
+from execeval.judges import FUNCTION, task_kind
+from execeval.programs import (Job, Reference, TestPlan, TimePolicy, build_job, plan_build_and_run, plan_tests,
+                               reference_job, reference_limits)
 from execeval.runfiles import write_results, write_summary
 from execeval.sandbox.base import Call, CaseStatus, IsolationReport
 from execeval.sandbox.forkserver import ForkServerSandbox
@@ -49,6 +51,7 @@ class EvalConfig:
     skip_bad_lines: bool = False
     split: str = "test"
     data_dir: str | None = None
+    build_cache: Any = None  # a `languages.BuildCache` for compiled languages; None: `BuildCache.default()`
 
 
 @dataclass
@@ -84,7 +87,8 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
         plans = test_plans(used_tasks, references, config)
         runs = [sample_run(plans[task.task_id], sample) for task, sample in matching.pairs]
         reporter.phase(EVALUATING, len(runs))
-        executor = Executor(sandbox, store, reporter, rerun_timeouts=config.rerun_timeouts)
+        executor = Executor(sandbox, store, reporter, rerun_timeouts=config.rerun_timeouts,
+                            build_cache=config.build_cache)
         executor.add(runs)
         stats = executor.finish()
         isolation = sandbox.isolation()
@@ -111,8 +115,10 @@ def open_run(out_dir: str | os.PathLike, config: EvalConfig, reporter: Reporter,
 
 
 def test_plans(tasks: Iterable[Task], references: dict[str, Reference], config: EvalConfig) -> dict[str, TestPlan]:
+    """Each task's plan: Python function tasks calibrated by their reference, the others with fixed run limits."""
     return {t.task_id: plan_tests(t, references[t.task_id], config.policy, plus=config.plus,
-                                  all_tests=config.all_tests) for t in tasks}
+                                  all_tests=config.all_tests) if t.task_id in references else
+            plan_build_and_run(t, config.policy, plus=config.plus, all_tests=config.all_tests) for t in tasks}
 
 
 def sample_run(plan: TestPlan, sample: Sample) -> SampleRun:
@@ -136,7 +142,8 @@ def build_summary(runs: list[SampleRun], taskset: TaskSet, sampleset: SampleSet,
         "reference_failures": {t: list(r.failures) for t, r in references.items() if r.failures},
         "settings": {"k": list(config.k), "workers": config.workers or os.cpu_count(), "all_tests": config.all_tests,
                      "plus": config.plus, "split": config.split, "timeout_floor_s": config.policy.floor_s,
-                     "time_factor": config.policy.factor, "memory_mb": config.policy.memory_mb},
+                     "time_factor": config.policy.factor, "memory_mb": config.policy.memory_mb,
+                     "run_timeout_s": config.policy.run_s},
         "isolation": isolation.as_dict(), "elapsed_s": round(time.time() - started, 3), **stats,
     })
     return summary
@@ -157,9 +164,12 @@ def compute_references(tasks: list[Task], sandbox: ForkServerSandbox, store: Run
                        reporter: Reporter) -> dict[str, Reference]:
     """Run each task's reference solution once: expected outputs for `Call` tests and CPU time per test.
 
-    Cached in the store by content hash, so a rerun (or another run sharing the directory) skips it.
+    Cached in the store by content hash, so a rerun (or another run sharing the directory) skips it. Only Python
+    function tasks have one: tasks built and run in their own language are judged without (fixed run limits).
     """
     from execeval.programs import job_key
+
+    tasks = [t for t in tasks if task_kind(t) == FUNCTION]
 
     jobs = {t.task_id: reference_job(t, config.plus) for t in tasks}
     limits = {tid: reference_limits(p, config.policy) for tid, p in jobs.items()}

@@ -1,16 +1,20 @@
 """Runs sample jobs on a sandbox: each distinct program once, verdicts committed as they arrive, timeouts re-run.
 
 Jobs can be added all at once (`evaluate`) or one by one while a model is still generating (`run`): either way
-they join the sandbox's one global queue, longest first, so every core stays busy whatever n is.
+they join the sandbox's one global queue, longest first, so every core stays busy whatever n is. Jobs built and
+run in their own language (`BuildAndRun`) go through `execeval.judges.ProgramRunner`, whose threads submit their
+compiles and runs to the same pool.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import Future, as_completed
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from execeval.programs import Job
 from execeval.progress import Reporter
+from execeval.sandbox.base import PythonTests
 from execeval.sandbox.forkserver import ForkServerSandbox
 from execeval.store import RunStore
 from execeval.verdict import SANDBOX_ERROR, TIMEOUT, WALL_TIMEOUT, Verdict, verdict_of
@@ -23,9 +27,11 @@ EVALUATING = "evaluating"
 
 class Executor:
     def __init__(self, sandbox: ForkServerSandbox, store: RunStore, reporter: Reporter, *,
-                 rerun_timeouts: bool = True) -> None:
+                 rerun_timeouts: bool = True, build_cache: Any = None) -> None:
         self.sandbox, self.store, self.reporter = sandbox, store, reporter
         self.rerun_timeouts = rerun_timeouts
+        self.build_cache = build_cache  # None: BuildCache.default(), when a job needs building
+        self._programs: Any = None  # the ProgramRunner, made on the first BuildAndRun job
         self.by_key: dict[str, list[SampleRun]] = {}
         self.done: dict[str, Verdict] = {}
         self.futures: dict[Future, str] = {}
@@ -44,7 +50,17 @@ class Executor:
             if key in known or key in self.executed:
                 continue
             self.executed.append(key)
-            self.futures[self.sandbox.submit(run.job.program, run.job.limits, priority=-run.job.cost)] = key
+            self.futures[self._submit(run.job, priority=-run.job.cost)] = key
+
+    def _submit(self, job: Job, priority: float = 0.0) -> Future:
+        if isinstance(job.program, PythonTests):
+            return self.sandbox.submit(job.program, job.limits, priority=priority)
+        if self._programs is None:
+            from execeval.judges import ProgramRunner
+
+            self._programs = ProgramRunner(self.sandbox.pool, self.build_cache)
+        p = job.program
+        return self._programs.submit(p.language, p.suite, p.program, job.limits, p.stop_on_failure)
 
     def _judge(self, key: str, result: object) -> Verdict:
         job = self.by_key[key][0].job
@@ -66,7 +82,7 @@ class Executor:
             self.reporter.phase("re-run timeouts", len(timeouts))
             for key in timeouts:  # alone: one at a time, so a busy machine does not decide the verdict
                 job = self.by_key[key][0].job
-                verdict = self._judge(key, self.sandbox.submit(job.program, job.limits).result())
+                verdict = self._judge(key, self._submit(job).result())
                 changed += verdict.status != TIMEOUT
                 self.store.put_verdict(key, verdict.as_dict())
                 self.done[key] = verdict
@@ -74,6 +90,9 @@ class Executor:
         for key, group in self.by_key.items():
             for run in group:
                 run.verdict = self.done[key]
+        if self._programs is not None:
+            self._programs.close()
+            self._programs = None
         counts = Counter(self.done[k].status for k in self.by_key)
         return {"jobs": {"distinct_programs": len(self.by_key), "executed": len(self.executed),
                          "from_store": len(self.by_key) - len(self.executed), "timeouts_rerun": len(timeouts),

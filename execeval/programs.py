@@ -2,6 +2,10 @@
 
 Time limits follow EvalPlus in spirit but count CPU time, so a slower or busier machine does not change
 verdicts: each test may use max(floor, factor × the reference solution's CPU time on that test).
+
+Tasks in other languages, and stdin/stdout tasks, have no reference to calibrate against: each run (one
+`TestProgram`, or one `IOTest` input) gets a fixed CPU budget, the task's `metadata["time_limit_s"]` when it has
+one, else `TimePolicy.run_s` (`--run-timeout`). Their jobs are `BuildAndRun`s, judged by `execeval.judges`.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 import execeval
 from execeval.sandbox.base import Assert, Call, PythonTests, TestCase
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
-from execeval.tasks.model import Task
+from execeval.tasks.model import IOTest, Task, TestProgram, TestSuite
 
 REFERENCE_CASE_CPU_S = 60.0  # the reference solution is trusted; generous so slow references still calibrate
 
@@ -25,6 +29,7 @@ class TimePolicy:
     factor: float = 4.0  # × the reference's CPU time on that test (EvalPlus's default factor)
     memory_mb: int = DEFAULT_LIMITS.memory_mb
     max_job_s: float = 300.0  # no job runs longer than this, whatever its tests sum to
+    run_s: float = 10.0  # CPU seconds per run of a program built in its own language (no reference to scale)
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,19 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class BuildAndRun:
+    """A program judged by building and running it in its own language: `suite` holds `TestProgram`s or
+    `IOTest`s, `Job.limits` bound each run (see `execeval.judges.judge_suite`)."""
+
+    language: str
+    suite: TestSuite
+    program: str
+    stop_on_failure: bool = True
+
+
+@dataclass(frozen=True)
 class Job:
-    program: PythonTests
+    program: PythonTests | BuildAndRun
     limits: Limits
     n_base: int
     key: str
@@ -70,9 +86,13 @@ def reference_limits(program: PythonTests, policy: TimePolicy) -> Limits:
     return DEFAULT_LIMITS.with_(wall_s=total, cpu_s=total, memory_mb=2 * policy.memory_mb)  # trusted: roomier
 
 
-def case_label(case: TestCase) -> str:
+def case_label(case: TestCase | TestProgram | IOTest) -> str:
     if isinstance(case, Assert):
         return case.code.strip().splitlines()[0][:200] if case.code.strip() else "assert"
+    if isinstance(case, TestProgram):
+        return "the tests"
+    if isinstance(case, IOTest):
+        return f"stdin {case.stdin[:200]!r}"
     return f"input {case.args_json[:200]}"
 
 
@@ -107,11 +127,33 @@ def plan_tests(task: Task, reference: Reference, policy: TimePolicy, *, plus: bo
                     not all_tests, job_key(tests, limits))
 
 
+def plan_build_and_run(task: Task, policy: TimePolicy, *, plus: bool = True, all_tests: bool = False) -> TestPlan:
+    """The plan of a task built and run in its own language: fixed per-run limits, keyed by the toolchain too."""
+    from execeval.languages import get_language
+
+    cases, n_base = all_cases(task, plus)
+    run_s = float(task.metadata.get("time_limit_s") or policy.run_s)
+    limits = DEFAULT_LIMITS.with_(cpu_s=run_s, wall_s=2 * run_s + 1, memory_mb=policy.memory_mb)
+    suite = task.tests
+    toolchains = [get_language(task.language).toolchain().identity]
+    if suite.compare == "checker":
+        toolchains.append(get_language(suite.checker_language).toolchain().identity)
+    tests = [["P", c.code] if isinstance(c, TestProgram) else ["IO", c.stdin, c.stdout] for c in cases]
+    payload = json.dumps([execeval.__version__, "build-and-run", task.language, toolchains, tests, suite.compare,
+                          suite.atol, suite.checker, suite.checker_language, limits.as_dict(), not all_tests])
+    return TestPlan(task, cases, (run_s,) * len(cases), n_base, limits, tuple(case_label(c) for c in cases),
+                    0.5 + 0.05 * len(cases), not all_tests, hashlib.sha256(payload.encode()).hexdigest())
+
+
 def build_job(plan: TestPlan, program: str) -> Job:
     """The job for one program: the task's plan plus the program (cheap: nothing per test is redone)."""
+    key = hashlib.sha256(f"{plan.digest}\0{program}".encode()).hexdigest()
+    if plan.cases and isinstance(plan.cases[0], (TestProgram, IOTest)):
+        suite = dataclasses.replace(plan.task.tests, cases=plan.cases)
+        return Job(BuildAndRun(plan.task.language, suite, program, plan.stop_on_failure), plan.limits, plan.n_base,
+                   key, plan.labels, plan.cost)
     job = PythonTests(program, plan.task.entry_point, plan.cases, setup=plan.task.tests.setup,
                       atol=plan.task.tests.atol, stop_on_failure=plan.stop_on_failure, case_cpu_s=plan.case_cpu_s)
-    key = hashlib.sha256(f"{plan.digest}\0{program}".encode()).hexdigest()
     return Job(job, plan.limits, plan.n_base, key, plan.labels, plan.cost)
 
 

@@ -8,6 +8,7 @@ execeval can be compared with one from the harness that wrote the file:
     DIR/HumanEval_0/0.py               EvalPlus' directory layout (task id with "/" replaced by "_")
     [["...", "..."], ...]              bigcode-evaluation-harness: outer index = task index in the task set
     [{"question_id", "code_list"}]     LiveCodeBench
+    {"name", "completions": [...]}     MultiPL-E completions (JSONL, or one per-problem JSON object)
 
 A malformed line raises `SampleFormatError` naming file:line and what is wrong; with `skip_bad_lines=True` it is
 recorded in `SampleSet.bad_lines` and reading goes on, so one bad line need not cost a whole run.
@@ -15,6 +16,7 @@ recorded in `SampleSet.bad_lines` and reading goes on, so one bad line need not 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from typing import Any, Literal
 from execeval.errors import SampleFormatError, UsageError
 from execeval.tasks._jsonl import Record, is_json_array, iter_records, read_raw
 from execeval.tasks.model import Task, TaskSet
+from execeval.tasks.multipl_e import cut_at_stop_tokens
 
 __all__ = ["Sample", "SampleSet", "Matching", "load_samples", "match_samples", "program_for"]
 
@@ -119,6 +122,8 @@ def _required_id(col: _Collector, where: str, rec: Any, key: str, shape: str) ->
 
 def _record(col: _Collector, where: str, rec: Any) -> None:
     """One {"task_id", "completion" | "solution", "completion_id"?} record (JSONL line or JSON array item)."""
+    if isinstance(rec, dict) and "completions" in rec and "task_id" not in rec:
+        return _multipl_e_record(col, where, rec)
     task_id = _required_id(col, where, rec, "task_id", "a JSON object")
     if task_id is None:
         return
@@ -166,9 +171,14 @@ def _json_doc(col: _Collector, records: list[Record], label: str, task_ids: Sequ
 def _bigcode_group(col: _Collector, where: str, group: Any, task_id: str) -> None:
     if not isinstance(group, list):
         return col.reject(where, f"expected a list of generations for task '{task_id}', found {type(group).__name__}")
-    for j, code in enumerate(group):
+    _code_list(col, where, task_id, group, "solution")
+
+
+def _code_list(col: _Collector, where: str, task_id: str, codes: list, kind: Kind) -> None:
+    """A task's list of generations, numbered by position."""
+    for j, code in enumerate(codes):
         if isinstance(code, str):
-            col.add(task_id, j, code, "solution", f"{where}[{j}]")
+            col.add(task_id, j, code, kind, f"{where}[{j}]")
         else:
             col.reject(f"{where}[{j}]", f"expected a string of code, found {type(code).__name__}")
 
@@ -181,11 +191,30 @@ def _lcb_item(col: _Collector, where: str, item: Any) -> None:
     if not isinstance(codes, list):
         return col.reject(where, "missing key 'code_list' (a list of programs)" if codes is None
                           else f"key 'code_list' should be a list, not {type(codes).__name__}")
-    for j, code in enumerate(codes):
-        if isinstance(code, str):
-            col.add(task_id, j, code, "solution", f"{where}[{j}]")
-        else:
-            col.reject(f"{where}[{j}]", f"expected a string of code, found {type(code).__name__}")
+    _code_list(col, where, task_id, codes, "solution")
+
+
+def _multipl_e_record(col: _Collector, where: str, rec: dict) -> None:
+    """MultiPL-E's {"name", "completions": [...], ...}: each completion continues the task's prompt."""
+    task_id = _required_id(col, where, rec, "name", "an object with name and completions")
+    if task_id is None:
+        return
+    codes = rec["completions"]
+    if not isinstance(codes, list):
+        return col.reject(where, f"key 'completions' should be a list, not {type(codes).__name__}")
+    _code_list(col, where, task_id, codes, "completion")
+
+
+def _one_object(text: str) -> Any:
+    """The value of a file that is one pretty-printed JSON object (MultiPL-E's per-problem files), else None."""
+    stripped = text.strip()
+    if not stripped.startswith("{") or "\n" not in stripped:
+        return None
+    try:
+        value = json.loads(stripped)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _natural(name: str) -> tuple:
@@ -236,8 +265,12 @@ def load_samples(path: str | Path, *, skip_bad_lines: bool = False,
     records = list(iter_records(raw.text))
     if is_json_array(raw.text):
         fmt = _json_doc(col, records, raw.label, task_ids)
+    elif (whole := _one_object(raw.text)) is not None:
+        fmt = "multipl-e-json" if "completions" in whole else "json-object"
+        _record(col, f"{raw.label}:1", whole)
     else:
-        fmt = "jsonl"
+        first = next((r.value for r in records if r.problem is None), None)
+        fmt = "multipl-e-jsonl" if isinstance(first, dict) and "completions" in first else "jsonl"
         for rec in records:
             where = f"{raw.label}:{rec.line}"
             if rec.problem is not None:
@@ -352,5 +385,6 @@ def program_for(task: Task, sample: Sample) -> str:
     cannot be prepended), so only tasks in completion mode get the prompt.
     """
     if sample.kind == "completion" and task.completion_mode:
-        return task.prompt + sample.code
+        stop = task.metadata.get("stop_tokens")  # MultiPL-E: the tests close what the prompt opened
+        return task.prompt + (cut_at_stop_tokens(sample.code, stop) if stop else sample.code)
     return sample.code

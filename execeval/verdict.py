@@ -13,7 +13,7 @@ from execeval.sandbox.base import CaseStatus, ExecResult, Status
 PASSED, FAILED, ERROR, SYNTAX_ERROR, TIMEOUT = "passed", "failed", "error", "syntax_error", "timeout"
 MEMORY_LIMIT, OUTPUT_LIMIT, KILLED, SANDBOX_ERROR = "memory_limit", "output_limit", "killed", "sandbox_error"
 STATUSES = (PASSED, FAILED, ERROR, SYNTAX_ERROR, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT, KILLED, SANDBOX_ERROR)
-_SYNTAX = {"SyntaxError", "IndentationError", "TabError"}
+_SYNTAX = {"SyntaxError", "IndentationError", "TabError", "CompileError"}  # a program that never ran
 WALL_TIMEOUT, CPU_TIMEOUT = "WallTimeLimit", "CPUTimeLimit"
 
 

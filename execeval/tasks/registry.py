@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from execeval.errors import TaskFormatError, UsageError
-from execeval.tasks._jsonl import Raw, make_taskset, objects, read_raw, sha256
+from execeval.tasks._jsonl import Raw, make_taskset, read_raw, sha256
 from execeval.tasks.model import TaskSet
 
 __all__ = ["Benchmark", "BENCHMARKS", "LOADERS", "load_tasks", "find_file", "detect_format", "benchmark_names"]
@@ -77,6 +77,8 @@ LOADERS: dict[str, Callable[..., TaskSet]] = {
     "mbpp": _lazy("execeval.tasks.mbpp:load_mbpp"),
     "mbpp-sanitized": _lazy("execeval.tasks.mbpp:load_mbpp_sanitized"),
     "native": _lazy("execeval.tasks.native:load_native"),
+    "multipl-e": _lazy("execeval.tasks.multipl_e:load_multipl_e"),
+    "stdio": _lazy("execeval.tasks.stdio:load_stdio_tasks"),
 }
 
 
@@ -101,10 +103,25 @@ def find_file(bench: Benchmark, data_dir: Path) -> Path | None:
     return None
 
 
+def _looks_like_stdio(rec: dict) -> bool:
+    """The stdin/stdout task format's own test, when this version has that loader."""
+    try:
+        from execeval.tasks.stdio import looks_like_stdio
+    except ImportError:
+        return False
+    return bool(looks_like_stdio(rec))
+
+
 def detect_format(raw: Raw) -> str:
     """The loader for a file (a key of LOADERS), from the keys of its first record."""
-    for where, rec in objects(raw):
+    from execeval.tasks.multipl_e import looks_like_multipl_e, records
+
+    for where, rec in records(raw):
         keys = set(rec)
+        if looks_like_multipl_e(rec) and not keys & {"format", "task_id"}:
+            return "multipl-e"
+        if _looks_like_stdio(rec):
+            return "stdio"
         if "format" in keys or keys & {"tests", "inputs", "reference"}:
             return "native"
         if keys & {"base_input", "plus_input"}:

@@ -1,0 +1,137 @@
+"""The end-of-tests marker: how a program in any language proves that its tests ran to their end.
+
+Why: tests written in the task's own language (MultiPL-E, TransCoder scripts) run inside the candidate's process,
+so neither the exit status nor anything printed can be trusted on its own: `exit(0)` before the first assert exits
+cleanly, and a candidate can print whatever a results line looks like. So the harness appends an epilogue that runs
+only after the tests' `main` returned, and prints a token drawn at random for each run and handed to the process
+at run time (`END_TOKEN_ENV`, never in the source, so a build is cached and the token is not in anything the
+candidate can read at compile time). A run passes only when it exits 0 *and* the token is on a line of its own.
+
+Per language:
+    c, cpp   the tests' `main` is renamed (`execeval_tests_main`; in C++ with a deduced return type, so a `main`
+             without `return` stays defined behaviour) and a real `main` calls it, flushes, then prints the token;
+             `NDEBUG` is undefined and <assert.h> re-included before the tests, so a candidate cannot switch
+             `assert` off
+    java     the class holding `main` loses `public`; a public wrapper class named after the source file enables
+             assertions (as `java -ea` would, before the tests' class is initialised), calls its `main`, prints
+    js, python, bash   one epilogue statement after the tests
+
+Limit (docs/multilang.md, docs/threat-model.md): a candidate that deliberately reads its environment can print the
+token and forge a pass — the same limit as Python's Assert-style tasks. It defeats accidents and early exits, not
+a candidate written to attack the harness.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import PurePath
+
+from execeval.errors import UsageError
+
+__all__ = ["END_TOKEN_ENV", "new_token", "add_end_marker", "lines_before_token", "marker_language"]
+
+END_TOKEN_ENV = "EXECEVAL_END_TOKEN"
+_TESTS_MAIN = "execeval_tests_main"
+_ALIASES = {"c++": "cpp", "cxx": "cpp", "javascript": "js", "node": "js", "py": "python", "python3": "python",
+            "sh": "bash"}
+
+_C_MAIN = re.compile(r"\b(?:int|signed)\s+main\s*\(")
+_C_MAIN_NO_ARGS = re.compile(r"\b(?:int|signed)\s+main\s*\(\s*(?:void)?\s*\)")
+_JAVA_CLASS = re.compile(r"^(public\s+)?((?:(?:final|abstract|static)\s+)*)class\s+(\w+)", re.MULTILINE)
+
+
+def new_token() -> str:
+    """A fresh token for one run: 128 random bits, so it cannot be guessed or printed by accident."""
+    return "execeval-end-" + secrets.token_hex(16)
+
+
+def marker_language(name: str) -> str:
+    """The epilogue family for a language name (`c++` and `cpp` share one, as do `js` and `javascript`)."""
+    key = _ALIASES.get(name.lower(), name.lower())
+    if key not in _EPILOGUES:
+        raise UsageError(f"{name}: execeval cannot tell when tests written in this language have finished",
+                         hint="supported: " + ", ".join(sorted(_EPILOGUES)))
+    return key
+
+
+def add_end_marker(language: str, source: str, *, source_name: str = "Main.java") -> str:
+    """`source` (candidate + tests, or a filled-in translation script) with the end-of-tests epilogue.
+
+    `source_name` is the file the language writes the source to: Java's wrapper class must carry its name."""
+    return _EPILOGUES[marker_language(language)](source, source_name)
+
+
+def lines_before_token(stdout: bytes, token: str) -> list[bytes] | None:
+    """The lines printed before the token's line, or None when no line is exactly the token."""
+    lines = stdout.split(b"\n")
+    want = token.encode()
+    for i in range(len(lines) - 1, -1, -1):
+        if lines[i].rstrip(b"\r") == want:
+            return lines[:i]
+    return None
+
+
+def _c_family(source: str, real_main_body: str, header: str, retype: str, run_tests: str) -> str:
+    if not _C_MAIN.search(source):
+        return source  # no main to run: the build fails on its own, with the linker's message
+    call = f"{_TESTS_MAIN}()" if _C_MAIN_NO_ARGS.search(source) else f"{_TESTS_MAIN}(argc, argv)"
+    renamed = _C_MAIN.sub(f"{retype} {_TESTS_MAIN}(", source)
+    guard = "\n#undef NDEBUG\n#include <assert.h>\n"  # assert.h honours NDEBUG anew at each inclusion
+    cut = renamed.find(f"{retype} {_TESTS_MAIN}(")
+    renamed = renamed[:cut] + guard + renamed[cut:]
+    return (f"{renamed}\n{header}\nint main(int argc, char **argv) {{\n    (void)argc; (void)argv;\n"
+            f"{run_tests.format(call=call)}{real_main_body}    return 0;\n}}\n")
+
+
+def _c(source: str, _: str) -> str:
+    body = (f'    fflush(stdout);\n    const char *t = getenv("{END_TOKEN_ENV}");\n'
+            '    printf("\\n%s\\n", t ? t : "");\n    fflush(stdout);\n')
+    # C: a renamed `main` that falls off its end returns garbage, so its value is not read
+    return _c_family(source, body, "#include <stdio.h>\n#include <stdlib.h>", "int", "    {call};\n")
+
+
+def _cpp(source: str, _: str) -> str:
+    body = (f'    std::cout.flush();\n    std::fflush(stdout);\n    const char *t = std::getenv("{END_TOKEN_ENV}");\n'
+            '    std::printf("\\n%s\\n", t ? t : "");\n    std::fflush(stdout);\n')
+    # C++: `auto` deduces void for a `main` without `return`; a non-zero return still fails the run
+    header = ("#include <cstdio>\n#include <cstdlib>\n#include <iostream>\n#include <type_traits>\n"
+              "template <class F> int execeval_status_of(F f) {\n"
+              "    if constexpr (std::is_void_v<decltype(f())>) { f(); return 0; } else { return f(); }\n}")
+    run_tests = "    if (int rc = execeval_status_of([&] {{ return {call}; }}); rc != 0) return rc;\n"
+    return _c_family(source, body, header, "auto", run_tests)
+
+
+def _java(source: str, source_name: str) -> str:
+    wrapper = PurePath(source_name).stem
+    classes = list(_JAVA_CLASS.finditer(source))
+    if not classes:
+        return source  # nothing to run: javac or the JVM says so
+    target = next((m for m in classes if m.group(1)), None) or next(
+        (m for m in classes if m.group(3) == "Problem"), classes[0])
+    name = target.group(3)
+    source = source[:target.start()] + target.group(2) + f"class {name}" + source[target.end():]
+    if name == wrapper:  # the tests' class has the file's name: give it another, the file's belongs to the wrapper
+        name = f"{name}ExecevalTests"
+        source = re.sub(rf"\b{wrapper}\b", name, source)
+    return (f"{source}\n\npublic class {wrapper} {{\n    public static void main(String[] args) throws Throwable {{\n"
+            "        ClassLoader.getSystemClassLoader().setDefaultAssertionStatus(true);\n"
+            f"        {name}.main(args);\n        System.out.flush();\n"
+            f'        System.out.print("\\n" + System.getenv("{END_TOKEN_ENV}") + "\\n");\n'
+            "        System.out.flush();\n    }\n}\n")
+
+
+def _js(source: str, _: str) -> str:
+    return f'{source}\n;process.stdout.write("\\n" + process.env.{END_TOKEN_ENV} + "\\n");\n'
+
+
+def _python(source: str, _: str) -> str:
+    return (f"{source}\n\nimport os as _execeval_os, sys as _execeval_sys\n_execeval_sys.stdout.flush()\n"
+            f'_execeval_sys.stdout.write("\\n" + _execeval_os.environ["{END_TOKEN_ENV}"] + "\\n")\n')
+
+
+def _bash(source: str, _: str) -> str:
+    return f"{source}\nprintf '\\n%s\\n' \"${END_TOKEN_ENV}\"\n"
+
+
+_EPILOGUES = {"c": _c, "cpp": _cpp, "java": _java, "js": _js, "python": _python, "bash": _bash}

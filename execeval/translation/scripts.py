@@ -1,0 +1,111 @@
+"""TransCoder-style test scripts and candidate files: finding, reading, and filling in a candidate.
+
+A test script (one per function and target language) holds the reference `f_gold`, a line with the marker
+`TOFILL` (`//TOFILL` in C++ and Java, `#TOFILL` in Python) where the candidate goes, and a main that calls
+`f_filled` and `f_gold` on about ten inputs and prints `#Results: n_success, n_total`. Layout of a scripts
+directory (TransCoder's): `DIR/<language>/<FUNCTION_ID>.<ext>` with languages `cpp`, `java`, `python`.
+
+Candidates file (JSON Lines, one line per function and target language; docs/translation.md):
+
+    {"id": "ADD_ONE", "language": "cpp", "candidates": ["int f_gold(int x) { return x + 1; }", "..."]}
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from execeval.errors import SampleFormatError, UsageError
+from execeval.tasks._jsonl import iter_records, read_raw
+
+__all__ = ["EXTENSIONS", "Candidates", "load_candidates", "find_script", "fill_in", "function_name", "FILLED"]
+
+EXTENSIONS = {"cpp": ".cpp", "java": ".java", "python": ".py"}
+_LANGS = {"c++": "cpp", "py": "python", "python3": "python"}
+FILLED = "f_filled"
+_MARKER = "TOFILL"
+_KEYWORDS = {"if", "for", "while", "switch", "return", "catch", "sizeof", "new", "elif", "print"}
+_PY_DEF = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
+_C_DEF = re.compile(r"^[^\n;=(){}#]*?\b([A-Za-z_]\w*)\s*\(", re.MULTILINE)  # a declaration's name at line start
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The ranked translations of one function into one language; `source` is "file:line"."""
+
+    function_id: str
+    language: str
+    candidates: tuple[str, ...]
+    source: str
+
+
+def language_of(name: str) -> str:
+    key = _LANGS.get(name.strip().lower(), name.strip().lower())
+    if key not in EXTENSIONS:
+        raise UsageError(f"translation target {name!r} is not supported", hint="one of: cpp, java, python")
+    return key
+
+
+def load_candidates(path: str | Path) -> list[Candidates]:
+    """Read a candidates file; a malformed line raises `SampleFormatError` naming file:line."""
+    raw = read_raw(Path(path), SampleFormatError)
+    out: list[Candidates] = []
+    seen: dict[tuple[str, str], str] = {}
+    for rec in iter_records(raw.text):
+        where = f"{raw.label}:{rec.line}"
+        if rec.problem is not None:
+            raise SampleFormatError(f"{where}: {rec.problem}")
+        value = rec.value
+        if not isinstance(value, dict):
+            raise SampleFormatError(f"{where}: expected a JSON object, found {type(value).__name__}")
+        missing = [k for k in ("id", "language", "candidates") if k not in value]
+        if missing:
+            raise SampleFormatError(f"{where}: missing key '{missing[0]}'", hint="see docs/translation.md")
+        fid, lang, cands = value["id"], value["language"], value["candidates"]
+        if not isinstance(fid, str) or not fid.strip():
+            raise SampleFormatError(f"{where}: key 'id' should be a non-empty string")
+        if not isinstance(lang, str):
+            raise SampleFormatError(f"{where}: key 'language' should be a string")
+        if not isinstance(cands, list) or not all(isinstance(c, str) for c in cands):
+            raise SampleFormatError(f"{where}: key 'candidates' should be a list of strings (best first)")
+        try:
+            lang = language_of(lang)
+        except UsageError as e:
+            raise SampleFormatError(f"{where}: {e}") from None
+        if (fid, lang) in seen:
+            raise SampleFormatError(f"{where}: duplicate id '{fid}' for {lang} (first at {seen[(fid, lang)]})")
+        seen[(fid, lang)] = where
+        out.append(Candidates(fid, lang, tuple(cands), where))
+    if not out:
+        raise SampleFormatError(f"{raw.label}: no candidates in the file")
+    return out
+
+
+def find_script(scripts_dir: Path, function_id: str, language: str) -> Path | None:
+    """DIR/<language>/<id>.<ext>, else DIR/<id>.<ext>; None when the function has no script in that language."""
+    name = function_id + EXTENSIONS[language]
+    for path in (scripts_dir / language / name, scripts_dir / name):
+        if path.is_file():
+            return path
+    return None
+
+
+def function_name(candidate: str, language: str) -> str | None:
+    """The name of the first function the candidate defines (what is renamed to `f_filled`)."""
+    pattern = _PY_DEF if language == "python" else _C_DEF
+    for m in pattern.finditer(candidate):
+        if m.group(1) not in _KEYWORDS:
+            return m.group(1)
+    return None
+
+
+def fill_in(script: str, candidate: str, language: str) -> str:
+    """The script with the candidate (its function renamed `f_filled`, recursive calls too) on the TOFILL line."""
+    lines = script.split("\n")
+    at = next((i for i, line in enumerate(lines) if _MARKER in line), None)
+    if at is None:
+        raise UsageError(f"the test script has no {_MARKER} line", hint="see docs/translation.md")
+    name = function_name(candidate, language)
+    filled = re.sub(rf"\b{re.escape(name)}\b", FILLED, candidate) if name and name != FILLED else candidate
+    return "\n".join(lines[:at] + [filled] + lines[at + 1:])

@@ -1,0 +1,129 @@
+"""TransCoder-style translation evaluation: CA@1 / CA@N on our fixtures, failure kinds, and forgery attempts.
+
+The numbers are hand-checked in tests/translation_fixtures.py: per language 5 functions with a script (1 passes at
+rank 1, 1 at rank 2, 1 at rank 3, 2 never) and 1 without: CA@1 = 0.2, CA@2 = 0.4, CA@5 = 0.6.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from execeval.errors import SampleFormatError
+from execeval.languages import BuildCache, get_language
+from execeval.metrics.computational_accuracy import ca_at_n, ca_table, first_failure_kinds
+from execeval.runfiles import read_results
+from execeval.sandbox import CommandSandbox
+from execeval.translation import evaluate_translations
+from execeval.translation.scripts import fill_in, function_name, load_candidates
+from translation_fixtures import CANDIDATES, EXPECTED_CA, EXPECTED_KINDS, write_fixtures
+
+RUN_S = 2.0
+LANGS = tuple(lang for lang in ("cpp", "java", "python") if get_language(lang).toolchain().available)
+
+
+# ---------------------------------------------------------------- the metric, by hand
+def test_ca_at_n_by_hand():
+    passes = {"a": [True], "b": [False, True], "c": [False, False, True], "d": [False], "e": [], "x": None}
+    assert ca_at_n(passes, 1) == pytest.approx(1 / 5)  # x has no script: out of the denominator; e: no candidate
+    assert ca_at_n(passes, 2) == pytest.approx(2 / 5)
+    assert ca_at_n(passes, 3) == pytest.approx(3 / 5)
+    assert ca_at_n(passes, 100) == pytest.approx(3 / 5)
+    assert ca_table(passes, (5, 1)) == {"CA@1": 0.2, "CA@5": 0.6, "n_functions": 5, "n_excluded": 1}
+    assert ca_at_n({"x": None}, 1) is None
+    with pytest.raises(ValueError):
+        ca_at_n(passes, 0)
+
+
+def test_first_failure_kinds_by_hand():
+    kinds = {"a": ["success"], "b": ["timeout", "success"], "c": ["compile_error", "runtime_error"], "d": [],
+             "x": None}
+    assert first_failure_kinds(kinds, 1) == {"timeout": 1, "compile_error": 1, "no_candidate": 1}
+    assert first_failure_kinds(kinds, 2) == {"compile_error": 1, "no_candidate": 1}
+
+
+# ---------------------------------------------------------------- filling a script in
+def test_fill_in_renames_the_candidates_function_and_its_recursive_calls():
+    script = "int f_gold(int n) { return n; }\n//TOFILL\nint main() { return f_filled(1) - f_gold(1); }\n"
+    filled = fill_in(script, "int sd(int n) { return n == 0 ? 0 : sd(n / 10); }", "cpp")
+    assert "int f_filled(int n) { return n == 0 ? 0 : f_filled(n / 10); }" in filled and "TOFILL" not in filled
+    assert function_name("static boolean f_gold(int n) {", "java") == "f_gold"
+    assert function_name("def helper(x):\n    if x:\n        return 1", "python") == "helper"
+
+
+def test_bad_candidate_lines_name_file_and_line(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"id": "A", "language": "cpp", "candidates": ["x"]}\n{"id": "B", "language": "cpp"}\n')
+    with pytest.raises(SampleFormatError, match=r"c.jsonl:2: missing key 'candidates'"):
+        load_candidates(path)
+    path.write_text('{"id": "A", "language": "rust", "candidates": []}\n')
+    with pytest.raises(SampleFormatError, match=r"c.jsonl:1: .*not supported"):
+        load_candidates(path)
+
+
+# ---------------------------------------------------------------- end to end, every language
+@pytest.fixture(scope="module")
+def sandbox():
+    with CommandSandbox(2) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, sandbox):
+    root = tmp_path_factory.mktemp("transcoder")
+    candidates = write_fixtures(root, LANGS)
+    cache = BuildCache(root / "builds")
+    summary = evaluate_translations(candidates, root / "scripts", root / "out", ns=(1, 2, 5), run_s=RUN_S,
+                                    cache=cache, sandbox=sandbox)
+    return root, candidates, cache, summary
+
+
+@pytest.mark.slow
+def test_ca_at_n_matches_the_hand_checked_numbers(run):
+    _, _, _, summary = run
+    assert set(summary["by_language"]) == set(LANGS)
+    for lang, entry in summary["by_language"].items():
+        assert {k: v for k, v in entry.items() if k.startswith("CA@")} == EXPECTED_CA, lang
+        assert entry["n_functions"] == 5 and entry["n_excluded"] == 1 and entry["no_script"] == ["NO_SCRIPT"]
+        assert entry["first_failure_kinds"]["@1"] == {"wrong_output": 1, "compile_error": 1, "timeout": 1,
+                                                      "runtime_error": 1}
+        assert entry["first_failure_kinds"]["@5"] == {"timeout": 1, "runtime_error": 1}
+
+
+@pytest.mark.slow
+def test_every_candidate_gets_the_right_failure_kind(run):
+    root, _, _, _ = run
+    rows = read_results(root / "out")
+    for lang in LANGS:
+        got = {}
+        for r in sorted((r for r in rows if r["language"] == lang), key=lambda r: r["rank"]):
+            got.setdefault(r["id"], []).append(r["kind"])
+        assert got == EXPECTED_KINDS, lang
+    forged = [r for r in rows if r["id"] == "COUNT_SET_BITS"]
+    # the forgery printed "#Results: 10, 10": exiting after it never reaches the token; returning after it is
+    # overwritten by the script's own line (0 of 10)
+    assert {r["kind"] for r in forged if r["rank"] == 0} == {"runtime_error"}
+    assert {(r["n_success"], r["n_total"]) for r in forged if r["rank"] == 1} == {(0, 10)}
+    assert all(r["n_success"] == r["n_total"] == 10 for r in rows if r["kind"] == "success")
+
+
+@pytest.mark.slow
+def test_a_rerun_is_served_from_the_store(run, sandbox):
+    root, candidates, cache, first = run
+    again = evaluate_translations(candidates, root / "scripts", root / "out", ns=(1, 2, 5), run_s=RUN_S,
+                                  cache=cache, sandbox=sandbox)
+    assert again["executed"] == 0 and again["from_store"] == first["executed"] + first["from_store"]
+    assert again["by_language"] == first["by_language"]
+
+
+def test_only_the_first_n_candidates_run(tmp_path, sandbox):
+    lang = "python"
+    candidates = write_fixtures(tmp_path, (lang,))
+    summary = evaluate_translations(candidates, tmp_path / "scripts", tmp_path / "out", ns=(1,), run_s=RUN_S,
+                                    cache=BuildCache(tmp_path / "b"), sandbox=sandbox)
+    n_top = sum(1 for name, cands in CANDIDATES[lang].items() if cands and name != "NO_SCRIPT")
+    assert summary["executed"] == n_top and summary["by_language"][lang]["CA@1"] == 0.2
+    rows = read_results(tmp_path / "out")
+    assert {r["rank"] for r in rows} == {0}
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["ns"] == [1]
