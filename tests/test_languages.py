@@ -47,6 +47,30 @@ def test_conformance(sandbox, cache, name, check):
         pytest.skip(str(e))
 
 
+@pytest.mark.parametrize("check", CHECKS, ids=[c.__name__.removeprefix("check_") for c in CHECKS])
+def test_python_conformance_in_the_fork_server(cache, check):
+    """Python runs are `Script`s: the same checks hold when the pool's pre-warmed server runs them (forked, not a
+    fresh interpreter: what `evaluate` and `translate` use)."""
+    with CommandSandbox(workers=1, fresh_python=False) as forked:
+        try:
+            check(get_language("python"), forked, cache)
+        except NotApplicable as e:
+            pytest.skip(str(e))
+
+
+def test_python_runs_fork_from_the_warm_server_only_when_asked(cache):
+    """`fresh_python=False` really forks the pre-warmed server (its modules are already imported); the default
+    starts a fresh interpreter. Both give the program its arguments."""
+    python = get_language("python")
+    probe = "import sys\nprint('decimal' in sys.modules, sys.argv[1:])\n"
+    built = build(python, probe, None, cache=cache)  # nothing to build: no sandbox needed
+    with CommandSandbox(workers=1, fresh_python=False) as forked, CommandSandbox(workers=1) as fresh:
+        warm = run(python, built, forked, args=("a",))
+        cold = run(python, built, fresh, args=("a",))
+    assert warm.stdout == b"True ['a']\n", warm
+    assert cold.stdout == b"False ['a']\n", cold
+
+
 # ---------------------------------------------------------------- missing toolchains, names
 def test_missing_toolchain_is_a_verdict_not_a_crash(sandbox, cache):
     lang = Fake(cp="execeval-no-such-compiler")

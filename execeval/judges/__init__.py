@@ -130,7 +130,7 @@ class ProgramRunner:
         from execeval.languages import BuildCache
         from execeval.sandbox.command import CommandSandbox
 
-        self.sandbox = CommandSandbox(pool=pool)
+        self.sandbox = CommandSandbox(pool=pool, fresh_python=False)  # Python runs fork, not start up
         self.cache = cache if cache is not None else BuildCache.default()
         self._threads = ThreadPoolExecutor(max_workers=pool.size, thread_name_prefix="execeval-build-run")
 

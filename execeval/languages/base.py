@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from execeval.sandbox.base import Command
+from execeval.sandbox.base import Command, Script
 from execeval.sandbox.limits import Limits
 
 
@@ -83,9 +83,10 @@ class Language(Protocol):
         ...
 
     def run_command(self, toolchain: Toolchain, artifacts: Mapping[str, bytes], stdin: bytes = b"",
-                    args: tuple[str, ...] = (), limits: Limits | None = None) -> Command:
+                    args: tuple[str, ...] = (), limits: Limits | None = None) -> Command | Script:
         """The command that runs a built program; `artifacts` is what the build collected (or the source).
-        `limits` are what the task grants the program, for runtimes that size themselves (a JVM's heap)."""
+        `limits` are what the task grants the program, for runtimes that size themselves (a JVM's heap).
+        Python answers with a `Script`, which a fork server can run without starting an interpreter."""
         ...
 
     def run_limits(self, limits: Limits) -> Limits:

@@ -17,11 +17,14 @@ from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 # ---------------------------------------------------------------- programs: what a job runs
 @dataclass(frozen=True)
 class Script:
-    """Python source run as `__main__`; its verdict is judged from its output, never its exit status alone."""
+    """Python source run as `__main__` (`sys.argv` = ["script.py", *args]); its verdict is judged from its output,
+    never its exit status alone."""
 
     code: str
     stdin: bytes = b""
     files: Mapping[str, bytes] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+    args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -387,9 +387,9 @@ def _cpu() -> float:
     return _cpu_clock()  # nanosecond clock; os.times() ticks in 10 ms steps
 
 
-def run_script(code: str) -> None:
-    """Run `code` as `__main__` like `python script.py` would; never returns."""
-    sys.argv = ["script.py"]
+def run_script(code: str, args: tuple[str, ...] = ()) -> None:
+    """Run `code` as `__main__` like `python script.py ARGS...` would; never returns."""
+    sys.argv = ["script.py", *args]
     signal.signal(signal.SIGPROF, signal.SIG_DFL)  # the server's case timer is not the script's
     status = 0
     try:

@@ -143,6 +143,7 @@ class Server:
             if isinstance(program, Command):  # ignored signals would stay ignored across exec
                 for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
                     signal.signal(sig, signal.SIG_DFL)
+            if isinstance(program, (Command, Script)):
                 os.environ.update(program.env)
             self.iso.confine_job(limits, workdir)
         except BaseException as e:  # noqa: BLE001 - our fault: report it as such
@@ -157,7 +158,7 @@ class Server:
                 os._exit(127)
         if isinstance(program, Script):
             os.close(RESULT_FD)
-            pyrunner.run_script(program.code)
+            pyrunner.run_script(program.code, program.args)
         pyrunner.run_python_tests(program, RESULT_FD, token, self.snapshot)  # type: ignore[arg-type]
         os._exit(0)
 

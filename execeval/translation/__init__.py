@@ -55,7 +55,7 @@ def evaluate_translations(candidates_path: str | os.PathLike, scripts_dir: str |
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     store = RunStore.in_dir(out_dir)
     own = sandbox is None
-    sandbox = sandbox or CommandSandbox(workers)
+    sandbox = sandbox or CommandSandbox(workers, fresh_python=False)
     try:
         known = {k: Outcome.from_dict(v) for k, v in store.verdicts({j["key"] for j in jobs}).items()}
         todo = list({j["key"]: j for j in jobs if j["key"] not in known}.values())
