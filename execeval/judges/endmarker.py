@@ -28,13 +28,12 @@ import secrets
 from pathlib import PurePath
 
 from execeval.errors import UsageError
+from execeval.languages import ALIASES
 
 __all__ = ["END_TOKEN_ENV", "new_token", "add_end_marker", "lines_before_token", "marker_language"]
 
 END_TOKEN_ENV = "EXECEVAL_END_TOKEN"
 _TESTS_MAIN = "execeval_tests_main"
-_ALIASES = {"c++": "cpp", "cxx": "cpp", "javascript": "js", "node": "js", "py": "python", "python3": "python",
-            "sh": "bash"}
 
 _C_MAIN = re.compile(r"\b(?:int|signed)\s+main\s*\(")
 _C_MAIN_NO_ARGS = re.compile(r"\b(?:int|signed)\s+main\s*\(\s*(?:void)?\s*\)")
@@ -48,7 +47,7 @@ def new_token() -> str:
 
 def marker_language(name: str) -> str:
     """The epilogue family for a language name (`c++` and `cpp` share one, as do `js` and `javascript`)."""
-    key = _ALIASES.get(name.lower(), name.lower())
+    key = ALIASES.get(name.lower(), name.lower())  # the languages' own names: one table of aliases
     if key not in _EPILOGUES:
         raise UsageError(f"{name}: execeval cannot tell when tests written in this language have finished",
                          hint="supported: " + ", ".join(sorted(_EPILOGUES)))
@@ -134,4 +133,4 @@ def _bash(source: str, _: str) -> str:
     return f"{source}\nprintf '\\n%s\\n' \"${END_TOKEN_ENV}\"\n"
 
 
-_EPILOGUES = {"c": _c, "cpp": _cpp, "java": _java, "js": _js, "python": _python, "bash": _bash}
+_EPILOGUES = {"c": _c, "cpp": _cpp, "java": _java, "javascript": _js, "python": _python, "bash": _bash}

@@ -32,7 +32,7 @@ COMPILE_ERROR = "CompileError"
 _MESSAGE_CHARS = 300
 _ASSERTION = {
     "c": re.compile(rb"Assertion [`'].*' failed"), "cpp": re.compile(rb"Assertion [`'].*' failed"),
-    "java": re.compile(rb"java\.lang\.AssertionError"), "js": re.compile(rb"^AssertionError\b", re.MULTILINE),
+    "java": re.compile(rb"java\.lang\.AssertionError"), "javascript": re.compile(rb"^AssertionError\b", re.MULTILINE),
     "python": re.compile(rb"^AssertionError\b", re.MULTILINE), "bash": re.compile(rb"^$"),  # bash: any failure
 }
 _CPP_UNCAUGHT = re.compile(rb"terminate called after throwing an instance of '([^']+)'")
