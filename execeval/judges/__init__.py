@@ -15,6 +15,7 @@ which shape a verdict came from:
 from __future__ import annotations
 
 import dataclasses
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from execeval.errors import SandboxError, UsageError
@@ -105,17 +106,21 @@ def _judge_io(language: str, suite: TestSuite, program: str, sandbox: Sandbox, l
     built = build(lang, program, sandbox, cache=cache)
     if built.status is Status.SANDBOX_ERROR:  # a toolchain is missing: not the program's fault
         return ExecResult(Status.SANDBOX_ERROR, detail=built.diagnostics)
+    start = time.monotonic()
     cases = judge_io(lang, built, suite, sandbox, limits, stop_on_failure=stop_on_failure, cache=cache)
+    wall = time.monotonic() - start  # every run of the program, one after the other
     bad = next((c for c in cases if c.status not in (CaseStatus.PASSED, CaseStatus.NOT_RUN)), None)
     cpu = sum(c.cpu_s for c in cases)
     if bad is None:
-        return ExecResult(Status.OK, cases=cases, completed=True, cpu_s=cpu)
+        return ExecResult(Status.OK, cases=cases, completed=True, cpu_s=cpu, wall_s=wall)
     tail = f"test {bad.index}: {bad.message}"
     if bad.status is CaseStatus.TIMEOUT and bad.message.startswith("wall-clock"):
         # as for TestPrograms: left NOT_RUN so the verdict says WallTimeLimit and the executor re-runs it alone
         cases = tuple(dataclasses.replace(c, status=CaseStatus.NOT_RUN) if c is bad else c for c in cases)
-        return ExecResult(Status.TIMEOUT, cases=cases, cpu_s=cpu, traceback_tail=tail, detail=bad.message)
-    return ExecResult(Status.FAILED, cases=cases, cpu_s=cpu, error_type=bad.error_type, traceback_tail=tail,
+        return ExecResult(Status.TIMEOUT, cases=cases, cpu_s=cpu, wall_s=wall, traceback_tail=tail,
+                          detail=bad.message)
+    return ExecResult(Status.FAILED, cases=cases, cpu_s=cpu, wall_s=wall, error_type=bad.error_type,
+                      traceback_tail=tail,
                       detail="compile error" if bad.error_type == "CompileError" else "",
                       stderr=built.diagnostics.encode() if not built.ok else b"")
 
