@@ -24,6 +24,7 @@ from execeval.judges.checker import first_error_line
 from execeval.judges.endmarker import END_TOKEN_ENV, add_end_marker, lines_before_token, marker_language, new_token
 from execeval.languages import Build, BuildCache, Language, build, get_language
 from execeval.sandbox.base import CaseResult, CaseStatus, ExecResult, Sandbox, Status
+from execeval.sandbox.crashes import CPP_UNCAUGHT
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["judge_test_program", "run_with_token", "assemble", "compile_error_result", "tests_ran_to_end"]
@@ -35,7 +36,6 @@ _ASSERTION = {
     "java": re.compile(rb"java\.lang\.AssertionError"), "javascript": re.compile(rb"^AssertionError\b", re.MULTILINE),
     "python": re.compile(rb"^AssertionError\b", re.MULTILINE), "bash": re.compile(rb"^$"),  # bash: any failure
 }
-_CPP_UNCAUGHT = re.compile(rb"terminate called after throwing an instance of '([^']+)'")
 _LIMITS = {Status.TIMEOUT, Status.CPU_LIMIT, Status.MEMORY_LIMIT, Status.OUTPUT_LIMIT}
 
 
@@ -111,7 +111,7 @@ def _failure(lang: str, result: ExecResult, token_seen: bool) -> tuple[Status, C
                                          "exited (code 0) before its tests finished", cpu_s=cpu)
     if token_seen:  # the tests finished, then something failed on the way out (a destructor, an exit hook)
         return Status.FAILED, CaseResult(0, CaseStatus.ERROR, "ErrorAfterTests", _crash(result), cpu_s=cpu)
-    uncaught = _CPP_UNCAUGHT.search(stderr)
+    uncaught = CPP_UNCAUGHT.search(stderr)
     if result.status is Status.KILLED and not (result.signal == signal.SIGABRT and uncaught):
         return Status.KILLED, CaseResult(0, CaseStatus.ERROR, result.detail or "Signal", _crash(result), cpu_s=cpu)
     if lang == "bash":  # `set -e` tests end with the failing test's status and say nothing more

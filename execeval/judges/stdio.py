@@ -12,7 +12,6 @@ difference) · ERROR `RuntimeError` (non-zero exit or a signal, named), `MemoryL
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from importlib import import_module
 
@@ -21,6 +20,7 @@ from execeval.judges.checker import first_error_line, prepare_checker, run_check
 from execeval.judges.compare import bound, compare_output
 from execeval.languages import Build, BuildCache, Language, get_language, run
 from execeval.sandbox.base import CaseResult, CaseStatus, ExecResult, Sandbox, Status
+from execeval.sandbox.crashes import CPP_UNCAUGHT, ERROR_LINE, JVM_UNCAUGHT
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.tasks.model import IOTest, TestSuite
 
@@ -30,9 +30,6 @@ __all__ = ["judge_io", "judge_run", "compile_error_cases", "describe_crash", "io
 OutputJudge = Callable[[IOTest, bytes], tuple[CaseStatus, str | None, str]]
 
 _CPU_SLACK_S = 0.05  # a timeout with this close to the CPU budget used was the CPU limit (the sandbox's rule too)
-_JAVA_UNCAUGHT = re.compile(rb'Exception in thread "[^"]*" ([\w.$]+)')
-_CPP_UNCAUGHT = re.compile(rb"terminate called after throwing an instance of '([^']+)'")
-_ERROR_LINE = re.compile(rb"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))\b")  # Python, JS: "Name: msg"
 
 
 def judge_io(language: Language | str, built: Build, suite: TestSuite, sandbox: Sandbox,
@@ -107,11 +104,11 @@ def describe_crash(result: ExecResult) -> str:
         f"exit code {result.exit_code}" if result.exit_code is not None else result.status.value
     lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
     for i, line in enumerate(lines):
-        if (hit := _JAVA_UNCAUGHT.search(line) or _CPP_UNCAUGHT.search(line)) is not None:
-            said = line[hit.end():] if hit.re is _JAVA_UNCAUGHT else (lines[i + 1:] or [b""])[0]
+        if (hit := JVM_UNCAUGHT.search(line) or CPP_UNCAUGHT.search(line)) is not None:
+            said = line[hit.end():] if hit.re is JVM_UNCAUGHT else (lines[i + 1:] or [b""])[0]
             return bound(_crash_line(hit.group(1), said.removeprefix(b"what():"), how))
     for line in reversed(lines):
-        if (hit := _ERROR_LINE.match(line)) is not None:
+        if (hit := ERROR_LINE.match(line)) is not None:
             return bound(_crash_line(hit.group(1), line[hit.end():], how))
     return bound(f"{how}: {lines[-1].decode('utf-8', 'replace')}" if lines else how)
 

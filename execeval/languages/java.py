@@ -16,6 +16,7 @@ from importlib import resources
 from execeval.languages.base import BaseLanguage, Toolchain, find_toolchain
 from execeval.languages.classfile import main_class
 from execeval.sandbox.base import Command
+from execeval.sandbox.crashes import JVM_UNCAUGHT
 from execeval.sandbox.limits import Limits
 
 # Start fast and small: serial GC (no GC threads), C1 only (no C2 compile threads; start-up dominates short runs),
@@ -40,7 +41,6 @@ DEFAULT_SOURCE = "Main.java"
 _PUBLIC_TYPE = re.compile(rb"(?m)^[ \t]*public\s+(?:(?:final|abstract|sealed|non-sealed|strictfp)\s+)*"
                           rb"(?:class|interface|enum|record)\s+([A-Za-z_$][\w$]*)")
 _COMMENT = re.compile(rb"/\*.*?\*/|//[^\n]*", re.S)
-_UNCAUGHT = re.compile(rb'Exception in thread "[^"]*" ([\w.$]+)')
 
 
 def source_file(source: bytes) -> str:
@@ -52,7 +52,7 @@ def source_file(source: bytes) -> str:
 class Java(BaseLanguage):
     name = "java"
     source_name = DEFAULT_SOURCE  # the usual name; `source_file` picks the real one per source
-    error_line = _UNCAUGHT
+    error_line = JVM_UNCAUGHT
 
     def toolchain(self) -> Toolchain:
         return find_toolchain(self.name, ("javac", "java"), "apt-get install default-jdk-headless")

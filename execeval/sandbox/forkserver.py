@@ -13,7 +13,6 @@ import itertools
 import json
 import os
 import queue
-import re
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from execeval.errors import SandboxError
 from execeval.sandbox import wire
 from execeval.sandbox.base import (Call, CaseResult, CaseStatus, ExecResult, IsolationReport, Program,
                                    PythonTests, Script, Status)
+from execeval.sandbox.crashes import ERROR_LINE, JVM_UNCAUGHT
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.values import decode, outputs_match, short_repr
 
@@ -34,8 +34,6 @@ _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from execeval.sandbox.ser
          "main(int(sys.argv[2]), sys.argv[3])")
 _PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(execeval.__file__)))
 _SETUP_FAILED = 112
-_ERROR_LINE = re.compile(rb"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))\b")
-_JVM_ERROR = re.compile(rb'Exception in thread "[^"\n]*" ([A-Za-z_][\w.$]*)')
 _OOM_MARKERS = (b"MemoryError", b"std::bad_alloc", b"OutOfMemoryError", b"Cannot allocate memory",
                 b"JavaScript heap out of memory")
 
@@ -155,11 +153,11 @@ def _judge_case(raw: dict, expected: list | None, program: PythonTests) -> CaseR
 
 def _error_type(stderr: bytes) -> str | None:
     """The exception's class name: Python's traceback ends with it; a JVM's names it first (its frames follow)."""
-    m = _JVM_ERROR.search(stderr[-8192:])
+    m = JVM_UNCAUGHT.search(stderr[-8192:])
     if m:
         return m.group(1).decode().rsplit(".", 1)[-1]
     for line in reversed(stderr.strip().splitlines()[-5:]):
-        m = _ERROR_LINE.match(line.strip())
+        m = ERROR_LINE.match(line.strip())
         if m:
             return m.group(1).decode().rsplit(".", 1)[-1]
     return None
