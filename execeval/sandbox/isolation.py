@@ -3,35 +3,26 @@
 The fork server calls `isolate_server()` once when it starts (namespaces, private mounts, a Landlock ruleset and
 a seccomp filter made ready), then `confine_job()` in every job's child after fork (rlimits, uid drop,
 capabilities cleared, Landlock and seccomp applied): per-job cost is a handful of syscalls. A primitive that is
-missing is reported, never silently skipped.
+missing is reported, never silently skipped. The primitives themselves live one per module: `linux` (syscall
+wrappers, capabilities), `landlock`, `seccomp`, `cgroup`.
 """
 
 from __future__ import annotations
 
 import ctypes
-import errno
 import os
 import resource
 import stat
 import sys
-import tempfile
 
 from execeval.sandbox.base import IsolationReport, Primitive
+from execeval.sandbox.cgroup import MemoryCgroup
+from execeval.sandbox.landlock import landlock_abi, landlock_ruleset, restrict_self
 from execeval.sandbox.limits import Limits
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUTS = 0x04000000
-CLONE_NEWIPC = 0x08000000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWPID = 0x20000000
-CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
-MNT_DETACH = 2
-PR_SET_NO_NEW_PRIVS = 38
-PR_SET_PDEATHSIG = 1
-PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+from execeval.sandbox.linux import (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS,
+                                    MS_BIND, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
+                                    PR_SET_NO_NEW_PRIVS, check, drop_capabilities, libc, mount, prctl, umount)
+from execeval.sandbox.seccomp import DENIED_SYSCALLS, SERVER_NEEDS, SeccompFilter, seccomp_program
 
 # Where the job's private, size-capped work dir is mounted (inside the server's own mount namespace).
 JOB_ROOT = "/tmp"
@@ -61,234 +52,6 @@ def _uid_mapped(uid: int) -> bool:
 
 _SYSTEM_READ_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
-
-
-def _check(ret: int, what: str) -> int:
-    if ret < 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-    return ret
-
-
-def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = lambda s: s.encode() if s is not None else None  # noqa: E731
-    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
-
-
-def umount(target: str) -> None:
-    _check(_libc.umount2(target.encode(), MNT_DETACH), f"umount {target}")
-
-
-def prctl(option: int, arg: int) -> None:
-    _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), "prctl")
-
-
-# ---------------------------------------------------------------- Landlock (ABI 1..7), via raw syscalls
-_NR_LANDLOCK_CREATE, _NR_LANDLOCK_ADD_RULE, _NR_LANDLOCK_RESTRICT = 444, 445, 446
-_FS_EXECUTE, _FS_WRITE, _FS_READ_FILE, _FS_READ_DIR = 1, 2, 4, 8
-_FS_ALL_ABI1 = (1 << 13) - 1
-_FS_REFER, _FS_TRUNCATE, _FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
-_NET_BIND_TCP, _NET_CONNECT_TCP = 1, 2
-_SCOPE_ABSTRACT_UNIX, _SCOPE_SIGNAL = 1, 2
-
-
-class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
-                ("scoped", ctypes.c_uint64)]
-
-
-class _PathBeneath(ctypes.Structure):
-    _pack_ = 1
-    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
-
-
-def landlock_abi() -> int:
-    ret = _libc.syscall(_NR_LANDLOCK_CREATE, None, 0, 1)  # LANDLOCK_CREATE_RULESET_VERSION
-    return ret if ret > 0 else 0
-
-
-def _landlock_ruleset(abi: int, read_paths: list[str], write_paths: list[str], devices: list[str]) -> int:
-    """A ruleset fd: read/execute below `read_paths`, everything below `write_paths`, nothing else; no TCP."""
-    fs_all = _FS_ALL_ABI1 | (_FS_REFER if abi >= 2 else 0) | (_FS_TRUNCATE if abi >= 3 else 0) \
-        | (_FS_IOCTL_DEV if abi >= 5 else 0)
-    attr = _RulesetAttr(fs_all, (_NET_BIND_TCP | _NET_CONNECT_TCP) if abi >= 4 else 0,
-                        (_SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL) if abi >= 6 else 0)
-    size = 24 if abi >= 6 else (16 if abi >= 4 else 8)
-    fd = _check(_libc.syscall(_NR_LANDLOCK_CREATE, ctypes.byref(attr), size, 0), "landlock_create_ruleset")
-    read = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
-    dev = _FS_READ_FILE | _FS_WRITE | (_FS_TRUNCATE if abi >= 3 else 0)
-    rules = [(p, read) for p in read_paths] + [(p, fs_all) for p in write_paths] + [(p, dev) for p in devices]
-    for path, access in rules:
-        try:
-            pfd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-        except OSError:
-            continue
-        try:
-            if not stat.S_ISDIR(os.fstat(pfd).st_mode):
-                access &= _FS_EXECUTE | _FS_WRITE | _FS_READ_FILE | _FS_TRUNCATE
-            rule = _PathBeneath(access, pfd)
-            _check(_libc.syscall(_NR_LANDLOCK_ADD_RULE, fd, 1, ctypes.byref(rule), 0), f"landlock rule {path}")
-        finally:
-            os.close(pfd)
-    return fd
-
-
-# ---------------------------------------------------------------- seccomp, built once with libseccomp
-_DENIED_SYSCALLS = (
-    "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "chroot", "unshare",
-    "setns", "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd", "kexec_load",
-    "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot", "swapon", "swapoff",
-    "io_uring_setup", "io_uring_enter", "io_uring_register", "open_by_handle_at", "name_to_handle_at",
-    "fsopen", "fsmount", "fsconfig", "move_mount", "open_tree", "mount_setattr", "acct", "quotactl",
-    "settimeofday", "clock_settime", "adjtimex", "sethostname", "setdomainname", "syslog", "lookup_dcookie",
-    "vhangup", "personality",
-)
-
-
-def _seccomp_binding():  # noqa: ANN202 - a module
-    """pyseccomp (PyPI, ctypes over libseccomp2) or Debian's python3-seccomp: the same API. Imported when this
-    module loads, before the server's mounts could hide an interpreter tree under /tmp."""
-    try:
-        import pyseccomp
-
-        return pyseccomp
-    except ImportError:
-        try:
-            import seccomp  # type: ignore[import-not-found]
-
-            return seccomp
-        except ImportError:
-            return None
-
-
-_SECCOMP = _seccomp_binding()
-
-
-# What the fork server itself still does after it starts serving (the work dir's tmpfs is mounted and dropped
-# between jobs); every other denial is installed once in the server, and jobs inherit it.
-_SERVER_NEEDS = ("mount", "umount2")
-
-
-def _seccomp_program(denied: tuple[str, ...], *, network_and_namespaces: bool) -> bytes:
-    """A filter as raw BPF bytes, so it is loaded with one syscall instead of being recompiled."""
-    sc = _SECCOMP
-    if sc is None:
-        raise ImportError("no seccomp binding")
-
-    flt = sc.SyscallFilter(defaction=sc.ALLOW)
-    for name in denied:
-        try:
-            flt.add_rule(sc.ERRNO(errno.EPERM), name)
-        except Exception:  # a syscall this kernel or arch does not have
-            continue
-    if network_and_namespaces:
-        # no sockets at all: network families are useless in the empty network namespace, and a pathname unix
-        # socket on the host (a database, the system bus) is not governed by Landlock. socketpair() stays.
-        flt.add_rule(sc.ERRNO(errno.EACCES), "socket")
-        # new namespaces via clone/clone3 would escape the job's confinement
-        flt.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))
-        flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
-    with tempfile.TemporaryFile() as f:
-        flt.export_bpf(f)
-        f.seek(0)
-        return f.read()
-
-
-class _SockFprog(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-
-_NR_SECCOMP = {"x86_64": 317, "aarch64": 277}.get(os.uname().machine)
-_SECCOMP_SET_MODE_FILTER, _SECCOMP_FILTER_FLAG_SPEC_ALLOW = 1, 1 << 2
-
-
-class SeccompFilter:
-    """A BPF program ready to install: its buffers are made once (in the server), so a job's load is one syscall
-    and no allocation. SPEC_ALLOW keeps the kernel from switching on its store-bypass mitigation for the job,
-    which costs milliseconds per job and guards only against reading one's own process memory."""
-
-    def __init__(self, program: bytes) -> None:
-        self._buffer = ctypes.create_string_buffer(program, len(program))
-        self._prog = _SockFprog(len(program) // 8, ctypes.cast(self._buffer, ctypes.c_void_p))
-        self._ref = ctypes.byref(self._prog)
-
-    def load(self) -> None:
-        if _NR_SECCOMP is not None and _libc.syscall(_NR_SECCOMP, _SECCOMP_SET_MODE_FILTER,
-                                                     _SECCOMP_FILTER_FLAG_SPEC_ALLOW, self._ref) == 0:
-            return
-        _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, self._ref, 0, 0), "seccomp")
-
-
-# ---------------------------------------------------------------- capabilities
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
-
-
-def _drop_capabilities() -> None:
-    header = _CapHeader(0x20080522, 0)
-    data = (_CapData * 2)()
-    _check(_libc.capset(ctypes.byref(header), data), "capset")
-
-
-# ---------------------------------------------------------------- cgroup v1 memory: one cap for a job's processes
-_CGROUP_MEMORY = "/sys/fs/cgroup/memory"
-
-
-class MemoryCgroup:
-    """A memory cgroup per fork server: every process of a job shares one `memory_mb` cap (RLIMIT_AS alone caps
-    each process, so a job could multiply it by forking), and OOM kills are read from outside.
-
-    The server itself joins it, so each child is born inside (no per-job attach); the server's own pages stay
-    charged where they were, so the OOM killer picks the job's largest process."""
-
-    def __init__(self, worker_index: int, host_pid: int) -> None:
-        """Call while the host's /proc is still mounted: stale groups are found by their server's host pid."""
-        parent = os.path.join(_CGROUP_MEMORY, "execeval")
-        os.makedirs(parent, exist_ok=True)
-        for name in os.listdir(parent):  # groups of servers that have exited
-            pid = name.rsplit("-", 1)[-1]
-            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
-                try:
-                    os.rmdir(os.path.join(parent, name))
-                except OSError:
-                    pass
-        self.path = os.path.join(parent, f"worker-{worker_index}-{host_pid}")
-        os.makedirs(self.path, exist_ok=True)
-        self._write("cgroup.procs", "0")
-        self.limit_mb: int | None = None
-        self._oom_fd: int | None = None
-        self._ooms = self.oom_kills()
-
-    def _write(self, name: str, value: str) -> None:
-        with open(os.path.join(self.path, name), "w") as f:
-            f.write(value)
-
-    def _read(self, name: str) -> str:
-        with open(os.path.join(self.path, name)) as f:
-            return f.read()
-
-    def set_limit(self, memory_mb: int) -> None:
-        if self.limit_mb != memory_mb:
-            self._write("memory.limit_in_bytes", str(memory_mb << 20))
-            self.limit_mb = memory_mb
-
-    def oom_kills(self) -> int:
-        if self._oom_fd is None:  # kept open: a pread per job instead of an open/read/close
-            self._oom_fd = os.open(os.path.join(self.path, "memory.oom_control"), os.O_RDONLY | os.O_CLOEXEC)
-        for line in os.pread(self._oom_fd, 4096, 0).decode().splitlines():
-            if line.startswith("oom_kill "):
-                return int(line.split()[1])
-        return int(self._read("memory.failcnt"))
-
-    def oom_killed_since_last(self) -> bool:
-        """Whether the kernel killed a process here for memory since the last call (one read per job)."""
-        count = self.oom_kills()
-        killed, self._ooms = count > self._ooms, count
-        return killed
 
 
 # ---------------------------------------------------------------- the server's one-time set-up
@@ -328,7 +91,7 @@ class ServerIsolation:
         if not self.real_root:
             uid, gid = os.getuid(), os.getgid()
             try:
-                _check(_libc.unshare(CLONE_NEWUSER), "unshare(user)")
+                check(libc.unshare(CLONE_NEWUSER), "unshare(user)")
                 with open("/proc/self/setgroups", "w") as f:
                     f.write("deny")
                 with open("/proc/self/uid_map", "w") as f:
@@ -341,7 +104,7 @@ class ServerIsolation:
         for name, flag in (("network namespace", CLONE_NEWNET), ("mount namespace", CLONE_NEWNS),
                            ("ipc namespace", CLONE_NEWIPC), ("uts namespace", CLONE_NEWUTS),
                            ("pid namespace", CLONE_NEWPID)):
-            ok = _libc.unshare(flag) == 0
+            ok = libc.unshare(flag) == 0
             detail = "" if ok else os.strerror(ctypes.get_errno())
             if flag == CLONE_NEWNET:
                 detail = detail or "no interfaces up: no network at all"
@@ -351,7 +114,7 @@ class ServerIsolation:
             self.note(name, ok, detail)
         if any(p.name == "mount namespace" and p.active for p in self.primitives):
             try:
-                _mount(None, "/", None, MS_REC | MS_PRIVATE)
+                mount(None, "/", None, MS_REC | MS_PRIVATE)
             except OSError:
                 pass
 
@@ -365,7 +128,7 @@ class ServerIsolation:
             self.note("memory cgroup", False, f"{e.strerror or e}: memory_mb caps each process, not the job")
         if mount_ns and self.pid_namespace:
             try:
-                _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)
+                mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)
                 self.note("private /proc", True, "only the job's own processes are visible")
             except OSError as e:
                 self.note("private /proc", False, str(e))
@@ -395,7 +158,7 @@ class ServerIsolation:
                 reads.append("/proc")
             writes = [JOB_ROOT] if self.private_tmp else []
             try:
-                self.landlock_fd = _landlock_ruleset(abi, reads, writes, list(_DEVICES))
+                self.landlock_fd = landlock_ruleset(abi, reads, writes, list(_DEVICES))
                 self.note("landlock", True, f"ABI {abi}: reads only system and interpreter dirs, writes only the"
                           f" work dir{', no TCP' if abi >= 4 else ''}{', signals scoped' if abi >= 6 else ''}")
             except OSError as e:
@@ -403,9 +166,9 @@ class ServerIsolation:
         else:
             self.note("landlock", False, "kernel without Landlock: file reads rely on the uid and mounts alone")
         try:
-            server_denied = tuple(n for n in _DENIED_SYSCALLS if n not in _SERVER_NEEDS)
-            self.server_seccomp = SeccompFilter(_seccomp_program(server_denied, network_and_namespaces=True))
-            self.seccomp = SeccompFilter(_seccomp_program(_SERVER_NEEDS, network_and_namespaces=False))
+            server_denied = tuple(n for n in DENIED_SYSCALLS if n not in SERVER_NEEDS)
+            self.server_seccomp = SeccompFilter(seccomp_program(server_denied, network_and_namespaces=True))
+            self.seccomp = SeccompFilter(seccomp_program(SERVER_NEEDS, network_and_namespaces=False))
             self.note("seccomp", True, "sockets, ptrace, mount, new namespaces, io_uring denied")
         except Exception as e:  # libseccomp missing or unusable
             self.note("seccomp", False, f"{type(e).__name__}: {e}; pip install pyseccomp (needs libseccomp2)")
@@ -455,11 +218,11 @@ class ServerIsolation:
             os.setresgid(self.job_uid, self.job_uid, self.job_uid)
             os.setresuid(self.job_uid, self.job_uid, self.job_uid)
         else:
-            _drop_capabilities()
+            drop_capabilities()
         if not self.server_locked:
             prctl(PR_SET_NO_NEW_PRIVS, 1)
         if self.landlock_fd is not None:
-            _check(_libc.syscall(_NR_LANDLOCK_RESTRICT, self.landlock_fd, 0), "landlock_restrict_self")
+            restrict_self(self.landlock_fd)
             os.close(self.landlock_fd)
         if self.seccomp is not None:
             self.seccomp.load()
@@ -474,7 +237,7 @@ class ServerIsolation:
             prctl(PR_SET_NO_NEW_PRIVS, 1)
             self.server_seccomp.load()
         except OSError:  # then every job loads the whole filter itself, as it would without this step
-            self.seccomp = SeccompFilter(_seccomp_program(_DENIED_SYSCALLS, network_and_namespaces=True))
+            self.seccomp = SeccompFilter(seccomp_program(DENIED_SYSCALLS, network_and_namespaces=True))
             return
         self.server_locked = True
 
@@ -486,7 +249,7 @@ class ServerIsolation:
         os.makedirs(JOB_DIR, exist_ok=True)
         owner = f",uid={self.job_uid},gid={self.job_uid}" if self.job_uid is not None else ""
         if self.private_tmp:
-            _mount("tmpfs", JOB_DIR, "tmpfs", MS_NOSUID | MS_NODEV,
+            mount("tmpfs", JOB_DIR, "tmpfs", MS_NOSUID | MS_NODEV,
                    f"size={limits.disk_mb}m,nr_inodes={_MAX_INODES},mode=0700{owner}")
             self._workdir_mb = limits.disk_mb
         elif self.job_uid is not None:
@@ -529,14 +292,14 @@ def _cover(directory: str, keep: list[str]) -> None:
     children = sorted({os.path.join(directory, os.path.relpath(p, directory).split(os.sep)[0]) for p in keep})
     fds = [(child, os.open(child, os.O_PATH | os.O_CLOEXEC)) for child in children if os.path.exists(child)]
     try:
-        _mount("tmpfs", directory, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+        mount("tmpfs", directory, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
         for child, fd in fds:
             if os.path.isdir(f"/proc/self/fd/{fd}"):
                 os.mkdir(child)
             else:
                 open(child, "w").close()
-            _mount(f"/proc/self/fd/{fd}", child, None, MS_BIND | MS_REC)
-            _mount(None, child, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+            mount(f"/proc/self/fd/{fd}", child, None, MS_BIND | MS_REC)
+            mount(None, child, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
     finally:
         for _, fd in fds:
             os.close(fd)

@@ -1,0 +1,60 @@
+"""cgroup v1 memory: one cap for all of a job's processes, and OOM kills read from outside."""
+
+from __future__ import annotations
+
+import os
+
+_CGROUP_MEMORY = "/sys/fs/cgroup/memory"
+
+
+class MemoryCgroup:
+    """A memory cgroup per fork server: every process of a job shares one `memory_mb` cap (RLIMIT_AS alone caps
+    each process, so a job could multiply it by forking), and OOM kills are read from outside.
+
+    The server itself joins it, so each child is born inside (no per-job attach); the server's own pages stay
+    charged where they were, so the OOM killer picks the job's largest process."""
+
+    def __init__(self, worker_index: int, host_pid: int) -> None:
+        """Call while the host's /proc is still mounted: stale groups are found by their server's host pid."""
+        parent = os.path.join(_CGROUP_MEMORY, "execeval")
+        os.makedirs(parent, exist_ok=True)
+        for name in os.listdir(parent):  # groups of servers that have exited
+            pid = name.rsplit("-", 1)[-1]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                try:
+                    os.rmdir(os.path.join(parent, name))
+                except OSError:
+                    pass
+        self.path = os.path.join(parent, f"worker-{worker_index}-{host_pid}")
+        os.makedirs(self.path, exist_ok=True)
+        self._write("cgroup.procs", "0")
+        self.limit_mb: int | None = None
+        self._oom_fd: int | None = None
+        self._ooms = self.oom_kills()
+
+    def _write(self, name: str, value: str) -> None:
+        with open(os.path.join(self.path, name), "w") as f:
+            f.write(value)
+
+    def _read(self, name: str) -> str:
+        with open(os.path.join(self.path, name)) as f:
+            return f.read()
+
+    def set_limit(self, memory_mb: int) -> None:
+        if self.limit_mb != memory_mb:
+            self._write("memory.limit_in_bytes", str(memory_mb << 20))
+            self.limit_mb = memory_mb
+
+    def oom_kills(self) -> int:
+        if self._oom_fd is None:  # kept open: a pread per job instead of an open/read/close
+            self._oom_fd = os.open(os.path.join(self.path, "memory.oom_control"), os.O_RDONLY | os.O_CLOEXEC)
+        for line in os.pread(self._oom_fd, 4096, 0).decode().splitlines():
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
+        return int(self._read("memory.failcnt"))
+
+    def oom_killed_since_last(self) -> bool:
+        """Whether the kernel killed a process here for memory since the last call (one read per job)."""
+        count = self.oom_kills()
+        killed, self._ooms = count > self._ooms, count
+        return killed
