@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import execeval
 from execeval.errors import ExecevalError, UsageError
@@ -37,6 +37,9 @@ from execeval.tasks import load_tasks
 from execeval.tasks.model import Task, TaskSet
 from execeval.verdict import Verdict
 
+if TYPE_CHECKING:
+    from execeval.languages import BuildCache
+
 
 @dataclass(frozen=True)
 class EvalConfig:
@@ -51,7 +54,7 @@ class EvalConfig:
     skip_bad_lines: bool = False
     split: str = "test"
     data_dir: str | None = None
-    build_cache: Any = None  # a `languages.BuildCache` for compiled languages; None: `BuildCache.default()`
+    build_cache: BuildCache | None = None  # for compiled languages; None: `BuildCache.default()`
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import Future, as_completed
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from execeval.programs import Job
 from execeval.progress import Reporter
@@ -20,6 +20,8 @@ from execeval.store import RunStore
 from execeval.verdict import SANDBOX_ERROR, TIMEOUT, WALL_TIMEOUT, Verdict, verdict_of
 
 if TYPE_CHECKING:
+    from execeval.judges import ProgramRunner
+    from execeval.languages import BuildCache
     from execeval.evaluate import SampleRun
 
 EVALUATING = "evaluating"
@@ -27,11 +29,11 @@ EVALUATING = "evaluating"
 
 class Executor:
     def __init__(self, sandbox: ForkServerSandbox, store: RunStore, reporter: Reporter, *,
-                 rerun_timeouts: bool = True, build_cache: Any = None) -> None:
+                 rerun_timeouts: bool = True, build_cache: BuildCache | None = None) -> None:
         self.sandbox, self.store, self.reporter = sandbox, store, reporter
         self.rerun_timeouts = rerun_timeouts
         self.build_cache = build_cache  # None: BuildCache.default(), when a job needs building
-        self._programs: Any = None  # the ProgramRunner, made on the first BuildAndRun job
+        self._programs: ProgramRunner | None = None  # made on the first BuildAndRun job
         self.by_key: dict[str, list[SampleRun]] = {}
         self.done: dict[str, Verdict] = {}
         self.futures: dict[Future, str] = {}

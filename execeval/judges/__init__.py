@@ -96,10 +96,7 @@ def _judge_programs(language: str, suite: TestSuite, program: str, sandbox: Sand
 
 def _judge_io(language: str, suite: TestSuite, program: str, sandbox: Sandbox, limits: Limits, cache,
               stop_on_failure: bool) -> ExecResult:
-    try:
-        from execeval.judges.stdio import judge_io
-    except ImportError:  # pragma: no cover - the stdin/stdout judge ships separately
-        raise SandboxError("stdin/stdout judging is not available in this version") from None
+    from execeval.judges.stdio import judge_io
     from execeval.languages import build, get_language
 
     lang = get_language(language)

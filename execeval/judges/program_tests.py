@@ -22,7 +22,7 @@ import signal
 from execeval.errors import SandboxError
 from execeval.judges.checker import first_error_line
 from execeval.judges.endmarker import END_TOKEN_ENV, add_end_marker, lines_before_token, marker_language, new_token
-from execeval.languages import Build, BuildCache, Language, build, get_language
+from execeval.languages import Build, BuildCache, Language, build, get_language, run
 from execeval.sandbox.base import CaseResult, CaseStatus, ExecResult, Sandbox, Status
 from execeval.sandbox.crashes import CPP_UNCAUGHT
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
@@ -66,11 +66,7 @@ def judge_test_program(language: Language | str, program: str, tests: str, sandb
 def run_with_token(language: Language, built: Build, sandbox: Sandbox, token: str, *, stdin: bytes = b"",
                    limits: Limits = DEFAULT_LIMITS) -> ExecResult:
     """`languages.run`, with the run's token in the environment (the only way it reaches the process)."""
-    command = language.run_command(language.toolchain(), built.artifacts, stdin, limits=limits)
-    command = dataclasses.replace(command, env={**command.env, END_TOKEN_ENV: token})
-    result = sandbox.run(command, language.run_limits(limits))
-    error_type = language.error_type(result.stderr)  # a JVM's or V8's exception name, which the sandbox misses
-    return dataclasses.replace(result, error_type=error_type) if error_type else result
+    return run(language, built, sandbox, stdin=stdin, limits=limits, env={END_TOKEN_ENV: token})
 
 
 def compile_error_result(built: Build) -> ExecResult:

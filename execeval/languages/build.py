@@ -19,7 +19,7 @@ from pathlib import Path
 
 import execeval
 from execeval.errors import SandboxError
-from execeval.languages.base import Language
+from execeval.languages.base import Language, Toolchain
 from execeval.sandbox.base import Command, ExecResult, Sandbox, Status
 from execeval.sandbox.limits import COMPILE_LIMITS, DEFAULT_LIMITS, Limits
 
@@ -90,9 +90,7 @@ class BuildCache:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def build_key(language: Language, source: bytes) -> str:
-    toolchain = language.toolchain()
-    command = language.build_command(toolchain, source)
+def build_key(language: Language, toolchain: Toolchain, command: Command | None, source: bytes) -> str:
     recipe = [execeval.__version__, language.name, toolchain.identity,
               list(command.argv) if command else None, list(command.collect) if command else None]
     return hashlib.sha256(json.dumps(recipe).encode() + b"\0" + source).hexdigest()
@@ -108,10 +106,10 @@ def build(language: Language, source: str | bytes, sandbox: Sandbox, *, cache: B
     toolchain = language.toolchain()
     if not toolchain.available:
         return Build(language.name, "", False, {}, Status.SANDBOX_ERROR, toolchain.missing_message())
-    key = build_key(language, data)
+    command = language.build_command(toolchain, data)
+    key = build_key(language, toolchain, command, data)
     if cache is not None and (hit := cache.get(key)) is not None:
         return hit
-    command = language.build_command(toolchain, data)
     if command is None:
         return Build(language.name, key, True, {language.source_name: data})
     start = time.monotonic()
@@ -129,12 +127,14 @@ def build(language: Language, source: str | bytes, sandbox: Sandbox, *, cache: B
 
 
 def run(language: Language, built: Build, sandbox: Sandbox, *, stdin: bytes = b"", args: tuple[str, ...] = (),
-        limits: Limits = DEFAULT_LIMITS) -> ExecResult:
+        limits: Limits = DEFAULT_LIMITS, env: Mapping[str, str] | None = None) -> ExecResult:
     """Run a successful build once with `stdin`; `limits` are what the program gets (its runtime's own needs are
-    added by `Language.run_limits`)."""
+    added by `Language.run_limits`); `env` adds variables (the only way a value reaches the process at run time)."""
     if not built.ok:
         raise ValueError("cannot run a failed build")
     command = language.run_command(language.toolchain(), built.artifacts, stdin, args, limits=limits)
+    if env:
+        command = dataclasses.replace(command, env={**command.env, **env})
     return _with_error_type(language, sandbox.run(command, language.run_limits(limits)))
 
 

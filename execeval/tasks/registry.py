@@ -103,24 +103,16 @@ def find_file(bench: Benchmark, data_dir: Path) -> Path | None:
     return None
 
 
-def _looks_like_stdio(rec: dict) -> bool:
-    """The stdin/stdout task format's own test, when this version has that loader."""
-    try:
-        from execeval.tasks.stdio import looks_like_stdio
-    except ImportError:
-        return False
-    return bool(looks_like_stdio(rec))
-
-
 def detect_format(raw: Raw) -> str:
     """The loader for a file (a key of LOADERS), from the keys of its first record."""
     from execeval.tasks.multipl_e import looks_like_multipl_e, records
+    from execeval.tasks.stdio import looks_like_stdio
 
     for where, rec in records(raw):
         keys = set(rec)
         if looks_like_multipl_e(rec) and not keys & {"format", "task_id"}:
             return "multipl-e"
-        if _looks_like_stdio(rec):
+        if looks_like_stdio(rec):
             return "stdio"
         if "format" in keys or keys & {"tests", "inputs", "reference"}:
             return "native"
