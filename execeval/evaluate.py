@@ -82,6 +82,9 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
         raise UsageError(f"no sample matches a task of {taskset.name}"
                          + (f" (sample ids like {matching.unknown_ids[0]!r})" if matching.unknown_ids else ""),
                          hint="check --tasks: the samples may be for another benchmark")
+    if sampleset.bad_lines:  # --skip-bad-lines: say so, not only in summary.json
+        reporter.note(f"[yellow]{len(sampleset.bad_lines)} malformed sample line(s) skipped, e.g. "
+                      f"{sampleset.bad_lines[0]}")
     for line in _matching_notes(matching):
         reporter.note(line)
     with open_run(out_dir, config, reporter, sandbox) as (store, sandbox):

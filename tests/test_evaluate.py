@@ -125,6 +125,25 @@ def test_malformed_line_names_file_and_line(tmp_path, sandbox):
     assert summary["n_samples"] == 1 and len(summary["tasks_without_samples"]) == 19
 
 
+def test_skipped_bad_lines_are_said_on_screen_not_only_in_the_summary(tmp_path, sandbox):
+    from execeval.progress import NullReporter
+
+    class Notes(NullReporter):
+        def __init__(self) -> None:
+            self.notes: list[str] = []
+
+        def note(self, message: str) -> None:
+            self.notes.append(message)
+
+    samples = tmp_path / "bad.jsonl"
+    samples.write_text('{"task_id": "demo/0", "completion": "    return 1\\n"}\n{"task_id": "demo/1", oops\n')
+    reporter = Notes()
+    evaluate(samples, "demo", tmp_path / "out", EvalConfig(k=(1,), skip_bad_lines=True), sandbox=sandbox,
+             reporter=reporter)
+    assert any("1 malformed sample line(s) skipped" in n and "bad.jsonl:2" in n for n in reporter.notes), \
+        reporter.notes
+
+
 def test_unknown_ids_are_listed_and_known_ones_still_run(tmp_path, sandbox):
     samples = _write(tmp_path / "s.jsonl", [
         {"task_id": "demo/0", "completion": '    return " ".join(text.split())\n'},
