@@ -181,7 +181,7 @@ class OpenAIBackend(Backend):
                 resp = await client.post(path, json=body)
             except httpx.TimeoutException:
                 raise _Transient(f"no answer from {self.base_url} within {self.timeout:g} s",
-                                 hint="is the server overloaded? raise --timeout") from None
+                                 hint="is the server overloaded? raise --request-timeout") from None
             except httpx.ConnectError as exc:
                 message = f"cannot reach {self.base_url}: {_reason(exc)}"
                 if not self._answered:
