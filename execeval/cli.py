@@ -61,6 +61,13 @@ def _parse_k(text: str, flag: str = "--k") -> tuple[int, ...]:
     return ks
 
 
+_TIMEOUT = typer.Option(TimePolicy.floor_s, "--timeout", help="Per-test CPU floor, in seconds of the reference "
+                        "machine (scaled by this machine's speed); a test may use max(this, time-factor × the "
+                        "reference solution's CPU time).")
+_MACHINE_SPEED = typer.Option(None, "--machine-speed", help="This machine's CPU time per reference-machine second "
+                              "[default: measured once, kept in the run and the cache]; 1 uses limits as stated.")
+
+
 @app.command()
 @_friendly
 def evaluate(
@@ -74,8 +81,8 @@ def evaluate(
     k: Optional[str] = typer.Option(None, "--k", help="pass@k values to report, only k ≤ samples per task "
                                     "[default: 1,10,100; 1,5 with --demo]."),
     workers: Optional[int] = typer.Option(None, "--workers", "-j", help="Parallel jobs (default: all cores)."),
-    timeout: float = typer.Option(TimePolicy.floor_s, "--timeout", help="Per-test CPU-seconds floor; a test may use "
-                                  "max(timeout, time-factor × the reference's time)."),
+    timeout: float = _TIMEOUT,
+    machine_speed: Optional[float] = _MACHINE_SPEED,
     time_factor: float = typer.Option(4.0, "--time-factor", help="Multiple of the reference's CPU time per test."),
     memory_mb: int = typer.Option(DEFAULT_LIMITS.memory_mb, "--memory-mb", help="Address-space limit per process."),
     run_timeout: float = typer.Option(TimePolicy.run_s, "--run-timeout", help="CPU seconds per run for tasks built "
@@ -109,7 +116,7 @@ def evaluate(
         raise UsageError(f"{samples}: no such file or directory")
     config = EvalConfig(k=_parse_k(k or "1,10,100"), workers=workers, all_tests=all_tests, plus=not base_only,
                         policy=TimePolicy(floor_s=timeout, factor=time_factor, memory_mb=memory_mb,
-                                          run_s=run_timeout),
+                                          run_s=run_timeout, speed=machine_speed),
                         skip_bad_lines=skip_bad_lines, split=split, data_dir=str(data_dir) if data_dir else None)
     reporter = NullReporter() if quiet or as_json else RichReporter()
     summary = run_evaluation(samples, tasks, out, config, reporter=reporter)
@@ -188,7 +195,8 @@ def run(
     api_key_env: str = _KEY_ENV, request_timeout: float = _REQ_TIMEOUT,
     k: Optional[str] = typer.Option(None, "--k", help="pass@k values [default: 1,10,100]."),
     workers: Optional[int] = typer.Option(None, "--workers", "-j"),
-    timeout: float = typer.Option(TimePolicy.floor_s, "--timeout", help="Per-test CPU-seconds floor."),
+    timeout: float = _TIMEOUT,
+    machine_speed: Optional[float] = _MACHINE_SPEED,
     all_tests: bool = typer.Option(False, "--all-tests"),
     split: str = typer.Option("test", "--split"),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="EXECEVAL_DATA_DIR"),
@@ -203,7 +211,7 @@ def run(
     cfg = _gen_config(model, n, base_url, temperature, top_p, max_tokens, seed, style, chat, max_connections,
                       api_key_env, request_timeout)
     config = EvalConfig(k=_parse_k(k or "1,10,100"), workers=workers, all_tests=all_tests, split=split,
-                        policy=TimePolicy(floor_s=timeout), data_dir=str(data_dir) if data_dir else None)
+                        policy=TimePolicy(floor_s=timeout, speed=machine_speed), data_dir=str(data_dir) if data_dir else None)
     summary = run_pipeline(tasks, out, cfg, config,
                            reporter=NullReporter() if quiet or as_json else RichReporter())
     if as_json:

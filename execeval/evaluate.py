@@ -16,11 +16,12 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from concurrent.futures import Future, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import execeval
+from execeval.calibration import Calibration
 from execeval.errors import ExecevalError, UsageError
 from execeval.executor import EVALUATING, Executor
 from execeval.progress import NullReporter, Reporter
@@ -87,9 +88,10 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
                       f"{sampleset.bad_lines[0]}")
     for line in _matching_notes(matching):
         reporter.note(line)
-    with open_run(out_dir, config, reporter, sandbox) as (store, sandbox):
+    with open_run(out_dir, config, reporter, sandbox) as (store, sandbox, calibration):
         used_tasks = list({t.task_id: t for t, _ in matching.pairs}.values())
         references = compute_references(used_tasks, sandbox, store, config, reporter)
+        config = replace(config, policy=calibration.policy())
         plans = test_plans(used_tasks, references, config)
         runs = [sample_run(plans[task.task_id], sample) for task, sample in matching.pairs]
         reporter.phase(EVALUATING, len(runs))
@@ -105,14 +107,15 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
 
 
 @contextmanager
-def open_run(out_dir: str | os.PathLike, config: EvalConfig, reporter: Reporter,
-             sandbox: ForkServerSandbox | None = None) -> Iterator[tuple[RunStore, ForkServerSandbox]]:
-    """The run's store and a sandbox (the caller's, or one made here and closed at the end)."""
+def open_run(out_dir: str | os.PathLike, config: EvalConfig, reporter: Reporter, sandbox: ForkServerSandbox | None = None
+             ) -> Iterator[tuple[RunStore, ForkServerSandbox, Calibration]]:
+    """The run's store, a sandbox (the caller's, or one made here and closed at the end), and the run's machine
+    speed, being measured in the sandbox unless known (`Calibration.policy()` gives the calibrated time policy)."""
     store = RunStore.in_dir(out_dir)
     own = sandbox is None
     sandbox = sandbox or ForkServerSandbox(config.workers)
     try:
-        yield store, sandbox
+        yield store, sandbox, Calibration(config.policy, sandbox, store, shared_cache())
     finally:
         reporter.close()
         if own:
@@ -148,6 +151,7 @@ def build_summary(runs: list[SampleRun], taskset: TaskSet, sampleset: SampleSet,
         "reference_failures": {t: list(r.failures) for t, r in references.items() if r.failures},
         "settings": {"k": list(config.k), "workers": config.workers or os.cpu_count(), "all_tests": config.all_tests,
                      "plus": config.plus, "split": config.split, "timeout_floor_s": config.policy.floor_s,
+                     "machine_speed": config.policy.speed, "timeout_floor_cpu_s": config.policy.here(config.policy.floor_s),
                      "time_factor": config.policy.factor, "memory_mb": config.policy.memory_mb,
                      "run_timeout_s": config.policy.run_s},
         "isolation": isolation.as_dict(), "elapsed_s": round(time.time() - started, 3), **stats,

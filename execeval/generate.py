@@ -17,7 +17,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from execeval.evaluate import (EvalConfig, SampleRun, build_summary, compute_references, open_run, sample_run,
@@ -163,8 +163,9 @@ def run(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: Gen
                                                                    split=eval_config.split)
     out = Path(out_dir)
     runs: list[SampleRun] = []
-    with open_run(out, eval_config, reporter, sandbox) as (store, sandbox):
+    with open_run(out, eval_config, reporter, sandbox) as (store, sandbox, calibration):
         references = compute_references(list(taskset.tasks), sandbox, store, eval_config, reporter)
+        eval_config = replace(eval_config, policy=calibration.policy())
         plans = test_plans(taskset.tasks, references, eval_config)
         total = len(taskset.tasks) * cfg.n
         reporter.phase(GENERATING, total)

@@ -1,7 +1,8 @@
 """Task × program → the sandbox job that tests it (pure: no I/O), and the reference job that calibrates it.
 
 Time limits follow EvalPlus in spirit but count CPU time, so a slower or busier machine does not change
-verdicts: each test may use max(floor, factor × the reference solution's CPU time on that test).
+verdicts: each test may use max(floor, factor × the reference solution's CPU time on that test). The floor is in
+CPU seconds of a reference machine, scaled by this machine's measured speed (`execeval.calibration`).
 
 Tasks in other languages, and stdin/stdout tasks, have no reference to calibrate against: each run (one
 `TestProgram`, or one `IOTest` input) gets a fixed CPU budget, the task's `metadata["time_limit_s"]` when it has
@@ -25,11 +26,16 @@ REFERENCE_CASE_CPU_S = 60.0  # the reference solution is trusted; generous so sl
 
 @dataclass(frozen=True)
 class TimePolicy:
-    floor_s: float = 1.0  # per test, CPU seconds (EvalPlus's minimum time limit)
+    floor_s: float = 1.0  # per test, reference-machine CPU seconds (EvalPlus's minimum time limit)
     factor: float = 4.0  # × the reference's CPU time on that test (EvalPlus's default factor)
     memory_mb: int = DEFAULT_LIMITS.memory_mb
     max_job_s: float = 300.0  # no job runs longer than this, whatever its tests sum to
-    run_s: float = 10.0  # CPU seconds per run of a program built in its own language (no reference to scale)
+    run_s: float = 10.0  # reference-machine CPU seconds per run of a program built in its own language
+    speed: float | None = None  # this machine's CPU time per reference-machine second; None: measure it
+
+    def here(self, reference_cpu_s: float) -> float:
+        """Reference-machine CPU seconds in this machine's."""
+        return round(reference_cpu_s * (self.speed or 1.0), 4)
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,7 @@ def plan_tests(task: Task, reference: Reference, policy: TimePolicy, *, plus: bo
     keep = [i for i in range(len(cases)) if not (isinstance(cases[i], Call) and reference.outputs[i] is None)]
     cases_out = tuple(dataclasses.replace(cases[i], expected=reference.outputs[i]) if isinstance(cases[i], Call)
                       else cases[i] for i in keep)
-    case_cpu = tuple(max(policy.floor_s, policy.factor * reference.cpu_s[i]) for i in keep)
+    case_cpu = tuple(max(policy.here(policy.floor_s), policy.factor * reference.cpu_s[i]) for i in keep)
     budget = min(policy.max_job_s, 2.0 + sum(case_cpu))
     limits = DEFAULT_LIMITS.with_(wall_s=budget, cpu_s=budget, memory_mb=policy.memory_mb)
     tests = PythonTests("", task.entry_point, cases_out, setup=task.tests.setup, atol=task.tests.atol,
@@ -132,7 +138,7 @@ def plan_build_and_run(task: Task, policy: TimePolicy, *, plus: bool = True, all
     from execeval.languages import get_language
 
     cases, n_base = all_cases(task, plus)
-    run_s = float(task.metadata.get("time_limit_s") or policy.run_s)
+    run_s = policy.here(float(task.metadata.get("time_limit_s") or policy.run_s))
     limits = DEFAULT_LIMITS.with_(cpu_s=run_s, wall_s=2 * run_s + 1, memory_mb=policy.memory_mb)
     suite = task.tests
     toolchains = [get_language(task.language).toolchain().identity]

@@ -1,0 +1,113 @@
+"""This machine's speed, so that absolute time limits mean the same work on every machine.
+
+Per-test limits are max(floor, factor × the reference's CPU time). The second term is measured on the machine
+that runs the evaluation, so it follows that machine's speed; the floor is a constant, and without calibration
+a machine twice as slow would give slow-but-correct programs half the room (EvalPlus's issue #5: the same
+samples scored 0.40 on a laptop and 0.23 on a slower cloud CPU). So the floor (and the fixed run budget of
+compiled tasks) is stated in CPU seconds of a *reference machine*, and scaled by `speed`: this machine's CPU time
+for a fixed pure-Python workload over the reference machine's.
+
+The measurement (~40 ms of CPU) runs in the sandbox exactly as a candidate does (forked from the warm server,
+alongside the reference solutions), takes the fastest of a few runs and is rounded to `SPEED_STEP`, then kept in
+the run's store, so a resumed run gets the same limits and so the same verdict keys, and in the shared cache, so
+every run on this machine agrees.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+from typing import TYPE_CHECKING
+
+import execeval
+from execeval.sandbox.base import Call, CaseStatus, PythonTests
+from execeval.sandbox.limits import DEFAULT_LIMITS
+
+if TYPE_CHECKING:
+    from execeval.programs import TimePolicy
+    from execeval.sandbox.forkserver import ForkServerSandbox
+    from execeval.store import RunStore
+
+# A little of what candidate code does: integer arithmetic, dict and list building, string work, calls.
+WORKLOAD = '''
+def work(n):
+    total, seen, words = 0, {}, []
+    for i in range(n):
+        total += (i * i) % 7
+        seen[i % 97] = seen.get(i % 97, 0) + 1
+        if i % 50 == 0:
+            words.append(str(i)[::-1])
+    return total + len(seen) + len(" ".join(sorted(words)))
+'''
+WORKLOAD_ARGS = "[100000]"
+# CPU seconds of WORKLOAD on the reference machine: the 2-core Linux VM (Python 3.11) where execeval's defaults
+# and benchmarks were measured (bench/README.md).
+REFERENCE_CPU_S = 0.026
+REPEATS = 3
+SPEED_STEP = 0.05  # speeds are rounded to this, so noise between measurements rarely changes a limit
+SPEED_RANGE = (0.2, 5.0)  # outside this the measurement is more likely broken than the machine
+
+
+def speed_from_cpu(cpu_s: float) -> float:
+    """This machine's CPU time per reference-machine CPU second, rounded and bounded."""
+    raw = cpu_s / REFERENCE_CPU_S
+    rounded = round(round(raw / SPEED_STEP) * SPEED_STEP, 2)
+    return min(max(rounded, SPEED_RANGE[0]), SPEED_RANGE[1])
+
+
+class SpeedMeasurement:
+    """The workload submitted `repeats` times to the sandbox; `speed()` waits for it. Submitting early lets it run
+    alongside other start-up work (the reference solutions)."""
+
+    def __init__(self, sandbox: ForkServerSandbox, repeats: int = REPEATS) -> None:
+        job = PythonTests(WORKLOAD, "work", (Call(WORKLOAD_ARGS),))
+        self._futures = [sandbox.submit(job, DEFAULT_LIMITS, priority=1) for _ in range(repeats)]
+
+    def speed(self) -> float:
+        """The fastest run gives the speed (noise only ever adds time)."""
+        times = [c.cpu_s for f in self._futures for c in f.result().cases[:1] if c.status is CaseStatus.PASSED]
+        if not times:
+            from execeval.errors import SandboxError
+
+            raise SandboxError("the machine-speed calibration job did not run",
+                               hint="run `execeval doctor`; or give --machine-speed 1 to use the limits as stated")
+        return speed_from_cpu(min(times))
+
+
+def _cache_key() -> str:
+    return f"speed:{execeval.__version__}:{platform.python_version()}:{_cpu_model()}"
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+class Calibration:
+    """A run's speed: given by the caller, kept from an earlier start of this run, shared by this machine's runs,
+    or else measured now (in the background until `policy()` is called) and kept in both stores."""
+
+    def __init__(self, policy: TimePolicy, sandbox: ForkServerSandbox, store: RunStore,
+                 shared: RunStore | None) -> None:
+        self._policy, self._store, self._shared = policy, store, shared
+        known = policy.speed if policy.speed is not None else store.get_meta("machine_speed")
+        if known is None and shared is not None:
+            known = shared.get_meta(_cache_key())
+        self._known = known
+        self._measuring = SpeedMeasurement(sandbox) if known is None else None
+
+    def policy(self) -> TimePolicy:
+        """The time policy with this run's speed (waits for the measurement if one is running)."""
+        if self._known is None:
+            self._known = self._measuring.speed()
+            if self._shared is not None:
+                self._shared.set_meta(_cache_key(), self._known)
+        if self._policy.speed is None:
+            self._store.set_meta("machine_speed", self._known)
+        return dataclasses.replace(self._policy, speed=float(self._known))

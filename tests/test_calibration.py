@@ -1,0 +1,122 @@
+"""Machine-speed calibration: the time floor is in reference-machine seconds, scaled by this machine's speed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from execeval import calibration
+from execeval.calibration import REFERENCE_CPU_S, SPEED_RANGE, SPEED_STEP, Calibration, speed_from_cpu
+from execeval.evaluate import EvalConfig, evaluate
+from execeval.programs import Reference, TimePolicy, plan_tests
+from execeval.runfiles import read_results
+from execeval.sandbox import ForkServerSandbox
+from execeval.store import RunStore
+from execeval.tasks import load_tasks
+
+# A task whose reference is instant, and a candidate that is correct but spends ~0.3 s of CPU first.
+TASKS = [
+    {"task_id": "t/slow", "prompt": "def f(x):\n", "entry_point": "f",
+     "reference": "def f(x):\n    return x + 1\n", "tests": ["assert f(1) == 2"]},
+]
+SLOW_BUT_CORRECT = ("import time\n\ndef f(x):\n    end = time.process_time() + 0.3\n"
+                    "    while time.process_time() < end:\n        pass\n    return x + 1\n")
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    sb = ForkServerSandbox(workers=1)
+    yield sb
+    sb.close()
+
+
+def _files(tmp_path: Path) -> tuple[Path, Path]:
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text("".join(json.dumps(t) + "\n" for t in TASKS))
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(json.dumps({"task_id": "t/slow", "solution": SLOW_BUT_CORRECT}) + "\n")
+    return tasks, samples
+
+
+def load_tasks_from(rows: list[dict]):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "tasks.jsonl"
+        path.write_text("".join(json.dumps(t) + "\n" for t in rows))
+        return load_tasks(path).tasks[0]
+
+
+def test_speed_is_rounded_to_a_step_and_bounded():
+    assert speed_from_cpu(REFERENCE_CPU_S) == 1.0
+    assert speed_from_cpu(2 * REFERENCE_CPU_S) == 2.0
+    assert speed_from_cpu(1.02 * REFERENCE_CPU_S) == 1.0  # noise of a few percent does not move it
+    assert speed_from_cpu(1.04 * REFERENCE_CPU_S) == 1.05
+    assert speed_from_cpu(REFERENCE_CPU_S / 1000) == SPEED_RANGE[0]
+    assert speed_from_cpu(REFERENCE_CPU_S * 1000) == SPEED_RANGE[1]
+
+
+def test_the_floor_scales_with_speed_and_the_reference_term_does_not():
+    task = load_tasks_from(TASKS)
+    slow_ref = Reference(outputs=(None,), cpu_s=(1.0,))
+    fast_ref = Reference(outputs=(None,), cpu_s=(0.001,))
+    policy = TimePolicy(floor_s=0.5, factor=4.0)
+    assert plan_tests(task, fast_ref, policy).case_cpu_s == (0.5,)  # no speed yet: as stated
+    assert plan_tests(task, fast_ref, TimePolicy(floor_s=0.5, speed=2.0)).case_cpu_s == (1.0,)
+    assert plan_tests(task, slow_ref, TimePolicy(floor_s=0.5, speed=2.0)).case_cpu_s == (4.0,)  # measured here
+    assert plan_tests(task, fast_ref, TimePolicy(floor_s=0.5, speed=1.0)).digest != \
+        plan_tests(task, fast_ref, TimePolicy(floor_s=0.5, speed=2.0)).digest  # a new limit is a new verdict key
+
+
+def test_measured_speed_is_a_step_within_range(sandbox):
+    speed = calibration.SpeedMeasurement(sandbox).speed()
+    assert SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]
+    assert abs(speed / SPEED_STEP - round(speed / SPEED_STEP)) < 1e-9
+
+
+class _NoSandbox:
+    """Fails the test if calibration tries to measure."""
+
+    def submit(self, *args, **kwargs):
+        raise AssertionError("measured although a stored speed existed")
+
+
+def test_the_runs_speed_wins_then_the_shared_one_then_a_measurement(tmp_path, sandbox):
+    run, shared = RunStore(tmp_path / "run.sqlite"), RunStore(tmp_path / "shared.sqlite")
+    measured = Calibration(TimePolicy(), sandbox, run, shared).policy().speed  # nothing stored: measured, kept
+    assert run.get_meta("machine_speed") == measured
+    other_run = RunStore(tmp_path / "other.sqlite")
+    assert Calibration(TimePolicy(), _NoSandbox(), other_run, shared).policy().speed == measured  # this machine's
+    run.set_meta("machine_speed", 3.0)
+    assert Calibration(TimePolicy(), _NoSandbox(), run, shared).policy().speed == 3.0  # a resumed run keeps its own
+    given = Calibration(TimePolicy(speed=1.0), _NoSandbox(), RunStore(tmp_path / "given.sqlite"), shared)
+    assert given.policy().speed == 1.0  # --machine-speed: nothing measured or looked up
+
+
+def test_a_slow_but_correct_program_passes_on_a_slow_machine_and_times_out_on_a_fast_one(tmp_path, sandbox):
+    tasks, samples = _files(tmp_path)
+    fast = evaluate(samples, tasks, tmp_path / "fast", EvalConfig(k=(1,), policy=TimePolicy(floor_s=0.12, speed=1.0)),
+                    sandbox=sandbox)
+    slow = evaluate(samples, tasks, tmp_path / "slow", EvalConfig(k=(1,), policy=TimePolicy(floor_s=0.12, speed=5.0)),
+                    sandbox=sandbox)
+    assert read_results(tmp_path / "fast")[0]["status"] == "timeout"
+    assert read_results(tmp_path / "slow")[0]["passed"] is True
+    assert fast["settings"]["machine_speed"] == 1.0 and fast["settings"]["timeout_floor_cpu_s"] == 0.12
+    assert slow["settings"]["timeout_floor_cpu_s"] == 0.6
+
+
+def test_a_resumed_run_keeps_its_speed_when_the_machine_changes(tmp_path, sandbox, monkeypatch):
+    monkeypatch.setenv("EXECEVAL_CACHE_DIR", str(tmp_path / "cache"))
+    tasks, samples = _files(tmp_path)
+    first = evaluate(samples, tasks, tmp_path / "run", EvalConfig(k=(1,)), sandbox=sandbox)
+    shared = RunStore(tmp_path / "cache" / "references.sqlite")
+    assert first["settings"]["machine_speed"] is not None
+    for key in [k for k, in shared._db.execute("SELECT key FROM meta WHERE key LIKE 'speed:%'")]:
+        shared.set_meta(key, 4.0)  # as if this machine now measured 4x slower
+    again = evaluate(samples, tasks, tmp_path / "run", EvalConfig(k=(1,)), sandbox=sandbox)
+    assert again["settings"]["machine_speed"] == first["settings"]["machine_speed"]
+    assert again["jobs"]["from_store"] == 1  # same limits, same key: nothing re-run
+    fresh = evaluate(samples, tasks, tmp_path / "new-run", EvalConfig(k=(1,)), sandbox=sandbox)
+    assert fresh["settings"]["machine_speed"] == 4.0
