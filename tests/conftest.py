@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from execeval.sandbox import ForkServerSandbox
+
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
@@ -23,3 +25,10 @@ def data_dir() -> Path:
     if not DATA_DIR.is_dir():
         pytest.skip(f"real benchmark files not found at {DATA_DIR}")
     return DATA_DIR
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """A warm fork-server sandbox shared by a module's tests (modules that test another backend define their own)."""
+    with ForkServerSandbox(workers=2) as sb:
+        yield sb

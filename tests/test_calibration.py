@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from execeval import calibration
 from execeval.calibration import REFERENCE_CPU_S, SPEED_RANGE, SPEED_STEP, Calibration, speed_from_cpu
 from execeval.evaluate import EvalConfig, evaluate
 from execeval.programs import Reference, TimePolicy, plan_tests
 from execeval.runfiles import read_results
-from execeval.sandbox import ForkServerSandbox
 from execeval.store import RunStore
 from execeval.tasks import load_tasks
 
@@ -23,13 +20,6 @@ TASKS = [
 ]
 SLOW_BUT_CORRECT = ("import time\n\ndef f(x):\n    end = time.process_time() + 0.3\n"
                     "    while time.process_time() < end:\n        pass\n    return x + 1\n")
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    sb = ForkServerSandbox(workers=1)
-    yield sb
-    sb.close()
 
 
 def _files(tmp_path: Path) -> tuple[Path, Path]:

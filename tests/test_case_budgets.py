@@ -3,18 +3,9 @@ is only a backstop that follows the test actually running."""
 
 from __future__ import annotations
 
-import pytest
-
-from execeval.sandbox import Assert, CaseStatus, ForkServerSandbox, Limits, PythonTests
+from execeval.sandbox import Assert, CaseStatus, Limits, PythonTests
 
 SPIN = "import time\n\ndef spin(s):\n    end = time.process_time() + s\n    while time.process_time() < end:\n        pass\n    return True\n"
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    sb = ForkServerSandbox(workers=1)
-    yield sb
-    sb.close()
 
 
 def test_a_long_test_after_quick_ones_gets_its_own_wall_clock_bound(sandbox):

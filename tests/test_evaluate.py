@@ -15,7 +15,6 @@ import pytest
 from execeval.errors import SampleFormatError, UsageError
 from execeval.evaluate import EvalConfig, evaluate
 from execeval.runfiles import read_results
-from execeval.sandbox import ForkServerSandbox
 
 DEMO_SAMPLES = Path(str(importlib.resources.files("execeval") / "tasks/demo/samples.jsonl"))
 QUICK_KINDS = {"correct", "wrong", "crash", "exit", "always_eq"}  # no timeouts or memory hogs: fast runs
@@ -28,13 +27,6 @@ def _labels() -> list[dict]:
 def _write(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    sb = ForkServerSandbox(workers=2)
-    yield sb
-    sb.close()
 
 
 @pytest.fixture(scope="module")

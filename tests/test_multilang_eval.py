@@ -19,7 +19,7 @@ from execeval.languages import BuildCache, get_language
 from execeval.programs import TimePolicy
 from execeval.runfiles import read_results
 from execeval.samples import Sample, SampleSet, load_samples, program_for
-from execeval.sandbox import CommandSandbox, ForkServerSandbox
+from execeval.sandbox import CommandSandbox
 from execeval.sandbox.limits import Limits
 from execeval.tasks import load_tasks
 from execeval.tasks._jsonl import make_taskset
@@ -43,12 +43,6 @@ def _available(lang: str) -> bool:
 def bench(tmp_path_factory):
     root = tmp_path_factory.mktemp("multipl-e")
     return root, write_benchmark(root)
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with ForkServerSandbox(2) as sb:
-        yield sb
 
 
 @pytest.fixture(scope="module")

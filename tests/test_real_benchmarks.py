@@ -9,16 +9,8 @@ import pytest
 
 from execeval.evaluate import EvalConfig, evaluate
 from execeval.runfiles import read_results
-from execeval.sandbox import ForkServerSandbox
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    sb = ForkServerSandbox(workers=2)
-    yield sb
-    sb.close()
 
 
 def _jsonl(path):

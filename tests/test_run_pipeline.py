@@ -10,19 +10,11 @@ from execeval.evaluate import EvalConfig
 from execeval.generate import GenConfig, generate, run
 from execeval.models import SamplingParams
 from execeval.runfiles import read_results
-from execeval.sandbox import ForkServerSandbox
 from execeval.tasks import load_tasks
 from openai_test_server import Fault, openai_server  # noqa: F401  (fixture)
 
 DEMO = load_tasks("demo")
 ANSWERS = {t.prompt: t.reference[len(t.prompt):] for t in DEMO.tasks}
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    sb = ForkServerSandbox(workers=2)
-    yield sb
-    sb.close()
 
 
 def _answer_with_reference(server, wrong_for: str = "") -> None:
