@@ -211,7 +211,8 @@ def run(
     cfg = _gen_config(model, n, base_url, temperature, top_p, max_tokens, seed, style, chat, max_connections,
                       api_key_env, request_timeout)
     config = EvalConfig(k=_parse_k(k or "1,10,100"), workers=workers, all_tests=all_tests, split=split,
-                        policy=TimePolicy(floor_s=timeout, speed=machine_speed), data_dir=str(data_dir) if data_dir else None)
+                        policy=TimePolicy(floor_s=timeout, speed=machine_speed),
+                        data_dir=str(data_dir) if data_dir else None)
     summary = run_pipeline(tasks, out, cfg, config,
                            reporter=NullReporter() if quiet or as_json else RichReporter())
     if as_json:

@@ -107,8 +107,8 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
 
 
 @contextmanager
-def open_run(out_dir: str | os.PathLike, config: EvalConfig, reporter: Reporter, sandbox: ForkServerSandbox | None = None
-             ) -> Iterator[tuple[RunStore, ForkServerSandbox, Calibration]]:
+def open_run(out_dir: str | os.PathLike, config: EvalConfig, reporter: Reporter,
+             sandbox: ForkServerSandbox | None = None) -> Iterator[tuple[RunStore, ForkServerSandbox, Calibration]]:
     """The run's store, a sandbox (the caller's, or one made here and closed at the end), and the run's machine
     speed, being measured in the sandbox unless known (`Calibration.policy()` gives the calibrated time policy)."""
     store = RunStore.in_dir(out_dir)
@@ -151,7 +151,8 @@ def build_summary(runs: list[SampleRun], taskset: TaskSet, sampleset: SampleSet,
         "reference_failures": {t: list(r.failures) for t, r in references.items() if r.failures},
         "settings": {"k": list(config.k), "workers": config.workers or os.cpu_count(), "all_tests": config.all_tests,
                      "plus": config.plus, "split": config.split, "timeout_floor_s": config.policy.floor_s,
-                     "machine_speed": config.policy.speed, "timeout_floor_cpu_s": config.policy.here(config.policy.floor_s),
+                     "machine_speed": config.policy.speed,
+                     "timeout_floor_cpu_s": config.policy.here(config.policy.floor_s),
                      "time_factor": config.policy.factor, "memory_mb": config.policy.memory_mb,
                      "run_timeout_s": config.policy.run_s},
         "isolation": isolation.as_dict(), "elapsed_s": round(time.time() - started, 3), **stats,

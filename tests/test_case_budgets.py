@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from execeval.sandbox import Assert, CaseStatus, Limits, PythonTests
 
-SPIN = "import time\n\ndef spin(s):\n    end = time.process_time() + s\n    while time.process_time() < end:\n        pass\n    return True\n"
+SPIN = ("import time\n\ndef spin(s):\n    end = time.process_time() + s\n"
+        "    while time.process_time() < end:\n        pass\n    return True\n")
 
 
 def test_a_long_test_after_quick_ones_gets_its_own_wall_clock_bound(sandbox):
