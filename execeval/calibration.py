@@ -105,10 +105,12 @@ class Calibration:
 
     def policy(self) -> TimePolicy:
         """The time policy with this run's speed (waits for the measurement if one is running)."""
+        if self._policy.speed is not None:
+            return self._policy
         if self._known is None:
             self._known = self._measuring.speed()
             if self._shared is not None:
                 self._shared.set_meta(_cache_key(), self._known)
-        if self._policy.speed is None:
-            self._store.set_meta("machine_speed", self._known)
-        return dataclasses.replace(self._policy, speed=float(self._known))
+        self._store.set_meta("machine_speed", self._known)
+        self._policy = dataclasses.replace(self._policy, speed=float(self._known))
+        return self._policy

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field, replace
@@ -90,14 +90,28 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
         reporter.note(line)
     with open_run(out_dir, config, reporter, sandbox) as (store, sandbox, calibration):
         used_tasks = list({t.task_id: t for t, _ in matching.pairs}.values())
-        references = compute_references(used_tasks, sandbox, store, config, reporter)
-        config = replace(config, policy=calibration.policy())
-        plans = test_plans(used_tasks, references, config)
-        runs = [sample_run(plans[task.task_id], sample) for task, sample in matching.pairs]
-        reporter.phase(EVALUATING, len(runs))
+        waiting: dict[str, list[int]] = {}
+        for i, (task, _) in enumerate(matching.pairs):
+            waiting.setdefault(task.task_id, []).append(i)
+        runs: list[SampleRun] = [None] * len(matching.pairs)  # type: ignore[list-item]
         executor = Executor(sandbox, store, reporter, rerun_timeouts=config.rerun_timeouts,
                             build_cache=config.build_cache)
-        executor.add(runs)
+
+        def start(task: Task, reference: Reference | None) -> None:
+            """Queue a task's samples as soon as its limits are known: no core waits for the last reference."""
+            if len(waiting) == len(used_tasks):
+                reporter.phase(EVALUATING, len(runs))
+            plan = plan_for(task, reference, replace(config, policy=calibration.policy()))  # measured once
+            new = [sample_run(plan, matching.pairs[i][1]) for i in waiting[task.task_id]]
+            for i, run in zip(waiting.pop(task.task_id), new):
+                runs[i] = run
+            executor.add(new)
+
+        references = compute_references(used_tasks, sandbox, store, config, reporter, on_ready=start)
+        for task in used_tasks:
+            if task.task_id in waiting:  # built and run in its own language: no reference
+                start(task, None)
+        config = replace(config, policy=calibration.policy())
         stats = executor.finish()
         isolation = sandbox.isolation()
     summary = build_summary(runs, taskset, sampleset, matching, references, config, isolation, started, stats)
@@ -123,11 +137,15 @@ def open_run(out_dir: str | os.PathLike, config: EvalConfig, reporter: Reporter,
         store.close()
 
 
+def plan_for(task: Task, reference: Reference | None, config: EvalConfig) -> TestPlan:
+    """A task's plan: a Python function task calibrated by its reference, the others with fixed run limits."""
+    if reference is not None:
+        return plan_tests(task, reference, config.policy, plus=config.plus, all_tests=config.all_tests)
+    return plan_build_and_run(task, config.policy, plus=config.plus, all_tests=config.all_tests)
+
+
 def test_plans(tasks: Iterable[Task], references: dict[str, Reference], config: EvalConfig) -> dict[str, TestPlan]:
-    """Each task's plan: Python function tasks calibrated by their reference, the others with fixed run limits."""
-    return {t.task_id: plan_tests(t, references[t.task_id], config.policy, plus=config.plus,
-                                  all_tests=config.all_tests) if t.task_id in references else
-            plan_build_and_run(t, config.policy, plus=config.plus, all_tests=config.all_tests) for t in tasks}
+    return {t.task_id: plan_for(t, references.get(t.task_id), config) for t in tasks}
 
 
 def sample_run(plan: TestPlan, sample: Sample) -> SampleRun:
@@ -172,11 +190,13 @@ def _matching_notes(m: Matching) -> Iterable[str]:
 
 
 def compute_references(tasks: list[Task], sandbox: ForkServerSandbox, store: RunStore, config: EvalConfig,
-                       reporter: Reporter) -> dict[str, Reference]:
+                       reporter: Reporter, on_ready: Callable[[Task, Reference], None] | None = None
+                       ) -> dict[str, Reference]:
     """Run each task's reference solution once: expected outputs for `Call` tests and CPU time per test.
 
     Cached in the store by content hash, so a rerun (or another run sharing the directory) skips it. Only Python
     function tasks have one: tasks built and run in their own language are judged without (fixed run limits).
+    `on_ready(task, reference)` is called for each as soon as it is known (cached ones first).
     """
     from execeval.programs import job_key
 
@@ -192,6 +212,10 @@ def compute_references(tasks: list[Task], sandbox: ForkServerSandbox, store: Run
             store.put_reference(key, data)
             cached[key] = data
     refs = {tid: Reference.from_dict(cached[k]) for tid, k in keys.items() if k in cached}
+    by_id = {t.task_id: t for t in tasks}
+    if on_ready is not None:
+        for tid, ref in refs.items():
+            on_ready(by_id[tid], ref)
     todo = [tid for tid in jobs if tid not in refs]
     if not todo:
         return refs
@@ -218,6 +242,8 @@ def compute_references(tasks: list[Task], sandbox: ForkServerSandbox, store: Run
             cache.put_reference(keys[tid], ref.as_dict())
         refs[tid] = ref
         reporter.advance(not failures)
+        if on_ready is not None:
+            on_ready(by_id[tid], ref)
     return refs
 
 
