@@ -43,7 +43,7 @@ def work(n):
 WORKLOAD_ARGS = "[100000]"
 # CPU seconds of WORKLOAD on the reference machine: the 2-core Linux VM (Python 3.11) where execeval's defaults
 # and benchmarks were measured (bench/README.md).
-REFERENCE_CPU_S = 0.026
+REFERENCE_CPU_S = 0.011
 REPEATS = 3
 SPEED_STEP = 0.05  # speeds are rounded to this, so noise between measurements rarely changes a limit
 SPEED_RANGE = (0.2, 5.0)  # outside this the measurement is more likely broken than the machine
@@ -73,6 +73,14 @@ class SpeedMeasurement:
             raise SandboxError("the machine-speed calibration job did not run",
                                hint="run `execeval doctor`; or give --machine-speed 1 to use the limits as stated")
         return speed_from_cpu(min(times))
+
+
+def measure_machine_speed() -> float:
+    """This machine's speed now, measured in a sandbox of its own (what `execeval doctor` shows)."""
+    from execeval.sandbox.forkserver import ForkServerSandbox
+
+    with ForkServerSandbox(workers=1) as sandbox:
+        return SpeedMeasurement(sandbox, repeats=5).speed()
 
 
 def _cache_key() -> str:

@@ -110,3 +110,13 @@ def test_a_resumed_run_keeps_its_speed_when_the_machine_changes(tmp_path, sandbo
     assert again["jobs"]["from_store"] == 1  # same limits, same key: nothing re-run
     fresh = evaluate(samples, tasks, tmp_path / "new-run", EvalConfig(k=(1,)), sandbox=sandbox)
     assert fresh["settings"]["machine_speed"] == 4.0
+
+
+def test_doctor_reports_this_machines_speed():
+    from typer.testing import CliRunner
+
+    from execeval.cli import app
+
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    speed = json.loads(result.stdout)["machine_speed"]
+    assert SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]
