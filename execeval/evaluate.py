@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     from execeval.languages import BuildCache
 
 
+REFERENCES = "references"  # the progress phase of reference runs
+
+
 @dataclass(frozen=True)
 class EvalConfig:
     """Settings of one evaluation; every field has the CLI flag of the same name."""
@@ -219,7 +222,7 @@ def compute_references(tasks: list[Task], sandbox: ForkServerSandbox, store: Run
     todo = [tid for tid in jobs if tid not in refs]
     if not todo:
         return refs
-    reporter.phase("references", len(todo))
+    reporter.phase(REFERENCES, len(todo))
     futures: dict[Future, str] = {sandbox.submit(jobs[tid], limits[tid], priority=-len(jobs[tid].cases)): tid
                                   for tid in todo}
     for fut in as_completed(futures):
@@ -241,7 +244,7 @@ def compute_references(tasks: list[Task], sandbox: ForkServerSandbox, store: Run
         if cache is not None:
             cache.put_reference(keys[tid], ref.as_dict())
         refs[tid] = ref
-        reporter.advance(not failures)
+        reporter.advance(not failures, phase=REFERENCES)
         if on_ready is not None:
             on_ready(by_id[tid], ref)
     return refs

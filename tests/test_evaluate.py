@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -158,3 +159,47 @@ def test_cli_errors_are_one_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "missing.jsonl" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+
+class _Events:
+    """A reporter that records (phase, passed, when) for every advance."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, bool | None, float]] = []
+        self.last = ""
+
+    def phase(self, name: str, total: int) -> None:
+        self.last = name
+
+    def advance(self, passed: bool | None = None, n: int = 1, phase: str | None = None) -> None:
+        self.events.append((phase or self.last, passed, time.monotonic()))
+
+    def note(self, message: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_tasks_samples_run_while_a_slow_reference_is_still_running(tmp_path, sandbox):
+    """No barrier after the reference runs: the quick task's sample runs (it says when) before the slow task's
+    reference (1.5 s of CPU) is done; each progress bar gets only its own events."""
+    spin = "    import time\n    end = time.process_time() + 1.5\n    while time.process_time() < end:\n        pass\n"
+    tasks = _write(tmp_path / "tasks.jsonl", [
+        {"task_id": "slow", "prompt": "def f(x):\n", "entry_point": "f", "tests": ["assert f(1) == 2"],
+         "reference": "def f(x):\n" + spin + "    return x + 1\n"},
+        {"task_id": "quick", "prompt": "def g(x):\n", "entry_point": "g", "tests": ["assert g(1) == 2"],
+         "reference": "def g(x):\n    return x + 1\n"}])
+    quick = "import time\n\ndef g(x):\n    raise ValueError(f'ran at {time.monotonic()} s')\n"
+    samples = _write(tmp_path / "samples.jsonl", [{"task_id": "quick", "solution": quick},
+                                                  {"task_id": "slow", "solution": "def f(x):\n    return x + 1\n"}])
+    events = _Events()
+    summary = evaluate(samples, tasks, tmp_path / "run", EvalConfig(k=(1,)), reporter=events, sandbox=sandbox)
+    assert summary["pass_at_k"]["base"]["pass@1"] == 0.5
+    row = next(r for r in read_results(tmp_path / "run") if r["task_id"] == "quick")
+    quick_ran_at = float(re.search(r"ran at ([0-9.]+) s", row["first_failure"])[1])
+    references_done = [when for phase, passed, when in events.events if phase == "references" and passed]
+    assert len(references_done) == 2 and quick_ran_at < references_done[1] - 1.0, (quick_ran_at, references_done)
+    judged = sorted((phase, passed) for phase, passed, _ in events.events if passed is not None)
+    assert judged == [("evaluating", False), ("evaluating", True), ("references", True), ("references", True)]
