@@ -77,6 +77,11 @@ def find_marked(marker: str) -> dict[int, dict]:
     return found
 
 
+def _alive(pid: int) -> bool:
+    """Still running (not gone, not a zombie)."""
+    return not _status(pid).get("State", "X").startswith(("Z", "X"))
+
+
 def _pss_anon_kb(pid: int | str) -> int:
     for line in _read(f"/proc/{pid}/smaps_rollup").splitlines():
         if line.startswith(b"Pss_Anon:"):
@@ -122,8 +127,10 @@ class Watch:
             self.seen.update(found)
             self.max_procs = max(self.max_procs, len(found))
             self.max_threads = max(self.max_threads, sum(p["threads"] for p in found.values()))
-            self.max_rss_kb = max(self.max_rss_kb, sum(p["rss_kb"] for p in found.values()))
-            self.max_anon_kb = max(self.max_anon_kb, sum(p["anon_kb"] for p in found.values()))
+            if all(_alive(pid) for pid in found):  # else the pass added up memory that never coexisted: a
+                # process read, then OOM-killed, and another that grew into the room it left, read after it
+                self.max_rss_kb = max(self.max_rss_kb, sum(p["rss_kb"] for p in found.values()))
+                self.max_anon_kb = max(self.max_anon_kb, sum(p["anon_kb"] for p in found.values()))
             if self.probe is not None:
                 for pid in found:
                     try:
