@@ -222,15 +222,20 @@ class WorkerPool:
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
         self._seq = itertools.count()
         self._workers: list[_Worker | None] = [None] * self.size
-        self._workers[0] = _Worker(0, self._env_extra)  # fail fast, and learn the isolation level
+        self._closed = False
+        self._threads = [threading.Thread(target=self._serve, args=(i,), daemon=True) for i in range(self.size)]
+        for t in self._threads[1:]:  # each starts its own server at once, while this one starts the first
+            t.start()
+        try:
+            self._workers[0] = _Worker(0, self._env_extra)  # fail fast, and learn the isolation level
+        except BaseException:
+            self.close()
+            raise
+        self._threads[0].start()
         self.isolation = self._workers[0].isolation
         if self.isolation.level != "full":
             warnings.warn("sandbox isolation is partial; missing: " + ", ".join(
                 f"{p.name} ({p.detail})" for p in self.isolation.missing), RuntimeWarning, stacklevel=3)
-        self._threads = [threading.Thread(target=self._serve, args=(i,), daemon=True) for i in range(self.size)]
-        self._closed = False
-        for t in self._threads:
-            t.start()
 
     def submit(self, program: Program, limits: Limits = DEFAULT_LIMITS, priority: float = 0.0) -> Future:
         if self._closed:
@@ -240,6 +245,11 @@ class WorkerPool:
         return future
 
     def _serve(self, index: int) -> None:
+        if self._workers[index] is None:
+            try:
+                self._workers[index] = _Worker(index, self._env_extra)
+            except Exception:  # noqa: BLE001 - tried again, and reported, at this server's first job
+                pass
         job_ids = itertools.count(1)
         while True:
             item = self._queue.get()
@@ -283,7 +293,8 @@ class WorkerPool:
         for _ in self._threads:
             self._queue.put((float("inf"), next(self._seq), None, None, None))
         for t in self._threads:
-            t.join(timeout=10)
+            if t.ident is not None:  # started
+                t.join(timeout=10)
 
 
 class PoolSandbox:
