@@ -9,6 +9,7 @@ compiles and runs to the same pool.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from concurrent.futures import Future, as_completed
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,7 @@ class Executor:
                 continue
             self.executed.append(key)
             self.futures[self._submit(run.job, priority=-run.job.cost)] = key
+        self._collect([f for f in self.futures if f.done()])  # progress moves while more work is still coming
 
     def _submit(self, job: Job, priority: float = 0.0) -> Future:
         if isinstance(job.program, PythonTests):
@@ -68,16 +70,19 @@ class Executor:
         job = self.by_key[key][0].job
         return verdict_of(result, job.n_base, list(job.labels))  # type: ignore[arg-type]
 
-    def finish(self) -> dict:
-        """Wait for every queued job, re-run wall-clock timeouts alone, give each run its verdict."""
-        for fut in as_completed(self.futures):
-            key = self.futures[fut]
+    def _collect(self, futures: Iterable[Future]) -> None:
+        """Judge finished jobs: commit each verdict (wall-clock timeouts wait for their re-run), report progress."""
+        for fut in futures:
+            key = self.futures.pop(fut)
             verdict = self._judge(key, fut.result())
             if not (self.rerun_timeouts and _wall_timeout(verdict)):
                 self.store.put_verdict(key, verdict.as_dict())
             self.done[key] = verdict
             self.reporter.advance(verdict.passed, len(self.by_key[key]), phase=EVALUATING)
-        self.futures.clear()
+
+    def finish(self) -> dict:
+        """Wait for every queued job, re-run wall-clock timeouts alone, give each run its verdict."""
+        self._collect(as_completed(list(self.futures)))
         changed = 0
         timeouts = [k for k in self.executed if _wall_timeout(self.done[k])] if self.rerun_timeouts else []
         if timeouts:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -69,3 +70,27 @@ def test_unreachable_server_is_one_clear_error(tmp_path):
     cfg = GenConfig("openai:tiny", base_url="http://127.0.0.1:9/v1")
     with pytest.raises(ModelError, match="127.0.0.1:9"):
         generate(DEMO, tmp_path, cfg)
+
+
+def test_verdicts_are_reported_while_the_model_is_still_generating(tmp_path, openai_server, sandbox):
+    """A live pass rate during a long generation: each verdict is reported when the next sample arrives, not
+    after the last one."""
+    from execeval.generate import GENERATING
+    from execeval.progress import NullReporter
+
+    def slow(prompt: str) -> str:
+        time.sleep(0.05)
+        return ANSWERS.get(prompt, "    return None\n")
+
+    openai_server.reply = slow
+    events: list[tuple[str, bool | None]] = []
+
+    class Events(NullReporter):
+        def advance(self, passed=None, n=1, phase=None):
+            events.append((phase, passed))
+
+    run(DEMO, tmp_path, _cfg(openai_server, n=1, max_connections=1), EvalConfig(k=(1,)), reporter=Events(),
+        sandbox=sandbox)
+    last_generated = max(i for i, (phase, _) in enumerate(events) if phase == GENERATING)
+    first_judged = min(i for i, (phase, passed) in enumerate(events) if phase == "evaluating" and passed is not None)
+    assert first_judged < last_generated, events
