@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 
 REFERENCES = "references"  # the progress phase of reference runs
+REFERENCE_UNITS = "/reference-machine-s"  # in the cache keys of references: their CPU times are normalized
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,8 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
                 runs[i] = run
             executor.add(new)
 
-        references = compute_references(used_tasks, sandbox, store, config, reporter, on_ready=start)
+        references = compute_references(used_tasks, sandbox, store, config, reporter,
+                                        speed=lambda: calibration.policy().speed, on_ready=start)
         for task in used_tasks:
             if task.task_id in waiting:  # built and run in its own language: no reference
                 start(task, None)
@@ -193,12 +195,13 @@ def _matching_notes(m: Matching) -> Iterable[str]:
 
 
 def compute_references(tasks: list[Task], sandbox: ForkServerSandbox, store: RunStore, config: EvalConfig,
-                       reporter: Reporter, on_ready: Callable[[Task, Reference], None] | None = None
-                       ) -> dict[str, Reference]:
+                       reporter: Reporter, speed: Callable[[], float],
+                       on_ready: Callable[[Task, Reference], None] | None = None) -> dict[str, Reference]:
     """Run each task's reference solution once: expected outputs for `Call` tests and CPU time per test.
 
     Cached in the store by content hash, so a rerun (or another run sharing the directory) skips it. Only Python
     function tasks have one: tasks built and run in their own language are judged without (fixed run limits).
+    `speed()` (this machine's) converts the measured CPU times to reference-machine seconds for the caches.
     `on_ready(task, reference)` is called for each as soon as it is known (cached ones first).
     """
     from execeval.programs import job_key
@@ -207,7 +210,7 @@ def compute_references(tasks: list[Task], sandbox: ForkServerSandbox, store: Run
 
     jobs = {t.task_id: reference_job(t, config.plus) for t in tasks}
     limits = {tid: reference_limits(p, config.policy) for tid, p in jobs.items()}
-    keys = {tid: job_key(p, limits[tid]) for tid, p in jobs.items()}
+    keys = {tid: job_key(p, limits[tid]) + REFERENCE_UNITS for tid, p in jobs.items()}
     cache = shared_cache()
     cached = store.references(keys.values())
     if cache is not None and len(cached) < len(keys):
@@ -235,7 +238,7 @@ def compute_references(tasks: list[Task], sandbox: ForkServerSandbox, store: Run
             got = by_index.get(i)
             ok = got is not None and got.status is CaseStatus.PASSED
             outputs.append(got.output if ok and isinstance(case, Call) else None)
-            cpu.append(got.cpu_s if got is not None else 0.0)
+            cpu.append(round(got.cpu_s / speed(), 6) if got is not None else 0.0)
             if not ok:
                 why = (got.error_type or got.status.value) if got else (result.error_type or result.status.value)
                 failures.append(f"test {i}: {why}" + (f" {got.message[:200]}" if got and got.message else ""))

@@ -40,7 +40,10 @@ class TimePolicy:
 
 @dataclass(frozen=True)
 class Reference:
-    """What running the reference solution said: encoded outputs of `Call` cases, CPU per case, and failures."""
+    """What running the reference solution said: encoded outputs of `Call` cases, CPU per case, and failures.
+
+    `cpu_s` is in reference-machine seconds (this machine's divided by its speed), so a cache shared by machines
+    of different speeds (a home directory on a cluster) gives each the limits it should have."""
 
     outputs: tuple[str | None, ...]
     cpu_s: tuple[float, ...]
@@ -123,7 +126,7 @@ def plan_tests(task: Task, reference: Reference, policy: TimePolicy, *, plus: bo
     keep = [i for i in range(len(cases)) if not (isinstance(cases[i], Call) and reference.outputs[i] is None)]
     cases_out = tuple(dataclasses.replace(cases[i], expected=reference.outputs[i]) if isinstance(cases[i], Call)
                       else cases[i] for i in keep)
-    case_cpu = tuple(max(policy.here(policy.floor_s), policy.factor * reference.cpu_s[i]) for i in keep)
+    case_cpu = tuple(policy.here(max(policy.floor_s, policy.factor * reference.cpu_s[i])) for i in keep)
     budget = min(policy.max_job_s, 2.0 + sum(case_cpu))
     limits = DEFAULT_LIMITS.with_(wall_s=budget, cpu_s=budget, memory_mb=policy.memory_mb)
     tests = PythonTests("", task.entry_point, cases_out, setup=task.tests.setup, atol=task.tests.atol,

@@ -48,14 +48,15 @@ def test_speed_is_rounded_to_a_step_and_bounded():
     assert speed_from_cpu(REFERENCE_CPU_S * 1000) == SPEED_RANGE[1]
 
 
-def test_the_floor_scales_with_speed_and_the_reference_term_does_not():
+def test_limits_are_stated_in_reference_machine_seconds_and_scaled_by_speed():
+    """Both terms: the floor, and the reference's time (cached in reference-machine seconds)."""
     task = load_tasks_from(TASKS)
     slow_ref = Reference(outputs=(None,), cpu_s=(1.0,))
     fast_ref = Reference(outputs=(None,), cpu_s=(0.001,))
-    policy = TimePolicy(floor_s=0.5, factor=4.0)
-    assert plan_tests(task, fast_ref, policy).case_cpu_s == (0.5,)  # no speed yet: as stated
+    assert plan_tests(task, fast_ref, TimePolicy(floor_s=0.5)).case_cpu_s == (0.5,)  # no speed yet: as stated
     assert plan_tests(task, fast_ref, TimePolicy(floor_s=0.5, speed=2.0)).case_cpu_s == (1.0,)
-    assert plan_tests(task, slow_ref, TimePolicy(floor_s=0.5, speed=2.0)).case_cpu_s == (4.0,)  # measured here
+    assert plan_tests(task, slow_ref, TimePolicy(floor_s=0.5, speed=1.0)).case_cpu_s == (4.0,)
+    assert plan_tests(task, slow_ref, TimePolicy(floor_s=0.5, speed=2.0)).case_cpu_s == (8.0,)
     assert plan_tests(task, fast_ref, TimePolicy(floor_s=0.5, speed=1.0)).digest != \
         plan_tests(task, fast_ref, TimePolicy(floor_s=0.5, speed=2.0)).digest  # a new limit is a new verdict key
 
@@ -120,3 +121,21 @@ def test_doctor_reports_this_machines_speed():
     result = CliRunner().invoke(app, ["doctor", "--json"])
     speed = json.loads(result.stdout)["machine_speed"]
     assert SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]
+
+
+def test_cached_reference_times_are_in_reference_machine_seconds(tmp_path, sandbox, monkeypatch):
+    """A reference timed on a machine twice as slow is cached at half its CPU time, so another machine sharing
+    the cache (a home directory on a cluster) scales it by its own speed."""
+    monkeypatch.setenv("EXECEVAL_CACHE_DIR", str(tmp_path / "cache"))
+    spin = "    import time\n    end = time.process_time() + 0.3\n    while time.process_time() < end:\n        pass\n"
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(json.dumps({"task_id": "t/ref", "prompt": "def f(x):\n", "entry_point": "f",
+                                 "reference": "def f(x):\n" + spin + "    return x + 1\n",
+                                 "tests": ["assert f(1) == 2"]}) + "\n")
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(json.dumps({"task_id": "t/ref", "solution": "def f(x):\n    return x + 1\n"}) + "\n")
+    evaluate(samples, tasks, tmp_path / "slow", EvalConfig(k=(1,), policy=TimePolicy(speed=2.0)), sandbox=sandbox)
+    shared = RunStore(tmp_path / "cache" / "references.sqlite")
+    (cpu,) = [json.loads(d)["cpu_s"][0] for d, in shared._db.execute("SELECT data FROM refs")]
+    assert 0.13 <= cpu <= 0.2, cpu  # 0.3 s measured / speed 2
+
