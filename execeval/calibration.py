@@ -16,11 +16,13 @@ every run on this machine agrees.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import platform
 from typing import TYPE_CHECKING
 
 import execeval
+from execeval.errors import SandboxError
 from execeval.sandbox.base import Call, CaseStatus, PythonTests
 from execeval.sandbox.limits import DEFAULT_LIMITS
 
@@ -68,8 +70,6 @@ class SpeedMeasurement:
         """The fastest run gives the speed (noise only ever adds time)."""
         times = [c.cpu_s for f in self._futures for c in f.result().cases[:1] if c.status is CaseStatus.PASSED]
         if not times:
-            from execeval.errors import SandboxError
-
             raise SandboxError("the machine-speed calibration job did not run",
                                hint="run `execeval doctor`; or give --machine-speed 1 to use the limits as stated")
         return speed_from_cpu(min(times))
@@ -84,7 +84,9 @@ def measure_machine_speed() -> float:
 
 
 def _cache_key() -> str:
-    return f"speed:{execeval.__version__}:{platform.python_version()}:{_cpu_model()}"
+    """What a stored speed depends on: the workload and its reference time, Python, the CPU."""
+    what = hashlib.sha256(f"{WORKLOAD}{WORKLOAD_ARGS}{REFERENCE_CPU_S}".encode()).hexdigest()[:12]
+    return f"speed:{execeval.__version__}:{what}:{platform.python_version()}:{_cpu_model()}"
 
 
 def _cpu_model() -> str:
