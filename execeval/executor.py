@@ -8,7 +8,7 @@ compiles and runs to the same pool.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable
 from concurrent.futures import Future, as_completed
 from typing import TYPE_CHECKING
@@ -38,6 +38,7 @@ class Executor:
         self.by_key: dict[str, list[SampleRun]] = {}
         self.done: dict[str, Verdict] = {}
         self.futures: dict[Future, str] = {}
+        self._finished: deque[Future] = deque()  # done, not judged yet
         self.executed: list[str] = []
 
     def add(self, runs: list["SampleRun"]) -> None:
@@ -53,8 +54,10 @@ class Executor:
             if key in known or key in self.executed:
                 continue
             self.executed.append(key)
-            self.futures[self._submit(run.job, priority=-run.job.cost)] = key
-        self._collect([f for f in self.futures if f.done()])  # progress moves while more work is still coming
+            future = self._submit(run.job, priority=-run.job.cost)
+            self.futures[future] = key
+            future.add_done_callback(self._finished.append)  # deque.append: atomic, from the pool's threads
+        self._collect(self._drain())  # progress moves while more work is still coming
 
     def _submit(self, job: Job, priority: float = 0.0) -> Future:
         if isinstance(job.program, PythonTests):
@@ -70,6 +73,12 @@ class Executor:
         job = self.by_key[key][0].job
         return verdict_of(result, job.n_base, list(job.labels))  # type: ignore[arg-type]
 
+    def _drain(self) -> list[Future]:
+        done = []
+        while self._finished:
+            done.append(self._finished.popleft())
+        return done
+
     def _collect(self, futures: Iterable[Future]) -> None:
         """Judge finished jobs: commit each verdict (wall-clock timeouts wait for their re-run), report progress."""
         for fut in futures:
@@ -82,6 +91,7 @@ class Executor:
 
     def finish(self) -> dict:
         """Wait for every queued job, re-run wall-clock timeouts alone, give each run its verdict."""
+        self._finished.clear()  # as_completed below sees every future still waiting to be judged
         self._collect(as_completed(list(self.futures)))
         changed = 0
         timeouts = [k for k in self.executed if _wall_timeout(self.done[k])] if self.rerun_timeouts else []

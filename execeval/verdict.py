@@ -6,7 +6,7 @@ failure of the model (it is retried, then reported and left out of the metrics).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from execeval.sandbox.base import CaseStatus, ExecResult, Status
 
@@ -48,7 +48,7 @@ class Verdict:
         return self.status in (PASSED, FAILED)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}  # flat: asdict deep-copies
 
     @classmethod
     def from_dict(cls, data: dict) -> "Verdict":
