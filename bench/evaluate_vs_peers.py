@@ -331,9 +331,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="stop one evaluation after this many seconds and report it as such (default: %(default)s)")
     ap.add_argument("--work-dir", help="keep every output here (default: a temporary dir, removed at the end)")
     ap.add_argument("--execeval-timeout", type=float, metavar="S",
-                    help="execeval's per-test CPU floor, its --timeout (default: its own, EvalPlus's 1 s). A lower "
-                         "floor makes never-ending samples cheaper and fails slow-but-correct ones sooner: the "
-                         "agreement lines show what it changed")
+                    help="execeval's per-test CPU floor, its --timeout (default: its own, 0.25 s; EvalPlus's is "
+                         "1 s). A lower floor makes never-ending samples cheaper and fails slow-but-correct ones "
+                         "sooner: the agreement lines show what it changed")
     args = ap.parse_args(argv)
     SKIP.update(args.skip)
     TOOL_TIMEOUT[0] = args.tool_timeout
@@ -353,7 +353,7 @@ def compare(args: argparse.Namespace, work: Path) -> int:
     n = len(manifest)
     print(f"workers: {args.workers} for every tool; work dir: {work}")
     if args.execeval_timeout:
-        print(f"!!! execeval per-test CPU floor set to {args.execeval_timeout:g} s (its default is 1 s)")
+        print(f"!!! execeval per-test CPU floor set to {args.execeval_timeout:g} s (its default is 0.25 s)")
     logs = work / "logs"
     logs.mkdir(exist_ok=True)
     disagreements: list[str] = []

@@ -61,9 +61,11 @@ def _parse_k(text: str, flag: str = "--k") -> tuple[int, ...]:
     return ks
 
 
-_TIMEOUT = typer.Option(TimePolicy.floor_s, "--timeout", help="Per-test CPU floor, in seconds of the reference "
-                        "machine (scaled by this machine's speed); a test may use max(this, time-factor × the "
-                        "reference solution's CPU time).")
+_TIMEOUT = typer.Option(TimePolicy.floor_s, "--timeout", help="Per-test CPU floor of base tests, in seconds of the "
+                        "reference machine (scaled by this machine's speed); a test may use max(this, time-factor × "
+                        "the reference solution's CPU time). docs/time-limits.md says why 0.25.")
+_PLUS_TIMEOUT = typer.Option(TimePolicy.plus_floor_s, "--plus-timeout", help="The same floor for EvalPlus's plus "
+                             "tests (large inputs; EvalPlus's own is 1 s).")
 _MACHINE_SPEED = typer.Option(None, "--machine-speed", help="This machine's CPU time per reference-machine second "
                               "[default: measured once, kept in the run and the cache]; 1 uses limits as stated.")
 
@@ -82,6 +84,7 @@ def evaluate(
                                     "[default: 1,10,100; 1,5 with --demo]."),
     workers: Optional[int] = typer.Option(None, "--workers", "-j", help="Parallel jobs (default: all cores)."),
     timeout: float = _TIMEOUT,
+    plus_timeout: float = _PLUS_TIMEOUT,
     machine_speed: Optional[float] = _MACHINE_SPEED,
     time_factor: float = typer.Option(4.0, "--time-factor", help="Multiple of the reference's CPU time per test."),
     memory_mb: int = typer.Option(DEFAULT_LIMITS.memory_mb, "--memory-mb", help="Address-space limit per process."),
@@ -115,8 +118,8 @@ def evaluate(
     if not samples.exists():
         raise UsageError(f"{samples}: no such file or directory")
     config = EvalConfig(k=_parse_k(k or "1,10,100"), workers=workers, all_tests=all_tests, plus=not base_only,
-                        policy=TimePolicy(floor_s=timeout, factor=time_factor, memory_mb=memory_mb,
-                                          run_s=run_timeout, speed=machine_speed),
+                        policy=TimePolicy(floor_s=timeout, plus_floor_s=plus_timeout, factor=time_factor,
+                                          memory_mb=memory_mb, run_s=run_timeout, speed=machine_speed),
                         skip_bad_lines=skip_bad_lines, split=split, data_dir=str(data_dir) if data_dir else None)
     reporter = NullReporter() if quiet or as_json else RichReporter()
     summary = run_evaluation(samples, tasks, out, config, reporter=reporter)
@@ -196,6 +199,7 @@ def run(
     k: Optional[str] = typer.Option(None, "--k", help="pass@k values [default: 1,10,100]."),
     workers: Optional[int] = typer.Option(None, "--workers", "-j"),
     timeout: float = _TIMEOUT,
+    plus_timeout: float = _PLUS_TIMEOUT,
     machine_speed: Optional[float] = _MACHINE_SPEED,
     all_tests: bool = typer.Option(False, "--all-tests"),
     split: str = typer.Option("test", "--split"),
@@ -211,7 +215,7 @@ def run(
     cfg = _gen_config(model, n, base_url, temperature, top_p, max_tokens, seed, style, chat, max_connections,
                       api_key_env, request_timeout)
     config = EvalConfig(k=_parse_k(k or "1,10,100"), workers=workers, all_tests=all_tests, split=split,
-                        policy=TimePolicy(floor_s=timeout, speed=machine_speed),
+                        policy=TimePolicy(floor_s=timeout, plus_floor_s=plus_timeout, speed=machine_speed),
                         data_dir=str(data_dir) if data_dir else None)
     summary = run_pipeline(tasks, out, cfg, config,
                            reporter=NullReporter() if quiet or as_json else RichReporter())

@@ -1,8 +1,10 @@
 """Task × program → the sandbox job that tests it (pure: no I/O), and the reference job that calibrates it.
 
 Time limits follow EvalPlus in spirit but count CPU time, so a slower or busier machine does not change
-verdicts: each test may use max(floor, factor × the reference solution's CPU time on that test). The floor is in
-CPU seconds of a reference machine, scaled by this machine's measured speed (`execeval.calibration`).
+verdicts: each test may use max(floor, factor × the reference solution's CPU time on that test), in CPU seconds of
+a reference machine scaled by this machine's measured speed (`execeval.calibration`). Base tests (small inputs:
+HumanEval's, MBPP's) have a floor of 0.25 s, EvalPlus's plus tests (large inputs) EvalPlus's 1 s: see
+docs/time-limits.md for why.
 
 Tasks in other languages, and stdin/stdout tasks, have no reference to calibrate against: each run (one
 `TestProgram`, or one `IOTest` input) gets a fixed CPU budget, the task's `metadata["time_limit_s"]` when it has
@@ -26,7 +28,8 @@ REFERENCE_CASE_CPU_S = 60.0  # the reference solution is trusted; generous so sl
 
 @dataclass(frozen=True)
 class TimePolicy:
-    floor_s: float = 1.0  # per test, reference-machine CPU seconds (EvalPlus's minimum time limit)
+    floor_s: float = 0.25  # per base test, reference-machine CPU seconds (docs/time-limits.md)
+    plus_floor_s: float = 1.0  # per plus test (EvalPlus's large inputs): EvalPlus's own minimum time limit
     factor: float = 4.0  # × the reference's CPU time on that test (EvalPlus's default factor)
     memory_mb: int = DEFAULT_LIMITS.memory_mb
     max_job_s: float = 300.0  # no job runs longer than this, whatever its tests sum to
@@ -126,7 +129,8 @@ def plan_tests(task: Task, reference: Reference, policy: TimePolicy, *, plus: bo
     keep = [i for i in range(len(cases)) if not (isinstance(cases[i], Call) and reference.outputs[i] is None)]
     cases_out = tuple(dataclasses.replace(cases[i], expected=reference.outputs[i]) if isinstance(cases[i], Call)
                       else cases[i] for i in keep)
-    case_cpu = tuple(policy.here(max(policy.floor_s, policy.factor * reference.cpu_s[i])) for i in keep)
+    case_cpu = tuple(policy.here(max(policy.floor_s if i < n_base else policy.plus_floor_s,
+                                     policy.factor * reference.cpu_s[i])) for i in keep)
     budget = min(policy.max_job_s, 2.0 + sum(case_cpu))
     limits = DEFAULT_LIMITS.with_(wall_s=budget, cpu_s=budget, memory_mb=policy.memory_mb)
     tests = PythonTests("", task.entry_point, cases_out, setup=task.tests.setup, atol=task.tests.atol,

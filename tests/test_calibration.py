@@ -139,3 +139,14 @@ def test_cached_reference_times_are_in_reference_machine_seconds(tmp_path, sandb
     (cpu,) = [json.loads(d)["cpu_s"][0] for d, in shared._db.execute("SELECT data FROM refs")]
     assert 0.13 <= cpu <= 0.2, cpu  # 0.3 s measured / speed 2
 
+
+
+def test_plus_tests_have_evalplus_floor_and_base_tests_their_own():
+    """Large plus inputs get EvalPlus's 1 s floor (HumanEval's own canonical solution of HumanEval/96 needs
+    ~0.3 s on one); base tests 0.25 s, so a never-ending program is stopped at its first base test."""
+    task = load_tasks_from([{"task_id": "t/p", "prompt": "def f(x):\n", "entry_point": "f",
+                             "reference": "def f(x):\n    return x\n", "inputs": [[1]], "plus_inputs": [[2]]}])
+    ref = Reference(outputs=("1", "2"), cpu_s=(0.001, 0.001))
+    plan = plan_tests(task, ref, TimePolicy(speed=1.0))
+    assert plan.n_base == 1 and plan.case_cpu_s == (0.25, 1.0)
+    assert plan_tests(task, ref, TimePolicy(floor_s=0.5, plus_floor_s=2.0, speed=2.0)).case_cpu_s == (1.0, 4.0)

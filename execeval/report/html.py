@@ -217,9 +217,10 @@ def _settings(summary: dict, run_dir: Path) -> list[tuple[str, str]]:
         if summary.get(key) not in (None, ""):
             rows.append((label, str(summary[key])))
     for key, label, unit in (("k", "k", ""), ("plus", "plus tests", ""), ("all_tests", "run every test", ""),
-                             ("split", "split", ""), ("timeout_floor_s", "CPU time floor per test (reference machine)", " s"),
+                             ("split", "split", ""), ("timeout_floor_s", "CPU time floor per base test (reference machine)", " s"),
+                             ("plus_timeout_floor_s", "CPU time floor per plus test (reference machine)", " s"),
                              ("machine_speed", "machine speed (CPU time per reference-machine second)", ""),
-                             ("timeout_floor_cpu_s", "CPU time floor per test (this machine)", " s"),
+                             ("timeout_floor_cpu_s", "CPU time floor per base test (this machine)", " s"),
                              ("time_factor", "time factor × reference", ""), ("memory_mb", "memory limit", " MB"),
                              ("workers", "workers", "")):
         if key in s:
