@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from operator import is_
 
 from execeval.sandbox.base import Assert, PythonTests
+from execeval.sandbox.tracebacks import failing_line, short, traceback_text
 from execeval.values import decode, encode
 
 _SUSPECT_DUNDERS = frozenset({
@@ -230,62 +231,6 @@ class _Channel:
             os._exit(3)  # the candidate closed or replaced our pipe: no closing line, so no pass
 
 
-def _short(exc: BaseException) -> str:
-    try:
-        text = f"{type(exc).__name__}: {exc}"
-    except BaseException:  # a hostile __str__
-        text = type(exc).__name__
-    return text[:500]
-
-
-def _failing_line(exc: BaseException, sources: dict[str, str]) -> str:
-    """The test source line where an assertion failed (`assert f(3) == 4`), for the report."""
-    line = ""
-    for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        src = sources.get(frame.f_code.co_filename)
-        if src is not None:
-            lines = src.splitlines()
-            if 0 < lineno <= len(lines):
-                line = lines[lineno - 1].strip()
-    return line[:500]
-
-
-_TB_FRAMES = 12  # innermost frames kept: a RecursionError has a thousand
-
-
-def _traceback_text(exc: BaseException, sources: dict[str, str]) -> str:
-    """Python's traceback layout, built from the frames (the runner's own left out) and our own sources:
-    `traceback.format_exception` costs a job ~0.6 ms, and most model outputs fail. Chained exceptions show only
-    the last one."""
-    lines = ["Traceback (most recent call last):"]
-    frames = [(f, n) for f, n in traceback.walk_tb(exc.__traceback__) if f.f_code.co_filename != __file__]
-    if len(frames) > _TB_FRAMES:
-        lines.append(f"  [{len(frames) - _TB_FRAMES} outer frames left out]")
-    for frame, lineno in frames[-_TB_FRAMES:]:
-        code = frame.f_code
-        lines.append(f'  File "{code.co_filename}", line {lineno}, in {code.co_name}')
-        text = _source_line(sources.get(code.co_filename), lineno)
-        if text:
-            lines.append(f"    {text}")
-    if isinstance(exc, SyntaxError):
-        lines.append(f'  File "{exc.filename}", line {exc.lineno}')
-        text = (exc.text or "").rstrip("\n")
-        if text:
-            indent = len(text) - len(text.lstrip())
-            lines += [f"    {text.strip()}", "    " + " " * max(0, (exc.offset or 1) - 1 - indent) + "^"]
-        lines.append(f"{type(exc).__name__}: {exc.msg}")
-    else:
-        lines.append(_short(exc))
-    return "\n".join(lines)
-
-
-def _source_line(source: str | None, lineno: int) -> str:
-    if not source:
-        return ""
-    lines = source.splitlines()
-    return lines[lineno - 1].strip()[:300] if 0 < lineno <= len(lines) else ""
-
-
 def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Snapshot) -> None:
     """Execute the candidate and its cases; report on the channel; never returns."""
     out = _Channel(channel_fd, token)
@@ -306,8 +251,8 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
 
     def program_error(exc: BaseException, where: str) -> None:
         restore()
-        out.send({"program": where, "t": type(exc).__name__, "m": _short(exc),
-                  "tb": _traceback_text(exc, sources)[-2000:]})
+        out.send({"program": where, "t": type(exc).__name__, "m": short(exc),
+                  "tb": traceback_text(exc, sources, skip_file=__file__)[-2000:]})
         out.send("done", flush=True)
         os._exit(0)
 
@@ -366,9 +311,9 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
         except CaseTimeout:
             result.update(s="timeout", t="TimeoutError", m=f"case CPU time over {limit:.3g}s")
         except AssertionError as exc:
-            result.update(s="failed", t="AssertionError", m=_failing_line(exc, sources) or _short(exc))
+            result.update(s="failed", t="AssertionError", m=failing_line(exc, sources) or short(exc))
         except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt... are all errors here
-            result.update(s="error", t=type(exc).__name__, m=_short(exc))
+            result.update(s="error", t=type(exc).__name__, m=short(exc))
         finally:
             _setitimer(signal.ITIMER_PROF, 0)
             if isinstance(case, Assert):  # test code may have imported or rebound modules
