@@ -75,12 +75,9 @@ class SpeedMeasurement:
         return speed_from_cpu(min(times))
 
 
-def measure_machine_speed() -> float:
-    """This machine's speed now, measured in a sandbox of its own (what `execeval doctor` shows)."""
-    from execeval.sandbox.forkserver import ForkServerSandbox
-
-    with ForkServerSandbox(workers=1) as sandbox:
-        return SpeedMeasurement(sandbox, repeats=5).speed()
+def measure_machine_speed(sandbox: ForkServerSandbox) -> float:
+    """This machine's speed now, fresh (what `execeval doctor` shows), from a few more runs than a run makes."""
+    return SpeedMeasurement(sandbox, repeats=5).speed()
 
 
 def _cache_key() -> str:

@@ -298,9 +298,11 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     floors scale by it), and which languages' toolchains are installed. Exits 1 when isolation is not full."""
     from execeval.calibration import measure_machine_speed
     from execeval.languages import toolchains
-    from execeval.sandbox import doctor as run_doctor
+    from execeval.sandbox import ForkServerSandbox
 
-    report, tools, speed = run_doctor(), toolchains(), measure_machine_speed()
+    with ForkServerSandbox(workers=1) as sandbox:  # one fork server for both questions
+        report, speed = sandbox.isolation(), measure_machine_speed(sandbox)
+    tools = toolchains()
     if as_json:
         print(json.dumps({**report.as_dict(), "machine_speed": speed, "toolchains": {
             t.language: {"available": t.available, "paths": dict(t.paths), "missing": list(t.missing),

@@ -111,8 +111,7 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
                 runs[i] = run
             executor.add(new)
 
-        references = compute_references(used_tasks, sandbox, store, config, reporter,
-                                        speed=lambda: calibration.policy().speed, on_ready=start)
+        references = compute_references(used_tasks, sandbox, store, config, reporter, calibration, on_ready=start)
         for task in used_tasks:
             if task.task_id in waiting:  # built and run in its own language: no reference
                 start(task, None)
@@ -195,13 +194,13 @@ def _matching_notes(m: Matching) -> Iterable[str]:
 
 
 def compute_references(tasks: list[Task], sandbox: ForkServerSandbox, store: RunStore, config: EvalConfig,
-                       reporter: Reporter, speed: Callable[[], float],
+                       reporter: Reporter, calibration: Calibration,
                        on_ready: Callable[[Task, Reference], None] | None = None) -> dict[str, Reference]:
     """Run each task's reference solution once: expected outputs for `Call` tests and CPU time per test.
 
     Cached in the store by content hash, so a rerun (or another run sharing the directory) skips it. Only Python
     function tasks have one: tasks built and run in their own language are judged without (fixed run limits).
-    `speed()` (this machine's) converts the measured CPU times to reference-machine seconds for the caches.
+    CPU times are divided by this machine's speed (`calibration`): the caches hold reference-machine seconds.
     `on_ready(task, reference)` is called for each as soon as it is known (cached ones first).
     """
     from execeval.programs import job_key
@@ -233,12 +232,13 @@ def compute_references(tasks: list[Task], sandbox: ForkServerSandbox, store: Run
         result = fut.result()
         program = jobs[tid]
         by_index = {c.index: c for c in result.cases}
+        speed = calibration.policy().speed or 1.0
         outputs, cpu, failures = [], [], []
         for i, case in enumerate(program.cases):
             got = by_index.get(i)
             ok = got is not None and got.status is CaseStatus.PASSED
             outputs.append(got.output if ok and isinstance(case, Call) else None)
-            cpu.append(round(got.cpu_s / speed(), 6) if got is not None else 0.0)
+            cpu.append(round(got.cpu_s / speed, 6) if got is not None else 0.0)
             if not ok:
                 why = (got.error_type or got.status.value) if got else (result.error_type or result.status.value)
                 failures.append(f"test {i}: {why}" + (f" {got.message[:200]}" if got and got.message else ""))

@@ -164,8 +164,7 @@ def run(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: Gen
     out = Path(out_dir)
     runs: list[SampleRun] = []
     with open_run(out, eval_config, reporter, sandbox) as (store, sandbox, calibration):
-        references = compute_references(list(taskset.tasks), sandbox, store, eval_config, reporter,
-                                        speed=lambda: calibration.policy().speed)
+        references = compute_references(list(taskset.tasks), sandbox, store, eval_config, reporter, calibration)
         eval_config = replace(eval_config, policy=calibration.policy())
         plans = test_plans(taskset.tasks, references, eval_config)
         total = len(taskset.tasks) * cfg.n
