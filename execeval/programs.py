@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 
 import execeval
+from execeval.errors import UsageError
 from execeval.sandbox.base import Assert, Call, PythonTests, TestCase
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.tasks.model import IOTest, Task, TestProgram, TestSuite
@@ -35,6 +36,14 @@ class TimePolicy:
     max_job_s: float = 300.0  # no job runs longer than this, whatever its tests sum to
     run_s: float = 10.0  # reference-machine CPU seconds per run of a program built in its own language
     speed: float | None = None  # this machine's CPU time per reference-machine second; None: measure it
+
+    def __post_init__(self) -> None:
+        for flag, value in (("--timeout", self.floor_s), ("--plus-timeout", self.plus_floor_s),
+                            ("--time-factor", self.factor), ("--run-timeout", self.run_s),
+                            ("--machine-speed", 1.0 if self.speed is None else self.speed)):
+            if not value > 0:  # also NaN
+                raise UsageError(f"{flag} {value!r}: must be more than 0", hint="it is a number of (CPU) seconds "
+                                 "or a ratio; see docs/time-limits.md")
 
     def here(self, reference_cpu_s: float) -> float:
         """Reference-machine CPU seconds in this machine's."""

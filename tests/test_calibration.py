@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from execeval import calibration
 from execeval.calibration import REFERENCE_CPU_S, SPEED_RANGE, SPEED_STEP, Calibration, speed_from_cpu
 from execeval.evaluate import EvalConfig, evaluate
@@ -150,3 +152,13 @@ def test_plus_tests_have_evalplus_floor_and_base_tests_their_own():
     plan = plan_tests(task, ref, TimePolicy(speed=1.0))
     assert plan.n_base == 1 and plan.case_cpu_s == (0.25, 1.0)
     assert plan_tests(task, ref, TimePolicy(floor_s=0.5, plus_floor_s=2.0, speed=2.0)).case_cpu_s == (1.0, 4.0)
+
+
+def test_a_time_setting_that_is_not_positive_is_a_clear_error():
+    from execeval.errors import UsageError
+
+    for bad in ({"floor_s": 0}, {"plus_floor_s": -1}, {"factor": 0}, {"run_s": 0}, {"speed": -1.0},
+                {"speed": float("nan")}):
+        with pytest.raises(UsageError, match="must be more than 0"):
+            TimePolicy(**bad)
+    assert TimePolicy(speed=None).speed is None and TimePolicy(speed=0.5).here(1.0) == 0.5
