@@ -29,6 +29,7 @@ from execeval.judges import FUNCTION, task_kind
 from execeval.programs import (Job, Reference, TestPlan, TimePolicy, build_job, plan_build_and_run, plan_tests,
                                reference_job, reference_limits)
 from execeval.runfiles import write_results, write_summary
+from execeval.runrecord import SampleRun
 from execeval.sandbox.base import Call, CaseStatus, IsolationReport
 from execeval.sandbox.forkserver import ForkServerSandbox
 from execeval.samples import Matching, Sample, SampleSet, load_samples, match_samples, program_for
@@ -60,15 +61,6 @@ class EvalConfig:
     split: str = "test"
     data_dir: str | None = None
     build_cache: BuildCache | None = None  # for compiled languages; None: `BuildCache.default()`
-
-
-@dataclass
-class SampleRun:
-    task: Task
-    sample: Sample
-    program: str
-    job: Job
-    verdict: Verdict | None = None
 
 
 def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike,

@@ -23,7 +23,7 @@ from execeval.verdict import SANDBOX_ERROR, TIMEOUT, WALL_TIMEOUT, Verdict, verd
 if TYPE_CHECKING:
     from execeval.judges import ProgramRunner
     from execeval.languages import BuildCache
-    from execeval.evaluate import SampleRun
+    from execeval.runrecord import SampleRun
 
 EVALUATING = "evaluating"
 

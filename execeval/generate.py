@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from execeval.evaluate import (EvalConfig, SampleRun, build_summary, compute_references, open_run, sample_run,
+from execeval.runrecord import SampleRun
+from execeval.evaluate import (EvalConfig, build_summary, compute_references, open_run, sample_run,
                                test_plans)
 from execeval.executor import EVALUATING, Executor
 from execeval.models import GenerationRequest, SamplingParams, generate_all, load_backend

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from execeval.evaluate import SampleRun
+    from execeval.runrecord import SampleRun
 
 RESULTS_NAME, SUMMARY_NAME = "results.jsonl", "summary.json"
 

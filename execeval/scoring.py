@@ -14,7 +14,7 @@ from execeval.tasks.model import TaskSet
 from execeval.verdict import SANDBOX_ERROR
 
 if TYPE_CHECKING:
-    from execeval.evaluate import SampleRun
+    from execeval.runrecord import SampleRun
 
 
 def score_run(runs: Sequence["SampleRun"], taskset: TaskSet, ks: Sequence[int], plus: bool) -> dict:

@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, verdict TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS refs (key TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (kind TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
+                                    PRIMARY KEY (kind, key));
 """
 
 
@@ -78,6 +80,25 @@ class RunStore:
 
     def put_generation(self, key: str, data: dict) -> None:
         self._put("generations", key, data)
+
+    # Records: what the protocols keep (turns of a dialogue, episodes, difference searches), by kind and key.
+    # Keys sort in the order callers want them read back (e.g. "task/0003"), so a prefix reads one dialogue.
+    def put_record(self, kind: str, key: str, data: dict) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO records (kind, key, data) VALUES (?, ?, ?)",
+                             (kind, key, json.dumps(data)))
+
+    def record(self, kind: str, key: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute("SELECT data FROM records WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def records(self, kind: str, prefix: str = "") -> dict[str, dict]:
+        """Every record of `kind` whose key starts with `prefix`, in key order."""
+        with self._lock:
+            rows = self._db.execute("SELECT key, data FROM records WHERE kind = ? AND substr(key, 1, ?) = ? "
+                                    "ORDER BY key", (kind, len(prefix), prefix)).fetchall()
+        return {k: json.loads(v) for k, v in rows}
 
     def get_meta(self, key: str) -> object | None:
         with self._lock:

@@ -29,6 +29,7 @@ from typing import Any
 from execeval.compare import _read_rows, _read_summary, compare_runs
 from execeval.errors import UsageError
 from execeval.metrics import mean_pass_at_k
+from execeval.report.sections import collect as collect_sections
 
 __all__ = ["STATUS_CODES", "build_report_data", "render_report"]
 
@@ -429,6 +430,7 @@ def render_report(run_dir: str | os.PathLike, out_path: str | os.PathLike | None
         js=Markup((TEMPLATES / "report.js").read_text(encoding="utf-8")),
         page_json=Markup(_script_json(page_data)),
         passk_svg=Markup(data["passk_svg"]) if data["passk_svg"] else None,
+        sections=collect_sections(Path(run_dir), data),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")

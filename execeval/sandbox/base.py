@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -175,9 +176,21 @@ class IsolationReport:
 # ---------------------------------------------------------------- the extension point
 @runtime_checkable
 class Sandbox(Protocol):
-    """Runs programs under limits. Implementations: `forkserver.ForkServerSandbox`, `command.CommandSandbox`."""
+    """Runs programs under limits. Implementations: `forkserver.ForkServerSandbox`, `command.CommandSandbox`.
+
+    Every caller (the executor, references, calibration, protocols, the service) goes through these methods only,
+    so a backend that runs jobs elsewhere (a Ray cluster) slots in behind them. `submit` queues a job and returns
+    a future of its `ExecResult`; lower `priority` runs first (callers pass `-cost` for longest-first).
+    `capacity` is how many jobs run at once: callers keep about that many in flight.
+    """
+
+    @property
+    def capacity(self) -> int: ...
 
     def supports(self, program: Program) -> bool: ...
+
+    def submit(self, program: Program, limits: Limits = DEFAULT_LIMITS, priority: float = 0.0
+               ) -> Future[ExecResult]: ...
 
     def run(self, program: Program, limits: Limits = DEFAULT_LIMITS) -> ExecResult: ...
 

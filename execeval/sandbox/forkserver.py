@@ -305,6 +305,10 @@ class PoolSandbox:
         self.pool = pool or WorkerPool(workers)
         self._owns_pool = pool is None
 
+    @property
+    def capacity(self) -> int:
+        return self.pool.size
+
     def supports(self, program: Program) -> bool:
         raise NotImplementedError
 
