@@ -30,7 +30,7 @@ from execeval.programs import (Job, Reference, TestPlan, TimePolicy, build_job, 
                                reference_job, reference_limits)
 from execeval.runfiles import write_results, write_summary
 from execeval.runrecord import SampleRun
-from execeval.sandbox.base import Call, CaseStatus, IsolationReport
+from execeval.sandbox.base import Call, CaseStatus, IsolationReport, Sandbox
 from execeval.sandbox.forkserver import ForkServerSandbox
 from execeval.samples import Matching, Sample, SampleSet, load_samples, match_samples, program_for
 from execeval.scoring import score_run
@@ -61,6 +61,9 @@ class EvalConfig:
     split: str = "test"
     data_dir: str | None = None
     build_cache: BuildCache | None = None  # for compiled languages; None: `BuildCache.default()`
+    coverage: bool = False  # measure line/branch coverage of each passing candidate under its tests
+    min_coverage: float | None = None  # a pass below this coverage becomes `passed_undertested`
+    difftest: bool = False  # search for inputs on which a passing sample and the reference differ
 
 
 def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike,
@@ -109,6 +112,7 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
                 start(task, None)
         config = replace(config, policy=calibration.policy())
         stats = executor.finish()
+        stats.update(after_verdicts(runs, sandbox, store, config, reporter))
         isolation = sandbox.isolation()
     summary = build_summary(runs, taskset, sampleset, matching, references, config, isolation, started, stats)
     write_results(out_dir, runs)
@@ -131,6 +135,23 @@ def open_run(out_dir: str | os.PathLike, config: EvalConfig, reporter: Reporter,
         if own:
             sandbox.close()
         store.close()
+
+
+def after_verdicts(runs: list[SampleRun], sandbox: Sandbox, store: RunStore, config: EvalConfig,
+                   reporter: Reporter) -> dict:
+    """Trust signals measured once verdicts are known (only passes need them): coverage of the candidate under
+    its tests (`--coverage`, `--min-coverage`) and a search for inputs that tell a pass from the reference
+    (`--difftest`). Each adds fields to `SampleRun.extra` (then to results.jsonl) and returns its summary part."""
+    stats: dict = {}
+    if config.coverage or config.min_coverage is not None:
+        from execeval.coverage import measure_coverage
+
+        stats["coverage"] = measure_coverage(runs, sandbox, store, config.min_coverage, reporter)
+    if config.difftest:
+        from execeval.protocols.difftest import check_test_strength
+
+        stats["difftest"] = check_test_strength(runs, sandbox, store, reporter)
+    return stats
 
 
 def plan_for(task: Task, reference: Reference | None, config: EvalConfig) -> TestPlan:

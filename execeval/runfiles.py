@@ -37,6 +37,7 @@ def result_row(run: "SampleRun") -> dict:
         "stdout_tail": v.stdout_tail, "stderr_tail": v.stderr_tail, "source": run.sample.source,
         "program": run.program,
     })
+    row.update(run.extra)
     return row
 
 

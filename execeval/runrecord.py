@@ -7,7 +7,7 @@ protocols) so that none of them has to import the main job to name it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from execeval.programs import Job
 from execeval.samples import Sample
@@ -22,3 +22,4 @@ class SampleRun:
     program: str
     job: Job
     verdict: Verdict | None = None
+    extra: dict = field(default_factory=dict)  # fields a later step adds to the sample's results.jsonl line
