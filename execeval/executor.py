@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from execeval.programs import Job
 from execeval.progress import Reporter
 from execeval.sandbox.base import PythonTests
-from execeval.sandbox.forkserver import ForkServerSandbox
+from execeval.sandbox.base import Sandbox
 from execeval.store import RunStore
 from execeval.verdict import SANDBOX_ERROR, TIMEOUT, WALL_TIMEOUT, Verdict, verdict_of
 
@@ -29,7 +29,7 @@ EVALUATING = "evaluating"
 
 
 class Executor:
-    def __init__(self, sandbox: ForkServerSandbox, store: RunStore, reporter: Reporter, *,
+    def __init__(self, sandbox: Sandbox, store: RunStore, reporter: Reporter, *,
                  rerun_timeouts: bool = True, build_cache: BuildCache | None = None) -> None:
         self.sandbox, self.store, self.reporter = sandbox, store, reporter
         self.rerun_timeouts = rerun_timeouts
@@ -65,7 +65,7 @@ class Executor:
         if self._programs is None:
             from execeval.judges import ProgramRunner
 
-            self._programs = ProgramRunner(self.sandbox.pool, self.build_cache)
+            self._programs = ProgramRunner(self.sandbox, self.build_cache)
         p = job.program
         return self._programs.submit(p.language, p.suite, p.program, job.limits, p.stop_on_failure)
 

@@ -17,11 +17,15 @@ from __future__ import annotations
 import dataclasses
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from execeval.errors import SandboxError, UsageError
 from execeval.sandbox.base import (Assert, CaseResult, CaseStatus, ExecResult, PythonTests, Sandbox, Status)
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.tasks.model import IOTest, Task, TestProgram, TestSuite
+
+if TYPE_CHECKING:
+    from execeval.languages import BuildCache
 
 __all__ = ["task_kind", "judge", "judge_suite", "ProgramRunner", "FUNCTION", "PROGRAM", "IO"]
 
@@ -128,13 +132,12 @@ class ProgramRunner:
 
     Threads = pool size: every worker can be busy with a native job while the queue still orders the rest."""
 
-    def __init__(self, pool, cache=None) -> None:
+    def __init__(self, sandbox: Sandbox, cache: BuildCache | None = None) -> None:
         from execeval.languages import BuildCache
-        from execeval.sandbox.command import CommandSandbox
 
-        self.sandbox = CommandSandbox(pool=pool, fresh_python=False)  # Python runs fork, not start up
+        self.sandbox = sandbox  # Python runs fork from its warm servers, compilers and binaries are execve'd
         self.cache = cache if cache is not None else BuildCache.default()
-        self._threads = ThreadPoolExecutor(max_workers=pool.size, thread_name_prefix="execeval-build-run")
+        self._threads = ThreadPoolExecutor(max_workers=sandbox.capacity, thread_name_prefix="execeval-build-run")
 
     def submit(self, language: str, suite: TestSuite, program: str, limits: Limits,
                stop_on_failure: bool = True) -> Future:

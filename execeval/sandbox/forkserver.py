@@ -24,7 +24,7 @@ from typing import Self
 import execeval
 from execeval.errors import SandboxError
 from execeval.sandbox import wire
-from execeval.sandbox.base import (Call, CaseResult, CaseStatus, ExecResult, IsolationReport, Program,
+from execeval.sandbox.base import (Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport, Program,
                                    PythonTests, Script, Status)
 from execeval.sandbox.crashes import ERROR_LINE, JVM_UNCAUGHT
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
@@ -338,7 +338,8 @@ class PoolSandbox:
 
 
 class ForkServerSandbox(PoolSandbox):
-    """Python programs (`Script`, `PythonTests`) in pre-warmed, pre-isolated interpreters, one fork per job."""
+    """Python programs (`Script`, `PythonTests`) in pre-warmed, pre-isolated interpreters, one fork per job; any
+    other `Command` is forked the same way and `execve`d, so one sandbox serves every kind of job."""
 
     def supports(self, program: Program) -> bool:
-        return isinstance(program, (Script, PythonTests))
+        return isinstance(program, (Script, PythonTests, Command))
