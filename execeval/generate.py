@@ -17,19 +17,16 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from execeval.runrecord import SampleRun
-from execeval.evaluate import (EvalConfig, build_summary, compute_references, open_run, sample_run,
-                               test_plans)
-from execeval.executor import EVALUATING, Executor
+from execeval.pipeline import EvalConfig, Pipeline
 from execeval.models import GenerationRequest, SamplingParams, generate_all, load_backend
 from execeval.models.prompts import PromptStyle, default_style, prompt_style
 from execeval.progress import NullReporter, Reporter
 from execeval.runfiles import write_results, write_summary
 from execeval.samples import Sample, SampleSet
-from execeval.sandbox.forkserver import ForkServerSandbox
+from execeval.sandbox.base import Sandbox
 from execeval.store import RunStore
 from execeval.tasks import load_tasks
 from execeval.tasks.model import Task, TaskSet
@@ -148,7 +145,6 @@ def generate(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg
     try:
         stats = asyncio.run(_generate(taskset, store, cfg, _style(taskset, cfg), keep))
     finally:
-        reporter.close()
         store.close()
     stats["samples_file"] = str(_write_samples(out, samples))
     return stats
@@ -156,36 +152,30 @@ def generate(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg
 
 def run(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: GenConfig,
         eval_config: EvalConfig = EvalConfig(), *, reporter: Reporter | None = None,
-        sandbox: ForkServerSandbox | None = None) -> dict:
-    """Generate and evaluate as one pipeline: each sample is queued for execution the moment it arrives."""
+        sandbox: Sandbox | None = None) -> dict:
+    """Generate and evaluate as one pipeline: each sample is queued for execution the moment it arrives (the
+    same `Pipeline` that `evaluate` feeds from a file)."""
     started = time.time()
     reporter = reporter or NullReporter()
     taskset = tasks if isinstance(tasks, TaskSet) else load_tasks(tasks, data_dir=eval_config.data_dir,
                                                                    split=eval_config.split)
     out = Path(out_dir)
-    runs: list[SampleRun] = []
-    with open_run(out, eval_config, reporter, sandbox) as (store, sandbox, calibration):
-        references = compute_references(list(taskset.tasks), sandbox, store, eval_config, reporter, calibration)
-        eval_config = replace(eval_config, policy=calibration.policy())
-        plans = test_plans(taskset.tasks, references, eval_config)
+    with Pipeline(out, eval_config, reporter=reporter, sandbox=sandbox) as pipe:
+        pipe.prepare(list(taskset.tasks))
         total = len(taskset.tasks) * cfg.n
         reporter.phase(GENERATING, total)
-        reporter.phase(EVALUATING, total)
-        executor = Executor(sandbox, store, reporter, rerun_timeouts=eval_config.rerun_timeouts)
+        pipe.expect(total)
 
         def execute(task: Task, sample: Sample) -> None:
             reporter.advance(None, phase=GENERATING)
-            new = sample_run(plans[task.task_id], sample)
-            runs.append(new)
-            executor.add([new])
+            pipe.add(task, sample)
 
-        gen_stats = asyncio.run(_generate(taskset, store, cfg, _style(taskset, cfg), execute))
-        stats = executor.finish()
-        isolation = sandbox.isolation()
-    runs.sort(key=lambda r: (r.task.task_id, r.sample.completion_id))
-    samples_path = _write_samples(out, [r.sample for r in runs])
-    sampleset = SampleSet([r.sample for r in runs], [], "generated", str(samples_path))
-    summary = build_summary(runs, taskset, sampleset, None, references, eval_config, isolation, started, stats)
+        gen_stats = asyncio.run(_generate(taskset, pipe.store, cfg, _style(taskset, cfg), execute))
+        runs, stats = pipe.finish()
+        runs.sort(key=lambda r: (r.task.task_id, r.sample.completion_id))
+        samples_path = _write_samples(out, [r.sample for r in runs])
+        sampleset = SampleSet([r.sample for r in runs], [], "generated", str(samples_path))
+        summary = pipe.summary(runs, taskset, sampleset, None, started, stats)
     summary["generation"] = gen_stats
     write_results(out, runs)
     write_summary(out, summary)

@@ -1,6 +1,8 @@
 """Progress of long work: a tiny protocol the library calls, and a rich implementation the CLI uses.
 
-The library never prints; it calls a `Reporter`. `NullReporter` is the silent default for scripts.
+The library never prints; it calls a `Reporter` with plain text (no terminal markup: a reporter may write to a
+log or a web page). `NullReporter` is the silent default for scripts. Whoever makes a reporter closes it (both
+are context managers); the library never does.
 """
 
 from __future__ import annotations
@@ -13,26 +15,34 @@ class Reporter(Protocol):
 
     def advance(self, passed: bool | None = None, n: int = 1, phase: str | None = None) -> None: ...
 
-    def note(self, message: str) -> None: ...
+    def note(self, message: str, *, warning: bool = False) -> None: ...
 
     def close(self) -> None: ...
 
 
-class NullReporter:
+class _Closing:
+    def __enter__(self):  # noqa: ANN204 - returns the reporter itself
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()  # type: ignore[attr-defined]
+
+
+class NullReporter(_Closing):
     def phase(self, name: str, total: int) -> None:
         pass
 
     def advance(self, passed: bool | None = None, n: int = 1, phase: str | None = None) -> None:
         pass
 
-    def note(self, message: str) -> None:
+    def note(self, message: str, *, warning: bool = False) -> None:
         pass
 
     def close(self) -> None:
         pass
 
 
-class RichReporter:
+class RichReporter(_Closing):
     """A rich progress bar per phase with ETA, throughput and a live pass rate."""
 
     def __init__(self, console: object | None = None) -> None:
@@ -69,8 +79,8 @@ class RichReporter:
         rate = f"pass {counts[0] / counts[1]:6.1%}" if counts[1] else ""
         self.progress.update(self._tasks[name], advance=n, rate=rate)  # type: ignore[arg-type]
 
-    def note(self, message: str) -> None:
-        self.progress.console.print(message)
+    def note(self, message: str, *, warning: bool = False) -> None:
+        self.progress.console.print(message, style="yellow" if warning else None, markup=False, highlight=False)
 
     def close(self) -> None:
         self.progress.stop()

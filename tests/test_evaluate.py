@@ -125,8 +125,9 @@ def test_skipped_bad_lines_are_said_on_screen_not_only_in_the_summary(tmp_path, 
         def __init__(self) -> None:
             self.notes: list[str] = []
 
-        def note(self, message: str) -> None:
+        def note(self, message: str, *, warning: bool = False) -> None:
             self.notes.append(message)
+            assert "[" not in message.split(":", 1)[0], "plain text, no terminal markup"
 
     samples = tmp_path / "bad.jsonl"
     samples.write_text('{"task_id": "demo/0", "completion": "    return 1\\n"}\n{"task_id": "demo/1", oops\n')

@@ -1,0 +1,123 @@
+"""The execution flags, defined once: `evaluate` and `run` (and any command that runs samples) take the same set
+and get one `EvalConfig` built from them, so a setting cannot exist on one command and be missing on another.
+
+    @app.command()
+    @friendly
+    @execution_options
+    def evaluate(samples: Path, ..., config: EvalConfig) -> None: ...
+
+The decorator adds the flags below to the command's signature (typer reads the signature) and passes the
+command a ready `config` instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from pathlib import Path
+from typing import Callable, Optional
+
+import typer
+
+from execeval.cli.app import parse_k
+from execeval.errors import UsageError
+from execeval.pipeline import EXECUTORS, EvalConfig
+from execeval.programs import TimePolicy
+from execeval.sandbox.limits import DEFAULT_LIMITS
+
+_K_DEFAULT = "1,10,100"
+
+# name -> (type, typer option); the order is --help's order
+EXECUTION_OPTIONS: dict[str, tuple[object, object]] = {
+    "k": (Optional[str], typer.Option(None, "--k", help=f"pass@k values to report, only k ≤ samples per task "
+                                      f"\\[default: {_K_DEFAULT}].")),
+    "workers": (Optional[int], typer.Option(None, "--workers", "-j", help="Parallel jobs (default: all cores; with "
+                                            "--executor ray: per node).")),
+    "timeout": (float, typer.Option(TimePolicy.floor_s, "--timeout", help="Per-test CPU floor of base tests, in "
+                                    "seconds of the reference machine (scaled by this machine's speed); a test may "
+                                    "use max(this, time-factor × the reference solution's CPU time). "
+                                    "docs/time-limits.md says why 0.25.")),
+    "plus_timeout": (float, typer.Option(TimePolicy.plus_floor_s, "--plus-timeout", help="The same floor for "
+                                         "EvalPlus's plus tests (large inputs; EvalPlus's own is 1 s).")),
+    "machine_speed": (Optional[float], typer.Option(None, "--machine-speed", help="This machine's CPU time per "
+                                                    "reference-machine second \\[default: measured once, kept in "
+                                                    "the run and the cache]; 1 uses limits as stated.")),
+    "time_factor": (float, typer.Option(TimePolicy.factor, "--time-factor", help="Multiple of the reference's CPU "
+                                        "time per test.")),
+    "memory_mb": (int, typer.Option(DEFAULT_LIMITS.memory_mb, "--memory-mb", help="Address-space limit per "
+                                    "process, MB.")),
+    "run_timeout": (float, typer.Option(TimePolicy.run_s, "--run-timeout", help="CPU seconds per run for tasks "
+                                        "built and run in their own language (MultiPL-E, stdin/stdout); a task's "
+                                        "time_limit_s wins.")),
+    "all_tests": (bool, typer.Option(False, "--all-tests", help="Run every test (exact pass ratio) instead of "
+                                     "stopping at the first failure.")),
+    "base_only": (bool, typer.Option(False, "--base-only", help="Ignore EvalPlus plus tests.")),
+    "split": (str, typer.Option("test", "--split", help="MBPP split: test, validation, train, prompt or all.")),
+    "data_dir": (Optional[Path], typer.Option(None, "--data-dir", envvar="EXECEVAL_DATA_DIR",
+                                              help="Folder with benchmark files under their usual names.")),
+    "coverage": (bool, typer.Option(False, "--coverage", help="Measure line and branch coverage of each passing "
+                                    "candidate under its tests (results.jsonl, summary.json).")),
+    "min_coverage": (Optional[float], typer.Option(None, "--min-coverage", help="A pass whose line coverage is "
+                                                   "below this (0-1) becomes passed_undertested; implies "
+                                                   "--coverage.")),
+    "difftest": (bool, typer.Option(False, "--difftest", help="Search for inputs on which each passing sample "
+                                    "and the reference differ: a found one marks the pass as wrong and the tests "
+                                    "as weak.")),
+    "executor": (str, typer.Option("local", "--executor", help="Where jobs run: local (this machine's fork "
+                                   "servers) or ray (a Ray cluster's workers; pip install 'execeval\\[ray]').")),
+    "address": (Optional[str], typer.Option(None, "--address", help="With --executor ray: the cluster's address "
+                                            "\\[default: RAY_ADDRESS, else a local cluster].")),
+}
+
+
+def eval_config(*, k: str | None = None, workers: int | None = None, timeout: float = TimePolicy.floor_s,
+                plus_timeout: float = TimePolicy.plus_floor_s, machine_speed: float | None = None,
+                time_factor: float = TimePolicy.factor, memory_mb: int = DEFAULT_LIMITS.memory_mb,
+                run_timeout: float = TimePolicy.run_s, all_tests: bool = False, base_only: bool = False,
+                split: str = "test", data_dir: Path | None = None, coverage: bool = False,
+                min_coverage: float | None = None, difftest: bool = False, executor: str = "local",
+                address: str | None = None, skip_bad_lines: bool = False) -> EvalConfig:
+    """The `EvalConfig` the execution flags describe (flag names as keywords), checked with messages that name
+    the flag."""
+    if executor not in EXECUTORS:
+        raise UsageError(f"--executor {executor!r}: expected one of {', '.join(EXECUTORS)}")
+    if address is not None and executor != "ray":
+        raise UsageError("--address goes with --executor ray", hint="add --executor ray, or drop --address")
+    if min_coverage is not None and not 0 <= min_coverage <= 1:
+        raise UsageError(f"--min-coverage {min_coverage}: a share of lines, from 0 to 1", hint="e.g. 0.9")
+    for flag, value in (("--timeout", timeout), ("--plus-timeout", plus_timeout), ("--time-factor", time_factor),
+                        ("--run-timeout", run_timeout), ("--memory-mb", memory_mb)):
+        if not value > 0:
+            raise UsageError(f"{flag} {value}: must be more than 0")
+    if machine_speed is not None and not machine_speed > 0:
+        raise UsageError(f"--machine-speed {machine_speed}: must be more than 0",
+                         hint="1 uses the limits as stated; leave it out to measure this machine")
+    return EvalConfig(k=parse_k(k or _K_DEFAULT), workers=workers, all_tests=all_tests, plus=not base_only,
+                      policy=TimePolicy(floor_s=timeout, plus_floor_s=plus_timeout, factor=time_factor,
+                                        memory_mb=memory_mb, run_s=run_timeout, speed=machine_speed),
+                      skip_bad_lines=skip_bad_lines, split=split, data_dir=str(data_dir) if data_dir else None,
+                      coverage=coverage or min_coverage is not None, min_coverage=min_coverage, difftest=difftest,
+                      executor=executor, ray_address=address)
+
+
+def execution_options(fn: Callable) -> Callable:
+    """Give a command every execution flag; it receives them as one `config: EvalConfig` keyword."""
+    signature = inspect.signature(fn)
+    hints = typing.get_type_hints(fn)  # the command's own annotations, resolved in its module
+    own = [p.replace(annotation=hints.get(name, p.annotation)) for name, p in signature.parameters.items()
+           if name != "config"]
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
+             for name, (kind, option) in EXECUTION_OPTIONS.items()]
+
+    @functools.wraps(fn)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        flags = {name: kwargs.pop(name) for name in EXECUTION_OPTIONS if name in kwargs}
+        if "skip_bad_lines" in signature.parameters:
+            flags["skip_bad_lines"] = kwargs["skip_bad_lines"]
+        return fn(*args, config=eval_config(**flags), **kwargs)  # type: ignore[arg-type]
+
+    wrapper.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in own + added}
+    del wrapper.__wrapped__  # typer must read the signature above, not the function's own
+    return wrapper
