@@ -23,12 +23,11 @@ from typing import TYPE_CHECKING
 
 import execeval
 from execeval.errors import SandboxError
-from execeval.sandbox.base import Call, CaseStatus, PythonTests
+from execeval.sandbox.base import Call, CaseStatus, PythonTests, Sandbox
 from execeval.sandbox.limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
     from execeval.programs import TimePolicy
-    from execeval.sandbox.forkserver import ForkServerSandbox
     from execeval.store import RunStore
 
 # A little of what candidate code does: integer arithmetic, dict and list building, string work, calls.
@@ -62,7 +61,7 @@ class SpeedMeasurement:
     """The workload submitted `repeats` times to the sandbox; `speed()` waits for it. Submitting early lets it run
     alongside other start-up work (the reference solutions)."""
 
-    def __init__(self, sandbox: ForkServerSandbox, repeats: int = REPEATS) -> None:
+    def __init__(self, sandbox: Sandbox, repeats: int = REPEATS) -> None:
         job = PythonTests(WORKLOAD, "work", (Call(WORKLOAD_ARGS),))
         self._futures = [sandbox.submit(job, DEFAULT_LIMITS, priority=-math.inf) for _ in range(repeats)]  # first
 
@@ -75,7 +74,7 @@ class SpeedMeasurement:
         return speed_from_cpu(min(times))
 
 
-def measure_machine_speed(sandbox: ForkServerSandbox) -> float:
+def measure_machine_speed(sandbox: Sandbox) -> float:
     """This machine's speed now, fresh (what `execeval doctor` shows), from a few more runs than a run makes."""
     return SpeedMeasurement(sandbox, repeats=5).speed()
 
@@ -101,7 +100,7 @@ class Calibration:
     """A run's speed: given by the caller, kept from an earlier start of this run, shared by this machine's runs,
     or else measured now (in the background until `policy()` is called) and kept in both stores."""
 
-    def __init__(self, policy: TimePolicy, sandbox: ForkServerSandbox, store: RunStore,
+    def __init__(self, policy: TimePolicy, sandbox: Sandbox, store: RunStore,
                  shared: RunStore | None) -> None:
         self._policy, self._store, self._shared = policy, store, shared
         known = policy.speed if policy.speed is not None else store.get_meta("machine_speed")

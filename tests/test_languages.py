@@ -232,6 +232,7 @@ def test_doctor_lists_toolchains_and_how_to_install_the_missing_ones(monkeypatch
 
     monkeypatch.setenv("PATH", "/nonexistent")
     result = CliRunner().invoke(app, ["doctor", "--json"])
+    assert result.exit_code == 0, result.output  # 1 would mean isolation is not full
     report = json.loads(result.stdout)["toolchains"]
     assert report["python"]["available"], report
     assert not report["cpp"]["available"] and report["cpp"]["missing"] == ["g++"], report

@@ -7,7 +7,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import time
 import types
 from pathlib import Path
 
@@ -342,14 +341,11 @@ def test_real_humaneval():
 @pytest.mark.parametrize("name, plus_total", [("humaneval+", 122_683), ("humaneval+-mini", 1_107)])
 def test_real_humaneval_plus(name, plus_total):
     data_file("HumanEvalPlus-v0.1.10.jsonl.gz")
-    start = time.perf_counter()
-    ts = load_tasks(name, data_dir=DATA)
-    elapsed = time.perf_counter() - start
+    ts = load_tasks(name, data_dir=DATA)  # how long this takes: bench/task_loading.py
     assert len(ts.tasks) == 164 and ts.has_plus
     assert sum(len(t.tests) for t in ts.tasks) == 1_570
     assert sum(len(t.plus_tests or ()) for t in ts.tasks) == plus_total
     assert all(t.completion_mode and t.reference.startswith(t.prompt) for t in ts.tasks)
-    assert elapsed < 3.0, f"loading {name} took {elapsed:.2f}s"
 
 
 @pytest.mark.data

@@ -6,7 +6,7 @@
         result.all_cases_passed   # True
 
 Backends (`Sandbox` protocol in base.py): `ForkServerSandbox` (pre-warmed Python, fork per job) and
-`CommandSandbox` (any argv). `doctor()` tells which isolation primitives this machine gives.
+`CommandSandbox` (any argv). `execeval.doctor.diagnose()` tells which isolation primitives this machine gives.
 """
 
 from execeval.sandbox.base import (Assert, Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport,
@@ -17,13 +17,4 @@ from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["Assert", "Call", "CaseResult", "CaseStatus", "Command", "CommandSandbox", "DEFAULT_LIMITS",
            "ExecResult", "ForkServerSandbox", "IsolationReport", "Limits", "Primitive", "Program", "PythonTests",
-           "Sandbox", "Script", "Status", "TestCase", "WorkerPool", "doctor"]
-
-
-def doctor() -> IsolationReport:
-    """Start one fork server, report which isolation primitives are active, stop it."""
-    pool = WorkerPool(1)
-    try:
-        return pool.isolation
-    finally:
-        pool.close()
+           "Sandbox", "Script", "Status", "TestCase", "WorkerPool"]

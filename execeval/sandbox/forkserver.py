@@ -2,8 +2,8 @@
 
 Each worker is a separate small process (`server.py`), started fresh — never forked from the harness, whose
 memory would make every fork slow and whose secrets the job would inherit. Expected outputs stay here: the
-worker and the job get inputs only, and `Call` outputs are compared in this process as they stream back, so the
-first wrong answer stops the job early without the job ever holding what "right" looks like.
+worker and the job get inputs only, and `Call` outputs are graded in this process (`grading.py`) as they stream
+back, so the first wrong answer stops the job early without the job ever holding what "right" looks like.
 """
 
 from __future__ import annotations
@@ -21,18 +21,17 @@ import warnings
 from concurrent.futures import Future
 from typing import Self
 
-import execeval
 from execeval.errors import SandboxError
 from execeval.sandbox import wire
 from execeval.sandbox.base import (Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport, Program,
                                    PythonTests, Script, Status)
 from execeval.sandbox.crashes import ERROR_LINE, JVM_UNCAUGHT
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
-from execeval.values import decode, outputs_match, short_repr
+from execeval.sandbox.grading import Expected, grade_case
 
 _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from execeval.sandbox.server import main; "
          "main(int(sys.argv[2]), sys.argv[3])")
-_PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(execeval.__file__)))
+_PKG_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # holds execeval/
 _SETUP_FAILED = 112
 _OOM_MARKERS = (b"MemoryError", b"std::bad_alloc", b"OutOfMemoryError", b"Cannot allocate memory",
                 b"JavaScript heap out of memory")
@@ -58,7 +57,7 @@ class _Worker:
     def run(self, job_id: int, program: Program, limits: Limits) -> ExecResult:
         expected = None
         if isinstance(program, PythonTests):  # inputs go to the job; expectations never do
-            expected = [_Expected(c.expected) if isinstance(c, Call) and c.expected is not None else None
+            expected = [Expected(c.expected) if isinstance(c, Call) and c.expected is not None else None
                         for c in program.cases]
             program = dataclasses.replace(program, cases=tuple(
                 dataclasses.replace(c, expected=None) if isinstance(c, Call) else c for c in program.cases))
@@ -75,11 +74,11 @@ class _Worker:
                 continue
             if kind == "result":
                 for raw in payload.get("cases", ()):
-                    case = _to_case(raw, expected, program)  # type: ignore[arg-type]
+                    case = grade_case(raw, expected, program)  # type: ignore[arg-type]
                     cases[case.index] = case
                 return _to_result(payload, program, limits, cases)
             for raw in payload:  # "cases": a batch streamed while the job runs
-                case = _to_case(raw, expected, program)  # type: ignore[arg-type]
+                case = grade_case(raw, expected, program)  # type: ignore[arg-type]
                 cases[case.index] = case
                 if (case.status is not CaseStatus.PASSED and not stop_sent
                         and isinstance(program, PythonTests) and program.stop_on_failure):
@@ -96,59 +95,6 @@ class _Worker:
             self.proc.wait()
         if self.proc.stdout:
             self.proc.stdout.close()
-
-
-class _Expected:
-    """An expected output, decoded only if a job's output is not byte-identical to it."""
-
-    __slots__ = ("text", "_value")
-
-    def __init__(self, text: str) -> None:
-        self.text, self._value = text, None
-
-    @property
-    def value(self) -> object:
-        if self._value is None:
-            self._value = (decode(self.text),)
-        return self._value[0]
-
-
-def _to_case(raw: dict, expected: list | None, program: PythonTests) -> CaseResult:
-    case = _judge_case(raw, expected, program)
-    budget = program.case_cpu_s[case.index] if program.case_cpu_s and 0 <= case.index < len(program.cases) else 0
-    if budget and case.status is CaseStatus.PASSED and case.cpu_s > budget:  # its timer was switched off
-        return CaseResult(case.index, CaseStatus.TIMEOUT, "TimeoutError", f"case CPU time {case.cpu_s:.3g}s over "
-                          f"its {budget:.3g}s budget", case.output, case.cpu_s)
-    return case
-
-
-def _judge_case(raw: dict, expected: list | None, program: PythonTests) -> CaseResult:
-    index = int(raw.get("i", -1))
-    status = raw.get("s")
-    output = raw.get("o")
-    message = str(raw.get("m", ""))[:1000]
-    if not 0 <= index < len(program.cases):
-        return CaseResult(index, CaseStatus.ERROR, "Tampered", "case index out of range")
-    if status == "returned":
-        want = expected[index] if expected else None
-        if want is None:
-            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
-        case = program.cases[index]
-        oracle = case.oracle if isinstance(case, Call) else ""
-        if output == want.text and not oracle:  # same encoding: equal without decoding either side
-            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
-        got = decode(str(output))
-        args = (decode(case.args_json) if case.tagged else json.loads(case.args_json)) if oracle else None
-        if outputs_match(got, want.value, program.atol, oracle, args):
-            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
-        return CaseResult(index, CaseStatus.FAILED, "WrongAnswer",
-                          f"expected {short_repr(want.value)}, got {short_repr(got)}", output,
-                          float(raw.get("c", 0)))
-    if isinstance(program.cases[index], Call) and status == "passed":  # only a compared output passes a Call
-        return CaseResult(index, CaseStatus.ERROR, "Tampered", "a Call case reported 'passed' without an output")
-    kinds = {"passed": CaseStatus.PASSED, "failed": CaseStatus.FAILED, "timeout": CaseStatus.TIMEOUT}
-    return CaseResult(index, kinds.get(status, CaseStatus.ERROR), raw.get("t"), message,
-                      cpu_s=float(raw.get("c", 0)))
 
 
 def _error_type(stderr: bytes) -> str | None:

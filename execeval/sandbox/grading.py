@@ -1,0 +1,67 @@
+"""Grading: a test case's reported outcome against its expected output, on the harness side, never in the job.
+
+Pure functions (no processes, no I/O): the fork servers' harness side calls `grade_case` on each case result as
+it streams back, so the first wrong answer can stop the job early; any other backend (a Ray worker) grades the
+same way, in the process that holds the expectations.
+"""
+
+from __future__ import annotations
+
+import json
+
+from execeval.sandbox.base import Call, CaseResult, CaseStatus, PythonTests
+from execeval.values import decode, outputs_match, short_repr
+
+
+class Expected:
+    """An expected output, decoded only if a job's output is not byte-identical to it."""
+
+    __slots__ = ("text", "_value")
+
+    def __init__(self, text: str) -> None:
+        self.text, self._value = text, None
+
+    @property
+    def value(self) -> object:
+        if self._value is None:
+            self._value = (decode(self.text),)
+        return self._value[0]
+
+
+def grade_case(raw: dict, expected: list | None, program: PythonTests) -> CaseResult:
+    """Case `raw` (as the job reported it) graded against `expected[i]`, with its CPU budget enforced."""
+    case = _judge_case(raw, expected, program)
+    budget = program.case_cpu_s[case.index] if program.case_cpu_s and 0 <= case.index < len(program.cases) else 0
+    if budget and case.status is CaseStatus.PASSED and case.cpu_s > budget:  # its timer was switched off
+        return CaseResult(case.index, CaseStatus.TIMEOUT, "TimeoutError", f"case CPU time {case.cpu_s:.3g}s over "
+                          f"its {budget:.3g}s budget", case.output, case.cpu_s)
+    return case
+
+
+def _judge_case(raw: dict, expected: list | None, program: PythonTests) -> CaseResult:
+    index = int(raw.get("i", -1))
+    status = raw.get("s")
+    output = raw.get("o")
+    message = str(raw.get("m", ""))[:1000]
+    if not 0 <= index < len(program.cases):
+        return CaseResult(index, CaseStatus.ERROR, "Tampered", "case index out of range")
+    if status == "returned":
+        want = expected[index] if expected else None
+        if want is None:
+            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
+        case = program.cases[index]
+        oracle = case.oracle if isinstance(case, Call) else ""
+        if output == want.text and not oracle:  # same encoding: equal without decoding either side
+            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
+        got = decode(str(output))
+        args = (decode(case.args_json) if case.tagged else json.loads(case.args_json)) if oracle else None
+        if outputs_match(got, want.value, program.atol, oracle, args):
+            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
+        return CaseResult(index, CaseStatus.FAILED, "WrongAnswer",
+                          f"expected {short_repr(want.value)}, got {short_repr(got)}", output,
+                          float(raw.get("c", 0)))
+    if isinstance(program.cases[index], Call) and status == "passed":  # only a compared output passes a Call
+        return CaseResult(index, CaseStatus.ERROR, "Tampered", "a Call case reported 'passed' without an output")
+    kinds = {"passed": CaseStatus.PASSED, "failed": CaseStatus.FAILED, "timeout": CaseStatus.TIMEOUT}
+    return CaseResult(index, kinds.get(status, CaseStatus.ERROR), raw.get("t"), message,
+                      cpu_s=float(raw.get("c", 0)))
