@@ -1,0 +1,133 @@
+"""RaySandbox on a real two-node Ray cluster on 127.0.0.1: the sandbox conformance suite, and no verdict lost
+when a node's worker is killed mid-run.
+
+The cluster is `ray start --block` subprocesses (a head and one more node), so tearing it down ends exactly the
+processes it started; RAY_AUTH_MODE=disabled keeps it local and tokenless.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from execeval.sandbox import Script, Status
+from execeval.sandbox.conformance import CHECKS, FAST
+
+ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ray_start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    ray_bin = os.path.join(os.path.dirname(sys.executable), "ray")
+    return subprocess.Popen([ray_bin, "start", "--block", "--node-ip-address=127.0.0.1", "--num-cpus=1",
+                             "--disable-usage-stats", f"--ray-client-server-port={_free_port()}",
+                             f"--dashboard-agent-listen-port={_free_port()}", f"--metrics-export-port={_free_port()}",
+                             f"--runtime-env-agent-port={_free_port()}", *args],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """`ray start --block` tears its node down on SIGTERM; kill what is left of its process group after that."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """The address of a running head plus one more node, both on 127.0.0.1."""
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    tmp = tempfile.mkdtemp(prefix="execeval-ray-")  # short: Ray's socket paths must fit in 107 bytes
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    head = _ray_start(["--head", f"--port={port}", "--include-dashboard=false", f"--temp-dir={tmp}"], env)
+    procs = [head]
+    try:
+        _wait_for_nodes(address, 1, head)
+        procs.append(_ray_start([f"--address={address}"], env))
+        _wait_for_nodes(address, 2, head)
+        yield address
+    finally:
+        ray.shutdown()
+        for proc in reversed(procs):
+            _stop(proc)
+
+
+def _wait_for_nodes(address: str, n: int, head: subprocess.Popen, timeout: float = 120) -> None:
+    from execeval.sandbox.raycluster import connect
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if head.poll() is not None:
+            pytest.fail(f"`ray start --head` exited with {head.returncode}")
+        try:
+            if not ray.is_initialized():
+                connect(address)
+            if sum(1 for x in ray.nodes() if x["Alive"]) >= n:
+                return
+        except Exception:  # noqa: BLE001 - not up yet
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"the Ray cluster at {address} did not reach {n} nodes")
+
+
+@pytest.fixture(scope="module")
+def sandbox(ray_cluster):
+    from execeval.sandbox.raycluster import RaySandbox
+
+    sb = RaySandbox(ray_cluster, workers_per_node=2)
+    yield sb
+    sb.close()
+
+
+def test_one_actor_per_node(sandbox):
+    nodes = sandbox.nodes()
+    assert len({n["node_id"] for n in nodes}) == 2 and sandbox.capacity == 4, nodes
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=[c.__name__ for c in CHECKS])
+def test_conformance(sandbox, check):
+    check(sandbox)
+
+
+def test_killing_a_worker_mid_run_loses_no_verdict(sandbox):
+    """SIGKILL one node's actor (and with it that node's harness) while its jobs run: every job still gets its
+    own right answer, from the other node or the restarted actor."""
+    jobs = [Script(f"import time; time.sleep(0.3); print({i})") for i in range(24)]
+    futures = [sandbox.submit(job, FAST) for job in jobs]
+    victim = sandbox.nodes()[1]
+    deadline = time.monotonic() + 30
+    while not any(n["busy"] for n in sandbox.nodes() if n["pid"] == victim["pid"]):  # it holds jobs
+        assert time.monotonic() < deadline, sandbox.nodes()
+        time.sleep(0.01)
+    os.kill(victim["pid"], signal.SIGKILL)
+    results = [f.result(timeout=180) for f in futures]
+    assert sandbox.reruns > 0  # the kill did take jobs down with it
+    assert [(r.status, r.stdout) for r in results] == [(Status.OK, f"{i}\n".encode()) for i in range(24)], [
+        (r.status, r.detail) for r in results if r.status is not Status.OK]
+    deadline = time.monotonic() + 60  # Ray restarts the actor on its node: both nodes serve again
+    while not (len(sandbox.nodes()) == 2 and all(n["healthy"] for n in sandbox.nodes())):
+        assert time.monotonic() < deadline, sandbox.nodes()
+        time.sleep(0.2)
+    assert sandbox.run(Script("print('again')"), FAST).stdout == b"again\n"
