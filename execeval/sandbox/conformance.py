@@ -95,6 +95,26 @@ def check_no_network(sb: Sandbox) -> None:
     assert r.stdout.startswith(b"blocked"), r
 
 
+def check_submit_resolves_every_future(sb: Sandbox) -> None:
+    """Many jobs in flight at once (more than `capacity`), each result with its own job's output."""
+    assert sb.capacity >= 1, sb.capacity
+    futures = [sb.submit(Script(f"print({i} * 7)"), FAST) for i in range(4 * sb.capacity + 3)]
+    outs = [f.result(timeout=60).stdout for f in futures]
+    assert outs == [f"{i * 7}\n".encode() for i in range(len(futures))], outs
+
+
+def check_priority_orders_the_queue(sb: Sandbox) -> None:
+    """Lower priority runs first: with every worker busy, a job submitted last at the lowest priority starts in
+    the next wave, ahead of the earlier ones (callers rely on this for longest-first and calibration-first)."""
+    stamp = "import time\nprint(time.time())\ntime.sleep({})"
+    blockers = [sb.submit(Script(stamp.format(0.4)), FAST, priority=0) for _ in range(sb.capacity)]
+    late = [sb.submit(Script(stamp.format(0.2)), FAST, priority=10) for _ in range(2 * sb.capacity)]
+    first = sb.submit(Script(stamp.format(0)), FAST, priority=-10)
+    started = {id(f): float(f.result(timeout=60).stdout) for f in blockers + late + [first]}
+    ahead = sum(started[id(f)] < started[id(first)] for f in late)
+    assert ahead < sb.capacity, f"{ahead} of {len(late)} lower-priority jobs started before the first one"
+
+
 def check_isolation_report(sb: Sandbox) -> None:
     report = sb.isolation()
     assert report.level in ("full", "partial") and report.primitives, report
@@ -104,5 +124,6 @@ CHECKS: tuple[Callable[[Sandbox], None], ...] = (
     check_ok_and_exact_output, check_stdin_bytes, check_exit_status_and_exception, check_wall_timeout,
     check_cpu_limit, check_memory_limit, check_output_limit, check_killed_by_signal, check_scrubbed_environment,
     check_same_hash_seed_every_job,
-    check_private_empty_workdir, check_files_are_provided, check_no_network, check_isolation_report,
+    check_private_empty_workdir, check_files_are_provided, check_no_network, check_submit_resolves_every_future,
+    check_priority_orders_the_queue, check_isolation_report,
 )
