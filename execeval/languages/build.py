@@ -1,8 +1,8 @@
 """Build once, run many times: compile through the sandbox and cache the artifacts by content.
 
-A build is keyed by (language, toolchain identity, compile command, source): the same program compiled for 200
-samples or rerun tomorrow is compiled once. Compile failures are cached too (a program that does not compile today
-will not compile tomorrow with the same compiler).
+A build is keyed by (language, toolchain identity, compile command and every file it is given, source): the same
+program compiled for 200 samples or rerun tomorrow is compiled once. Compile failures are cached too (a program
+that does not compile today will not compile tomorrow with the same compiler).
 """
 
 from __future__ import annotations
@@ -91,8 +91,9 @@ class BuildCache:
 
 
 def build_key(language: Language, toolchain: Toolchain, command: Command | None, source: bytes) -> str:
+    files = sorted((n, hashlib.sha256(data).hexdigest()) for n, data in command.files.items()) if command else None
     recipe = [execeval.__version__, language.name, toolchain.identity,
-              list(command.argv) if command else None, list(command.collect) if command else None]
+              list(command.argv) if command else None, list(command.collect) if command else None, files]
     return hashlib.sha256(json.dumps(recipe).encode() + b"\0" + source).hexdigest()
 
 

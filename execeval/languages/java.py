@@ -4,11 +4,16 @@ The source file is named after its public top-level class (javac insists), `Main
 class to launch is the one whose bytecode has `public static void main(String[])` (`classfile.main_class`), so
 MultiPL-E's package-private `class Problem` and a contest's `public class Main` both work.
 
+A source that mentions `javafx.util` (every TransCoder GfG script imports `javafx.util.Pair`) is compiled with
+execeval's own small `javafx.util.Pair` (`javafx.util.Pair.java` here; the JDK has no JavaFX): its source is one
+of the compile job's files, so its hash is in the build key, and its class is one of the build's artifacts.
+
 JVM flags are chosen for many small, short programs under RLIMIT_AS: see `JVM_FLAGS` and `run_limits`.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -38,6 +43,9 @@ JVM_ENV = {"MALLOC_ARENA_MAX": "2"}  # each thread's 64 MiB malloc arena would c
 DRIVER_DIR = ".execeval"
 DRIVER_CLASS = "ExecevalBatch"
 DEFAULT_SOURCE = "Main.java"
+JAVAFX_PAIR = "javafx.util.Pair.java"  # the stand-in's resource name; below, where it goes in the compile job
+JAVAFX_SOURCE = f"{DRIVER_DIR}/javafx/util/Pair.java"
+JAVAFX_CLASSES = "javafx/util/*.class"  # javac -d . writes the class by its package
 _PUBLIC_TYPE = re.compile(rb"(?m)^[ \t]*public\s+(?:(?:final|abstract|sealed|non-sealed|strictfp)\s+)*"
                           rb"(?:class|interface|enum|record)\s+([A-Za-z_$][\w$]*)")
 _COMMENT = re.compile(rb"/\*.*?\*/|//[^\n]*", re.S)
@@ -59,7 +67,11 @@ class Java(BaseLanguage):
 
     def build_command(self, toolchain: Toolchain, source: bytes) -> Command | None:
         name = source_file(source)
-        return Command((toolchain["javac"], *JAVAC_FLAGS, name), files={name: source}, collect=("*.class",))
+        files, sources, collect = {name: source}, (name,), ("*.class",)
+        if b"javafx.util" in source:
+            files[JAVAFX_SOURCE] = javafx_pair_source()
+            sources, collect = (name, JAVAFX_SOURCE), (*collect, JAVAFX_CLASSES)
+        return Command((toolchain["javac"], *JAVAC_FLAGS, *sources), files=files, collect=collect)
 
     def jvm(self, toolchain: Toolchain, limits: Limits | None) -> tuple[str, ...]:
         heap = (limits or Limits()).memory_mb
@@ -75,7 +87,7 @@ class Java(BaseLanguage):
         return limits.with_(memory_mb=limits.memory_mb + JVM_RESERVE_MB, processes=limits.processes + JVM_THREADS)
 
     def batch_driver_source(self) -> bytes | None:
-        return resources.files("execeval.languages").joinpath(f"{DRIVER_CLASS}.java").read_bytes()
+        return _resource(f"{DRIVER_CLASS}.java")
 
     def batch_command(self, toolchain: Toolchain, artifacts: Mapping[str, bytes], inputs: Sequence[bytes],
                       limits: Limits | None = None, driver: Mapping[str, bytes] | None = None) -> Command | None:
@@ -89,3 +101,13 @@ class Java(BaseLanguage):
                 main, str(len(inputs)), str(int(limits.cpu_s * 1000)), str(int(limits.wall_s * 1000)),
                 str(limits.output_bytes), str(MAIN_STACK_MB << 20))
         return Command(argv, files=files, env=JVM_ENV, collect=("out/*",))
+
+
+def javafx_pair_source() -> bytes:
+    """The source of execeval's `javafx.util.Pair` (what programs written for JavaFX's get instead)."""
+    return _resource(JAVAFX_PAIR)
+
+
+@functools.cache
+def _resource(name: str) -> bytes:
+    return resources.files("execeval.languages").joinpath(name).read_bytes()
