@@ -1,7 +1,9 @@
 """TransCoder-style translation evaluation: CA@1 / CA@N on our fixtures, failure kinds, and forgery attempts.
 
 The numbers are hand-checked in tests/translation_fixtures.py: per language 5 functions with a script (1 passes at
-rank 1, 1 at rank 2, 1 at rank 3, 2 never) and 1 without: CA@1 = 0.2, CA@2 = 0.4, CA@5 = 0.6.
+rank 1, 1 at rank 2, 1 at rank 3, 2 never) and 1 without: CA@1 = 0.2, CA@2 = 0.4, CA@5 = 0.6. A Java script that
+imports and uses `javafx.util.Pair`, as every one of TransCoder's does, scores its own gold (bench/transcoder_gold.py
+checks TransCoder's whole public set).
 """
 
 from __future__ import annotations
@@ -11,16 +13,20 @@ import json
 import pytest
 
 from execeval.errors import SampleFormatError
-from execeval.languages import BuildCache, get_language
+from execeval.languages import BuildCache, Toolchain, get_language
+from execeval.languages import java as java_module
+from execeval.languages.build import build_key
 from execeval.metrics.computational_accuracy import ca_at_n, ca_table, first_failure_kinds
 from execeval.runfiles import read_results
-from execeval.sandbox import CommandSandbox
+from execeval.sandbox import ForkServerSandbox
 from execeval.translation import evaluate_translations
 from execeval.translation.scripts import fill_in, function_name, load_candidates
-from translation_fixtures import CANDIDATES, EXPECTED_CA, EXPECTED_KINDS, write_fixtures
+from translation_fixtures import (CANDIDATES, EXPECTED_CA, EXPECTED_KINDS, pair_script, write_fixtures,
+                                  write_pair_fixture)
 
 RUN_S = 2.0
 LANGS = tuple(lang for lang in ("cpp", "java", "python") if get_language(lang).toolchain().available)
+NEEDS_JAVA = pytest.mark.skipif("java" not in LANGS, reason="no JDK (apt-get install default-jdk-headless)")
 
 
 # ---------------------------------------------------------------- the metric, by hand
@@ -65,7 +71,7 @@ def test_bad_candidate_lines_name_file_and_line(tmp_path):
 # ---------------------------------------------------------------- end to end, every language
 @pytest.fixture(scope="module")
 def sandbox():
-    with CommandSandbox(2) as sb:
+    with ForkServerSandbox(2) as sb:  # what translate uses; any Sandbox that runs Commands and Scripts does
         yield sb
 
 
@@ -127,3 +133,31 @@ def test_only_the_first_n_candidates_run(tmp_path, sandbox):
     rows = read_results(tmp_path / "out")
     assert {r["rank"] for r in rows} == {0}
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["ns"] == [1]
+
+
+# ---------------------------------------------------------------- javafx.util.Pair (TransCoder's Java scripts)
+@NEEDS_JAVA
+def test_a_java_script_importing_javafx_pair_scores_its_own_gold(tmp_path, sandbox):
+    candidates = write_pair_fixture(tmp_path)
+    summary = evaluate_translations(candidates, tmp_path / "scripts", tmp_path / "out", ns=(1, 2), run_s=RUN_S,
+                                    cache=BuildCache(tmp_path / "b"), sandbox=sandbox)
+    rows = sorted(read_results(tmp_path / "out"), key=lambda r: r["rank"])
+    # rank 0 is the script's gold (HashSet of Pairs: equals, hashCode, getKey, getValue); rank 1 relies on
+    # Pair.toString being "key=value" (it returns -2 otherwise)
+    assert [(r["kind"], r["n_success"], r["n_total"]) for r in rows] == [("success", 10, 10)] * 2, rows
+    assert summary["by_language"]["java"]["CA@1"] == 1.0
+
+
+def test_the_javafx_pair_source_is_in_the_java_build_key(monkeypatch):
+    java = get_language("java")
+    toolchain = Toolchain("java", {"javac": "/usr/bin/javac", "java": "/usr/bin/java"}, (), "fixed")
+    source = pair_script().encode()
+
+    def key() -> str:
+        return build_key(java, toolchain, java.build_command(toolchain, source), source)
+
+    before = key()
+    monkeypatch.setattr(java_module, "javafx_pair_source", lambda: b"package javafx.util; public class Pair {}")
+    assert key() != before  # a changed Pair is a new build, never the cached one
+    plain = b"public class Main { public static void main(String[] a) {} }"
+    assert list(java.build_command(toolchain, plain).files) == ["Main.java"]  # others compile exactly as before

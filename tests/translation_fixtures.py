@@ -130,3 +130,62 @@ def write_fixtures(directory: Path, languages: tuple[str, ...] = ("cpp", "java",
     path = directory / "candidates.jsonl"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+# ---------------------------------------------------------------- javafx.util.Pair, as TransCoder's Java scripts use
+# Every Java script of TransCoder's GfG set starts with `import javafx.util.Pair;` (and the JDK has no JavaFX).
+# Ours, in their style: the gold counts distinct unordered pairs summing to k through a HashSet of Pairs (equals,
+# hashCode, getKey, getValue); the second candidate reaches the same numbers through Pair.toString ("key=value").
+PAIR_ID = "COUNT_DISTINCT_PAIRS_WITH_SUM"
+PAIR_GOLD = """static int f_gold ( int arr [ ] , int n , int k ) {
+  HashSet < Pair < Integer , Integer >> seen = new HashSet < > ( ) ;
+  for ( int i = 0 ; i < n ; i ++ ) {
+    for ( int j = i + 1 ; j < n ; j ++ ) {
+      if ( arr [ i ] + arr [ j ] == k ) {
+        seen . add ( new Pair < > ( Math . min ( arr [ i ] , arr [ j ] ) , Math . max ( arr [ i ] , arr [ j ] ) ) ) ;
+      }
+    }
+  }
+  int check = 0 ;
+  for ( Pair < Integer , Integer > p : seen ) check += p . getKey ( ) + p . getValue ( ) == k ? 1 : 0 ;
+  return check == seen . size ( ) ? seen . size ( ) : - 1 ;
+}"""
+PAIR_BY_STRING = """static int countPairs ( int arr [ ] , int n , int k ) {
+  Set < String > seen = new TreeSet < > ( ) ;
+  for ( int i = 0 ; i < n ; i ++ )
+    for ( int j = i + 1 ; j < n ; j ++ )
+      if ( arr [ i ] + arr [ j ] == k ) {
+        int lo = Math . min ( arr [ i ] , arr [ j ] ) , hi = Math . max ( arr [ i ] , arr [ j ] ) ;
+        String s = new Pair < > ( lo , hi ) . toString ( ) ;
+        if ( ! s . equals ( lo + "=" + hi ) ) return - 2 ;
+        seen . add ( s ) ;
+      }
+  return seen . size ( ) ;
+}"""
+PAIR_INPUTS = [([1, 5, 7, -1, 5], 6), ([1, 1, 1, 1], 2), ([3, 3, 3], 7), ([0, 6, 2, 4, 4, 2], 6), ([10], 10),
+               ([-2, 8, 5, 1, 1], 6), ([2, 4, 6, 8, 10, 12], 14), ([9, 9], 18), ([5, 0, 5, 0], 5), ([1, 2], 4)]
+
+
+def pair_script() -> str:
+    """A Java test script in TransCoder's style (its imports included) whose gold uses javafx.util.Pair."""
+    arrays = "\n".join(f"    param0.add(new int[]{{{', '.join(map(str, a))}}});" for a, _ in PAIR_INPUTS)
+    sizes = "\n".join(f"    param1.add({len(a)});" for a, _ in PAIR_INPUTS)
+    sums = "\n".join(f"    param2.add({k});" for _, k in PAIR_INPUTS)
+    return ("import java.util. *;\nimport java.util.stream.*;\nimport java.lang.*;\nimport javafx.util.Pair;\n"
+            f"public class {PAIR_ID}{{\n{PAIR_GOLD}\n\n\n//TOFILL\n\npublic static void main(String args[]) {{\n"
+            "    int n_success = 0;\n    List<int [ ]> param0 = new ArrayList<>();\n"
+            f"{arrays}\n    List<Integer> param1 = new ArrayList<>();\n{sizes}\n"
+            f"    List<Integer> param2 = new ArrayList<>();\n{sums}\n"
+            "    for(int i = 0; i < param0.size(); ++i)\n    {\n"
+            "        if(f_filled(param0.get(i),param1.get(i),param2.get(i)) == "
+            "f_gold(param0.get(i),param1.get(i),param2.get(i)))\n        {\n            n_success+=1;\n        }\n"
+            '    }\n    System.out.println("#Results:" + n_success + ", " + param0.size());\n}\n}\n')
+
+
+def write_pair_fixture(directory: Path) -> Path:
+    """DIR/scripts/java/<PAIR_ID>.java and DIR/pair_candidates.jsonl (its gold, then the toString one)."""
+    (directory / "scripts" / "java").mkdir(parents=True, exist_ok=True)
+    (directory / "scripts" / "java" / f"{PAIR_ID}.java").write_text(pair_script())
+    path = directory / "pair_candidates.jsonl"
+    path.write_text(json.dumps({"id": PAIR_ID, "language": "java", "candidates": [PAIR_GOLD, PAIR_BY_STRING]}) + "\n")
+    return path

@@ -22,11 +22,13 @@ from pathlib import Path
 
 import execeval
 from execeval.errors import UsageError
-from execeval.languages import BuildCache, get_language
+from execeval.languages import BuildCache, Language, Toolchain, get_language
+from execeval.languages.build import build_key
 from execeval.programs import TimePolicy
 from execeval.metrics.computational_accuracy import SUCCESS, ca_table, first_failure_kinds
 from execeval.runfiles import RESULTS_NAME, _atomic_write, write_summary
-from execeval.sandbox.command import CommandSandbox
+from execeval.sandbox.base import Sandbox
+from execeval.sandbox.forkserver import ForkServerSandbox
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.store import RunStore
 from execeval.translation.harness import KINDS, SANDBOX_ERROR, Outcome, run_script
@@ -40,8 +42,12 @@ DEFAULT_RUN_S = TimePolicy.run_s  # CPU seconds per script run (about ten inputs
 def evaluate_translations(candidates_path: str | os.PathLike, scripts_dir: str | os.PathLike,
                           out_dir: str | os.PathLike, *, ns: tuple[int, ...] = (1, 5), workers: int | None = None,
                           run_s: float = DEFAULT_RUN_S, cache: BuildCache | None = None,
-                          sandbox: CommandSandbox | None = None) -> dict:
-    """Judge the first max(ns) candidates of every function; return (and write) the summary."""
+                          sandbox: Sandbox | None = None) -> dict:
+    """Judge the first max(ns) candidates of every function; return (and write) the summary.
+
+    `sandbox`: any that runs `Command`s and `Script`s (default: a `ForkServerSandbox` of `workers`, which forks
+    Python scripts from its pre-warmed interpreter and execve's compilers and binaries); about `capacity` scripts
+    are kept in flight."""
     started = time.time()
     if not ns or min(ns) < 1:
         raise UsageError(f"--n {ns}: every N must be at least 1")
@@ -55,7 +61,7 @@ def evaluate_translations(candidates_path: str | os.PathLike, scripts_dir: str |
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     store = RunStore.in_dir(out_dir)
     own = sandbox is None
-    sandbox = sandbox or CommandSandbox(workers, fresh_python=False)
+    sandbox = sandbox or ForkServerSandbox(workers)
     try:
         known = {k: Outcome.from_dict(v) for k, v in store.verdicts({j["key"] for j in jobs}).items()}
         todo = list({j["key"]: j for j in jobs if j["key"] not in known}.values())
@@ -66,7 +72,7 @@ def evaluate_translations(candidates_path: str | os.PathLike, scripts_dir: str |
                 store.put_verdict(job["key"], outcome.as_dict())
             return job["key"], outcome
 
-        with ThreadPoolExecutor(max_workers=sandbox.pool.size) as threads:
+        with ThreadPoolExecutor(max_workers=max(1, sandbox.capacity)) as threads:
             known.update(threads.map(one, todo))
     finally:
         if own:
@@ -84,22 +90,29 @@ def evaluate_translations(candidates_path: str | os.PathLike, scripts_dir: str |
 
 def _jobs(groups: list[Candidates], scripts: Path, n_max: int, limits: Limits) -> tuple[list[dict], set]:
     jobs, no_script = [], set()
-    identities: dict[str, str] = {}
+    toolchains: dict[str, Toolchain] = {}
     for g in groups:
         path = find_script(scripts, g.function_id, g.language)
         if path is None:
             no_script.add((g.function_id, g.language))
             continue
         script = path.read_text(encoding="utf-8")
-        if g.language not in identities:
-            identities[g.language] = get_language(g.language).toolchain().identity
+        lang = get_language(g.language)
+        toolchain = toolchains.setdefault(g.language, lang.toolchain())
         for rank, candidate in enumerate(g.candidates[:n_max]):
             filled = fill_in(script, candidate, g.language)
-            payload = json.dumps([execeval.__version__, "transcoder", g.language, identities[g.language], filled,
-                                  limits.as_dict()])
+            payload = json.dumps(["transcoder", _recipe(lang, toolchain, filled), limits.as_dict()])
             jobs.append({"id": g.function_id, "language": g.language, "rank": rank, "filled": filled,
                          "key": hashlib.sha256(payload.encode()).hexdigest()})
     return jobs, no_script
+
+
+def _recipe(lang: Language, toolchain: Toolchain, filled: str) -> str:
+    """What an outcome depends on besides its limits: the build's key (execeval version, toolchain identity,
+    compile command and every file it is given, e.g. Java's javafx.util.Pair) over the filled-in script."""
+    source = filled.encode()
+    command = lang.build_command(toolchain, source) if toolchain.available else None  # missing: never stored
+    return build_key(lang, toolchain, command, source)
 
 
 def _summary(groups: list[Candidates], rows: list[dict], no_script: set, ns: tuple[int, ...]) -> dict:
