@@ -1,6 +1,8 @@
 """Per-run numbers from verdicts: pass@k (base and plus), pass ratio, executability, statuses, per-task counts.
 
 Samples whose verdict is a sandbox error are the harness's fault: they are left out of every metric and counted.
+A pass gated by coverage (`passed_undertested`, see `execeval.coverage`) is not a pass; when a run has any, pass@k
+is also reported as if the gate were off ("pass_at_k_ungated"), so both readings are on the page.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from execeval.metrics import mean_pass_at_k
 from execeval.tasks.model import TaskSet
-from execeval.verdict import SANDBOX_ERROR
+from execeval.verdict import PASSED_UNDERTESTED, SANDBOX_ERROR
 
 if TYPE_CHECKING:
     from execeval.runrecord import SampleRun
@@ -32,6 +34,8 @@ def score_run(runs: Sequence["SampleRun"], taskset: TaskSet, ks: Sequence[int], 
         entry["c"] += v.passed
         if plus:
             entry["c_plus"] += bool(v.plus_passed)
+        if v.status == PASSED_UNDERTESTED:  # every test passed (base and plus): a pass with the gate off
+            entry["undertested"] = entry.get("undertested", 0) + 1
         ratios.append(v.tests_passed / v.tests_total if v.tests_total else 0.0)
         executable.append(v.executable)
     counts = [(e["n"], e["c"]) for e in per_task.values()]
@@ -49,4 +53,8 @@ def score_run(runs: Sequence["SampleRun"], taskset: TaskSet, ks: Sequence[int], 
     }
     if plus:
         result["pass_at_k"]["plus"] = mean_pass_at_k([(e["n"], e["c_plus"]) for e in per_task.values()], ks).as_dict()
+    if statuses[PASSED_UNDERTESTED]:
+        ungated = lambda key: mean_pass_at_k(  # noqa: E731
+            [(e["n"], e[key] + e.get("undertested", 0)) for e in per_task.values()], ks).as_dict()
+        result["pass_at_k_ungated"] = {"base": ungated("c"), **({"plus": ungated("c_plus")} if plus else {})}
     return result

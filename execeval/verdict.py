@@ -12,7 +12,33 @@ from execeval.sandbox.base import CaseStatus, ExecResult, Status
 
 PASSED, FAILED, ERROR, SYNTAX_ERROR, TIMEOUT = "passed", "failed", "error", "syntax_error", "timeout"
 MEMORY_LIMIT, OUTPUT_LIMIT, KILLED, SANDBOX_ERROR = "memory_limit", "output_limit", "killed", "sandbox_error"
-STATUSES = (PASSED, FAILED, ERROR, SYNTAX_ERROR, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT, KILLED, SANDBOX_ERROR)
+PASSED_UNDERTESTED = "passed_undertested"  # every test passed, but they cover less than --min-coverage of it
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    """What a status means to a reader: its one-letter code (the report's grid), a label and a sentence."""
+
+    code: str
+    label: str
+    meaning: str
+
+
+# The one list of statuses (every view of them, the report's grid and legend, the terminal, reads it from here).
+STATUS_INFO: dict[str, StatusInfo] = {
+    PASSED: StatusInfo("p", "passed", "every test passed"),
+    PASSED_UNDERTESTED: StatusInfo("g", "passed, undertested", "every test passed, but they cover less of it "
+                                   "than --min-coverage (not counted as a pass)"),
+    FAILED: StatusInfo("f", "failed", "ran, but a test's answer was wrong"),
+    ERROR: StatusInfo("e", "error", "raised an exception or exited early"),
+    SYNTAX_ERROR: StatusInfo("s", "syntax error", "did not compile"),
+    TIMEOUT: StatusInfo("t", "timeout", "over its CPU or wall time limit"),
+    MEMORY_LIMIT: StatusInfo("m", "memory limit", "over its memory limit"),
+    OUTPUT_LIMIT: StatusInfo("o", "output limit", "wrote too much output"),
+    KILLED: StatusInfo("k", "killed", "killed by a signal"),
+    SANDBOX_ERROR: StatusInfo("x", "sandbox error", "the harness failed (not counted)"),
+}
+STATUSES = tuple(STATUS_INFO)
 _SYNTAX = {"SyntaxError", "IndentationError", "TabError", "CompileError"}  # a program that never ran
 WALL_TIMEOUT, CPU_TIMEOUT = "WallTimeLimit", "CPUTimeLimit"
 
@@ -45,7 +71,7 @@ class Verdict:
     @property
     def executable(self) -> bool:
         """CodeScore's executability: the program ran to its answers (right or wrong) without an error."""
-        return self.status in (PASSED, FAILED)
+        return self.status in (PASSED, PASSED_UNDERTESTED, FAILED)
 
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}  # flat: asdict deep-copies

@@ -1,0 +1,315 @@
+"""Line and branch coverage of each passing candidate under its task's tests (`evaluate --coverage`).
+
+A pass over tests that execute 40% of the candidate is weaker evidence than one at 100% (*Guaranteed Guess*).
+Only passes need the figure, so it is measured once every verdict is known (`execeval.pipeline.after_verdicts`):
+each passing sample's `PythonTests` job runs again in the sandbox as a `Script` that traces the candidate's own
+code object ("<candidate>") and nothing else, neither the harness nor the tests.
+
+How, and why this way (Python 3.11 has no `sys.monitoring`):
+
+* in the job, a `sys.settrace` tracer records arcs (line to line, entries and exits as negative line numbers)
+  exactly as coverage.py's own Python tracer does, so the figures are coverage.py's (`coverage run --branch`);
+* outside the job (here), coverage.py's parser says which statements and arcs are *possible*, and its analysis
+  turns the recorded arcs into covered/total lines and branches;
+* the job stops tracing, and stops running tests, once every possible statement and arc has been seen: no later
+  test can change the figures, and most candidates get there within a few tests (this is what keeps the cost
+  low on EvalPlus's hundreds of plus inputs);
+* results are cached in the run store by the job's key, so a rerun measures nothing again.
+
+A pass whose coverage is under `min_coverage` becomes `passed_undertested`: not a pass, counted apart, and pass@k
+is reported both ways (`execeval.scoring`). Coverage is the combined figure coverage.py reports with --branch:
+(covered lines + covered branches) / (lines + branches). Only Python function tasks are measured; the other
+languages and stdin/stdout tasks are counted as unmeasured (docs/trust.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import secrets
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from execeval.errors import UsageError
+from execeval.programs import Job
+from execeval.sandbox.base import Assert, PythonTests, Script, Status
+from execeval.verdict import PASSED, PASSED_UNDERTESTED
+
+if TYPE_CHECKING:
+    from execeval.progress import Reporter
+    from execeval.runrecord import SampleRun
+    from execeval.sandbox.base import ExecResult, Sandbox
+    from execeval.store import RunStore
+
+__all__ = ["COVERAGE_PHASE", "Figures", "figures", "measure_coverage", "possible", "tracer_job"]
+
+COVERAGE_PHASE = "coverage"
+RECORD = "coverage"  # run store kind; keyed by the sample job's key and this module's method version
+_METHOD = "/settrace-arcs-v1"
+_JOB_FILE = "coverage-job.json"
+_SLOWDOWN = 4.0  # a traced candidate is slower: its CPU budget is the job's times this, plus a second
+
+# Runs inside the sandbox as a Script. It only needs the standard library (and execeval.values for tagged
+# arguments). The arc bookkeeping mirrors coverage.py's PyTracer for CPython 3.11: a frame starts at
+# -co_firstlineno (or its current line when a generator resumes), each line event adds (last, line), and a real
+# return (not a yield) adds (last, -co_firstlineno).
+_TRACER = r'''
+import dis, json, os, sys
+job = json.load(open(JOB_FILE, encoding="utf-8"))
+NAME = "<candidate>"
+RESUME, PUSH_EXC_INFO = dis.opmap["RESUME"], dis.opmap["PUSH_EXC_INFO"]
+want = {tuple(a) for a in job["arcs"]} | {("L", n) for n in job["statements"]}
+arcs, codes = set(), {}
+state = {"left": len(want), "done": not want}
+
+def add(arc):
+    if arc in arcs:
+        return
+    arcs.add(arc)
+    for item in (arc, ("L", arc[1])):
+        if item in want:
+            want.discard(item)
+            state["left"] -= 1
+    if not state["left"]:
+        state["done"] = True
+        sys.settrace(None)
+
+def trace(frame, event, arg):
+    code = frame.f_code
+    if code.co_filename != NAME or state["done"]:
+        return None
+    co = codes.get(code)
+    if co is None:
+        co = codes[code] = code.co_code
+    first = code.co_firstlineno
+    last = -first if co[frame.f_lasti + 1] == 0 else frame.f_lineno
+
+    def local(frame, event, arg):
+        nonlocal last
+        if state["done"]:
+            return None
+        lasti = frame.f_lasti
+        if event == "line":
+            if 0 <= lasti < len(co) and co[lasti] == PUSH_EXC_INFO:
+                return local
+            add((last, frame.f_lineno))
+            last = frame.f_lineno
+        elif event == "return":
+            if len(co) == lasti + 2 or co[lasti + 2] != RESUME:
+                add((last, -first))
+        return local
+    return local
+
+real_out = sys.stdout
+sys.stdout = open(os.devnull, "w")
+errors = ran = 0
+ns = {"__name__": "__candidate__"}
+sys.settrace(trace)
+try:
+    exec(compile(job["program"], NAME, "exec"), ns)
+    import builtins
+    tests = {k: v for k, v in ns.items() if k not in builtins.__dict__}
+    tests["__name__"] = "__tests__"
+    if job["setup"]:
+        setup = compile(job["setup"], "<tests>", "exec")
+        exec(setup, ns)
+        exec(setup, tests)
+    target = ns[job["entry_point"]]
+    for case in job["cases"]:
+        if state["done"]:
+            break
+        ran += 1
+        try:
+            if case[0] == "A":
+                exec(compile(case[1], "<test>", "exec"), tests)
+            else:
+                if case[2]:
+                    from execeval.values import decode
+                    args = decode(case[1])
+                else:
+                    args = json.loads(case[1])
+                target(*args)
+        except BaseException:
+            errors += 1
+finally:
+    sys.settrace(None)
+report = {"arcs": sorted(a for a in arcs), "ran": ran, "errors": errors, "saturated": state["done"]}
+os.write(1, ("\n" + TOKEN + " " + json.dumps(report) + "\n").encode())
+os._exit(0)
+'''
+
+
+@dataclasses.dataclass(frozen=True)
+class Figures:
+    """Coverage of one program, as coverage.py counts it (statements; branches = arcs out of lines with 2+ exits)."""
+
+    covered_lines: int
+    total_lines: int
+    covered_branches: int
+    total_branches: int
+    missing_lines: tuple[int, ...]
+
+    @property
+    def coverage(self) -> float:
+        """coverage.py's total with --branch: (covered lines + branches) / (lines + branches); 1.0 when empty."""
+        total = self.total_lines + self.total_branches
+        return (self.covered_lines + self.covered_branches) / total if total else 1.0
+
+    def as_dict(self) -> dict:
+        ratio = lambda a, b: round(a / b, 6) if b else 1.0  # noqa: E731
+        return {"covered_lines": self.covered_lines, "total_lines": self.total_lines,
+                "line_coverage": ratio(self.covered_lines, self.total_lines),
+                "covered_branches": self.covered_branches, "total_branches": self.total_branches,
+                "branch_coverage": ratio(self.covered_branches, self.total_branches),
+                "coverage": round(self.coverage, 6), "missing_lines": list(self.missing_lines)}
+
+
+@functools.cache
+def _coverage_api():
+    try:
+        from coverage import Coverage
+        from coverage.data import CoverageData
+        from coverage.python import PythonFileReporter
+        from coverage.results import analysis_from_file_reporter
+    except ImportError as e:
+        raise UsageError("--coverage needs the coverage package (its parser says what could be covered)",
+                         hint="pip install 'execeval[coverage]'") from e
+    settings = Coverage(data_file=None, branch=True, config_file=False)  # default exclusions, no .coveragerc
+    return CoverageData, functools.partial(PythonFileReporter, coverage=settings), analysis_from_file_reporter
+
+
+class _Source:
+    """The program in a temporary file: coverage.py's file reporter reads its source from a path."""
+
+    def __init__(self, program: str) -> None:
+        self.dir = tempfile.TemporaryDirectory(prefix="execeval-cov-")
+        self.path = os.path.join(self.dir.name, "candidate.py")
+        with open(self.path, "w", encoding="utf-8") as f:
+            f.write(program)
+        _, reporter, _ = _coverage_api()
+        self.reporter = reporter(self.path)
+
+    def __enter__(self) -> "_Source":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.dir.cleanup()
+
+
+def possible(program: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """The statements and arcs coverage.py could see executed in `program` (what saturates the tracer)."""
+    with _Source(program) as src:
+        return sorted(src.reporter.lines()), sorted(src.reporter.arcs())
+
+
+def figures(program: str, arcs: Sequence[Sequence[int]]) -> Figures:
+    """coverage.py's analysis of `program` given the arcs a run executed (from the tracer or coverage's data)."""
+    data_cls, _, analyse = _coverage_api()
+    with _Source(program) as src:
+        data = data_cls(no_disk=True)
+        data.add_arcs({src.path: {(int(a), int(b)) for a, b in arcs}})
+        analysis = analyse(data, 2, src.reporter, src.path)
+    n, missing = analysis.numbers, analysis.missing
+    return Figures(covered_lines=n.n_statements - n.n_missing, total_lines=n.n_statements,
+                   covered_branches=n.n_branches - n.n_missing_branches, total_branches=n.n_branches,
+                   missing_lines=tuple(sorted(missing)))
+
+
+def tracer_job(tests: PythonTests, token: str) -> Script:
+    """The sandbox job that re-runs a passing candidate's tests under the arc tracer."""
+    statements, arcs = possible(tests.program)
+    cases = [["A", c.code] if isinstance(c, Assert) else ["C", c.args_json, c.tagged] for c in tests.cases]
+    payload = {"program": tests.program, "setup": tests.setup, "entry_point": tests.entry_point, "cases": cases,
+               "statements": statements, "arcs": arcs}
+    code = f"JOB_FILE = {_JOB_FILE!r}\nTOKEN = {token!r}\n" + _TRACER
+    return Script(code, files={_JOB_FILE: json.dumps(payload).encode("utf-8")})
+
+
+def _parse(result: "ExecResult", token: str) -> dict | None:
+    marker = token.encode() + b" "
+    for line in reversed(result.stdout.splitlines()):
+        if line.startswith(marker):
+            try:
+                return json.loads(line[len(marker):])
+            except ValueError:
+                return None
+    return None
+
+
+def _measurable(run: "SampleRun") -> bool:
+    return run.verdict is not None and run.verdict.status == PASSED and isinstance(run.job.program, PythonTests)
+
+
+def _measure(runs: list["SampleRun"], sandbox: "Sandbox", reporter: "Reporter") -> dict[str, dict]:
+    """Coverage records for the distinct jobs of `runs` (by job key), measured in the sandbox."""
+    token = secrets.token_hex(16)
+    futures = {}
+    for run in runs:
+        job: Job = run.job
+        if job.key in futures:
+            continue
+        script = tracer_job(job.program, token)  # type: ignore[arg-type]
+        budget = job.limits.cpu_s * _SLOWDOWN + 1.0
+        limits = job.limits.with_(cpu_s=budget, wall_s=max(job.limits.wall_s, budget) * 2)
+        futures[job.key] = (run.program, sandbox.submit(script, limits, priority=-job.cost))
+    out = {}
+    for key, (program, fut) in futures.items():
+        result = fut.result()
+        report = _parse(result, token) if result.status is Status.OK else None
+        if report is None:
+            why = result.status.value if result.status is not Status.OK else "no coverage report"
+            out[key] = {"status": "unmeasured", "why": why, "detail": result.detail[:200]}
+        else:
+            out[key] = {"status": "measured", **figures(program, report["arcs"]).as_dict(),
+                        "tests_run": report["ran"], "saturated": report["saturated"]}
+        reporter.advance(out[key]["status"] == "measured", phase=COVERAGE_PHASE)
+    return out
+
+
+def measure_coverage(runs: list["SampleRun"], sandbox: "Sandbox", store: "RunStore", min_coverage: float | None,
+                     reporter: "Reporter") -> dict:
+    """Measure every passing Python sample's coverage (cached in the store), put it in `run.extra["coverage"]`,
+    gate passes under `min_coverage` as `passed_undertested`, and return summary.json's "coverage" part."""
+    if min_coverage is not None and not 0.0 <= min_coverage <= 1.0:
+        raise UsageError(f"--min-coverage {min_coverage}: must be between 0 and 1", hint="e.g. --min-coverage 0.9")
+    targets = [r for r in runs if _measurable(r)]
+    records = {}
+    for run in targets:
+        cached = store.record(RECORD, run.job.key + _METHOD)
+        if cached is not None:
+            records[run.job.key] = cached
+    todo = [r for r in targets if r.job.key not in records]
+    if todo:
+        reporter.phase(COVERAGE_PHASE, len({r.job.key for r in todo}))
+        for key, rec in _measure(todo, sandbox, reporter).items():
+            store.put_record(RECORD, key + _METHOD, rec)
+            records[key] = rec
+    counts: Counter = Counter()
+    measured = []
+    for run in runs:
+        v = run.verdict
+        if v is None or v.status != PASSED:
+            continue
+        if not isinstance(run.job.program, PythonTests):
+            counts["unsupported"] += 1
+            run.extra["coverage"] = {"status": "unsupported", "why": "only Python function tasks are measured"}
+            continue
+        rec = records[run.job.key]
+        run.extra["coverage"] = rec
+        counts[rec["status"]] += 1
+        if rec["status"] != "measured":
+            continue
+        measured.append(rec)
+        if min_coverage is not None and rec["coverage"] < min_coverage:
+            run.verdict = dataclasses.replace(v, status=PASSED_UNDERTESTED, passed=False,
+                                              plus_passed=None if v.plus_passed is None else False)
+            counts["undertested"] += 1
+    mean = lambda key: round(sum(r[key] for r in measured) / len(measured), 6) if measured else None  # noqa: E731
+    return {"min_coverage": min_coverage, "measured": counts["measured"], "unmeasured": counts["unmeasured"],
+            "unsupported": counts["unsupported"], "passed_undertested": counts["undertested"],
+            "mean_line_coverage": mean("line_coverage"), "mean_branch_coverage": mean("branch_coverage"),
+            "mean_coverage": mean("coverage"), "method": "sys.settrace arcs + coverage.py analysis"}
