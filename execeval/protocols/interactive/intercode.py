@@ -1,0 +1,193 @@
+"""InterCode's own files: its task sets (loaded without conversion) and its results JSON, replayed.
+
+A results file maps an index to an episode: `turn_history` holds the actions the model took and the reward
+InterCode recorded after each, `summary.max_reward` the episode's best. `replay` re-executes those actions in
+execeval's environments and re-scores them with InterCode's exact rules (Bash: only added files' content is
+compared; SQL: Kendall's tau always applies), so a published run can be checked against its reported rewards.
+Three shapes occur: multi-turn and plan-solve (every action runs and is scored as if submitted), and ReAct
+(`execute[...]` runs unscored, `submit` scores).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from execeval.errors import TaskFormatError, UsageError
+from execeval.protocols.interactive.env import InteractiveTask
+from execeval.protocols.interactive.mysqldump import convert_dump_file
+from execeval.protocols.interactive.tasks import infer_mounts
+from execeval.sandbox.base import Command, Sandbox
+from execeval.sandbox.limits import Limits
+
+__all__ = ["load", "replay", "read_results"]
+
+_SYSTEM_DIRS = {"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32", "media", "mnt", "opt",
+                "proc", "root", "run", "sbin", "srv", "sys", "tmp", "usr", "var"}
+_trees: dict[str, bytes] = {}
+_dumps: dict[str, dict[str, bytes]] = {}
+
+
+def load(kind: str, path: Path, rows: list[dict], *, sandbox: Sandbox | None, setup=None, dump=None
+         ) -> list[InteractiveTask]:
+    if kind == "python":
+        return [InteractiveTask(str(i), "python", r["query"], r["gold"], tests=tuple(r["tests"]),
+                                test_setup=r.get("test_setup_code") or "", extra={"source_id": r.get("task_id")})
+                for i, r in enumerate(rows)]
+    if kind == "sql":
+        dbs = _databases(path, dump)
+        missing = sorted({r["db"] for r in rows} - set(dbs))
+        if missing:
+            raise TaskFormatError(f"{path}: databases {', '.join(missing[:5])} are not in the dump",
+                                  hint="pass the dump the task file was made with (dump=...)")
+        return [InteractiveTask(str(i), "sql", r["query"], _gold(r["gold"]), state=dbs[r["db"]],
+                                extra={"db": r["db"], "tables": r.get("db_tables", {}),
+                                       "hardness": r.get("hardness")}) for i, r in enumerate(rows)]
+    script_path = _setup_script(path, setup)
+    state, mounts = b"", ()
+    if script_path is not None:
+        script = script_path.read_text()
+        mounts = infer_mounts(script, _ignored(script_path))
+        if mounts:
+            if sandbox is None:
+                raise UsageError(f"{path}: building InterCode's file system needs a sandbox",
+                                 hint="pass sandbox= to load_interactive_tasks")
+            state = build_tree(script, mounts, sandbox)
+    return [InteractiveTask(str(i), "bash", r["query"], _gold(r["gold"]), state=state, mounts=mounts,
+                            extra={"file_system": script_path.name if script_path else None})
+            for i, r in enumerate(rows)]
+
+
+def _gold(gold) -> str:
+    return ";".join(gold) if isinstance(gold, list) else str(gold)
+
+
+def _setup_script(path: Path, setup) -> Path | None:
+    if setup is not None:
+        return Path(setup)
+    m = re.search(r"fs_(\d+)", path.name)
+    if not m:
+        return None
+    for root in (path.parent, *path.parents):
+        candidate = root / "docker" / "bash_scripts" / f"setup_nl2b_fs_{m.group(1)}.sh"
+        if candidate.exists():
+            return candidate
+    raise TaskFormatError(f"{path}: InterCode's setup_nl2b_fs_{m.group(1)}.sh is not in a docker/bash_scripts "
+                          "above it", hint="pass setup=PATH (execeval interact --setup)")
+
+
+def _ignored(script_path: Path) -> set[str]:
+    """What InterCode's git ignores (its docker.gitignore), else the usual system directories."""
+    gitignore = script_path.parent.parent / "docker.gitignore"
+    if gitignore.exists():
+        names = {ln.strip().strip("/") for ln in gitignore.read_text().splitlines()}
+        return {n for n in names if n and not n.startswith("#")} | {"tmp", "dev", "usr", "proc"}
+    return _SYSTEM_DIRS
+
+
+def build_tree(script: str, mounts: Sequence[str], sandbox: Sandbox) -> bytes:
+    """Run InterCode's setup script in the sandbox, its absolute paths moved into the job's tree."""
+    key = hashlib.sha256(script.encode() + repr(tuple(mounts)).encode()).hexdigest()
+    if key not in _trees:
+        moved = script
+        for mount in mounts:
+            moved = re.sub(rf"(?<![\w./~-]){re.escape(mount)}(?![\w.-])", "/tmp/job/fs" + mount, moved)
+        job = Command(("/bin/bash", "-c", "mkdir -p fs && /bin/bash setup.sh >setup.log 2>&1; tar -cf tree.tar fs"),
+                      files={"setup.sh": moved.encode()}, collect=("tree.tar",))
+        result = sandbox.run(job, Limits(wall_s=60, cpu_s=60))
+        if "tree.tar" not in result.files:
+            raise TaskFormatError(f"InterCode's setup script did not run ({result.status.value})")
+        _trees[key] = result.files["tree.tar"]
+    return _trees[key]
+
+
+def _databases(path: Path, dump) -> dict[str, bytes]:
+    dump_path = Path(dump) if dump else next(iter(sorted(path.parent.glob("*_dbs.sql"))), None)
+    if dump_path is None or not dump_path.exists():
+        raise TaskFormatError(f"{path}: no MySQL dump (*_dbs.sql) beside it", hint="pass dump=PATH (--dump)")
+    key = str(dump_path.resolve())
+    if key not in _dumps:
+        _dumps[key] = convert_dump_file(dump_path)
+    return _dumps[key]
+
+
+# ---------------------------------------------------------------- replay
+def read_results(path: str | Path) -> list[dict]:
+    """A results file's episodes, in index order."""
+    data = json.loads(Path(path).read_text())
+    episodes = data.values() if isinstance(data, dict) else data
+    return sorted(episodes, key=lambda e: int(e["task_id"]))
+
+
+_EXECUTE = re.compile(r"^execute\[(.*)\]$", re.S)
+
+
+async def replay_episode(env, task: InteractiveTask, episode: dict) -> dict:
+    """Re-run one recorded episode; every turn's reward recomputed where InterCode computed one."""
+    history = episode["turn_history"]
+    recorded = list(history.get("rewards", []))
+    replayed: list[float | None] = []
+    scored: list[float] = []
+    await env.areset(task)
+    for action in history["actions"]:
+        react = _EXECUTE.match(action.strip())
+        word = action.strip().split(maxsplit=1)[:1]
+        if word == ["skip"] or action == "blocked":
+            replayed.append(0.0)
+            break
+        if word == ["submit"]:
+            reward, _ = await env.ascore(None)
+            replayed.append(reward)
+            scored.append(reward)
+            break
+        if react:
+            await env.astep(react.group(1))
+            replayed.append(0.0)
+            continue
+        await env.astep(action)
+        if task.language == "python":
+            name = re.match(r"\s*def (\w+)\(", action)
+            if not name:
+                replayed.append(0.0)
+                continue
+            reward, _ = await env.ascore(name.group(1))
+        else:
+            reward, _ = await env.ascore(None)
+        replayed.append(reward)
+        scored.append(reward)
+    if not scored and replayed:  # a ReAct episode that never submitted: InterCode scores where it stopped
+        reward, _ = await env.ascore(None)
+        scored.append(reward)
+    best = max(scored, default=0.0)
+    expected = float(episode.get("summary", {}).get("max_reward", max(recorded, default=0.0)) or 0.0)
+    return {"task_id": task.task_id, "query": task.query, "recorded_max": expected, "replayed_max": best,
+            "match": abs(best - expected) <= 0.011, "recorded": recorded, "replayed": replayed}
+
+
+async def replay(results_path: str | Path, tasks: Sequence[InteractiveTask], sandbox: Sandbox, *,
+                 limit: int | None = None, concurrency: int = 16) -> dict:
+    """Replay every episode of an InterCode results file against `tasks` (the task file it was run on)."""
+    from execeval.protocols.interactive.runner import environment_for
+
+    episodes = read_results(results_path)[:limit]
+    gate = asyncio.Semaphore(concurrency)
+    by_id = {t.task_id: t for t in tasks}
+
+    async def one(episode: dict) -> dict:
+        task = by_id.get(str(episode["task_id"]))
+        if task is None:
+            raise UsageError(f"{results_path}: episode {episode['task_id']} has no task in the task file",
+                             hint="pass the task file the results were made with")
+        options = {"bash": {"check_modified": False}, "sql": {"order": "always"}}.get(task.language, {})
+        async with gate:
+            return await replay_episode(environment_for(task.language, sandbox, **options), task, episode)
+
+    rows = await asyncio.gather(*(one(e) for e in episodes))
+    matched = sum(r["match"] for r in rows)
+    return {"episodes": len(rows), "matched": matched, "match_rate": matched / len(rows) if rows else 0.0,
+            "recorded_mean": sum(r["recorded_max"] for r in rows) / len(rows) if rows else 0.0,
+            "replayed_mean": sum(r["replayed_max"] for r in rows) / len(rows) if rows else 0.0, "rows": rows}
