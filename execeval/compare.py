@@ -1,7 +1,8 @@
 """`execeval compare RUN_A RUN_B`: how run B differs from run A, task by task, read from their run directories.
 
-This module only reads the run files (`results.jsonl`, and `summary.json` when present, see `execeval.runfiles`)
-and turns them into the per-task pass/fail lists that `execeval.metrics.compare_runs` compares. The statistics
+This module only reads the run files (`results.jsonl`, and `summary.json` when present, with
+`execeval.runfiles`' readers) and turns them into the per-task pass/fail lists that
+`execeval.metrics.compare_outcomes` compares. The statistics
 themselves (flips, NFR/PFR, exact McNemar, paired bootstrap CI, mean regression) live in `execeval.metrics.flips`.
 
 A is the old (baseline) run, B the new one; every difference is B minus A. The result is a plain JSON-ready dict
@@ -20,52 +21,24 @@ run's own metrics) and counted in `warnings`.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from execeval.errors import UsageError
-from execeval.metrics import check_same_tasks
-from execeval.metrics import compare_runs as _compare_outcomes
-from execeval.runfiles import RESULTS_NAME, SUMMARY_NAME
+from execeval.metrics import check_same_tasks, compare_outcomes
+from execeval.runfiles import RESULT_KEYS, read_results, read_summary
+from execeval.verdict import SANDBOX_ERROR
 
-__all__ = ["VARIANTS", "compare_runs", "load_outcomes", "render_comparison"]
+__all__ = ["VARIANTS", "compare_runs", "load_outcomes", "read_rows", "render_comparison"]
 
 VARIANTS = ("auto", "base", "plus")
-_SANDBOX_ERROR = "sandbox_error"
 
 
-def _read_rows(run_dir: Path) -> list[dict]:
-    path = run_dir / RESULTS_NAME
-    if not path.is_file():
-        what = "no such directory" if not run_dir.exists() else f"no {RESULTS_NAME} in it"
-        raise UsageError(f"{run_dir}: {what}",
-                         hint="pass a run directory written by `execeval evaluate ... --out DIR`")
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise UsageError(f"{path}:{lineno}: not JSON ({e.msg})",
-                                 hint="re-run `execeval evaluate` with the same --out to rewrite it") from None
-            if not isinstance(row, dict) or "task_id" not in row or "passed" not in row:
-                raise UsageError(f"{path}:{lineno}: not a results row (needs task_id and passed)")
-            rows.append(row)
-    if not rows:
-        raise UsageError(f"{path}: no results", hint="the run evaluated no samples")
-    return rows
-
-
-def _read_summary(run_dir: Path) -> dict:
-    try:
-        return json.loads((run_dir / SUMMARY_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+def read_rows(run_dir: str | os.PathLike) -> list[dict]:
+    """A run's results.jsonl rows, every one a sample's verdict (`execeval.runfiles.read_results`' errors)."""
+    return read_results(run_dir, require=RESULT_KEYS, empty_ok=False)
 
 
 def _has_plus(rows: Sequence[dict]) -> bool:
@@ -100,7 +73,7 @@ def load_outcomes(rows: Sequence[dict], variant: str) -> tuple[dict[str, list[bo
     dropped = 0
     for r in rows:
         per_task.setdefault(r["task_id"], [])
-        if r.get("status") == _SANDBOX_ERROR:
+        if r.get("status") == SANDBOX_ERROR:
             dropped += 1
             continue
         per_task[r["task_id"]].append((r.get("completion_id", 0), _outcome(r, variant)))
@@ -135,7 +108,7 @@ def compare_runs(
     when variant "plus" is asked of a run without plus verdicts.
     """
     a, b = Path(run_a), Path(run_b)
-    rows_a, rows_b = _read_rows(a), _read_rows(b)
+    rows_a, rows_b = read_rows(a), read_rows(b)
     variant = _resolve_variant(variant, rows_a, rows_b, a, b)
     out_a, dropped_a = load_outcomes(rows_a, variant)
     out_b, dropped_b = load_outcomes(rows_b, variant)
@@ -149,7 +122,7 @@ def compare_runs(
                          + ", ".join(empty[:5]) + (f" (+{len(empty) - 5} more)" if len(empty) > 5 else ""),
                          hint="re-run `execeval evaluate` on that run directory to retry them")
 
-    cmp = _compare_outcomes(out_a, out_b, n_resamples=n_resamples, seed=seed, confidence=confidence)
+    cmp = compare_outcomes(out_a, out_b, n_resamples=n_resamples, seed=seed, confidence=confidence)
 
     order = list(out_a)  # results.jsonl order of run A
     neg = set(cmp.flips.negative) if cmp.flips else set()
@@ -173,7 +146,7 @@ def compare_runs(
         flips["negative_tasks"] = in_order(cmp.flips.negative)
         flips["positive_tasks"] = in_order(cmp.flips.positive)
 
-    sum_a, sum_b = _read_summary(a), _read_summary(b)
+    sum_a, sum_b = read_summary(a), read_summary(b)
     warnings = []
     for name, dropped in (("A", dropped_a), ("B", dropped_b)):
         if dropped:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from execeval.errors import UsageError
+
 if TYPE_CHECKING:
     from execeval.runrecord import SampleRun
 
@@ -53,11 +55,49 @@ def write_summary(out_dir: str | os.PathLike, summary: dict) -> Path:
     return path
 
 
-def read_results(run_dir: str | os.PathLike) -> list[dict]:
-    path = Path(run_dir) / RESULTS_NAME
+_REWRITE = "re-run `execeval evaluate` with the same --out to rewrite it"
+
+
+RESULT_KEYS = ("task_id", "passed")  # what every sample's row has; what compare and report need
+
+
+def read_results(run_dir: str | os.PathLike, *, require: Sequence[str] = (), empty_ok: bool = True) -> list[dict]:
+    """Every row of RUN_DIR/results.jsonl. One-line UsageErrors: a missing directory or file, `file:line` for a
+    line that is not a JSON object or lacks a key of `require` (e.g. RESULT_KEYS), and no rows unless
+    `empty_ok`."""
+    run_dir = Path(run_dir)
+    path = run_dir / RESULTS_NAME
+    if not path.is_file():
+        what = "no such directory" if not run_dir.exists() else f"no {RESULTS_NAME} in it"
+        raise UsageError(f"{run_dir}: {what}", hint="pass a run directory written by `execeval evaluate ... --out DIR`")
+    rows = []
     with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise UsageError(f"{path}:{lineno}: not JSON ({e.msg})", hint=_REWRITE) from None
+            if not isinstance(row, dict) or any(k not in row for k in require):
+                raise UsageError(f"{path}:{lineno}: not a results row (needs {', '.join(require) or 'an object'})",
+                                 hint=_REWRITE)
+            rows.append(row)
+    if not rows and not empty_ok:
+        raise UsageError(f"{path}: no results", hint="the run evaluated no samples")
+    return rows
 
 
 def read_summary(run_dir: str | os.PathLike) -> dict:
-    return json.loads((Path(run_dir) / SUMMARY_NAME).read_text(encoding="utf-8"))
+    """RUN_DIR/summary.json, or {} when the run has none (results.jsonl alone is a readable run); a file that is
+    there but unreadable is an error, not an empty summary."""
+    path = Path(run_dir) / SUMMARY_NAME
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"{path}: unreadable ({e})", hint=_REWRITE) from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: not a summary (a JSON object)", hint=_REWRITE)
+    return data

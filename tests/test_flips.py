@@ -9,8 +9,7 @@ from random import Random
 import pytest
 
 from execeval.errors import UsageError
-from execeval.metrics import compare_runs, flip_counts, mcnemar_exact, paired_bootstrap_ci
-from execeval.metrics.flips import _binom_two_sided_half
+from execeval.metrics import compare_outcomes, flip_counts, mcnemar_exact, paired_bootstrap_ci
 
 # Ten tasks. Negative flips planted at t1, t4; positive flips at t2, t7, t8; t0, t3 pass in both.
 _A_PASS = {"t0", "t1", "t3", "t4"}
@@ -32,7 +31,7 @@ def test_flip_counts_on_planted_example() -> None:
 
 
 def test_compare_single_sample_runs() -> None:
-    cmp = compare_runs(_single(_A_PASS), _single(_B_PASS), n_resamples=2000, seed=1)
+    cmp = compare_outcomes(_single(_A_PASS), _single(_B_PASS), n_resamples=2000, seed=1)
     assert cmp.single_sample
     assert cmp.pass_at_1_a == pytest.approx(0.4) and cmp.pass_at_1_b == pytest.approx(0.5)
     assert cmp.diff == pytest.approx(0.1)
@@ -48,7 +47,7 @@ def test_compare_single_sample_runs() -> None:
 def test_compare_many_samples_reports_rate_changes() -> None:
     a = {"x": [True, True, False, False], "y": [True] * 4, "z": [False] * 4}
     b = {"x": [True, False, False, False], "y": [False] * 4, "z": [True, True, False, False]}
-    cmp = compare_runs(a, b, n_resamples=500)
+    cmp = compare_outcomes(a, b, n_resamples=500)
     assert not cmp.single_sample
     assert cmp.flips is None and cmp.mcnemar is None
     assert cmp.rate_changes == {"x": -0.25, "y": -1.0, "z": 0.5}
@@ -60,7 +59,7 @@ def test_compare_many_samples_reports_rate_changes() -> None:
 
 
 def test_no_regressions_gives_none() -> None:
-    cmp = compare_runs({"a": [False], "b": [True]}, {"a": [True], "b": [True]}, n_resamples=100)
+    cmp = compare_outcomes({"a": [False], "b": [True]}, {"a": [True], "b": [True]}, n_resamples=100)
     assert cmp.mean_regression is None and cmp.regressed == ()
 
 
@@ -68,13 +67,13 @@ def test_mismatched_task_sets_name_the_ids() -> None:
     a = {"t1": [True], "t2": [True], "t3": [False]}
     b = {"t1": [True], "t4": [False], "t3": [True]}
     with pytest.raises(UsageError) as exc:
-        compare_runs(a, b)
+        compare_outcomes(a, b)
     msg = exc.value.one_line()
     assert "only in A: t2" in msg and "only in B: t4" in msg and "\n" not in msg
     with pytest.raises(UsageError, match="no tasks"):
-        compare_runs({}, {})
+        compare_outcomes({}, {})
     with pytest.raises(UsageError, match="no samples"):
-        compare_runs({"t": []}, {"t": [True]})
+        compare_outcomes({"t": []}, {"t": [True]})
 
 
 @pytest.mark.parametrize(
@@ -92,11 +91,14 @@ def test_mcnemar_exact_hand_values(b: int, c: int, p: float) -> None:
     assert mcnemar_exact(b, c) == pytest.approx(p, rel=1e-12)
 
 
-def test_mcnemar_scipy_matches_integer_fallback() -> None:
+def test_mcnemar_matches_scipy_binomtest() -> None:
+    binomtest = pytest.importorskip("scipy.stats").binomtest
     for b in range(0, 15):
         for c in range(0, 15):
             if b + c:
-                assert mcnemar_exact(b, c) == pytest.approx(_binom_two_sided_half(b, c), rel=1e-9), (b, c)
+                want = min(1.0, binomtest(b, b + c, 0.5, alternative="two-sided").pvalue)
+                assert mcnemar_exact(b, c) == pytest.approx(want, rel=1e-9), (b, c)
+    assert mcnemar_exact(300, 340) == pytest.approx(binomtest(300, 640, 0.5).pvalue, rel=1e-9)  # big n, exact ints
     with pytest.raises(UsageError):
         mcnemar_exact(-1, 3)
 
@@ -129,7 +131,7 @@ def test_bootstrap_is_deterministic_under_seed() -> None:
     b = {f"t{i}": [d == 1.0] for i, d in enumerate(deltas)}
     # Same runs given in a different key order give the same CI (tasks are sorted before resampling).
     a_rev, b_rev = dict(reversed(list(a.items()))), dict(reversed(list(b.items())))
-    assert compare_runs(a, b, n_resamples=300).ci == compare_runs(a_rev, b_rev, n_resamples=300).ci
+    assert compare_outcomes(a, b, n_resamples=300).ci == compare_outcomes(a_rev, b_rev, n_resamples=300).ci
 
 
 def test_bootstrap_rejects_bad_settings() -> None:

@@ -3,7 +3,8 @@
 CodeScore (Dong et al., 2023) validates a metric by correlating its per-sample values with the executed PassRatio:
 Kendall's tau (tau-b, which handles ties), Spearman's rho and Pearson's r, plus the mean absolute error
 MAE = mean |score - pass ratio|, which only makes sense when the score is on the same 0..1 scale. scipy does the
-statistics; it is imported inside the function so that importing this module stays cheap.
+statistics; it is imported inside the function so that importing this module stays cheap, and it is an extra
+(`pip install 'execeval[stats]'`): without it `correlate` says so in one line.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ def correlate(scores: Sequence[float], pass_ratios: Sequence[float]) -> Correlat
         return Correlation(n=n, kendall_tau=None, spearman_rho=None, pearson_r=None, mae=mae)
     try:
         from scipy import stats
-    except ImportError as e:  # pragma: no cover - scipy is a test dependency, not a runtime one
-        raise UsageError("metric correlation needs scipy", hint="pip install scipy") from e
+    except ImportError as e:
+        raise UsageError("metric correlation needs scipy (the 'stats' extra)",
+                         hint="pip install 'execeval[stats]'") from e
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tau = stats.kendalltau(xs, ys).statistic

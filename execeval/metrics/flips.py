@@ -1,4 +1,5 @@
-"""How run B differs from run A, task by task (`execeval compare RUN_A RUN_B`).
+"""How run B differs from run A, task by task: the statistics behind `execeval compare RUN_A RUN_B`
+(`execeval.compare.compare_runs` reads the run directories and calls `compare_outcomes`).
 
 A better mean can hide regressions, so the comparison is paired: every task is looked at in both runs.
 
@@ -30,7 +31,7 @@ __all__ = [
     "flip_counts",
     "mcnemar_exact",
     "paired_bootstrap_ci",
-    "compare_runs",
+    "compare_outcomes",
 ]
 
 
@@ -97,28 +98,18 @@ def flip_counts(a: Mapping[str, bool], b: Mapping[str, bool]) -> FlipCounts:
     return FlipCounts(negative=neg, positive=pos, n_tasks=len(ids))
 
 
-def _binom_two_sided_half(b: int, c: int) -> float:
-    """Exact two-sided binomial p at 1/2 with integers: min(1, 2 * P(X <= min(b, c)))."""
-    n = b + c
-    tail = sum(comb(n, i) for i in range(min(b, c) + 1))
-    return min(1.0, 2 * tail / 2**n)
-
-
 def mcnemar_exact(b: int, c: int) -> float:
     """Exact McNemar p-value: two-sided binomial test of b successes in b + c trials at p = 1/2.
 
-    Uses scipy.stats.binomtest (imported here, not at module load); falls back to the same exact computation in
-    integers if scipy is not installed. 1.0 when there are no discordant pairs.
+    At p = 1/2 the binomial is symmetric, so the two-sided p is min(1, 2 P(X <= min(b, c))), computed in exact
+    integers: the same answer whatever is installed (tests check it against scipy.stats.binomtest). 1.0 when
+    there are no discordant pairs.
     """
     if b < 0 or c < 0:
         raise UsageError(f"discordant counts must be >= 0, got b={b}, c={c}")
-    if b + c == 0:
-        return 1.0
-    try:
-        from scipy.stats import binomtest
-    except ImportError:  # pragma: no cover - scipy is a test dependency, not a runtime one
-        return _binom_two_sided_half(b, c)
-    return float(min(1.0, binomtest(b, b + c, 0.5, alternative="two-sided").pvalue))
+    n = b + c
+    tail = sum(comb(n, i) for i in range(min(b, c) + 1))
+    return min(1.0, 2 * tail / 2**n)
 
 
 @dataclass(frozen=True)
@@ -216,7 +207,7 @@ class Comparison:
         }
 
 
-def compare_runs(
+def compare_outcomes(
     a: Mapping[str, Sequence[bool]],
     b: Mapping[str, Sequence[bool]],
     *,

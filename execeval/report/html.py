@@ -26,33 +26,34 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from execeval.compare import _read_rows, _read_summary, compare_runs
+from execeval.compare import compare_runs, read_rows
+from execeval.runfiles import read_summary
 from execeval.errors import UsageError
 from execeval.metrics import mean_pass_at_k
 from execeval.report.sections import collect as collect_sections
+from execeval.verdict import (ERROR, FAILED, KILLED, MEMORY_LIMIT, OUTPUT_LIMIT, PASSED, PASSED_UNDERTESTED,
+                              SANDBOX_ERROR, SYNTAX_ERROR, TIMEOUT)
+from execeval.verdict import STATUS_INFO as VERDICT_STATUSES
 
 __all__ = ["STATUS_CODES", "build_report_data", "render_report"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-# One letter per sample status in the grid; "b" is a sample that passed the base tests but failed the plus tests.
-STATUS_CODES = {"passed": "p", "failed": "f", "error": "e", "syntax_error": "s", "timeout": "t",
-                "memory_limit": "m", "output_limit": "o", "killed": "k", "sandbox_error": "x"}
+# One letter per sample status in the grid (from execeval.verdict.STATUS_INFO, the one list of statuses); "b" is a
+# sample that passed the base tests but failed the plus tests, "u" a status this version does not know.
+STATUS_CODES = {name: info.code for name, info in VERDICT_STATUSES.items()}
 BASE_ONLY = "b"
 UNKNOWN = "u"
+_COLOURS = {PASSED: "#1f9d55", PASSED_UNDERTESTED: "#a3c94f", FAILED: "#e5484d", ERROR: "#f76b15",
+            SYNTAX_ERROR: "#8e4ec6", TIMEOUT: "#f5b90a", MEMORY_LIMIT: "#b5651d", OUTPUT_LIMIT: "#978365",
+            KILLED: "#7c2d12", SANDBOX_ERROR: "#64748b"}
 # code -> (label, colour, what it means); the order is the legend's order.
 STATUS_INFO: dict[str, tuple[str, str, str]] = {
-    "p": ("passed", "#1f9d55", "every test passed"),
-    "b": ("base only", "#8fd19e", "passed the base tests, failed the plus tests"),
-    "f": ("failed", "#e5484d", "ran, but a test's answer was wrong"),
-    "e": ("error", "#f76b15", "raised an exception or exited early"),
-    "s": ("syntax error", "#8e4ec6", "did not compile"),
-    "t": ("timeout", "#f5b90a", "over its CPU or wall time limit"),
-    "m": ("memory limit", "#b5651d", "over its memory limit"),
-    "o": ("output limit", "#978365", "wrote too much output"),
-    "k": ("killed", "#7c2d12", "killed by a signal"),
-    "x": ("sandbox error", "#64748b", "the harness failed (not counted)"),
-    "u": ("other", "#94a3b8", "unknown status"),
+    STATUS_CODES[PASSED]: (VERDICT_STATUSES[PASSED].label, _COLOURS[PASSED], VERDICT_STATUSES[PASSED].meaning),
+    BASE_ONLY: ("base only", "#8fd19e", "passed the base tests, failed the plus tests"),
+    **{info.code: (info.label, _COLOURS.get(name, "#94a3b8"), info.meaning)
+       for name, info in VERDICT_STATUSES.items() if name != PASSED},
+    UNKNOWN: ("other", "#94a3b8", "unknown status"),
 }
 
 
@@ -107,7 +108,7 @@ def _curve(tasks: dict[str, list[dict]], plus: bool) -> list[tuple[int, float]]:
     """Mean unbiased pass@k for every k from 1 to the fewest samples any task has (sandbox errors left out)."""
     counts = []
     for samples in tasks.values():
-        kept = [r for r in samples if r.get("status") != "sandbox_error"]
+        kept = [r for r in samples if r.get("status") != SANDBOX_ERROR]
         if kept:
             counts.append((len(kept), sum(_outcome(r, plus) for r in kept)))
     if not counts:
@@ -191,8 +192,8 @@ def _warnings(summary: dict, counts: Counter) -> list[str]:
     if iso.get("level") and iso["level"] != "full":
         missing = [n for n, p in (iso.get("primitives") or {}).items() if not p.get("active")]
         out.append("partial sandbox isolation; missing: " + ", ".join(missing))
-    if counts.get("sandbox_error"):
-        out.append(f"{counts['sandbox_error']} sample(s) hit a sandbox error (the harness's fault): left out of "
+    if counts.get(SANDBOX_ERROR):
+        out.append(f"{counts[SANDBOX_ERROR]} sample(s) hit a sandbox error (the harness's fault): left out of "
                    "every metric; run the same evaluate command again to retry them")
     ref = summary.get("reference_failures") or {}
     if ref:
@@ -253,7 +254,7 @@ def _cards(summary: dict, tasks: dict[str, list[dict]], rows: list[dict], has_pl
             continue
         sub = f"plus {_fmt_pct(plus[key])}" if has_plus and plus.get(key) is not None else ""
         cards.append({"label": key, "value": _fmt_pct(v), "sub": sub, "accent": key == "pass@1"})
-    n_ok = [r for r in rows if r.get("status") != "sandbox_error"]
+    n_ok = [r for r in rows if r.get("status") != SANDBOX_ERROR]
     ratio = summary.get("pass_ratio")
     if ratio is None and n_ok:
         ratio = sum((r.get("pass_ratio") or 0.0) for r in n_ok) / len(n_ok)
@@ -277,8 +278,8 @@ def build_report_data(run_dir: str | os.PathLike, compare_dir: str | os.PathLike
                       variant: str = "auto", seed: int = 0, n_resamples: int = 10_000) -> dict:
     """Everything the template needs (also handy to test the page's numbers without parsing HTML)."""
     run_dir = Path(run_dir)
-    rows = _read_rows(run_dir)
-    summary = _read_summary(run_dir)
+    rows = read_rows(run_dir)
+    summary = read_summary(run_dir)
     tasks = _group(rows)
     task_ids = list(tasks)
     has_plus = any(r.get("plus_passed") is not None for r in rows)
@@ -307,7 +308,7 @@ def build_report_data(run_dir: str | os.PathLike, compare_dir: str | os.PathLike
     if compare_dir is not None:
         compare_dir = Path(compare_dir)
         comparison = compare_runs(compare_dir, run_dir, variant=variant, seed=seed, n_resamples=n_resamples)
-        base_rows = _read_rows(compare_dir)
+        base_rows = read_rows(compare_dir)
         base_tasks = _group(base_rows)
         plus_cmp = comparison["variant"] == "plus"
         base_curve = _curve(base_tasks, plus=plus_cmp)
@@ -337,7 +338,7 @@ def build_report_data(run_dir: str | os.PathLike, compare_dir: str | os.PathLike
         worst = max(samples, key=lambda r: r.get("wall_s") or 0.0)
         slow.append({"task": t, "total": sum(walls), "mean": sum(walls) / len(walls), "max": max(walls),
                      "max_cpu": max((r.get("cpu_s") or 0.0) for r in samples),
-                     "timeouts": sum(1 for r in samples if r.get("status") == "timeout"),
+                     "timeouts": sum(1 for r in samples if r.get("status") == TIMEOUT),
                      "worst": worst.get("completion_id", 0), "worst_code": _code(worst)})
     slow.sort(key=lambda s: -s["total"])
 
@@ -419,6 +420,7 @@ def render_report(run_dir: str | os.PathLike, out_path: str | os.PathLike | None
     env.filters["pts"] = lambda v: "—" if v is None else f"{v * 100:+.1f} pts".replace("-", "−")
     env.filters["secs"] = lambda v: f"{v:.2f} s" if v >= 0.1 else f"{v * 1000:.0f} ms"
     page_data = {k: data[k] for k in ("grid", "status_info", "n_tasks", "n_samples", "has_plus")}
+    page_data["status_codes"] = STATUS_CODES
     page_data["comparison"] = None
     if data["comparison"] is not None:
         c = data["comparison"]

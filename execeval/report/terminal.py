@@ -9,10 +9,12 @@ from rich.table import Table
 
 from execeval.languages.base import Toolchain
 from execeval.sandbox.base import IsolationReport
+from execeval.verdict import (ERROR, FAILED, KILLED, MEMORY_LIMIT, OUTPUT_LIMIT, PASSED, PASSED_UNDERTESTED,
+                              SANDBOX_ERROR, SYNTAX_ERROR, TIMEOUT)
 
-_STATUS_STYLE = {"passed": "green", "failed": "red", "error": "magenta", "syntax_error": "magenta",
-                 "timeout": "yellow", "memory_limit": "yellow", "output_limit": "yellow", "killed": "red",
-                 "sandbox_error": "bold red"}
+_STATUS_STYLE = {PASSED: "green", PASSED_UNDERTESTED: "yellow", FAILED: "red", ERROR: "magenta",
+                 SYNTAX_ERROR: "magenta", TIMEOUT: "yellow", MEMORY_LIMIT: "yellow", OUTPUT_LIMIT: "yellow",
+                 KILLED: "red", SANDBOX_ERROR: "bold red"}
 
 
 def print_summary(summary: dict, out_dir: str | Path, console: Console | None = None) -> None:
@@ -34,6 +36,7 @@ def print_summary(summary: dict, out_dir: str | Path, console: Console | None = 
     console.print(table)
     statuses = "  ".join(f"[{_STATUS_STYLE.get(s, 'white')}]{s} {n}[/]" for s, n in summary["status_counts"].items())
     console.print(f"verdicts: {statuses}")
+    _print_coverage(summary, console)
     for k, why in summary.get("pass_at_k_skipped", {}).items():
         console.print(f"[dim]{k} not reported: {why}[/]")
     jobs = summary.get("jobs", {})
@@ -47,6 +50,26 @@ def print_summary(summary: dict, out_dir: str | Path, console: Console | None = 
         console.print(f"[yellow]{len(summary['reference_failures'])} task(s) whose reference solution fails its "
                       f"own tests (see summary.json: reference_failures)[/]")
     console.print(f"results: {Path(out_dir) / 'results.jsonl'}   summary: {Path(out_dir) / 'summary.json'}")
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.1f}%"
+
+
+def _print_coverage(summary: dict, console: Console) -> None:
+    cov = summary.get("coverage")
+    if not cov:
+        return
+    line = (f"coverage of passes: {_pct(cov['mean_coverage'])} (lines {_pct(cov['mean_line_coverage'])}, branches "
+            f"{_pct(cov['mean_branch_coverage'])}) over {cov['measured']} measured")
+    if cov.get("unmeasured") or cov.get("unsupported"):
+        line += f"; {cov['unmeasured'] + cov['unsupported']} not measured"
+    console.print(line)
+    if cov.get("min_coverage") is not None:
+        ungated = summary.get("pass_at_k_ungated", {}).get("base", {})
+        without = ", ".join(f"{k} {v:.4f}" for k, v in ungated.items() if v is not None)
+        console.print(f"[yellow]{cov['passed_undertested']} pass(es) under --min-coverage {cov['min_coverage']} "
+                      f"counted as passed_undertested[/]" + (f"; without the gate: {without}" if without else ""))
 
 
 def print_isolation(report: IsolationReport, console: Console | None = None) -> None:

@@ -299,7 +299,7 @@
     if (!data || $("baseline-detail") !== holder) return;
     let h = "<h4>The baseline's " + (data.s.length === 1 ? "sample" : "samples") + "</h4>";
     for (const rec of data.s) {
-      const code = rec.ok && rec.pp === false ? "b" : ({ passed: "p", failed: "f", error: "e", syntax_error: "s", timeout: "t", memory_limit: "m", output_limit: "o", killed: "k", sandbox_error: "x" }[rec.s] || "u");
+      const code = rec.ok && rec.pp === false ? "b" : (D.status_codes[rec.s] || "u");
       h += '<details class="baseline-sample"' + (data.s.length === 1 ? " open" : "") + '><summary>sample ' + esc(rec.i) + " " + pill(code) +
         (rec.ff ? ' <span class="dim">' + esc(rec.ff.slice(0, 120)) + "</span>" : "") + "</summary>" + codeBlock(data.p[rec.p]) + "</details>";
     }
