@@ -1,0 +1,207 @@
+"""The HTTP face of the verifier: an ASGI app (Starlette) served by uvicorn.
+
+    POST /v1/verify   one job or a batch (execeval/service/schema.py) -> {"results": [results.jsonl rows]}
+    GET  /healthz     {"ok": true, "queue": ..., "capacity": ...}
+    GET  /metrics     Prometheus text: queue depth, jobs/s, request latency, verdicts by status
+
+Admission is bounded in jobs, not requests: a request whose jobs do not fit in what is left of `max_queue` gets
+429 with `Retry-After` (the queue's expected drain time) and costs nothing, so memory never grows with load.
+Bodies are capped (`max_body_bytes`, 413); a body that is not a valid request gets 400 naming the field.
+Binding anything but loopback needs a token: anyone who reaches the port can make it run code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import math
+import signal
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.concurrency import run_in_threadpool
+
+from execeval.errors import ExecevalError, UsageError
+from execeval.service.engine import Verifier
+from execeval.service.schema import DEFAULT_PORT, VERIFY_PATH, Ceilings, RequestError, parse_request
+
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    token: str | None = None  # required as `Authorization: Bearer TOKEN` on /v1/verify and /metrics when set
+    max_queue: int = 256  # jobs admitted and not finished; more get 429
+    max_body_bytes: int = 16 << 20
+    ceilings: Ceilings = field(default_factory=Ceilings)
+
+
+class Admission:
+    """Jobs in flight, bounded; finishing times give the drain rate that `Retry-After` is computed from. Used from
+    the event loop's thread only, so it needs no lock."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.depth = limit, 0
+        self._finished: deque[tuple[float, int]] = deque(maxlen=512)
+
+    def enter(self, n: int) -> bool:
+        if self.depth + n > self.limit:
+            return False
+        self.depth += n
+        return True
+
+    def leave(self, n: int) -> None:
+        self.depth -= n
+        self._finished.append((time.monotonic(), n))
+
+    def rate(self, window: float = 10.0) -> float:
+        """Jobs finished per second over the last `window` seconds."""
+        now = time.monotonic()
+        recent = [(t, n) for t, n in self._finished if now - t <= window]
+        if not recent:
+            return 0.0
+        span = max(now - recent[0][0], 1.0)
+        return sum(n for _, n in recent) / span
+
+    def retry_after(self) -> int:
+        rate = self.rate()
+        return max(1, min(60, math.ceil(self.depth / rate))) if rate else 1
+
+
+class _Metrics:
+    def __init__(self, admission: Admission, capacity: int) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        Gauge("execeval_queue_depth", "Jobs admitted and not finished", registry=r).set_function(
+            lambda: admission.depth)
+        Gauge("execeval_queue_limit", "Jobs that may be in flight", registry=r).set(admission.limit)
+        Gauge("execeval_sandbox_capacity", "Jobs the sandbox runs at once", registry=r).set(capacity)
+        Gauge("execeval_jobs_per_second", "Jobs finished per second over the last 10 s", registry=r).set_function(
+            admission.rate)
+        self.verdicts = Counter("execeval_verdicts", "Verdicts returned, by status", ["status"], registry=r)
+        self.requests = Counter("execeval_requests", "Requests answered, by HTTP status", ["code"], registry=r)
+        self.latency = Histogram("execeval_request_seconds", "Time from a verify request to its answer",
+                                 buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60), registry=r)
+
+
+def create_app(verifier: Verifier, settings: ServiceSettings = ServiceSettings()) -> Starlette:
+    """The app over `verifier` (which its creator closes, after the server has finished its requests)."""
+    admission = Admission(settings.max_queue)
+    metrics = _Metrics(admission, verifier.sandbox.capacity)
+
+    def answer(code: int, body: dict, headers: dict | None = None) -> JSONResponse:
+        metrics.requests.labels(str(code)).inc()
+        return JSONResponse(body, code, headers=headers)
+
+    def authorized(request: Request) -> bool:
+        if settings.token is None:
+            return True
+        given = request.headers.get("authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {settings.token}".encode())
+
+    async def verify(request: Request) -> Response:
+        started = time.monotonic()
+        if not authorized(request):
+            return answer(401, {"error": "missing or wrong token", "hint": "send Authorization: Bearer TOKEN"})
+        body = await _read_body(request, settings.max_body_bytes)
+        if body is None:
+            return answer(413, {"error": f"the body is over {settings.max_body_bytes} bytes",
+                                "hint": "split the batch"})
+        try:
+            specs = parse_request(body, settings.ceilings)
+        except RequestError as e:
+            return answer(400, {"error": str(e), "hint": e.hint})
+        if len(specs) > admission.limit:
+            return answer(413, {"error": f"{len(specs)} jobs in one request, this server queues {admission.limit}",
+                                "hint": "split the batch"})
+        if not admission.enter(len(specs)):
+            retry = admission.retry_after()
+            return answer(429, {"error": "the queue is full", "retry_after_s": retry},
+                          {"Retry-After": str(retry)})
+        try:
+            batch = await run_in_threadpool(verifier.start, specs)
+            if batch.pending:
+                await asyncio.gather(*(asyncio.wrap_future(f) for f in batch.pending))
+            rows = await run_in_threadpool(verifier.finish, batch)
+        except ExecevalError as e:  # an unknown task, a sandbox that cannot start
+            return answer(400 if isinstance(e, UsageError) else 503, {"error": str(e), "hint": e.hint})
+        finally:
+            admission.leave(len(specs))
+        for row in rows:
+            metrics.verdicts.labels(row["status"]).inc()
+        metrics.latency.observe(time.monotonic() - started)
+        return answer(200, {"results": rows})
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"ok": True, "queue": admission.depth, "max_queue": admission.limit,
+                             "capacity": verifier.sandbox.capacity, "benchmarks": sorted(verifier.tasksets)})
+
+    async def prometheus(request: Request) -> Response:
+        if not authorized(request):
+            return answer(401, {"error": "missing or wrong token"})
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(routes=[Route(VERIFY_PATH, verify, methods=["POST"]), Route("/healthz", healthz),
+                             Route("/metrics", prometheus)])
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to be over `limit` bytes (never read whole)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def check_bind(host: str, token: str | None) -> None:
+    """Loopback is the default; anything else serves whoever reaches it, so it needs a token."""
+    if token:
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host in LOOPBACK_NAMES
+    if not loopback:
+        raise UsageError(f"--host {host}: binding beyond loopback needs a token (anyone reaching the port could "
+                         "run code here)", hint="set --token, or EXECEVAL_SERVICE_TOKEN")
+
+
+def serve(verifier: Verifier, settings: ServiceSettings = ServiceSettings(), host: str = "127.0.0.1",
+          port: int = DEFAULT_PORT, *, log_level: str = "warning") -> None:
+    """Serve until SIGINT/SIGTERM; requests already accepted are answered before it returns (uvicorn waits for
+    them), then the caller closes the verifier."""
+    import uvicorn
+
+    check_bind(host, settings.token)
+    config = uvicorn.Config(create_app(verifier, settings), host=host, port=port, log_level=log_level,
+                            lifespan="off", backlog=4096, timeout_keep_alive=30)
+    if threading.current_thread() is not threading.main_thread():  # no signals here: the caller stops it
+        uvicorn.Server(config).run()
+        return
+    # uvicorn re-raises SIGTERM once it has shut down gracefully; make that a normal exit, so the caller's
+    # clean-up (closing the verifier, removing its temporary store) still runs
+    previous = signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+

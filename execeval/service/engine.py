@@ -1,0 +1,157 @@
+"""The service's judge: request jobs in, results.jsonl rows out, by the main job's own steps.
+
+A benchmark task's job is what `execeval evaluate` makes of the same sample: the task's reference once
+(`compute_references`, cached in the store and the shared cache), its plan under the request's limits
+(`plan_for`), the sample's run (`sample_run`), and the `Executor` (each distinct program once, verdicts kept in
+the store, wall-clock timeouts re-run). A program with its own asserts is judged as a task without a reference:
+its tests have no expected outputs to compute, so each gets the CPU floor (`timeout_s`).
+
+Work is split for an event loop: `start` (quick: plans, the store, submitting) and `finish` (quick once the
+futures of `Batch.pending` are done) run in a thread; waiting for the sandbox holds no thread.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Self
+
+from execeval.calibration import Calibration
+from execeval.executor import Executor
+from execeval.pipeline import EvalConfig, compute_references, make_sandbox, plan_for, sample_run, shared_cache
+from execeval.programs import Reference, TestPlan
+from execeval.progress import NullReporter
+from execeval.runfiles import result_row
+from execeval.runrecord import SampleRun
+from execeval.samples import Sample
+from execeval.sandbox.base import Sandbox
+from execeval.service.schema import JobSpec, RequestError
+from execeval.store import RunStore
+from execeval.tasks.model import Assert, Task, TaskSet, TestSuite
+
+PLAN_CACHE = 4096  # plans kept (task × distinct limits): requests choose limits, so the cache is bounded
+
+
+@dataclass
+class Batch:
+    """One request's jobs on their way: `pending` are the sandbox futures to wait for before `finish`."""
+
+    executor: Executor
+    runs: list[SampleRun]
+    pending: list[Future]
+
+
+class Verifier:
+    """Judges `JobSpec`s of the served benchmarks on one sandbox, keeping verdicts in `state_dir`'s store."""
+
+    def __init__(self, tasksets: list[TaskSet], state_dir: str | os.PathLike, config: EvalConfig = EvalConfig(),
+                 *, sandbox: Sandbox | None = None) -> None:
+        self.config = config
+        self.tasksets = {ts.name: ts.by_id() for ts in tasksets}
+        self.store = RunStore.in_dir(Path(state_dir))
+        self.cache = shared_cache()
+        self._own_sandbox = sandbox is None
+        self.sandbox = sandbox or make_sandbox(config)
+        self.calibration = Calibration(config.policy, self.sandbox, self.store, self.cache)
+        self._refs: dict[tuple[str, str, bool], Reference] = {}
+        self._plans: OrderedDict[tuple, TestPlan] = OrderedDict()
+        self._lock = threading.Lock()  # one reference computation at a time: each is done once, then cached
+
+    def warm(self) -> None:
+        """Measure the machine speed and compute every served task's reference now, not at its first request."""
+        self.calibration.policy()
+        for name, tasks in self.tasksets.items():
+            self._references(name, list(tasks.values()), self.config.plus)
+
+    # ------------------------------------------------------------ one request
+    def start(self, specs: list[JobSpec]) -> Batch:
+        runs = [self._run_for(spec) for spec in specs]
+        executor = Executor(self.sandbox, self.store, NullReporter(), rerun_timeouts=self.config.rerun_timeouts,
+                            build_cache=self.config.build_cache)
+        executor.add(runs)
+        return Batch(executor, runs, list(executor.futures))
+
+    def finish(self, batch: Batch) -> list[dict]:
+        batch.executor.finish()
+        return [result_row(run) for run in batch.runs]
+
+    def verify(self, specs: list[JobSpec]) -> list[dict]:
+        """Both steps, blocking (for scripts and tests)."""
+        return self.finish(self.start(specs))
+
+    # ------------------------------------------------------------ plans
+    def _run_for(self, spec: JobSpec) -> SampleRun:
+        config = self._config_for(spec.limits)
+        if spec.task is None:
+            task = Task(spec.task_id, "", spec.entry_point, "", TestSuite(tuple(Assert(t) for t in spec.tests),
+                        setup=spec.setup), completion_mode=False)
+            n = len(task.tests.cases)
+            plan = plan_for(task, Reference((None,) * n, (0.0,) * n), config)  # asserts: nothing to expect
+        else:
+            name, task = self._find(spec)
+            key = (name, task.task_id, config.policy, config.plus, config.all_tests)
+            plan = self._plans.get(key)  # type: ignore[assignment]
+            if plan is None:
+                reference = self._references(name, [task], config.plus).get(task.task_id)
+                plan = plan_for(task, reference, config)
+                with self._lock:
+                    self._plans[key] = plan
+                    while len(self._plans) > PLAN_CACHE:
+                        self._plans.popitem(last=False)
+        return sample_run(plan, Sample(plan.task.task_id, spec.completion_id, spec.code, spec.kind, "request"))
+
+    def _config_for(self, limits: dict) -> EvalConfig:
+        policy = self.calibration.policy()
+        changes = {field: limits[name] for name, field in (("timeout_s", "floor_s"), ("plus_timeout_s",
+                   "plus_floor_s"), ("time_factor", "factor"), ("memory_mb", "memory_mb")) if name in limits}
+        return replace(self.config, policy=replace(policy, **changes) if changes else policy,
+                       plus=limits.get("plus", self.config.plus), all_tests=limits.get("all_tests",
+                                                                                       self.config.all_tests))
+
+    def _find(self, spec: JobSpec) -> tuple[str, Task]:
+        if spec.benchmark is not None:
+            tasks = self.tasksets.get(spec.benchmark)
+            if tasks is None:
+                raise RequestError(f"benchmark {spec.benchmark!r} is not served here",
+                                   hint=f"served: {', '.join(self.tasksets) or 'none'}")
+            if spec.task not in tasks:
+                raise RequestError(f"task {spec.task!r} is not in {spec.benchmark}")
+            return spec.benchmark, tasks[spec.task]  # type: ignore[index]
+        found = [(name, tasks[spec.task]) for name, tasks in self.tasksets.items() if spec.task in tasks]
+        if not found:
+            raise RequestError(f"task {spec.task!r} is not in any served benchmark",
+                               hint=f"served: {', '.join(self.tasksets) or 'none'} (`execeval serve --tasks`)")
+        if len(found) > 1:
+            raise RequestError(f"task {spec.task!r} is in {' and '.join(n for n, _ in found)}",
+                               hint='say which with "benchmark"')
+        return found[0]
+
+    def _references(self, name: str, tasks: list[Task], plus: bool) -> dict[str, Reference]:
+        """Each task's reference, computed (or read from the caches) once per process."""
+        with self._lock:
+            todo = [t for t in tasks if (name, t.task_id, plus) not in self._refs]
+            if todo:
+                config = replace(self.config, plus=plus, policy=self.calibration.policy())
+                found = compute_references(todo, self.sandbox, self.store, config, NullReporter(), self.calibration,
+                                           self.cache)
+                self._refs.update(((name, tid, plus), ref) for tid, ref in found.items())
+            return {t.task_id: self._refs[(name, t.task_id, plus)] for t in tasks
+                    if (name, t.task_id, plus) in self._refs}
+
+    # ------------------------------------------------------------ lifetime
+    def close(self) -> None:
+        if self._own_sandbox:
+            self.sandbox.close()
+        self.store.close()
+        if self.cache is not None:
+            self.cache.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
