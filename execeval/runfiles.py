@@ -5,6 +5,7 @@ Their fields are documented in docs/run-format.md; `execeval compare` and `exece
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from collections.abc import Sequence
@@ -39,6 +40,8 @@ def result_row(run: "SampleRun") -> dict:
         "stdout_tail": v.stdout_tail, "stderr_tail": v.stderr_tail, "source": run.sample.source,
         "program": run.program,
     })
+    if getattr(run.sample, "abstain", False):  # the sample said "I won't answer this" (score-abstention reads it)
+        row["abstain"] = True
     row.update(run.extra)
     return row
 
@@ -101,3 +104,47 @@ def read_summary(run_dir: str | os.PathLike) -> dict:
     if not isinstance(data, dict):
         raise UsageError(f"{path}: not a summary (a JSON object)", hint=_REWRITE)
     return data
+
+
+def _jsonl_objects(path: Path) -> list[tuple[int, dict]]:
+    """(line number, object) for each non-blank line of a JSONL file (gzipped when it ends in .gz)."""
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    opener = gzip.open if path.suffix == ".gz" else open
+    out = []
+    with opener(path, "rt", encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise UsageError(f"{path}:{lineno}: not JSON ({e.msg})") from None
+            if not isinstance(obj, dict) or "task_id" not in obj:
+                raise UsageError(f"{path}:{lineno}: needs a JSON object with a task_id")
+            out.append((lineno, obj))
+    return out
+
+
+def read_labels(path: str | os.PathLike) -> dict[str, dict]:
+    """A task label file (JSONL): task id -> {"should_abstain": bool, "input_quality": 0..3 (optional), ...}."""
+    labels: dict[str, dict] = {}
+    for lineno, obj in _jsonl_objects(Path(path)):
+        if not isinstance(obj.get("should_abstain"), bool):
+            raise UsageError(f"{path}:{lineno}: should_abstain must be true or false",
+                             hint='one line per task: {"task_id": "...", "should_abstain": true}')
+        labels[str(obj["task_id"])] = obj
+    return labels
+
+
+def read_abstentions(samples_path: str | os.PathLike) -> dict[tuple[str, object], bool]:
+    """(task id, completion id) -> the sample's "abstain" flag, from the original samples file (JSONL), with
+    completion ids numbered per task in file order when a record has none (as `execeval.samples` numbers them)."""
+    flags: dict[tuple[str, object], bool] = {}
+    seen: dict[str, int] = {}
+    for _, obj in _jsonl_objects(Path(samples_path)):
+        tid = str(obj["task_id"])
+        cid = obj.get("completion_id", seen.get(tid, 0))
+        seen[tid] = seen.get(tid, 0) + 1
+        flags[(tid, cid)] = bool(obj.get("abstain", False))
+    return flags

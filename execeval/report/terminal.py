@@ -98,3 +98,22 @@ def print_toolchains(toolchains: list[Toolchain], console: Console | None = None
             how = f"install: {tc.install}" if tc.install else "install the tools"
             table.add_row(tc.language, "[bold red]missing[/]", f"missing {', '.join(tc.missing)}; {how}")
     console.print(table)
+
+
+def print_abstention(result: dict, console: Console | None = None) -> None:
+    """`execeval score-abstention`: one column per side (input: the task labels; output: the tests)."""
+    console = console or Console()
+    table = Table(title=f"abstention: {result['n_abstained']} of {result['n_samples']} samples abstained "
+                        f"({result['n_labelled_tasks']} labelled tasks)")
+    table.add_column("score")
+    table.add_column("input (should the task be attempted?)", justify="right")
+    table.add_column("output (does it fail its tests?)", justify="right")
+    sides = (result["input"], result["output"])
+    fmt = lambda v: "—" if v is None else f"{v:.3f}"  # noqa: E731
+    for key, label in (("n", "decisions"), ("precision_bounce", "abstain precision"),
+                       ("recall_bounce", "abstain recall (R_b)"), ("f1_bounce", "abstain F1"),
+                       ("precision_accept", "answer precision"), ("recall_accept", "answer recall"),
+                       ("f1_accept", "answer F1"), ("macro_f1", "macro-F1 (F_m)"), ("fnr_accept", "FNR_a")):
+        table.add_row(label, *(str(s[key]) if key == "n" else fmt(s[key]) for s in sides))
+    table.add_row("I-Score / O-Score", fmt(sides[0]["i_score"]), fmt(sides[1]["o_score"]))
+    console.print(table)
