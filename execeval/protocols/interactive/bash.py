@@ -43,13 +43,14 @@ kill -KILL -- "-$pid" 2>/dev/null
 [ "$(stat -c %s ee_obs.txt)" -gt 65536 ] && truncate -s 65536 ee_obs.txt
 [ -f ee_shell.new ] && mv -f ee_shell.new ee_shell.sh
 rm -f ee_inner.sh ee_action.sh
+mkdir -p fs; touch ee_shell.sh ee_obs.txt  # an action may delete its whole tree (or more): that is the new state
 tar -cf ee_out.tar fs ee_shell.sh ee_rc ee_obs.txt || exit 99
 """
 
 # The inner shell: restore, run the action at top level (so `declare` and `export` land where they would in a
 # terminal), save on exit however the action ends (`exit`, `set -e`, the end).
 _INNER = r"""
-cd /tmp/job/fs
+cd /tmp/job/fs 2>/dev/null
 shopt -s expand_aliases
 __ee_save() {
   local __ee_v
