@@ -31,7 +31,7 @@ from execeval.metrics import check_same_tasks, compare_outcomes
 from execeval.runfiles import RESULT_KEYS, read_results, read_summary
 from execeval.verdict import SANDBOX_ERROR
 
-__all__ = ["VARIANTS", "compare_runs", "load_outcomes", "read_rows", "render_comparison"]
+__all__ = ["VARIANTS", "compare_many", "compare_runs", "load_outcomes", "read_rows", "render_comparison", "render_matrix"]
 
 VARIANTS = ("auto", "base", "plus")
 
@@ -179,6 +179,84 @@ def compare_runs(
         "tasks": tasks,
         "warnings": warnings,
     }
+
+
+def _names(dirs: Sequence[Path]) -> list[str]:
+    """Short names for the runs: their directory names, or the paths when two share a name."""
+    short = [d.name or str(d) for d in dirs]
+    return short if len(set(short)) == len(short) else [str(d) for d in dirs]
+
+
+def compare_many(run_dirs: Sequence[str | os.PathLike], *, variant: str = "auto") -> dict:
+    """Every ordered pair of runs (given oldest first): the compatibility matrix of `execeval.metrics`
+    (M[i][j]: how much of run j's passes run i keeps) and the negative flip rate from each run to each other
+    one, with every run's pass@1. JSON-ready (docs/report.md, "compare with more runs")."""
+    from execeval.metrics import compatibility, flip_rate_matrix
+
+    dirs = [Path(d) for d in run_dirs]
+    if len(dirs) < 2:
+        raise UsageError("compare needs at least two run directories")
+    rows = [read_rows(d) for d in dirs]
+    if variant not in VARIANTS:
+        raise UsageError(f"unknown variant {variant!r}", hint="use one of: " + ", ".join(VARIANTS))
+    plus = [_has_plus(r) for r in rows]
+    if variant == "plus" and not all(plus):
+        raise UsageError("no plus verdicts in " + ", ".join(str(d) for d, p in zip(dirs, plus) if not p),
+                         hint="compare with variant base, or evaluate on a '+' benchmark (e.g. humaneval+)")
+    variant = "plus" if variant == "plus" or (variant == "auto" and all(plus)) else "base"
+    loaded = [load_outcomes(r, variant) for r in rows]
+    rates, dropped = [], []
+    for d, (outcomes, n_dropped) in zip(dirs, loaded):
+        try:
+            check_same_tasks(loaded[0][0], outcomes)
+        except UsageError as e:
+            raise UsageError(f"cannot compare {dirs[0]} with {d}: {e}", hint=e.hint) from None
+        empty = [t for t, oks in outcomes.items() if not oks]
+        if empty:
+            raise UsageError(f"{d}: tasks with only sandbox errors: {', '.join(empty[:5])}",
+                             hint="re-run `execeval evaluate` on that run directory to retry them")
+        rates.append({t: sum(oks) / len(oks) for t, oks in outcomes.items()})
+        dropped.append(n_dropped)
+    names = _names(dirs)
+    compat = compatibility(rates, names)
+    single = all(len(oks) == 1 for outcomes, _ in loaded for oks in outcomes.values())
+    return {
+        "runs": [str(d) for d in dirs], "names": names, "variant": variant, "n_tasks": len(rates[0]),
+        "single_sample": single, "pass_at_1": list(compat.pass_rates),
+        "negative_flip_rate": flip_rate_matrix(rates), "compatibility": compat.matrix,
+        "average_compatibility": compat.ac, "average_multimodel_accuracy": compat.am,
+        "warnings": [f"{n} sandbox-error sample(s) in {name} left out" for name, n in zip(names, dropped) if n],
+    }
+
+
+def render_matrix(many: dict, console: Any = None) -> None:
+    """Print `compare_many`'s result: one row per older run, one column per newer run."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    names, nfr, compat = many["names"], many["negative_flip_rate"], many["compatibility"]
+    table = Table(title=f"{len(names)} runs over {many['n_tasks']} tasks ({many['variant']} tests): negative flip "
+                        "rate from the row's run to the column's, and how much of the row's passes the column "
+                        "keeps", title_justify="left")
+    table.add_column("from \\ to")
+    for name in names:
+        table.add_column(name, justify="right")
+    for i, name in enumerate(names):
+        cells = []
+        for j in range(len(names)):
+            if i == j:
+                cells.append(f"[bold]pass@1 {_pct(many['pass_at_1'][i])}[/]")
+            else:
+                kept = compat[j][i]
+                cells.append(f"[red]NFR {_pct(nfr[i][j])}[/] · keeps {_pct(kept)}")
+        table.add_row(name, *cells)
+    console.print(table)
+    ac, am = many["average_compatibility"], many["average_multimodel_accuracy"]
+    console.print(f"average compatibility (AC) {_pct(ac)}, average multi-model accuracy (AM) {_pct(am)} "
+                  "(runs taken oldest first, in the order given)")
+    for w in many.get("warnings", []):
+        console.print(f"[yellow]note: {w}[/]")
 
 
 # ----------------------------------------------------------------------------------------------- terminal output

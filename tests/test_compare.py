@@ -243,3 +243,47 @@ def test_render_comparison(single_runs: tuple[Path, Path], tmp_path: Path) -> No
     render_comparison(many, console)
     out = console.export_text()
     assert "mean regression" in out and "40.0 pts" in out and "2/5" in out and "0/5" in out
+
+
+def test_three_runs_give_every_ordered_pair(single_runs: tuple[Path, Path], tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from execeval.cli import app
+    from execeval.compare import compare_many
+
+    a, b = single_runs
+    c = _single_run(tmp_path / "c", {"demo/3": 4, "demo/5": 4})  # fails demo/3 and demo/5
+    m = compare_many([a, b, c])
+    assert m["names"] == ["a", "b", "c"] and m["single_sample"] and m["n_tasks"] == 20
+    assert m["pass_at_1"] == pytest.approx([18 / 20, 16 / 20, 18 / 20])
+    # NFR[i][j]: tasks run i passed and run j failed, over all 20 tasks (worked by hand from the planted sets)
+    assert m["negative_flip_rate"] == [[None, 4 / 20, 1 / 20], [2 / 20, None, 1 / 20], [1 / 20, 3 / 20, None]]
+    # compatibility[i][j]: share of run j's passes that run i also passes
+    assert m["compatibility"][1][0] == pytest.approx(14 / 18) and m["compatibility"][0][1] == pytest.approx(14 / 16)
+    assert m["compatibility"][2][2] == 1.0
+    out = CliRunner().invoke(app, ["compare", str(a), str(b), str(c)], env={"COLUMNS": "220"})
+    assert out.exit_code == 0, out.output
+    assert "NFR 20.0%" in out.output and "pass@1 80.0%" in out.output and "keeps 77.8%" in out.output
+    as_json = CliRunner().invoke(app, ["compare", str(a), str(b), str(c), "--json"])
+    assert json.loads(as_json.output)["negative_flip_rate"][2][1] == pytest.approx(0.15)
+    other = _write(tmp_path / "d", [_row(t, 0, _SAMPLES[t][0]) for t in IDS[:-1]])
+    with pytest.raises(UsageError, match="only in A: demo/19"):
+        compare_many([a, b, other])
+    with pytest.raises(UsageError, match="at least two"):
+        compare_many([a])
+
+
+def test_run_files_errors_name_the_line(tmp_path: Path) -> None:
+    from execeval.runfiles import read_results, read_summary
+
+    run = _write(tmp_path / "r", [_row("demo/0", 0, _SAMPLES["demo/0"][0])])
+    with open(run / "results.jsonl", "a") as f:
+        f.write('{"task_id": "demo/1"}\n')
+    assert len(read_results(run)) == 2
+    with pytest.raises(UsageError, match=r"results.jsonl:2: not a results row \(needs task_id, passed\)"):
+        compare_runs(run, run)
+    (run / "summary.json").write_text("{")
+    with pytest.raises(UsageError, match="summary.json: unreadable"):
+        read_summary(run)
+    (run / "summary.json").unlink()
+    assert read_summary(run) == {}

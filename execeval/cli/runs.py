@@ -14,22 +14,30 @@ from execeval.cli.app import app, friendly
 @app.command()
 @friendly
 def compare(
-    run_a: Path = typer.Argument(..., help="Baseline run directory (the old model)."),
-    run_b: Path = typer.Argument(..., help="Run directory to compare (the new model)."),
+    runs: list[Path] = typer.Argument(..., help="Run directories, oldest first: RUN_A (the baseline) RUN_B, "
+                                      "or three and more for the compatibility matrix."),
     variant: str = typer.Option("auto", "--variant", help="auto, base or plus (EvalPlus runs)."),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
     resamples: int = typer.Option(10_000, "--resamples", help="Bootstrap resamples."),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
 ) -> None:
     """What changed from RUN_A to RUN_B: flips per task, pass@1 difference with a paired bootstrap interval,
-    and an exact McNemar test."""
-    from execeval.compare import compare_runs, render_comparison
+    and an exact McNemar test. With three runs or more: negative flip rate and compatibility for every ordered
+    pair."""
+    from execeval.compare import compare_many, compare_runs, render_comparison, render_matrix
+    from execeval.errors import UsageError
 
-    result = compare_runs(run_a, run_b, seed=seed, n_resamples=resamples, variant=variant)
+    if len(runs) < 2:
+        raise UsageError("compare needs two run directories or more", hint="execeval compare RUN_A RUN_B [RUN_C ...]")
+    if len(runs) == 2:
+        result = compare_runs(runs[0], runs[1], seed=seed, n_resamples=resamples, variant=variant)
+        render = render_comparison
+    else:
+        result, render = compare_many(runs, variant=variant), render_matrix
     if as_json:
         print(json.dumps(result, indent=2))
     else:
-        render_comparison(result)
+        render(result)
 
 
 @app.command()

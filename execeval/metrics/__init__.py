@@ -10,6 +10,7 @@ from execeval.metrics.compatibility import (
     average_multimodel_accuracy,
     compatibility,
     compatibility_matrix,
+    flip_rate_matrix,
 )
 from execeval.metrics.correlation import Correlation, correlate, correlate_columns
 from execeval.metrics.flips import (
@@ -60,6 +61,7 @@ __all__ = [
     "correlate",
     "correlate_columns",
     "flip_counts",
+    "flip_rate_matrix",
     "is_executable",
     "mcnemar_exact",
     "mean_pass_at_k",

@@ -38,6 +38,7 @@ __all__ = [
     "average_compatibility",
     "average_multimodel_accuracy",
     "compatibility",
+    "flip_rate_matrix",
 ]
 
 Matrix = list[list[float | None]]
@@ -50,16 +51,39 @@ def _check_square(matrix: Sequence[Sequence[float | None]]) -> int:
     return t
 
 
-def compatibility_matrix(runs: Sequence[Mapping[str, bool]]) -> Matrix:
-    """M[i][j] = pass rate of release i on the tasks release j passed (None if j passed none); runs oldest first."""
+def _check_runs(runs: Sequence[Mapping[str, object]]) -> list[str]:
     if not runs:
         raise UsageError("compatibility needs at least one run")
     if not runs[0]:
         raise UsageError("compatibility needs runs with at least one task")
     for r in runs[1:]:
         check_same_tasks(runs[0], r)
-    passed = [{t for t, ok in r.items() if ok} for r in runs]
-    return [[len(pi & pj) / len(pj) if pj else None for pj in passed] for pi in passed]
+    return list(runs[0])
+
+
+def compatibility_matrix(runs: Sequence[Mapping[str, float]]) -> Matrix:
+    """M[i][j] = pass rate of release i on the tasks release j passed (None if j passed none); runs oldest first.
+
+    Values may be per-task pass rates (many samples) as well as pass/fail: M[i][j] = sum_t r_i(t) r_j(t) /
+    sum_t r_j(t), the chance that i passes a task drawn where j passed (one sample from each); with 0/1 rates
+    that is |P_i & P_j| / |P_j|.
+    """
+    tasks = _check_runs(runs)
+    rates = [[float(r[t]) for t in tasks] for r in runs]
+    mass = [fsum(rj) for rj in rates]
+    return [[fsum(a * b for a, b in zip(ri, rj)) / mass[j] if mass[j] else None for j, rj in enumerate(rates)]
+            for ri in rates]
+
+
+def flip_rate_matrix(runs: Sequence[Mapping[str, float]]) -> Matrix:
+    """F[i][j] = negative flip rate from release i (old) to release j (new), over ALL tasks as MUSCLE counts it:
+    mean_t r_i(t) (1 - r_j(t)), the chance that a task i passed fails in j (one sample of each). With one sample
+    per task that is exactly (tasks i passed and j failed) / tasks. None on the diagonal."""
+    tasks = _check_runs(runs)
+    rates = [[float(r[t]) for t in tasks] for r in runs]
+    n = len(tasks)
+    return [[None if i == j else fsum(a * (1 - b) for a, b in zip(ri, rj)) / n for j, rj in enumerate(rates)]
+            for i, ri in enumerate(rates)]
 
 
 def average_compatibility(matrix: Sequence[Sequence[float | None]], *, strict: bool = False) -> float | None:
@@ -109,7 +133,7 @@ class CompatibilityResult:
         }
 
 
-def compatibility(runs: Sequence[Mapping[str, bool]], names: Sequence[str] | None = None) -> CompatibilityResult:
+def compatibility(runs: Sequence[Mapping[str, float]], names: Sequence[str] | None = None) -> CompatibilityResult:
     """Compatibility matrix, AC (non-strict, see the module docstring) and AM for runs given oldest first."""
     matrix = compatibility_matrix(runs)
     if names is None:
@@ -121,5 +145,5 @@ def compatibility(runs: Sequence[Mapping[str, bool]], names: Sequence[str] | Non
         matrix=matrix,
         ac=average_compatibility(matrix),
         am=average_multimodel_accuracy(matrix),
-        pass_rates=tuple(sum(map(bool, r.values())) / len(r) for r in runs),
+        pass_rates=tuple(fsum(map(float, r.values())) / len(r) for r in runs),
     )
