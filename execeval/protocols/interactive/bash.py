@@ -129,9 +129,11 @@ class BashEnv(Environment):
 
     # ------------------------------------------------------------ the task's absolute paths <-> the job's tree
     def _to_job(self, text: str) -> str:
-        for mount in self.task.mounts if self.task else ():
+        if not (self.task and self.task.mounts):
+            return text
+        for mount in self.task.mounts:
             text = re.sub(rf"(?<![\w./~-]){re.escape(mount)}(?![\w.-])", FS + mount, text)
-        return text
+        return re.sub(r"(?<![\w.-])cd\s+/(?=\s|$|[;&|)])", f"cd {FS}", text)  # the task's `/` is the tree's root
 
     def _from_job(self, text: str) -> str:
         if not (self.task and self.task.mounts):

@@ -1,0 +1,85 @@
+"""InterCode's own formats: its task files load without conversion (nl2bash trees built by its setup script in
+the sandbox, Spider-style SQL from its MySQL dump, MBPP), and the replay agent re-scores its results files.
+The small files are ours, in InterCode's layout; InterCode's real files are used when present."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from execeval.protocols.interactive import environment_for, load_interactive_tasks
+from execeval.protocols.interactive.intercode import replay
+from execeval.protocols.interactive.mysqldump import convert_dump_file
+from execeval.protocols.interactive.tree import Tree
+from execeval.sandbox import ForkServerSandbox
+
+IC = Path(__file__).parent / "interactive_fixtures" / "intercode"
+REAL = Path(os.environ.get("EXECEVAL_INTERCODE_DIR", "/work/shared/data/intercode"))
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with ForkServerSandbox(workers=2) as sb:
+        yield sb
+
+
+def test_nl2bash_file_loads_with_its_file_system(sandbox):
+    tasks = load_interactive_tasks(IC / "data/nl2bash/nl2bash_fs_9.json", sandbox=sandbox)
+    assert [t.task_id for t in tasks] == ["0", "1"] and tasks[0].mounts == ("/testbed",)
+    assert sorted(Tree.from_tar(tasks[0].state).entries) == ["testbed/b.txt", "testbed/dir1/a.txt"]
+    env = environment_for("bash", sandbox)
+    env.reset(tasks[0])
+    assert env.step("ls /testbed")[0] == "b.txt\ndir1\n"
+    assert env.step("cd /testbed/dir1 && pwd && find /testbed -name a.txt")[0] == "/testbed/dir1\n/testbed/dir1/a.txt\n"
+    assert env.step("cd / && ls testbed/dir1")[0] == "a.txt\n"  # InterCode's cwd starts at /, the tree's root
+
+
+def test_mysql_dump_converts_to_sqlite():
+    import sqlite3
+
+    dbs = convert_dump_file(IC / "data/sql/ic_shop_dbs.sql")
+    con = sqlite3.connect(":memory:")
+    con.deserialize(dbs["shop"])
+    assert con.execute("SELECT id, name FROM people ORDER BY id").fetchall() == [
+        (1, "Zed"), (2, "O'Brien; \"Jr\""), (3, "Amy")]
+
+
+def test_replay_bash_results(sandbox):
+    tasks = load_interactive_tasks(IC / "data/nl2bash/nl2bash_fs_9.json", sandbox=sandbox)
+    out = asyncio.run(replay(IC / "results/bash_multiturn.json", tasks, sandbox))
+    first, second = out["rows"]
+    # turn 1: `ls` prints "b.txt dir1" (tokens txt, dir1), the gold "2" (no token): cosine 0 -> 0.01+0.33+0.33
+    assert first["replayed"] == [0.67, 1.0] and first["match"]
+    # same added file, other content (0), both outputs empty (0.33): 0.67, where the file says 0.5
+    assert second["replayed"] == [0.67] and not second["match"]
+    assert (out["episodes"], out["matched"]) == (2, 1)
+
+
+def test_replay_sql_results_with_intercodes_order_rule(sandbox):
+    tasks = load_interactive_tasks(IC / "data/sql/ic_shop.json")
+    out = asyncio.run(replay(IC / "results/sql_multiturn.json", tasks, sandbox))
+    # SHOW TABLES is MySQL's (an error here, no common rows there: 0 both); unordered rows against the
+    # ORDER BY gold: tau -1; then right
+    assert out["rows"][0]["replayed"] == [0.0, -1.0, 1.0]
+    # InterCode applies tau even when the gold sets no order: reversed rows of an unordered query give -1
+    assert out["rows"][1]["replayed"] == [-1.0]
+    assert out["matched"] == 2
+
+
+def test_replay_python_results(sandbox):
+    tasks = load_interactive_tasks(IC / "data/python/ic_mini_mbpp.json")
+    out = asyncio.run(replay(IC / "results/python_multiturn.json", tasks, sandbox))
+    assert out["rows"][0]["replayed"] == [pytest.approx(1 / 3), 1.0] and out["matched"] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (REAL / "data/results").is_dir(), reason="InterCode's repository is not at "
+                    "EXECEVAL_INTERCODE_DIR (or /work/shared/data/intercode)")
+def test_replay_a_published_intercode_run(sandbox):
+    tasks = load_interactive_tasks(REAL / "data/nl2bash/nl2bash_fs_1.json", sandbox=sandbox)
+    out = asyncio.run(replay(REAL / "data/results/bash/gpt-4/ic_bash_multiturn_gpt-4_10_turns_fs_1.json", tasks,
+                             sandbox))
+    assert out["episodes"] == 60 and out["matched"] >= 45  # 49 here; see docs/interactive.md for the rest
