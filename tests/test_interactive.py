@@ -249,3 +249,20 @@ def test_fifty_bash_episodes_in_parallel_do_not_interfere(sandbox, tmp_path):
         assert obs.split() == [f"episode-{i}", task.task_id, task.task_id, "id.txt", "mine.txt"]
         assert sorted(tree.entries) == ["id.txt", "mine.txt"]
         assert 0 < reward < 1  # an extra file and another output: never the gold's 1
+
+
+def test_cli_run_then_report(tasks, openai_server, tmp_path):
+    from typer.testing import CliRunner
+
+    from execeval.cli import app
+    from execeval.report.html import render_report
+
+    openai_server.reply = scripted_reply(tasks)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["interact", "run", str(FIXTURES / "tasks.jsonl"), "--model", "openai:tiny",
+                                      "--base-url", openai_server.url, "--out", str(out), "--turns", "2",
+                                      "--limit", "3", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "3 episodes: success 1.000" in result.output
+    page = render_report(out, None).read_text()
+    assert "Interactive episodes" in page and "attempt-bash/count_logs" in page

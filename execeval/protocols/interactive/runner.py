@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from execeval.errors import UsageError
-from execeval.models.base import Backend
+from execeval.models.base import Backend, SamplingParams
 from execeval.protocols.interactive.agents import STRATEGIES, ScriptedModel, Turn, backend_model
 from execeval.protocols.interactive.env import Environment, InteractiveTask
 from execeval.protocols.interactive.metrics import summarize
@@ -37,7 +37,8 @@ def environment_for(language: str, sandbox: Sandbox, **options) -> Environment:
 
 
 async def run_episode(env: Environment, task: InteractiveTask, backend: Backend, *, strategy: str = "try_again",
-                      max_turns: int = 5, store: RunStore | None = None) -> dict:
+                      max_turns: int = 5, store: RunStore | None = None,
+                      params: SamplingParams = SamplingParams(max_tokens=512)) -> dict:
     """One episode, resumed from `store` when it has turns of it; returns its result row."""
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy '{strategy}'", hint=f"use one of {', '.join(STRATEGIES)}")
@@ -45,7 +46,7 @@ async def run_episode(env: Environment, task: InteractiveTask, backend: Backend,
         return done
     recorded = store.records(EPISODE, f"{task.task_id}/") if store is not None else {}
     replies = [r for turn in recorded.values() for r in turn.get("replies", [])]
-    model = ScriptedModel(replies, backend_model(backend, task.task_id))
+    model = ScriptedModel(replies, backend_model(backend, task.task_id, params))
 
     def on_turn(turn: Turn) -> None:
         if store is not None:
@@ -76,7 +77,8 @@ def result_row(task: InteractiveTask, strategy: str, turns: Sequence[Turn], wall
 
 async def run_interactive(tasks: Sequence[InteractiveTask], backend: Backend, out_dir: str | Path,
                           sandbox: Sandbox, *, strategy: str = "try_again", max_turns: int = 5,
-                          concurrency: int = 50, env_options: dict | None = None) -> dict:
+                          concurrency: int = 50, env_options: dict | None = None,
+                          params: SamplingParams = SamplingParams(max_tokens=512)) -> dict:
     """Every task's episode, `concurrency` at a time; writes results.jsonl and summary.json; returns the summary."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -87,7 +89,8 @@ async def run_interactive(tasks: Sequence[InteractiveTask], backend: Backend, ou
     async def one(task: InteractiveTask) -> dict:
         async with gate:
             env = environment_for(task.language, sandbox, **options.get(task.language, {}))
-            return await run_episode(env, task, backend, strategy=strategy, max_turns=max_turns, store=store)
+            return await run_episode(env, task, backend, strategy=strategy, max_turns=max_turns, store=store,
+                                     params=params)
 
     try:
         rows = await asyncio.gather(*(one(t) for t in tasks))

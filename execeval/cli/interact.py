@@ -1,0 +1,82 @@
+"""`interact run` and `interact replay`: agents in Bash / SQL / Python environments, and InterCode's runs re-scored."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from execeval.cli.app import app, friendly
+
+interact = typer.Typer(help="Interactive environments (Bash, SQL, Python) with InterCode's rewards.",
+                       no_args_is_help=True)
+app.add_typer(interact, name="interact")
+
+_SETUP = typer.Option(None, "--setup", help="InterCode's setup_nl2b_fs_N.sh [default: found in its repository].")
+_DUMP = typer.Option(None, "--dump", help="MySQL dump of an InterCode SQL set [default: *_dbs.sql beside it].")
+_LIMIT = typer.Option(None, "--limit", help="Only the first N tasks / episodes.")
+_WORKERS = typer.Option(None, "--workers", help="Sandbox workers [default: one per core].")
+
+
+@interact.command("run")
+@friendly
+def run(
+    tasks: Path = typer.Argument(..., help="Task file: execeval's JSONL or one of InterCode's task files."),
+    model: str = typer.Option(..., "--model", help="Backend spec: openai:MODEL, hf:PATH, replay:FILE."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run directory (store, results.jsonl, summary.json)."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server URL (…/v1)."),
+    strategy: str = typer.Option("try_again", "--strategy", help="single, try_again, react or plan_solve."),
+    turns: int = typer.Option(5, "--turns", help="Turns per episode at most."),
+    concurrency: int = typer.Option(50, "--concurrency", help="Episodes in flight at once."),
+    temperature: float = typer.Option(0.0, "--temperature"),
+    max_tokens: int = typer.Option(512, "--max-tokens"),
+    sql_order: str = typer.Option("gold", "--sql-order", help="When row order counts: gold, always (InterCode), never."),
+    setup: Optional[Path] = _SETUP, dump: Optional[Path] = _DUMP, limit: Optional[int] = _LIMIT,
+    workers: Optional[int] = _WORKERS,
+) -> None:
+    """Run an agent loop on every task; rerun the same command to resume."""
+    from execeval.models import SamplingParams, load_backend
+    from execeval.protocols.interactive import load_interactive_tasks, run_interactive
+    from execeval.sandbox import ForkServerSandbox
+
+    options = {"base_url": base_url} if base_url and model.startswith("openai:") else {}
+    with ForkServerSandbox(workers) as sandbox:
+        taskset = load_interactive_tasks(tasks, sandbox=sandbox, setup=setup, dump=dump, limit=limit)
+
+        async def go() -> dict:
+            async with load_backend(model, **options) as backend:
+                return await run_interactive(taskset, backend, out, sandbox, strategy=strategy, max_turns=turns,
+                                             concurrency=concurrency, env_options={"sql": {"order": sql_order}},
+                                             params=SamplingParams(temperature=temperature, max_tokens=max_tokens))
+
+        summary = asyncio.run(go())
+    by_turn = ", ".join(f"{x:.2f}" for x in summary["success_by_turn"])
+    typer.echo(f"{summary['episodes']} episodes: success {summary['success_rate']:.3f}, mean reward "
+               f"{summary['mean_reward']:.3f}, success by turn [{by_turn}]  ->  {out}")
+
+
+@interact.command("replay")
+@friendly
+def replay(
+    results: Path = typer.Argument(..., help="An InterCode results JSON (data/results/...)."),
+    tasks: Path = typer.Option(..., "--tasks", help="The InterCode task file the results were made on."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write every episode's rewards here (JSONL)."),
+    setup: Optional[Path] = _SETUP, dump: Optional[Path] = _DUMP, limit: Optional[int] = _LIMIT,
+    workers: Optional[int] = _WORKERS,
+) -> None:
+    """Re-execute a published trajectory file's actions and compare the rewards with the recorded ones."""
+    from execeval.protocols.interactive import load_interactive_tasks
+    from execeval.protocols.interactive.intercode import replay as replay_file
+    from execeval.sandbox import ForkServerSandbox
+
+    with ForkServerSandbox(workers) as sandbox:
+        taskset = load_interactive_tasks(tasks, sandbox=sandbox, setup=setup, dump=dump)
+        summary = asyncio.run(replay_file(results, taskset, sandbox, limit=limit))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("".join(json.dumps(r) + "\n" for r in summary["rows"]))
+    typer.echo(f"{summary['matched']} of {summary['episodes']} episodes match the recorded best reward "
+               f"(mean recorded {summary['recorded_mean']:.3f}, replayed {summary['replayed_mean']:.3f})")
