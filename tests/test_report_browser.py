@@ -129,6 +129,32 @@ def test_comparison_drilldown_shows_baseline(tmp_path: Path) -> None:
     assert "Negative flips" in inner(dom, "comparison")[:4000]
 
 
+def test_compatibility_heat_map_of_three_runs(tmp_path: Path) -> None:
+    """`report RUN --with OLD --with OLDER`: the heat map is drawn, every ordered pair a cell, flips colored."""
+    rng = Random(2)
+    fails = {"v1": {1, 2}, "v2": {3}, "v3": {1, 4, 5}}  # v1 -> v3: task 4 and 5 flip (2 of 8 tasks)
+    dirs = []
+    for name, bad in fails.items():
+        d = tmp_path / name
+        d.mkdir()
+        rows = [make_row(f"T/{t}", 0, "failed" if t in bad else "passed", f"def f():\n    return {t}\n", rng)
+                for t in range(8)]
+        (d / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        dirs.append(d)
+    report = render_report(dirs[-1], tmp_path / "heat.html", with_runs=dirs[:-1])
+    dom, console, _ = dump_dom(tmp_path, report)
+    assert_clean_console(console)
+    heat = inner(dom, "compat-heatmap")
+    heat = heat[:heat.index("</svg>")]
+    assert heat.count('class="hm-cell"') == 9
+    assert "NFR 25.0%" in heat  # from v1 to v3: tasks 4 and 5 of 8
+    assert "pass@1 62.5%" in heat and "keeps 66.7%" in heat  # v3 keeps 4 of v1's 6 passes
+    png = tmp_path / "heat.png"
+    chromium(tmp_path, report.resolve().as_uri() + "#compatibility", "--virtual-time-budget=3000",
+             f"--screenshot={png}")
+    assert png.stat().st_size > 30_000
+
+
 def test_screenshot(small_report: tuple[Path, Path], tmp_path: Path) -> None:
     _, report = small_report
     png = tmp_path / "shot.png"

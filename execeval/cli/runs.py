@@ -47,9 +47,11 @@ def report(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="HTML file to write [default: RUN_DIR/report.html]."),
     compare_dir: Optional[Path] = typer.Option(None, "--compare", help="Baseline run: highlight what flipped."),
     variant: str = typer.Option("auto", "--variant", help="auto, base or plus."),
+    with_runs: list[Path] = typer.Option([], "--with", help="An older run of the same tasks (repeat, oldest "
+                                         "first): a heat map of flips and compatibility across them and this run."),
 ) -> None:
     """Write one self-contained HTML report (no network needed to view it)."""
     from execeval.report.html import render_report
 
-    path = render_report(run_dir, out, compare_dir=compare_dir, variant=variant)
+    path = render_report(run_dir, out, compare_dir=compare_dir, variant=variant, with_runs=with_runs)
     typer.echo(f"report: {path}")

@@ -23,10 +23,11 @@ import json
 import math
 import os
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from execeval.compare import compare_runs, read_rows
+from execeval.compare import compare_many, compare_runs, read_rows
 from execeval.runfiles import read_summary
 from execeval.errors import UsageError
 from execeval.metrics import mean_pass_at_k
@@ -275,8 +276,12 @@ def _cards(summary: dict, tasks: dict[str, list[dict]], rows: list[dict], has_pl
 
 
 def build_report_data(run_dir: str | os.PathLike, compare_dir: str | os.PathLike | None = None, *,
-                      variant: str = "auto", seed: int = 0, n_resamples: int = 10_000) -> dict:
-    """Everything the template needs (also handy to test the page's numbers without parsing HTML)."""
+                      variant: str = "auto", seed: int = 0, n_resamples: int = 10_000,
+                      with_runs: Sequence[str | os.PathLike] = ()) -> dict:
+    """Everything the template needs (also handy to test the page's numbers without parsing HTML).
+
+    `with_runs`: older runs of the same tasks, oldest first; the page gets their compatibility heat map with this
+    run (`execeval.compare.compare_many`, drawn by `execeval.report.sections.compatibility`)."""
     run_dir = Path(run_dir)
     rows = read_rows(run_dir)
     summary = read_summary(run_dir)
@@ -385,6 +390,7 @@ def build_report_data(run_dir: str | os.PathLike, compare_dir: str | os.PathLike
         "top_regressions": top_reg,
         "top_improvements": top_imp,
         "compare_dir": str(compare_dir) if compare_dir is not None else None,
+        "matrix": compare_many([*with_runs, run_dir], variant=variant) if with_runs else None,
     }
 
 
@@ -397,7 +403,7 @@ def _script_json(data: Any) -> str:
 
 def render_report(run_dir: str | os.PathLike, out_path: str | os.PathLike | None = None, *,
                   compare_dir: str | os.PathLike | None = None, variant: str = "auto", seed: int = 0,
-                  n_resamples: int = 10_000) -> Path:
+                  n_resamples: int = 10_000, with_runs: Sequence[str | os.PathLike] = ()) -> Path:
     """Write the run's report as one self-contained HTML file and return its path.
 
     out_path defaults to RUN_DIR/report.html. With compare_dir (a baseline run over the same tasks) the page also
@@ -409,7 +415,8 @@ def render_report(run_dir: str | os.PathLike, out_path: str | os.PathLike | None
         raise UsageError("the HTML report needs jinja2", hint="pip install jinja2") from e
     from markupsafe import Markup
 
-    data = build_report_data(run_dir, compare_dir, variant=variant, seed=seed, n_resamples=n_resamples)
+    data = build_report_data(run_dir, compare_dir, variant=variant, seed=seed, n_resamples=n_resamples,
+                             with_runs=with_runs)
     out = Path(out_path) if out_path is not None else Path(run_dir) / "report.html"
     if out.is_dir():
         out = out / "report.html"
