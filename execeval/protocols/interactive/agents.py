@@ -116,20 +116,30 @@ async def single(env: Environment, task: InteractiveTask, model: Model, max_turn
     return [turn]
 
 
-async def try_again(env: Environment, task: InteractiveTask, model: Model, max_turns: int, on_turn: OnTurn
-                    ) -> list[Turn]:
-    messages = prompts.first_messages(task, "try_again")
+async def _dialogue(env: Environment, task: InteractiveTask, model: Model, max_turns: int, on_turn: OnTurn,
+                    strategy: str, decide: Callable[[int, str, bool], Awaitable[Turn]],
+                    feedback: Callable[[Turn], str]) -> list[Turn]:
+    """Ask, act, show the result; until submit / skip / reward 1 or the turns run out."""
+    messages = prompts.first_messages(task, strategy)
     turns: list[Turn] = []
     for i in range(max_turns):
         reply = await model(messages)
-        turn = await _act(env, Turn(i, replies=[reply]), parse_action(reply), score=True)
+        turn = await decide(i, reply, i == max_turns - 1)
         turns.append(turn)
         on_turn(turn)
         if turn.kind in ("skip", "submit") or turn.reward == 1:
             break
-        messages = [*messages, {"role": "assistant", "content": reply},
-                    {"role": "user", "content": prompts.feedback(task, turn.observation, turn.reward)}]
+        messages = [*messages, {"role": "assistant", "content": reply}, {"role": "user", "content": feedback(turn)}]
     return turns
+
+
+async def try_again(env: Environment, task: InteractiveTask, model: Model, max_turns: int, on_turn: OnTurn
+                    ) -> list[Turn]:
+    async def decide(i: int, reply: str, last: bool) -> Turn:
+        return await _act(env, Turn(i, replies=[reply]), parse_action(reply), score=True)
+
+    return await _dialogue(env, task, model, max_turns, on_turn, "try_again", decide,
+                           lambda turn: prompts.feedback(task, turn.observation, turn.reward))
 
 
 _REACT = re.compile(r"Thought:\s*(?P<thought>.*?)\s*Action:\s*(?P<action>.*)", re.S | re.I)
@@ -138,10 +148,7 @@ _EXECUTE = re.compile(r"execute\[(?P<cmd>.*)\]\s*$", re.S)
 
 async def react(env: Environment, task: InteractiveTask, model: Model, max_turns: int, on_turn: OnTurn
                 ) -> list[Turn]:
-    messages = prompts.first_messages(task, "react")
-    turns: list[Turn] = []
-    for i in range(max_turns):
-        reply = await model(messages)
+    async def decide(i: int, reply: str, last: bool) -> Turn:
         m = _REACT.search(reply)
         thought, action = (m.group("thought"), m.group("action").strip()) if m else ("", reply.strip())
         ex = _EXECUTE.search(action)
@@ -149,17 +156,13 @@ async def react(env: Environment, task: InteractiveTask, model: Model, max_turns
             action = ex.group("cmd").strip()
         elif not action.lower().startswith(("submit", "skip")):
             action = parse_action(action)
-        last = i == max_turns - 1
         turn = await _act(env, Turn(i, thought=thought, replies=[reply]), action, score=False)
         if last and turn.kind == "act":  # out of turns: the episode is scored as it stands
             turn.reward, _ = await env.ascore(None)
-        turns.append(turn)
-        on_turn(turn)
-        if turn.kind in ("skip", "submit"):
-            break
-        messages = [*messages, {"role": "assistant", "content": reply},
-                    {"role": "user", "content": f"Observation: {turn.observation or '(no output)'}"}]
-    return turns
+        return turn
+
+    return await _dialogue(env, task, model, max_turns, on_turn, "react", decide,
+                           lambda turn: f"Observation: {turn.observation or '(no output)'}")
 
 
 _STEP = re.compile(r"^\s*(?:step\s*)?\d+[.):]\s*(.+)$", re.I | re.M)

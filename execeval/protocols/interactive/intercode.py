@@ -131,6 +131,7 @@ async def replay_episode(env, task: InteractiveTask, episode: dict) -> dict:
     history = episode["turn_history"]
     recorded = list(history.get("rewards", []))
     replayed: list[float | None] = []
+    observations: list[str] = []
     scored: list[float] = []
     await env.areset(task)
     for action in history["actions"]:
@@ -145,10 +146,10 @@ async def replay_episode(env, task: InteractiveTask, episode: dict) -> dict:
             scored.append(reward)
             break
         if react:
-            await env.astep(react.group(1))
+            observations.append((await env.astep(react.group(1)))[0])
             replayed.append(0.0)
             continue
-        await env.astep(action)
+        observations.append((await env.astep(action))[0])
         if task.language == "python":
             name = re.match(r"\s*def (\w+)\(", action)
             if not name:
@@ -165,7 +166,8 @@ async def replay_episode(env, task: InteractiveTask, episode: dict) -> dict:
     best = max(scored, default=0.0)
     expected = float(episode.get("summary", {}).get("max_reward", max(recorded, default=0.0)) or 0.0)
     return {"task_id": task.task_id, "query": task.query, "recorded_max": expected, "replayed_max": best,
-            "match": abs(best - expected) <= 0.011, "recorded": recorded, "replayed": replayed}
+            "match": abs(best - expected) <= 0.011, "recorded": recorded, "replayed": replayed,
+            "observations": observations}
 
 
 async def replay(results_path: str | Path, tasks: Sequence[InteractiveTask], sandbox: Sandbox, *,
