@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["DiffResult", "find_difference", "first_difference", "confirm", "check_test_strength"]
 
 BUDGET, BATCH = 300, 50  # inputs per search, inputs per round
+CASE_CPU_S = 0.5  # CPU seconds per input and side: generated inputs are small (a confirmation gets twice that)
 
 
 @dataclass
@@ -73,11 +74,15 @@ def confirm(sandbox: Sandbox, p: Program, q: Program, args: Sequence[Any], *, at
 def find_difference(p: Program, q: Program, seeds: Sequence[Sequence[Any]], sandbox: Sandbox, *,
                     budget: int = BUDGET, batch: int = BATCH, seed: int = 0,
                     strategies: Sequence[str] = ("mutation", "random"), atol: float = 0.0, oracle: str = "",
-                    p_valid_only: bool = False, case_cpu_s: float = 1.0) -> DiffResult:
+                    p_valid_only: bool = False, case_cpu_s: float = CASE_CPU_S) -> DiffResult:
     """Model-free search: rounds of `batch` inputs, at most `budget` in all, until one is confirmed to differ."""
     result = DiffResult(False)
     for n, inputs in enumerate(search_inputs(seeds, budget, seed=seed, batch=batch, strategies=strategies), 1):
-        p_out, q_out = observe_many(sandbox, [(p, inputs), (q, inputs)], case_cpu_s=case_cpu_s)
+        def seen(outs: list[list[Outcome]]) -> bool:
+            return first_difference(outs[0], outs[1], inputs, atol=atol, oracle=oracle,
+                                    p_valid_only=p_valid_only) is not None
+
+        p_out, q_out = observe_many(sandbox, [(p, inputs), (q, inputs)], case_cpu_s=case_cpu_s, enough=seen)
         result.inputs_tried += len(inputs)
         hit = None
         start = 0

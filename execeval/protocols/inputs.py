@@ -173,7 +173,7 @@ def random_inputs(seeds: Sequence[Sequence[Any]], n: int, seed: int = 0) -> list
     out: list[list[Any]] = []
 
     @hseed(seed)
-    @settings(max_examples=n * 3, database=None, phases=[Phase.generate], deadline=None,
+    @settings(max_examples=n + n // 2 + 5, database=None, phases=[Phase.generate], deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(strategy)
     def draw(args: tuple) -> None:

@@ -9,7 +9,7 @@ lists of plain values (what `ast.literal_eval` or a benchmark file can give).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -101,9 +101,11 @@ def _outcomes(result: ExecResult, n: int, loads: bool) -> tuple[list[Outcome], l
 
 
 def observe_many(sandbox: Sandbox, work: Sequence[tuple[Program, Sequence[Sequence[Any]]]], *,
-                 case_cpu_s: float = CASE_CPU_S) -> list[list[Outcome]]:
+                 case_cpu_s: float = CASE_CPU_S,
+                 enough: Callable[[list[list[Outcome]]], bool] | None = None) -> list[list[Outcome]]:
     """Run each program on its inputs (all jobs in flight at once); inputs after a crash or a timeout run again
-    in a job of their own, so every input gets an outcome of its own."""
+    in a job of their own, so every input gets an outcome of its own, unless `enough(outcomes so far)` says
+    the caller has what it needs (a search that already sees a difference): the rest stay unknown."""
     results: list[list[Outcome]] = [[Outcome(UNKNOWN)] * len(inputs) for _, inputs in work]
     todo = [(i, list(range(len(inputs)))) for i, (_, inputs) in enumerate(work) if inputs]
     while todo:
@@ -119,6 +121,8 @@ def observe_many(sandbox: Sandbox, work: Sequence[tuple[Program, Sequence[Sequen
                 results[i][j] = o
             if rest:
                 todo.append((i, [idx[r] for r in rest]))
+        if todo and enough is not None and enough(results):
+            break
     return results
 
 
