@@ -148,3 +148,32 @@ def read_abstentions(samples_path: str | os.PathLike) -> dict[tuple[str, object]
         seen[tid] = seen.get(tid, 0) + 1
         flags[(tid, cid)] = bool(obj.get("abstain", False))
     return flags
+
+
+def read_token_usage(run_dir: str | os.PathLike) -> dict[tuple[str, int], int]:
+    """(task id, sample index) -> tokens spent on that sample (prompt + completion), from the generations the
+    run store kept (`execeval run`); {} for a run evaluated from a file, or a backend that reports no usage.
+
+    Read-only and outside the store's object: a report must never create or lock a store."""
+    import sqlite3
+
+    from execeval.store import STORE_NAME
+
+    path = Path(run_dir) / STORE_NAME
+    if not path.is_file():
+        return {}
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            rows = db.execute("SELECT data FROM generations").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return {}
+    usage = {}
+    for (text,) in rows:
+        rec = json.loads(text)
+        spent = sum(int(v) for v in (rec.get("usage") or {}).values())
+        if spent:
+            usage[(str(rec["task_id"]), int(rec["index"]))] = spent
+    return usage

@@ -248,3 +248,30 @@ def test_import_does_not_load_scipy_or_numpy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1]
     ).stdout
     assert out.strip() == "[]"
+
+
+# ---------------------------------------------------------------- pass@k under a token budget
+
+def test_pass_at_budget_by_hand() -> None:
+    from execeval.metrics import budget_points, pass_at_budget
+
+    # A: 10 cheap samples (100 tokens each), 1 passes; B: 1 dear sample (1000 tokens), it passes.
+    tasks = [(10, 1, 100.0), (1, 1, 1000.0)]
+    got = pass_at_budget(tasks, [50, 100, 500, 1000])
+    # 50: nothing affordable; 100: A pass@1 = 0.1, B none; 500: A pass@5 = 1 - C(9,5)/C(10,5) = 0.5;
+    # 1000: A pass@10 = 1, B pass@1 = 1
+    assert got == {50: 0.0, 100: pytest.approx(0.05), 500: pytest.approx(0.25), 1000: pytest.approx(1.0)}
+    assert budget_points(tasks, points=3) == [100.0, 550.0, 1000.0]  # up to where B has no second sample
+    with pytest.raises(UsageError):
+        pass_at_budget([], [1])
+    with pytest.raises(UsageError):
+        pass_at_budget([(1, 0, 0.0)], [1])
+
+
+def test_correlate_without_scipy_names_the_extra(monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scipy", None)
+    with pytest.raises(UsageError, match="stats") as info:
+        correlate([1, 2, 3], [1, 3, 2])
+    assert "execeval[stats]" in info.value.one_line()

@@ -323,3 +323,43 @@ def test_big_report_size(big_run: Path, big_report: Path) -> None:
     # no per-sample markup: besides the page itself, one inert data element per task
     assert len(page.tags) < 1500, len(page.tags)  # vs 32,800 samples
     assert sum(1 for a, _ in page.scripts if a.get("id", "").startswith("chunk-")) == 164
+
+
+def test_report_shows_coverage_gate_and_token_budget(tmp_path: Path) -> None:
+    from execeval.store import RunStore
+
+    rng = Random(9)
+    run = tmp_path / "run"
+    run.mkdir()
+    statuses = {"T/0": ["passed", "passed_undertested"], "T/1": ["failed", "passed"]}
+    rows = [make_row(t, c, s, f"def f():\n    return {c}\n", rng) for t, ss in statuses.items()
+            for c, s in enumerate(ss)]
+    for r in rows:
+        r["passed"] = r["status"] == "passed"
+    (run / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    summary = {"benchmark": "cov", "pass_at_k": {"base": {"pass@1": 0.5}},
+               "pass_at_k_ungated": {"base": {"pass@1": 0.75}},
+               "coverage": {"min_coverage": 1.0, "measured": 3, "unmeasured": 0, "unsupported": 0,
+                            "passed_undertested": 1, "mean_line_coverage": 0.9, "mean_branch_coverage": 0.5,
+                            "mean_coverage": 0.8}}
+    (run / "summary.json").write_text(json.dumps(summary))
+    store = RunStore.in_dir(run)  # as `execeval run` leaves it: each sample's token usage
+    for i, (t, c) in enumerate((t, c) for t, ss in statuses.items() for c in range(len(ss))):
+        store.put_generation(f"k{i}", {"task_id": t, "index": c, "text": "", "usage": {
+            "prompt_tokens": 50 if c == 0 else 0, "completion_tokens": 100}})
+    store.close()
+    d = build_report_data(run)
+    cards = {c["label"]: c for c in d["cards"]}
+    assert cards["coverage of passes"]["value"] == "80.0%" and "1 undertested under 1" in cards["coverage of passes"]["sub"]
+    assert cards["pass@1 without the coverage gate"]["value"] == "75.0%"
+    assert [v["label"] for v in d["verdicts"]][:2] == ["passed", "passed, undertested"]
+    text = render_report(run, tmp_path / "r.html").read_text()
+    assert 'id="budget-chart"' in text and "125 tokens per sample on average" in text
+    from execeval.report.sections.budget import budget_curve
+
+    points, _ = budget_curve(run)
+    # 125 tokens per sample in both tasks, one pass of two in each (undertested is not a pass): pass@1 = 0.5 at
+    # 125 tokens, pass@2 = 1 at 250, where the samples run out
+    assert points[0] == (125.0, pytest.approx(0.5)) and points[-1] == (250.0, pytest.approx(1.0))
+    plain = make_run(tmp_path / "plain", 2, 2, seed=1)
+    assert 'id="budget-chart"' not in render_report(plain, tmp_path / "p.html").read_text()

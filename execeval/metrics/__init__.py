@@ -24,7 +24,7 @@ from execeval.metrics.flips import (
     mcnemar_exact,
     paired_bootstrap_ci,
 )
-from execeval.metrics.passk import PassAtK, mean_pass_at_k, pass_at_k, pass_at_k_product
+from execeval.metrics.passk import PassAtK, budget_points, mean_pass_at_k, pass_at_budget, pass_at_k, pass_at_k_product
 from execeval.metrics.scores import (
     DEFAULT_PROFICIENCY,
     Proficiency,
@@ -54,6 +54,7 @@ __all__ = [
     "ScoreSummary",
     "average_compatibility",
     "average_multimodel_accuracy",
+    "budget_points",
     "check_same_tasks",
     "compare_outcomes",
     "compatibility",
@@ -66,6 +67,7 @@ __all__ = [
     "mcnemar_exact",
     "mean_pass_at_k",
     "paired_bootstrap_ci",
+    "pass_at_budget",
     "pass_at_k",
     "pass_at_k_product",
     "pass_ratio",

@@ -14,7 +14,7 @@ from math import comb, fsum
 
 from execeval.errors import UsageError
 
-__all__ = ["PassAtK", "pass_at_k", "pass_at_k_product", "mean_pass_at_k"]
+__all__ = ["PassAtK", "budget_points", "mean_pass_at_k", "pass_at_budget", "pass_at_k", "pass_at_k_product"]
 
 
 def _check(n: int, c: int, k: int) -> None:
@@ -112,3 +112,36 @@ def mean_pass_at_k(counts: Sequence[tuple[int, int]], ks: Iterable[int]) -> Pass
         # fsum keeps the mean as exact as the per-task values allow.
         values[k] = fsum(pass_at_k(n, c, k) for n, c in counts) / len(counts)
     return PassAtK(values=values, skipped=skipped, n_tasks=len(counts), min_n=min_n)
+
+
+def pass_at_budget(tasks: Sequence[tuple[int, int, float]], budgets: Sequence[float]) -> dict[float, float]:
+    """pass@k against tokens spent, so a model that needs 10 samples compares with one that needs 1.
+
+    `tasks` holds (n, c, tokens per sample) per task: a budget of B tokens per task buys
+    k = min(n, floor(B / tokens per sample)) samples of it, and the task scores pass@k (0 when B buys none).
+    The value at B is the mean over tasks. Budgets beyond what every task's n samples cost are extrapolations
+    the samples cannot support: `budget_points` offers only those within.
+    """
+    if not tasks:
+        raise UsageError("pass@k under a budget needs at least one task")
+    out = {}
+    for budget in budgets:
+        scores = []
+        for n, c, per_sample in tasks:
+            if per_sample <= 0:
+                raise UsageError(f"tokens per sample must be > 0, got {per_sample}")
+            k = min(n, int(budget // per_sample))
+            scores.append(pass_at_k(n, c, k) if k >= 1 else 0.0)
+        out[budget] = fsum(scores) / len(scores)
+    return out
+
+
+def budget_points(tasks: Sequence[tuple[int, int, float]], points: int = 40) -> list[float]:
+    """Budgets (tokens per task) from the cheapest single sample to where the first task runs out of samples."""
+    if not tasks:
+        return []
+    low = min(t for _, _, t in tasks)
+    high = min(n * t for n, _, t in tasks)
+    if high <= low:
+        return [low]
+    return [low + (high - low) * i / (points - 1) for i in range(points)]

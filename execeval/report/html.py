@@ -268,6 +268,17 @@ def _cards(summary: dict, tasks: dict[str, list[dict]], rows: list[dict], has_pl
     if exe is not None:
         cards.append({"label": "executability", "value": _fmt_pct(exe), "sub": "ran without error",
                       "accent": False})
+    cov = summary.get("coverage") or {}
+    if cov.get("mean_coverage") is not None:
+        gated = f"; {cov['passed_undertested']} undertested under {cov['min_coverage']:g}" \
+            if cov.get("min_coverage") is not None else ""
+        cards.append({"label": "coverage of passes", "value": _fmt_pct(cov["mean_coverage"]),
+                      "sub": f"lines {_fmt_pct(cov['mean_line_coverage'])} · branches "
+                             f"{_fmt_pct(cov['mean_branch_coverage'])}{gated}", "accent": False})
+    ungated = (summary.get("pass_at_k_ungated") or {}).get("base", {}).get("pass@1")
+    if ungated is not None:
+        cards.append({"label": "pass@1 without the coverage gate", "value": _fmt_pct(ungated),
+                      "sub": "undertested passes counted as passes", "accent": False})
     ns = [len(s) for s in tasks.values()]
     per = str(ns[0]) if min(ns) == max(ns) else f"{min(ns)}–{max(ns)}"
     cards.append({"label": "samples", "value": f"{len(rows):,}", "sub": f"{len(tasks)} tasks × {per}",
