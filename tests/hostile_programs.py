@@ -701,6 +701,69 @@ def square(x):
     os._exit(0)
 """
 
+# The same attack, finding the token other ways. Each collects what looks like this job's live token, forges a
+# complete report with it on the channel and leaves; finding nothing, it returns the wrong answer.
+_FORGE = """\
+def _forge(tokens, fd=737):
+    if not tokens:
+        return False
+    token = tokens[-1]
+    lines = [f'{token} {{"i":{i},"s":"passed"}}' for i in range(@CASES@)] + [f"{token} done"]
+    os.write(fd, ("\\n".join(lines) + "\\n").encode())
+    os._exit(0)
+"""
+# live bytes objects of 33 bytes, a hex token and a space (the runner's line prefix): refcount, type, size, hash
+_MEMORY_SCAN = _FORGE + """\
+def _live_prefixes(read):
+    head = struct.pack("<QQ", id(bytes), 33)
+    found = []
+    for line in open("/proc/self/maps"):
+        addr, perms = line.split()[:2]
+        start, end = (int(x, 16) for x in addr.split("-"))
+        if not perms.startswith("rw") or end - start > 1 << 28 or "[v" in line:
+            continue
+        try:
+            data = read(start, end - start)
+        except (OSError, ValueError, OverflowError):
+            continue
+        for m in re.finditer(re.escape(head) + rb"(.{8})([0-9a-f]{32}) \\x00", data, re.S):
+            if m.start() >= 8 and 0 < struct.unpack_from("<Q", data, m.start() - 8)[0] < 1000:
+                found.append(m.group(2).decode())
+    return found
+"""
+TOKEN_THIEVES: dict[str, str] = {
+    "frames": TOKEN_THIEF,
+    "gc": "import gc, os, re\n" + _FORGE + """\
+def square(x):
+    tokens = []
+    for obj in gc.get_objects():
+        prefix = getattr(obj, "prefix", None) if not isinstance(obj, type) else None
+        if isinstance(prefix, bytes) and re.fullmatch(rb"[0-9a-f]{32} ", prefix):
+            tokens.append(prefix[:-1].decode())
+        elif isinstance(obj, dict):
+            tokens += [v for v in list(obj.values()) if isinstance(v, str) and re.fullmatch("[0-9a-f]{32}", v)]
+    _forge(tokens)
+    return @RET@
+""",
+    "/proc/self/mem": "import os, re, struct\n" + _MEMORY_SCAN + """\
+def square(x):
+    try:  # as root the job's uid change makes it non-dumpable: its /proc/self/mem is root's, mode 0600
+        mem = open("/proc/self/mem", "rb", buffering=0)
+    except OSError:
+        return @RET@
+    def read(start, size):
+        mem.seek(start)
+        return mem.read(size)
+    _forge(_live_prefixes(read))
+    return @RET@
+""",
+    "ctypes scan": "import ctypes, os, re, struct\n" + _MEMORY_SCAN + """\
+def square(x):
+    _forge(_live_prefixes(ctypes.string_at))
+    return @RET@
+""",
+}
+
 # Timer tricks: the function never ends; the per-case timer, CPU limit or wall clock must end it.
 TIMER_LOOP_TRICKS: dict[str, str] = {
     "ignore SIGALRM/SIGPROF, disarm the timers, loop": (
@@ -789,3 +852,143 @@ PATCH_TRICKS: dict[str, Patch] = {
 }
 RIGHT_DOUBLE = "2.0 * x"
 DOUBLE_CALL = ("[2]", 4.0)
+
+
+# ---------------------------------------------------------------- correct programs (not hostile)
+# Legitimate behaviour a real solution may have: each `f()` must return EXPECTED under full isolation, as root and
+# unprivileged (tests/test_correct_programs.py, tests/unprivileged_probe.py). name -> (source of f, expected).
+TEMPFILE_ADD = """\
+def add(a, b):
+    import tempfile, os
+    with tempfile.NamedTemporaryFile('w+', delete=False) as f:
+        f.write(str(a + b)); name = f.name
+    v = int(open(name).read()); os.unlink(name)
+    return v
+"""
+
+CORRECT_PROGRAMS: dict[str, tuple[str, object]] = {
+    "NamedTemporaryFile, delete=False": (
+        TEMPFILE_ADD + "def f():\n    return add(2, 3)\n", 5),
+    "NamedTemporaryFile, deleted on close": (
+        "import tempfile\ndef f():\n    with tempfile.NamedTemporaryFile() as t:\n        t.write(b'abc'); t.flush()\n"
+        "        t.seek(0); return t.read().decode()\n", "abc"),
+    "TemporaryFile": (
+        "import tempfile\ndef f():\n    with tempfile.TemporaryFile('w+') as t:\n        t.write('x' * 10); t.seek(0)\n"
+        "        return len(t.read())\n", 10),
+    "mkdtemp, files inside, rmtree": (
+        "import tempfile, os, shutil\ndef f():\n    d = tempfile.mkdtemp()\n"
+        "    for i in range(3):\n        open(os.path.join(d, f'{i}.txt'), 'w').write(str(i))\n"
+        "    n = sorted(os.listdir(d)); shutil.rmtree(d); return [n, os.path.exists(d)]\n",
+        [["0.txt", "1.txt", "2.txt"], False]),
+    "TemporaryDirectory": (
+        "import tempfile, pathlib\ndef f():\n    with tempfile.TemporaryDirectory() as d:\n"
+        "        p = pathlib.Path(d) / 'a' / 'b.txt'; p.parent.mkdir(); p.write_text('hi')\n"
+        "        return p.read_text()\n", "hi"),
+    "mkstemp": (
+        "import tempfile, os\ndef f():\n    fd, path = tempfile.mkstemp(suffix='.dat')\n"
+        "    os.write(fd, b'12'); os.close(fd); v = open(path).read(); os.remove(path); return v\n", "12"),
+    "gettempdir is writable, TMPDIR": (
+        "import tempfile, os\ndef f():\n    d = tempfile.gettempdir()\n"
+        "    return [os.access(d, os.W_OK), d == os.environ.get('TMPDIR')]\n", [True, True]),
+    "a file in os.getcwd()": (
+        "import os\ndef f():\n    p = os.path.join(os.getcwd(), 'out.txt')\n    with open(p, 'w') as fh:\n"
+        "        fh.write('ok')\n    return [open('out.txt').read(), os.path.isabs(os.getcwd())]\n", ["ok", True]),
+    "HOME is writable (expanduser)": (
+        "import os\ndef f():\n    p = os.path.expanduser('~/.cache/x')\n    os.makedirs(os.path.dirname(p))\n"
+        "    open(p, 'w').write('1'); return open(p).read()\n", "1"),
+    "shutil copy, move, make_archive": (
+        "import shutil, os\ndef f():\n    open('a.txt', 'w').write('data')\n    shutil.copy('a.txt', 'b.txt')\n"
+        "    shutil.move('b.txt', 'c.txt')\n    os.mkdir('z'); shutil.copy('c.txt', 'z/c.txt')\n"
+        "    arc = shutil.make_archive('arch', 'zip', 'z')\n    return [open('c.txt').read(), os.path.exists(arc)]\n",
+        ["data", True]),
+    "threads": (
+        "import threading\ndef f():\n    out = []\n    lock = threading.Lock()\n    def work(i):\n"
+        "        with lock:\n            out.append(i * i)\n    ts = [threading.Thread(target=work, args=(i,)) for i in range(8)]\n"
+        "    [t.start() for t in ts]; [t.join() for t in ts]\n    return sorted(out)\n", [i * i for i in range(8)]),
+    "ThreadPoolExecutor": (
+        "from concurrent.futures import ThreadPoolExecutor\ndef f():\n    with ThreadPoolExecutor(4) as ex:\n"
+        "        return list(ex.map(lambda x: x + 1, range(5)))\n", [1, 2, 3, 4, 5]),
+    "multiprocessing Pool of 3 (fork)": (
+        "import multiprocessing as mp\ndef sq(x):\n    return x * x\ndef f():\n"
+        "    with mp.get_context('fork').Pool(3) as p:\n        return p.map(sq, range(6))\n", [0, 1, 4, 9, 16, 25]),
+    "multiprocessing Process and Queue": (
+        "import multiprocessing as mp\ndef put(q):\n    q.put(42)\ndef f():\n    q = mp.Queue()\n"
+        "    p = mp.Process(target=put, args=(q,)); p.start(); v = q.get(timeout=5); p.join()\n"
+        "    return [v, p.exitcode]\n", [42, 0]),
+    "ProcessPoolExecutor": (
+        "from concurrent.futures import ProcessPoolExecutor\ndef double(x):\n    return 2 * x\ndef f():\n"
+        "    with ProcessPoolExecutor(2) as ex:\n        return list(ex.map(double, [1, 2, 3]))\n", [2, 4, 6]),
+    "subprocess of python3 itself": (
+        "import subprocess, sys\ndef f():\n    r = subprocess.run([sys.executable, '-c', 'print(6 * 7)'],\n"
+        "                       capture_output=True, text=True)\n    return [r.returncode, r.stdout.strip()]\n",
+        [0, "42"]),
+    "subprocess of /bin/sh with a pipe": (
+        "import subprocess\ndef f():\n    return subprocess.check_output('echo hello | tr a-z A-Z', shell=True).decode()\n",
+        "HELLO\n"),
+    "deep recursion after setrecursionlimit": (
+        "import sys\ndef depth(n):\n    return 0 if n == 0 else 1 + depth(n - 1)\ndef f():\n"
+        "    sys.setrecursionlimit(30000)\n    return depth(20000)\n", 20000),
+    "lru_cache recursion": (
+        "from functools import lru_cache\n@lru_cache(None)\ndef fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
+        "def f():\n    return fib(300) % 1000007\n", None),
+    "numpy": (
+        "import numpy as np\ndef f():\n    a = np.arange(12).reshape(3, 4)\n    return int((a @ a.T).trace())\n", None),
+    "locale functions": (
+        "import locale\ndef f():\n    locale.setlocale(locale.LC_ALL, '')\n"
+        "    return [locale.getpreferredencoding(False).lower().replace('-', ''), locale.str(1.5)]\n",
+        ["utf8", "1.5"]),
+    "time and datetime": (
+        "import time, datetime\ndef f():\n    t0 = time.time(); time.sleep(0.01); m = time.monotonic()\n"
+        "    d = datetime.datetime.fromtimestamp(0, datetime.timezone.utc)\n"
+        "    return [time.time() >= t0, m > 0, d.year, time.strftime('%Y', time.gmtime(0)),\n"
+        "            time.localtime().tm_year >= 2024, time.process_time() >= 0]\n",
+        [True, True, 1970, "1970", True, True]),
+    "random and secrets": (
+        "import random, secrets, os\ndef f():\n    return [len(os.urandom(8)), len(secrets.token_hex(4)),\n"
+        "            0 <= random.random() < 1, len(random.sample(range(10), 3))]\n", [8, 8, True, 3]),
+    "hashlib, zlib, json round trip": (
+        "import hashlib, zlib, json\ndef f():\n    s = json.dumps({'a': [1, 2]})\n"
+        "    return [hashlib.sha256(s.encode()).hexdigest()[:8] == hashlib.sha256(s.encode()).hexdigest()[:8],\n"
+        "            zlib.decompress(zlib.compress(s.encode())).decode() == s, json.loads(s)]\n",
+        [True, True, {"a": [1, 2]}]),
+    "sqlite3 in memory and on disk": (
+        "import sqlite3\ndef f():\n    out = []\n    for path in (':memory:', 'db.sqlite'):\n"
+        "        c = sqlite3.connect(path); c.execute('create table t(x)'); c.execute('insert into t values (3)')\n"
+        "        out.append(c.execute('select sum(x) from t').fetchone()[0]); c.commit(); c.close()\n"
+        "    return out\n", [3, 3]),
+    "reading the standard library's files": (
+        "import os, inspect, json\ndef f():\n    return [os.path.isfile(json.__file__), len(inspect.getsource(json.dumps)) > 0]\n",
+        [True, True]),
+    "stdin, stdout and stderr": (
+        "import sys\ndef f():\n    print('to stdout'); print('to stderr', file=sys.stderr)\n"
+        "    return sys.stdin.read()\n", ""),
+    "signal alarm inside the job": (
+        "import signal\ndef f():\n    def on(*a):\n        raise TimeoutError\n    signal.signal(signal.SIGALRM, on)\n"
+        "    signal.setitimer(signal.ITIMER_REAL, 0.01)\n    try:\n        while True:\n            pass\n"
+        "    except TimeoutError:\n        return 'caught'\n", "caught"),
+    "os.fork and wait": (
+        "import os\ndef f():\n    pid = os.fork()\n    if pid == 0:\n        os._exit(7)\n"
+        "    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])\n", 7),
+    "asyncio": (
+        "import asyncio\nasync def twice(x):\n    await asyncio.sleep(0.001); return 2 * x\ndef f():\n"
+        "    async def main():\n        return await asyncio.gather(*(twice(i) for i in range(3)))\n"
+        "    return asyncio.run(main())\n", [0, 2, 4]),
+    "a few MB of memory and a big file": (
+        "import os\ndef f():\n    big = bytearray(50 << 20)\n    with open('big.bin', 'wb') as fh:\n"
+        "        fh.write(bytes(20 << 20))\n    return [len(big), os.path.getsize('big.bin')]\n", [50 << 20, 20 << 20]),
+}
+
+
+def _expected_values() -> None:
+    """Values that are easier computed than written out."""
+    from functools import lru_cache
+
+    @lru_cache(None)
+    def fib(n: int) -> int:
+        return n if n < 2 else fib(n - 1) + fib(n - 2)
+    CORRECT_PROGRAMS["lru_cache recursion"] = (CORRECT_PROGRAMS["lru_cache recursion"][0], fib(300) % 1000007)
+    a = [[4 * r + c for c in range(4)] for r in range(3)]
+    CORRECT_PROGRAMS["numpy"] = (CORRECT_PROGRAMS["numpy"][0], sum(sum(x * x for x in row) for row in a))
+
+
+_expected_values()

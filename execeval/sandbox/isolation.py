@@ -28,6 +28,10 @@ from execeval.sandbox.seccomp import DENIED_SYSCALLS, SERVER_NEEDS, SeccompFilte
 JOB_ROOT = "/tmp"
 JOB_DIR = "/tmp/job"
 _MAX_INODES = 100_000  # files and dirs a job may create in its work dir
+# The private /tmp, /var/tmp and /dev/shm are the job's too (programs write '/tmp/x' and multiprocessing's
+# semaphores live in /dev/shm): world-writable (sticky), capped, emptied after every job.
+SHARED_TMP = (JOB_ROOT, "/var/tmp", "/dev/shm")
+SHARED_TMP_MB = 64
 JOB_UID_BASE = 0x1000_0000  # as root, each server's jobs run as a uid of their own: see `job_uid_for`
 _FALLBACK_UID_BASE = 61000  # where only the usual 16-bit uid range is mapped
 
@@ -71,6 +75,7 @@ class ServerIsolation:
         self.primitives: list[Primitive] = []
         self.pid_namespace = False
         self.private_tmp = False
+        self._tmp_kept: dict[str, set[str]] = {}  # private tmp dirs -> names that stay (the work dir, bound dirs)
         self.job_uid: int | None = None
         self.landlock_fd: int | None = None
         self.server_seccomp: SeccompFilter | None = None  # installed in the server once it serves
@@ -134,11 +139,13 @@ class ServerIsolation:
                 self.note("private /proc", False, str(e))
         if mount_ns:
             try:
-                for path in (JOB_ROOT, "/var/tmp", "/dev/shm"):
+                for path in SHARED_TMP:
                     if os.path.isdir(path):
-                        _cover(path, [p for p in _interpreter_paths() if _is_below(p, path)])
+                        kept = _cover(path, [p for p in _interpreter_paths() if _is_below(p, path)], writable=True)
+                        self._tmp_kept[path] = kept | ({os.path.basename(JOB_DIR)} if path == JOB_ROOT else set())
                 self.private_tmp = True
-                self.note("private tmp", True, "empty private /tmp, /var/tmp, /dev/shm; work dir a size-capped tmpfs")
+                self.note("private tmp", True, f"empty private /tmp, /var/tmp, /dev/shm ({SHARED_TMP_MB} MB each, "
+                          "emptied after every job); work dir a size-capped tmpfs")
             except OSError as e:
                 self.note("private tmp", False, str(e))
         else:
@@ -156,7 +163,7 @@ class ServerIsolation:
             reads = [*_SYSTEM_READ_PATHS, *_interpreter_paths()]
             if any(p.name == "private /proc" and p.active for p in self.primitives):
                 reads.append("/proc")
-            writes = [JOB_ROOT] if self.private_tmp else []
+            writes = list(self._tmp_kept) if self.private_tmp else []
             try:
                 self.landlock_fd = landlock_ruleset(abi, reads, writes, list(_DEVICES))
                 self.note("landlock", True, f"ABI {abi}: reads only system and interpreter dirs, writes only the"
@@ -256,6 +263,23 @@ class ServerIsolation:
             os.chown(JOB_DIR, self.job_uid, self.job_uid)
         return JOB_DIR
 
+    def empty_shared_tmp(self) -> None:
+        """What a job left in the private /tmp, /var/tmp, /dev/shm goes before the next job (one getdents each
+        when nothing was left)."""
+        for path, kept in self._tmp_kept.items():
+            with os.scandir(path) as entries:
+                left = [e.path for e in entries if e.name not in kept]
+            for entry in left:
+                if os.path.isdir(entry) and not os.path.islink(entry):
+                    import shutil
+
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    try:
+                        os.unlink(entry)
+                    except OSError:
+                        pass
+
     def remove_workdir(self, force: bool = False) -> None:
         """Empty the work dir for the next job: drop the tmpfs when anything was left in it."""
         if self._workdir_mb is not None:
@@ -287,12 +311,14 @@ def _first_untraversable(path: str) -> str | None:
     return None
 
 
-def _cover(directory: str, keep: list[str]) -> None:
-    """Mount an empty tmpfs over `directory`, then bind back (read-only) the children that `keep` lies in."""
+def _cover(directory: str, keep: list[str], writable: bool = False) -> set[str]:
+    """Mount an empty tmpfs over `directory`, then bind back (read-only) the children that `keep` lies in; their
+    names are returned. `writable`: a sticky, world-writable tmpfs of SHARED_TMP_MB (a private /tmp)."""
     children = sorted({os.path.join(directory, os.path.relpath(p, directory).split(os.sep)[0]) for p in keep})
     fds = [(child, os.open(child, os.O_PATH | os.O_CLOEXEC)) for child in children if os.path.exists(child)]
+    options = (f"size={SHARED_TMP_MB}m,nr_inodes={_MAX_INODES},mode=1777" if writable else "size=64k,mode=0755")
     try:
-        mount("tmpfs", directory, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+        mount("tmpfs", directory, "tmpfs", MS_NOSUID | MS_NODEV, options)
         for child, fd in fds:
             if os.path.isdir(f"/proc/self/fd/{fd}"):
                 os.mkdir(child)
@@ -303,6 +329,7 @@ def _cover(directory: str, keep: list[str]) -> None:
     finally:
         for _, fd in fds:
             os.close(fd)
+    return {os.path.basename(child) for child, _ in fds}
 
 
 def _interpreter_paths() -> list[str]:

@@ -24,16 +24,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from execeval.sandbox import pyrunner, wire
-from execeval.sandbox.base import Command, Script
+from execeval.sandbox import pyrunner, remote, wire
+from execeval.sandbox.base import Assert, Command, PythonTests, Script
 from execeval.sandbox.isolation import JOB_DIR, ServerIsolation
+from execeval.sandbox.lifting import Lifted, lift_job
 from execeval.sandbox.limits import Limits
+from execeval.sandbox.linux import PR_SET_DUMPABLE, prctl
+from execeval.values import decode
 
 PREWARM = ("math", "re", "string", "collections", "itertools", "functools", "heapq", "bisect", "json", "random",
            "statistics", "typing", "fractions", "decimal", "operator", "copy", "datetime", "hashlib", "array",
            "numbers", "dataclasses", "enum", "textwrap", "unicodedata", "struct", "cmath", "abc", "io", "time",
            "collections.abc", "traceback", "string", "pickle")
 RESULT_FD = 737  # where the job's report channel lives in the child; closing or reusing it just fails the job
+CALLS_IN_FD, CALLS_OUT_FD = 735, 736  # the pipe between the tests' and the candidate's process (remote.py)
 LANDLOCK_FD = 738
 _RESULT_CAP = 64 << 20
 _READ = 1 << 16
@@ -67,6 +71,9 @@ class Server:
         self.iso = isolation
         os.environ.clear()  # set once here, inherited by every child: no per-job environment work
         os.environ.update(job_environment(JOB_DIR, env_extra))
+        # tempfile caches its directory on first use; the server's (/tmp, not the job's TMPDIR) must not be it
+        if "tempfile" in sys.modules:
+            sys.modules["tempfile"].tempdir = None
         self.snapshot = pyrunner.Snapshot()
         self.empty_stdin = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
 
@@ -84,6 +91,7 @@ class Server:
         finally:
             try:
                 self.iso.remove_workdir()
+                self.iso.empty_shared_tmp()
             except OSError:
                 pass
 
@@ -105,40 +113,70 @@ class Server:
             os.lseek(stdin_fd, 0, os.SEEK_SET)
         else:  # most jobs read nothing: the server's one /dev/null spares four syscalls per job
             stdin_fd = os.dup(self.empty_stdin)
+        lifted: dict[int, Lifted] = {}
+        split = False
+        if isinstance(program, PythonTests) and any(isinstance(c, Assert) for c in program.cases):
+            found = lift_job(program)  # assert f(<literals>) == <literal>: compared here, not in the job
+            if found is None:
+                split = True  # tests that are code: in a process of their own, the candidate in another
+            else:
+                program, lifted = found
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         res_r, res_w = os.pipe2(os.O_CLOEXEC)
-        token = os.urandom(16).hex()
         if self.iso.cgroup is not None:
             self.iso.cgroup.set_limit(limits.memory_mb)
         start = time.monotonic()
+        partner, calls = None, None
         try:
+            if split:  # the candidate's process first: it is forked before this job's token exists
+                calls = (*os.pipe2(os.O_CLOEXEC), *os.pipe2(os.O_CLOEXEC))  # tests->candidate, candidate->tests
+                partner = _fork()
+                if partner == 0:
+                    self._child(program, limits, workdir, stdin_fd, out_w, err_w, None, "", (calls[0], calls[3]))
+            token = os.urandom(16).hex()
             pid = _fork()
         except OSError as e:
-            for fd in (stdin_fd, out_r, out_w, err_r, err_w, res_r, res_w):
+            for fd in (stdin_fd, out_r, out_w, err_r, err_w, res_r, res_w, *(calls or ())):
                 os.close(fd)
+            if partner:
+                os.kill(partner, signal.SIGKILL)
+                os.waitpid(partner, 0)
             return {"status": "sandbox_error", "detail": f"fork: {e}"}
         if pid == 0:
-            self._child(program, limits, workdir, stdin_fd, out_w, err_w, res_w, token)
-        for fd in (stdin_fd, out_w, err_w, res_w):
+            remote_end = (calls[2], calls[1], partner) if calls else None
+            self._child(program, limits, workdir, stdin_fd, out_w, err_w, res_w, token, remote_end=remote_end,
+                        lifted=frozenset(lifted))
+        for fd in (stdin_fd, out_w, err_w, res_w, *(calls or ())):
             os.close(fd)
         try:
-            return self._supervise(job_id, pid, program, limits, start, out_r, err_r, res_r, token, stream)
+            return self._supervise(job_id, pid, program, limits, start, out_r, err_r, res_r, token, stream,
+                                   lifted, partner)
         finally:
             for fd in (out_r, err_r, res_r):
                 os.close(fd)
 
     def _child(self, program: object, limits: Limits, workdir: str, stdin_fd: int, out_w: int, err_w: int,
-               res_w: int, token: str) -> None:
+               res_w: int | None, token: str, serve: tuple[int, int] | None = None,
+               remote_end: tuple[int, int, int | None] | None = None, lifted: frozenset[int] = frozenset()) -> None:
+        """One job's process. `serve`: the candidate's side of a split job (no report channel, no token);
+        `remote_end`: the tests' side, with the candidate's pid."""
         try:
             os.dup2(stdin_fd, 0)
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
-            os.dup2(res_w, RESULT_FD)
+            if res_w is not None:
+                os.dup2(res_w, RESULT_FD)
+            pipe_ends = serve or (remote_end[:2] if remote_end else None)
+            if pipe_ends:
+                os.dup2(pipe_ends[0], CALLS_IN_FD)
+                os.dup2(pipe_ends[1], CALLS_OUT_FD)
             if self.iso.landlock_fd is not None:  # kept open across the sweep below; confine_job closes it
                 os.dup2(self.iso.landlock_fd, LANDLOCK_FD)
                 self.iso.landlock_fd = LANDLOCK_FD
-            os.closerange(3, RESULT_FD)
+            os.closerange(3, CALLS_IN_FD if pipe_ends else RESULT_FD)
+            if res_w is None:
+                os.closerange(CALLS_OUT_FD + 1, RESULT_FD + 1)
             os.closerange(LANDLOCK_FD + 1, 65536)
             if not self.iso.pid_namespace:
                 os.setsid()
@@ -151,6 +189,8 @@ class Server:
             if isinstance(program, (Command, Script)):
                 os.environ.update(program.env)
             self.iso.confine_job(limits, workdir)
+            if remote_end:  # the candidate (same uid, no capabilities) can't read this process through /proc
+                prctl(PR_SET_DUMPABLE, 0)
         except BaseException as e:  # noqa: BLE001 - our fault: report it as such
             os.write(2, f"execeval sandbox setup failed: {e!r}\n".encode())
             os._exit(112)
@@ -164,17 +204,23 @@ class Server:
         if isinstance(program, Script):
             os.close(RESULT_FD)
             pyrunner.run_script(program.code, program.args)
-        pyrunner.run_python_tests(program, RESULT_FD, token, self.snapshot)  # type: ignore[arg-type]
+        if serve:
+            remote.serve_calls(program, CALLS_IN_FD, CALLS_OUT_FD, self.snapshot)  # type: ignore
+        if remote_end:
+            tests_side = remote.RemoteCandidate(CALLS_IN_FD, CALLS_OUT_FD, remote_end[2])  # type: ignore[arg-type]
+            pyrunner.run_python_tests(program, RESULT_FD, token, self.snapshot, tests_side)  # type: ignore[arg-type]
+        pyrunner.run_python_tests(program, RESULT_FD, token, self.snapshot, lifted=lifted)  # type: ignore[arg-type]
         os._exit(0)
 
     def _supervise(self, job_id: int, pid: int, program: object, limits: Limits, start: float, out_r: int, err_r: int,
-                   res_r: int, token: str, stream: bool) -> dict:
+                   res_r: int, token: str, stream: bool, lifted: dict[int, Lifted] | None = None,
+                   partner: int | None = None) -> dict:
         hard_deadline = start + limits.wall_s
         case_cpu = getattr(program, "case_cpu_s", None) or ()
         reported, credited = 0, 0.0
         deadline = min(hard_deadline, _case_deadline(case_cpu, 0, start))
         stdout, stderr = _Capture(limits.output_bytes, bytearray()), _Capture(limits.output_bytes, bytearray())
-        results = _ResultLines(token)
+        results = _ResultLines(token, lifted or {}, getattr(program, "stop_on_failure", False))
         held: list[dict] = []  # case results not streamed (nobody waits for them before the end)
         pidfd = os.pidfd_open(pid)
         poller = select.poll()
@@ -185,7 +231,8 @@ class Server:
         while True:
             timeout = deadline - time.monotonic()
             if timeout <= 0:
-                waited = _runqueue_wait(pid) - credited  # time it wanted a CPU and got none: a busy machine
+                waited = _runqueue_wait(pid) + (_runqueue_wait(partner) if partner else 0.0) - credited
+                # (time it wanted a CPU and got none: a busy machine)
                 if waited > 0.05 and deadline < hard_deadline and not exited:
                     credited += waited
                     deadline = min(hard_deadline, deadline + waited)
@@ -202,6 +249,8 @@ class Server:
                 elif fd == pidfd:
                     exited = True
                     poller.unregister(pidfd)
+                    if partner:  # the tests are over: the candidate's process has nothing left to answer
+                        _kill(partner)
                 else:
                     chunk = os.read(fd, _READ)
                     if not chunk:
@@ -211,6 +260,10 @@ class Server:
                         reason = "output_limit"
                     elif fd == res_r:
                         batch = results.feed(chunk)
+                        if results.stop and not results.tampered:  # a lifted case failed: as the harness would
+                            held.extend(batch)
+                            reason = "stopped"
+                            continue
                         if results.tampered or results.size > _RESULT_CAP:
                             reason = "tampered"
                             continue
@@ -231,11 +284,19 @@ class Server:
         _, status, usage = os.wait4(pid, 0)
         wall = time.monotonic() - start
         os.close(pidfd)
+        cpu = usage.ru_utime + usage.ru_stime
+        peak = usage.ru_maxrss / 1024
+        if partner:
+            _kill(partner)
+            _, candidate_status, candidate = os.wait4(partner, 0)
+            cpu += candidate.ru_utime + candidate.ru_stime
+            peak = max(peak, candidate.ru_maxrss / 1024)
+            if (os.WIFSIGNALED(candidate_status) and os.WTERMSIG(candidate_status) != signal.SIGKILL
+                    and not os.WIFSIGNALED(status) and reason is None):
+                status = candidate_status  # it crashed (or hit its CPU limit): the job's end, as in one process
         self._kill_all(pid)
         for fd in list(open_fds):  # whatever is still buffered in the pipes
             self._drain(fd, out_r, err_r, res_r, stdout, stderr, results, held)
-        cpu = usage.ru_utime + usage.ru_stime
-        peak = usage.ru_maxrss / 1024
         oom = self.iso.cgroup is not None and self.iso.cgroup.oom_killed_since_last()
         return {
             "reason": reason, "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
@@ -277,6 +338,13 @@ class Server:
                 os.killpg(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _raw_fork() -> int:
@@ -346,12 +414,14 @@ def _case_deadline(case_cpu: tuple[float, ...], reported: int, now: float) -> fl
 class _ResultLines:
     """Parses the job's report channel; any line without the job's token marks the channel tampered with."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, lifted: dict[int, Lifted] | None = None, stop_on_failure: bool = False) -> None:
         self.prefix = token.encode() + b" "
         self.parts: list[bytes] = []
         self.size = 0
-        self.done = self.tampered = False
+        self.done = self.tampered = self.stop = False
         self.program_error: dict | None = None
+        self.lifted = lifted or {}
+        self.stop_on_failure = stop_on_failure
 
     def feed(self, chunk: bytes) -> list[dict]:
         self.size += len(chunk)
@@ -377,11 +447,37 @@ class _ResultLines:
             except ValueError:
                 self.tampered = True
                 return []
+            if not isinstance(item, dict):
+                self.tampered = True
+                return []
             if "program" in item:
                 self.program_error = item
+            elif self.stop:
+                continue  # run past a failure the job did not see: not run, as when it stops itself
             else:
+                if self.lifted and type(item.get("i")) is int and item["i"] in self.lifted:
+                    item = _judge_lifted(item, self.lifted[item["i"]])
+                    self.stop = self.stop_on_failure and item["s"] != "passed"
                 batch.append(item)
         return batch
+
+
+def _judge_lifted(item: dict, lifted: Lifted) -> dict:
+    """A lifted Assert's result: the job may only have returned a value; `==` with the literal decides."""
+    status = item.get("s")
+    if status == "returned":
+        got = decode(str(item.get("o")))
+        try:
+            equal = got == lifted.expected
+        except RecursionError:
+            equal = False
+        if equal is True:
+            return {"i": item["i"], "s": "passed", "c": item.get("c", 0)}
+        return {"i": item["i"], "s": "failed", "t": "AssertionError", "m": lifted.line, "c": item.get("c", 0)}
+    if status in ("timeout", "error"):
+        return item
+    return {"i": item["i"], "s": "error", "t": "Tampered", "m": f"a lifted assert reported {str(status)[:20]!r}",
+            "c": item.get("c", 0)}
 
 
 def main(worker_index: int, env_extra_json: str) -> None:
