@@ -24,7 +24,8 @@ def test_a_test_over_its_cpu_budget_times_out_and_stops_the_program(sandbox):
     job = PythonTests(SPIN, "spin", cases, case_cpu_s=(0.2, 0.2, 0.2), stop_on_failure=False)
     r = sandbox.run(job, Limits(wall_s=30, cpu_s=30))
     assert [c.status for c in r.cases] == [CaseStatus.PASSED, CaseStatus.TIMEOUT, CaseStatus.NOT_RUN], r
-    assert 0.2 <= r.cases[1].cpu_s < 0.6, r.cases[1]
+    # the timer counts in scheduler ticks, the reported CPU time in nanoseconds: they differ by a tick or two
+    assert 0.15 <= r.cases[1].cpu_s < 0.6, r.cases[1]
 
 
 def test_a_program_that_fails_to_load_is_reported_with_its_lines(sandbox):

@@ -158,15 +158,28 @@ def _check_plain(value: object) -> None:
                 stack.extend(obj.keys())  # type: ignore[union-attr]
                 stack.extend(obj.values())  # type: ignore[union-attr]
             continue
-        for cls in t.__mro__:
-            for name in _SUSPECT_DUNDERS.intersection(cls.__dict__):
-                if not _trusted_code(cls.__dict__[name]):
-                    raise UntrustedValue(f"returned a {t.__qualname__}, whose {name} is defined in Python")
+        name = _untrusted_dunder(t)
+        if name:
+            raise UntrustedValue(f"returned a {t.__qualname__}, whose {name} is defined in Python")
         # A real value never equals an object it has never seen (unittest.mock.ANY does, and so would any
         # comparison the candidate wired up out of C callables).
         sentinel = _Sentinel()
         if (obj == sentinel) is not False or (obj != sentinel) is not True:
             raise UntrustedValue(f"returned a {t.__qualname__} that claims to equal anything")
+
+
+def _untrusted_dunder(t: type) -> str:
+    """The first comparison/truth/arithmetic dunder of `t` that is not trusted code, "" when there is none."""
+    for cls in t.__mro__:
+        for name in _SUSPECT_DUNDERS.intersection(cls.__dict__):
+            if not _trusted_code(cls.__dict__[name]):
+                return name
+    return ""
+
+
+def trusted_class(t: type) -> bool:
+    """Every comparison/truth/arithmetic dunder of `t` is a C slot or standard library / installed code."""
+    return not _untrusted_dunder(t)
 
 
 class _Sentinel:
@@ -231,11 +244,15 @@ class _Channel:
             os._exit(3)  # the candidate closed or replaced our pipe: no closing line, so no pass
 
 
-def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Snapshot) -> None:
-    """Execute the candidate and its cases; report on the channel; never returns."""
+def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Snapshot, remote: object = None,
+                     lifted: frozenset[int] = frozenset()) -> None:
+    """Execute the candidate and its cases; report on the channel; never returns.
+
+    `remote`: a `remote.RemoteCandidate`: the candidate runs in another process and this one runs only the
+    tests (the candidate's names are proxies). `lifted`: `Call` cases that were `Assert`s (`lifting`): their
+    values cross as `remote.to_wire` makes them, for the server to compare."""
     out = _Channel(channel_fd, token)
     ns_builtins, test_builtins = snapshot.job_builtins
-    ns: dict = {"__name__": "__candidate__", "__builtins__": ns_builtins}
     private = [ns_builtins, test_builtins]
     test_ns: dict = {}
     # modules the test code imports by name: restored before the tests look at them (restoring every module is
@@ -249,29 +266,43 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
             reach.update(snapshot.used_by(test_ns))
         snapshot.restore(reach, private)
 
-    def program_error(exc: BaseException, where: str) -> None:
+    def program_error(exc: BaseException | dict, where: str) -> None:
         restore()
         out.send({"program": where, "t": type(exc).__name__, "m": short(exc),
-                  "tb": traceback_text(exc, sources, skip_file=__file__)[-2000:]})
+                  "tb": traceback_text(exc, sources, skip_file=__file__)[-2000:]} if isinstance(exc, BaseException)
+                 else {"program": where, **{k: str(exc.get(k, ""))[:2000] for k in ("t", "m", "tb")}})
         out.send("done", flush=True)
         os._exit(0)
 
     sources = {"<candidate>": job.program, "<tests>": job.setup}
-    try:
-        exec(compile(job.program, "<candidate>", "exec"), ns)
-    except BaseException as exc:  # noqa: BLE001 - every way out of the program is a failure to load
-        program_error(exc, "load")
-    target = ns.get(job.entry_point)
-    # The tests get their own globals: the candidate's names (helpers from the prompt, the entry point), never
-    # one that shadows a builtin the tests rely on (a candidate `def abs(v): return 0`), and pristine modules.
-    test_ns.update((k, v) for k, v in ns.items() if k not in _BUILTIN_NAMES)
+    ns: dict | None = None
+    if remote is None:
+        # a real module, so the candidate's functions pickle by reference (multiprocessing, ProcessPoolExecutor)
+        module = types.ModuleType("__candidate__")
+        sys.modules["__candidate__"] = module
+        ns = module.__dict__
+        ns["__builtins__"] = ns_builtins
+        try:
+            exec(compile(job.program, "<candidate>", "exec"), ns)
+        except BaseException as exc:  # noqa: BLE001 - every way out of the program is a failure to load
+            program_error(exc, "load")
+        # The tests get their own globals: the candidate's names (helpers from the prompt, the entry point), never
+        # one that shadows a builtin the tests rely on (a candidate `def abs(v): return 0`), and pristine modules.
+        test_ns.update((k, v) for k, v in ns.items() if k not in _BUILTIN_NAMES)
+    elif remote.hello.get("s") != "ready":  # type: ignore[attr-defined]
+        program_error(remote.hello, str(remote.hello.get("where")) if remote.hello.get("where") == "setup"  # type: ignore
+                      else "load")
+    else:
+        test_ns.update(remote.namespace(snapshot.modules))  # type: ignore[attr-defined]
+    target = test_ns.get(job.entry_point)
     test_ns.update({"__name__": "__tests__", "__builtins__": test_builtins})
     restore()  # whatever the program patched at import time, in what the tests and the runner use
     try:
         if job.setup:
             setup = compile(job.setup, "<tests>", "exec")
-            exec(setup, ns)  # as in one script: the candidate sees the test imports (MBPP's test_imports)
-            restore()
+            if ns is not None:
+                exec(setup, ns)  # as in one script: the candidate sees the test imports (MBPP's test_imports)
+                restore()
             exec(setup, test_ns)
     except BaseException as exc:  # noqa: BLE001
         program_error(exc, "setup")
@@ -285,10 +316,12 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
             value = target(*args, **kwargs)
         finally:
             restore(rescan=False)
-        _check_plain(value)
+        if remote is None:  # a remote value is plain data or a handle already
+            _check_plain(value)
         return value
 
     test_ns[job.entry_point] = guarded
+    wire_value = _wire_value if lifted else None
 
     for index, case in enumerate(job.cases):
         limit = job.case_cpu_s[index] if job.case_cpu_s else 0.0
@@ -296,6 +329,8 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
         if limit and out.pending and limit > job.case_cpu_s[out.flushed]:  # type: ignore[index]
             out.flush()  # the harness's wall-clock bound is still the earlier, smaller case's: move it on
         start = _cpu()
+        if remote is not None:
+            remote.budget, remote.case_cpu = limit, 0.0  # type: ignore[attr-defined]
         try:
             if limit:
                 _setitimer(signal.ITIMER_PROF, limit)
@@ -307,13 +342,17 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
             else:  # judged outside on plain data: no guard needed, and restoring once per case is enough
                 result["s"] = "returned"
                 args = decode(case.args_json) if case.tagged else json.loads(case.args_json)
-                result["o"] = encode(target(*args))
+                if remote is not None:
+                    result["o"] = remote.call_text(job.entry_point, args)  # type: ignore[attr-defined]
+                else:
+                    value = target(*args)
+                    result["o"] = encode(wire_value(value) if wire_value and index in lifted else value)
         except CaseTimeout:
             result.update(s="timeout", t="TimeoutError", m=f"case CPU time over {limit:.3g}s")
         except AssertionError as exc:
             result.update(s="failed", t="AssertionError", m=failing_line(exc, sources) or short(exc))
         except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt... are all errors here
-            result.update(s="error", t=type(exc).__name__, m=short(exc))
+            result.update(s="error", t=getattr(exc, "remote_type", type(exc).__name__), m=short(exc))
         finally:
             _setitimer(signal.ITIMER_PROF, 0)
             if isinstance(case, Assert):  # test code may have imported or rebound modules
@@ -321,7 +360,7 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
                 snapshot.pristine(test_ns)
             else:
                 restore(rescan=False)
-        cpu = round(_cpu() - start, 6)
+        cpu = round(_cpu() - start + (remote.case_cpu if remote is not None else 0.0), 6)  # type: ignore
         failed = result["s"] not in ("passed", "returned")
         if failed:
             result["c"] = cpu
@@ -335,6 +374,12 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
             break
     out.send("done", flush=True)
     os._exit(0)
+
+
+def _wire_value(value: object) -> object:
+    from execeval.sandbox.remote import to_wire  # imported by the server already: a dict lookup here
+
+    return to_wire(value, None)
 
 
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w., \t]+))", re.MULTILINE)
