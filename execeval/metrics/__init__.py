@@ -35,6 +35,7 @@ from execeval.metrics.scores import (
     pass_ratio,
     per_task_counts,
     proficiency,
+    proficiency_by,
     proficiency_level,
     summarize_scores,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "pass_ratio",
     "per_task_counts",
     "proficiency",
+    "proficiency_by",
     "proficiency_level",
     "summarize_scores",
 ]

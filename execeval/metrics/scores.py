@@ -9,9 +9,12 @@ CodeScore (Dong et al., 2023) judges a generated program by two executed quantit
 
 Aggregates are means over samples, as CodeScore reports them.
 
-Proficiency follows the Codex-HPC idea (Godoy et al., 2023) of grading a task by how many of the first 10 samples
-are correct, mapped to the levels 0, 0.25, 0.5, 0.75, 1. The paper grades by hand; we use a count-based rule with
-configurable thresholds (see `ProficiencyLevels`).
+Proficiency follows Codex-HPC (Godoy et al., 2023, "Evaluation of OpenAI Codex for HPC Parallel Programming Models
+Kernel Generation"): each prompt gets a level in {0, 0.25, 0.5, 0.75, 1} (non-knowledge, novice, learner,
+proficient, expert) from its first 10 suggestions, and levels are averaged per programming model and per prompt
+variant. The paper assigns the levels by reading the suggestions; ours is a count rule over executed verdicts,
+level(c) for c correct among the first `window` samples, with the thresholds of `ProficiencyLevels` (exact formula
+in docs/trust.md), and `proficiency_by` averages it per task group or prompt variant.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ __all__ = [
     "per_task_counts",
     "proficiency_level",
     "proficiency",
+    "proficiency_by",
 ]
 
 # Process statuses (`execeval.sandbox.base.Status` values) under which the code itself ran to its end.
@@ -209,3 +213,14 @@ def proficiency(
         tid: proficiency_level(sum(1 for ok in oks[: levels.window] if ok), levels) for tid, oks in results.items()
     }
     return Proficiency(per_task=per_task, mean=fsum(per_task.values()) / len(per_task))
+
+
+def proficiency_by(per_task: Mapping[str, float], labels: Mapping[str, str | None]) -> dict[str, float]:
+    """Mean proficiency level per label (a task group, a prompt variant), labels in first-seen task order;
+    tasks without a label are left out."""
+    groups: dict[str, list[float]] = {}
+    for tid, level in per_task.items():
+        label = labels.get(tid)
+        if label is not None:
+            groups.setdefault(str(label), []).append(level)
+    return {label: fsum(levels) / len(levels) for label, levels in groups.items()}
