@@ -62,10 +62,8 @@ def ray_cluster():
     port = _free_port()
     address = f"127.0.0.1:{port}"
     head = _ray_start(["--head", f"--port={port}", "--include-dashboard=false", f"--temp-dir={tmp}"], env)
-    procs = [head]
+    procs = [head, _ray_start([f"--address={address}"], env)]  # it waits for the head by itself
     try:
-        _wait_for_nodes(address, 1, head)
-        procs.append(_ray_start([f"--address={address}"], env))
         _wait_for_nodes(address, 2, head)
         yield address
     finally:
@@ -131,3 +129,38 @@ def test_killing_a_worker_mid_run_loses_no_verdict(sandbox):
         assert time.monotonic() < deadline, sandbox.nodes()
         time.sleep(0.2)
     assert sandbox.run(Script("print('again')"), FAST).stdout == b"again\n"
+
+
+def test_demo_verdicts_are_the_same_locally_on_ray_and_through_the_service(ray_cluster, tmp_path):
+    """The demo's 100 samples (right, wrong, crashing, hostile, timing out) through the local pool, the Ray
+    executor (two nodes) and the service give the same verdict, test counts and first failure for each."""
+    from dataclasses import replace
+
+    from execeval.evaluate import evaluate
+    from execeval.pipeline import EvalConfig
+    from execeval.programs import TimePolicy
+    from execeval.runfiles import read_results
+    from execeval.samples import load_samples
+    from execeval.service.client import VerifyClient
+    from execeval.service.engine import Verifier
+    from execeval.tasks import load_tasks
+    from test_service import served
+
+    samples = os.path.join(os.path.dirname(__import__("execeval").__file__), "tasks", "demo", "samples.jsonl")
+    config = EvalConfig(workers=2, policy=TimePolicy(speed=1.0))
+    evaluate(samples, "demo", tmp_path / "local", config)
+    evaluate(samples, "demo", tmp_path / "ray", replace(config, executor="ray", ray_address=ray_cluster))
+    jobs = [{"task": s.task_id, "completion": s.code, "completion_id": s.completion_id} for s in load_samples(samples)]
+    with Verifier([load_tasks("demo")], tmp_path / "service", config) as verifier, served(verifier) as url:
+        via_service = VerifyClient(url).verify(jobs)
+
+    keep = ("task_id", "completion_id", "passed", "status", "tests_passed", "tests_total", "error_type",
+            "first_failure")
+
+    def verdicts(rows: list[dict]) -> list[tuple]:
+        return sorted(tuple(r[k] for k in keep) for r in rows)
+
+    local = verdicts(read_results(tmp_path / "local"))
+    assert len(local) == 100 and len({v[3] for v in local}) >= 4  # a real mix of verdicts, not all one kind
+    assert verdicts(read_results(tmp_path / "ray")) == local
+    assert verdicts(via_service) == local

@@ -47,7 +47,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _served(verifier: Verifier, settings: ServiceSettings = ServiceSettings()):
+def served(verifier: Verifier, settings: ServiceSettings = ServiceSettings()):
+    """The app on a free loopback port, in a thread of this process; yields its URL (test_ray.py uses it too)."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(verifier, settings), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
@@ -72,7 +73,7 @@ def verifier(sandbox, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def url(verifier):
-    with _served(verifier) as u:
+    with served(verifier) as u:
         yield u
 
 
@@ -119,7 +120,7 @@ def test_malformed_requests_get_400_with_what_is_wrong(url, body, says):
 
 def test_oversized_bodies_and_batches_get_413(verifier):
     settings = ServiceSettings(max_queue=2, max_body_bytes=1000)
-    with _served(verifier, settings) as u:
+    with served(verifier, settings) as u:
         r = httpx.post(u + "/v1/verify", content=b" " * 2000)
         assert r.status_code == 413 and "over 1000 bytes" in r.json()["error"], r.text
         jobs = [{"task": "demo/0", "completion": WRONG}] * 3
@@ -128,7 +129,7 @@ def test_oversized_bodies_and_batches_get_413(verifier):
 
 
 def test_a_full_queue_gets_429_with_retry_after_and_the_client_waits_it_out(verifier):
-    with _served(verifier, ServiceSettings(max_queue=1)) as u:
+    with served(verifier, ServiceSettings(max_queue=1)) as u:
         first = threading.Thread(target=lambda: httpx.post(u + "/v1/verify", json=SLOW, timeout=60))
         first.start()
         deadline = time.monotonic() + 10
@@ -155,7 +156,7 @@ def test_async_client_runs_many_at_once(url):
 
 
 def test_a_token_guards_verify_and_binding_beyond_loopback_needs_one(verifier):
-    with _served(verifier, ServiceSettings(token="s3cret")) as u:
+    with served(verifier, ServiceSettings(token="s3cret")) as u:
         assert httpx.post(u + "/v1/verify", json={"task": "demo/0", "completion": RIGHT}).status_code == 401
         assert httpx.get(u + "/healthz").status_code == 200
         with pytest.raises(UsageError, match="401"):

@@ -120,7 +120,7 @@ class RaySandbox:
         except ray.exceptions.RayError as e:
             for h in handles:
                 ray.kill(h)
-            raise SandboxError(f"a Ray node could not start its fork servers: {str(e).splitlines()[0][:300]}",
+            raise SandboxError(f"a Ray node could not start its fork servers: {_last_line(e)}",
                                hint="run `execeval doctor` on that node; execeval must be installed there") from e
         wrong = [i for i in infos if i["version"] != execeval.__version__]
         if wrong:
@@ -273,5 +273,11 @@ def connect(address: str | None = None) -> None:
         ray.init(address=address, **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as e:
         raise SandboxError(f"cannot reach the Ray cluster at {address or os.environ.get('RAY_ADDRESS')}: "
-                           f"{str(e).splitlines()[0][:300]}",
+                           f"{_last_line(e)}",
                            hint="start it with `ray start --head` and pass its address to --address") from e
+
+
+def _last_line(e: BaseException) -> str:
+    """What went wrong, from a Ray error that carries a whole remote traceback: its last line names the cause."""
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    return (lines[-1] if lines else type(e).__name__)[:300]
