@@ -158,7 +158,8 @@ def test_async_client_runs_many_at_once(url):
 def test_a_token_guards_verify_and_binding_beyond_loopback_needs_one(verifier):
     with served(verifier, ServiceSettings(token="s3cret")) as u:
         assert httpx.post(u + "/v1/verify", json={"task": "demo/0", "completion": RIGHT}).status_code == 401
-        assert httpx.get(u + "/healthz").status_code == 200
+        health = httpx.get(u + "/healthz")
+        assert health.status_code == 200 and health.json()["ok"] and health.json()["benchmarks"] == ["demo"]
         with pytest.raises(UsageError, match="401"):
             VerifyClient(u, token="wrong").verify({"task": "demo/0", "completion": RIGHT})
         assert VerifyClient(u, token="s3cret").verify({"task": "demo/0", "completion": RIGHT})[0]["passed"]

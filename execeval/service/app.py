@@ -142,8 +142,9 @@ def create_app(verifier: Verifier, settings: ServiceSettings = ServiceSettings()
         return answer(200, {"results": rows})
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"ok": True, "queue": admission.depth, "max_queue": admission.limit,
-                             "capacity": verifier.sandbox.capacity, "benchmarks": sorted(verifier.tasksets)})
+        capacity = verifier.sandbox.capacity  # 0: every worker is lost (a Ray cluster's nodes all gone)
+        return JSONResponse({"ok": capacity > 0, "queue": admission.depth, "max_queue": admission.limit,
+                             "capacity": capacity, "benchmarks": sorted(verifier.tasksets)}, 200 if capacity else 503)
 
     async def prometheus(request: Request) -> Response:
         if not authorized(request):
