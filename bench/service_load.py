@@ -93,10 +93,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_service(workers: int, max_queue: int, speed: float, state_dir: str) -> tuple[subprocess.Popen, str]:
+def start_service(workers: int, max_queue: int | None, speed: float, state_dir: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
+    queue = ["--max-queue", str(max_queue)] if max_queue else []
     proc = subprocess.Popen([sys.executable, "-m", "execeval.cli", "serve", "--port", str(port), "-j", str(workers),
-                             "--max-queue", str(max_queue), "--machine-speed", str(speed), "--state-dir", state_dir],
+                             *queue, "--machine-speed", str(speed), "--state-dir", state_dir],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -172,7 +173,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=1, help="jobs per request")
     ap.add_argument("--workers", "-j", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--baseline-jobs", type=int, default=1000, help="jobs for the evaluate baseline")
-    ap.add_argument("--max-queue", type=int, default=256, help="the service's --max-queue")
+    ap.add_argument("--max-queue", type=int, help="the service's --max-queue [default: its own]")
     ap.add_argument("--drain-s", type=float, default=30.0, help="longest wait for answers after a stage")
     ap.add_argument("--machine-speed", type=float, default=1.0, help="given to both, so neither measures it")
     args = ap.parse_args()

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -30,7 +31,7 @@ from execeval.programs import TimePolicy  # noqa: E402
 from execeval.service.app import ServiceSettings, check_bind, create_app  # noqa: E402
 from execeval.service.client import AsyncVerifyClient, VerifyClient  # noqa: E402
 from execeval.service.engine import Verifier  # noqa: E402
-from execeval.service.schema import parse_request  # noqa: E402
+from execeval.service.schema import Ceilings, parse_request  # noqa: E402
 from execeval.tasks import load_tasks  # noqa: E402
 
 CONFIG = EvalConfig(policy=TimePolicy(speed=1.0))
@@ -118,14 +119,16 @@ def test_malformed_requests_get_400_with_what_is_wrong(url, body, says):
     assert r.status_code == 400 and says in r.json()["error"], r.text
 
 
-def test_oversized_bodies_and_batches_get_413(verifier):
+def test_oversized_bodies_get_413_and_batches_over_the_ceiling_400(verifier):
     settings = ServiceSettings(max_queue=2, max_body_bytes=1000)
     with served(verifier, settings) as u:
         r = httpx.post(u + "/v1/verify", content=b" " * 2000)
         assert r.status_code == 413 and "over 1000 bytes" in r.json()["error"], r.text
-        jobs = [{"task": "demo/0", "completion": WRONG}] * 3
+        jobs = [{"task": "demo/0", "completion": WRONG}] * 3  # over the queue: in, since the queue is empty
+        assert len(httpx.post(u + "/v1/verify", json={"jobs": jobs}).json()["results"]) == 3
+    with served(verifier, replace(settings, max_body_bytes=1 << 20, ceilings=Ceilings(max_jobs=2))) as u:
         r = httpx.post(u + "/v1/verify", json={"jobs": jobs})
-        assert r.status_code == 413 and "split the batch" in r.json()["hint"], r.text
+        assert r.status_code == 400 and "at most 2" in r.json()["error"], r.text
 
 
 def test_a_full_queue_gets_429_with_retry_after_and_the_client_waits_it_out(verifier):

@@ -26,8 +26,9 @@ def serve(
     port: int = typer.Option(DEFAULT_PORT, "--port", "-p", help="Port to bind."),
     token: Optional[str] = typer.Option(None, "--token", envvar="EXECEVAL_SERVICE_TOKEN", help="Required as "
                                         "`Authorization: Bearer TOKEN` on /v1/verify and /metrics."),
-    max_queue: int = typer.Option(256, "--max-queue", help="Jobs admitted and not finished; more get 429 with "
-                                  "Retry-After."),
+    max_queue: Optional[int] = typer.Option(None, "--max-queue", help="Jobs admitted and not finished; more get "
+                                            "429 with Retry-After \\[default: 32 per worker, about a second of "
+                                            "small jobs]."),
     max_body_mb: float = typer.Option(16.0, "--max-body-mb", help="Largest request body, MB (413 beyond)."),
     max_batch: int = typer.Option(4096, "--max-batch", help="Most jobs in one request."),
     state_dir: Optional[Path] = typer.Option(None, "--state-dir", help="Keep the verdict store here (identical "
@@ -46,7 +47,7 @@ def serve(
     if config.coverage or config.difftest:
         raise UsageError("--coverage, --min-coverage and --difftest are not served",
                          hint="use `execeval evaluate` for them")
-    for flag, value in (("--max-queue", max_queue), ("--max-body-mb", max_body_mb), ("--max-batch", max_batch)):
+    for flag, value in (("--max-queue", max_queue or 1), ("--max-body-mb", max_body_mb), ("--max-batch", max_batch)):
         if not value > 0:
             raise UsageError(f"{flag} {value}: must be more than 0")
     check_bind(host, token)  # before any work: a refused bind should cost nothing

@@ -5,7 +5,9 @@
     GET  /metrics     Prometheus text: queue depth, jobs/s, request latency, verdicts by status
 
 Admission is bounded in jobs, not requests: a request whose jobs do not fit in what is left of `max_queue` gets
-429 with `Retry-After` (the queue's expected drain time) and costs nothing, so memory never grows with load.
+429 with `Retry-After` (the queue's expected drain time) and costs nothing, so memory never grows with load. The
+default queue is about a second of work (`QUEUE_PER_WORKER` jobs per worker), so an answer comes within about a
+second or a 429 comes at once; a batch larger than the whole queue is let in when the queue is empty.
 Bodies are capped (`max_body_bytes`, 413); a body that is not a valid request gets 400 naming the field.
 Binding anything but loopback needs a token: anyone who reaches the port can make it run code.
 """
@@ -34,13 +36,14 @@ from execeval.errors import ExecevalError, UsageError
 from execeval.service.engine import Verifier
 from execeval.service.schema import DEFAULT_PORT, VERIFY_PATH, Ceilings, RequestError, parse_request
 
+QUEUE_PER_WORKER = 32  # small jobs a worker finishes in about a second
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
 @dataclass(frozen=True)
 class ServiceSettings:
     token: str | None = None  # required as `Authorization: Bearer TOKEN` on /v1/verify and /metrics when set
-    max_queue: int = 256  # jobs admitted and not finished; more get 429
+    max_queue: int | None = None  # jobs admitted and not finished (more get 429); None: QUEUE_PER_WORKER each
     max_body_bytes: int = 16 << 20
     ceilings: Ceilings = field(default_factory=Ceilings)
 
@@ -54,7 +57,7 @@ class Admission:
         self._finished: deque[tuple[float, int]] = deque(maxlen=512)
 
     def enter(self, n: int) -> bool:
-        if self.depth + n > self.limit:
+        if self.depth + n > self.limit and self.depth:  # a batch over the whole limit waits for an empty queue
             return False
         self.depth += n
         return True
@@ -95,7 +98,7 @@ class _Metrics:
 
 def create_app(verifier: Verifier, settings: ServiceSettings = ServiceSettings()) -> Starlette:
     """The app over `verifier` (which its creator closes, after the server has finished its requests)."""
-    admission = Admission(settings.max_queue)
+    admission = Admission(settings.max_queue or QUEUE_PER_WORKER * max(1, verifier.sandbox.capacity))
     metrics = _Metrics(admission, verifier.sandbox.capacity)
 
     def answer(code: int, body: dict, headers: dict | None = None) -> JSONResponse:
@@ -120,9 +123,6 @@ def create_app(verifier: Verifier, settings: ServiceSettings = ServiceSettings()
             specs = parse_request(body, settings.ceilings)
         except RequestError as e:
             return answer(400, {"error": str(e), "hint": e.hint})
-        if len(specs) > admission.limit:
-            return answer(413, {"error": f"{len(specs)} jobs in one request, this server queues {admission.limit}",
-                                "hint": "split the batch"})
         if not admission.enter(len(specs)):
             retry = admission.retry_after()
             return answer(429, {"error": "the queue is full", "retry_after_s": retry},
