@@ -47,6 +47,9 @@ def test_bash_shell_state_persists_between_steps(sandbox, tasks):
     obs, reward, done, truncated, info = env.step("echo $X $Y; f 1; ll; pwd; echo *.none")
     assert obs.splitlines() == ["5 6", "fn 1", "a.log", "b.log", "numbers.csv", "/tmp/job/fs/data", ""]
     assert (reward, done, truncated, info["ok"]) == (0.0, False, False, True)
+    # an action that breaks what a save would use (PATH, printf, mv) cannot lose the state either
+    env.step("PATH=/nowhere; printf() { :; }; mv() { :; }; declare() { :; }; Z=9")
+    assert env.step("echo $X $Z $PATH")[0] == "5 9 /nowhere\n"
     obs, reward, done, _, _ = env.step("submit")
     assert done and reward < 1  # the last output was not wc's
 

@@ -26,7 +26,6 @@ __all__ = ["BashEnv"]
 JOB_DIR = "/tmp/job"  # every sandbox job's work dir (execeval.sandbox.isolation.JOB_DIR)
 FS = f"{JOB_DIR}/{ROOT}"
 _STATE, _OUT = "ee_state.tar", "ee_out.tar"
-_KEEP_OUTPUT = 1 << 16
 
 # The outer driver: unpack, run the inner shell under a timeout in its own process group, kill what is left,
 # pack. `set -m` gives the background job its own group, which `kill -- -PID` ends whatever it started.
@@ -38,10 +37,15 @@ set -m
 timeout -k 1 "$1" /bin/bash /tmp/job/ee_inner.sh </dev/null >ee_obs.txt 2>&1 &
 pid=$!
 wait "$pid"
-echo $? >ee_rc
+rc=$?
+echo $rc >ee_rc
 kill -KILL -- "-$pid" 2>/dev/null
 [ "$(stat -c %s ee_obs.txt)" -gt 65536 ] && truncate -s 65536 ee_obs.txt
-[ -f ee_shell.new ] && mv -f ee_shell.new ee_shell.sh
+# a timed-out step keeps the shell state of before it (its own was cut off at an arbitrary point)
+# (and a save cut short, or never made, keeps the one before too: only builtins write it, the end is marked)
+if [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] && [ "$(tail -n 1 ee_shell.new 2>/dev/null)" = "# execeval: complete" ]
+then mv -f ee_shell.new ee_shell.sh; fi
+rm -f ee_shell.new
 rm -f ee_inner.sh ee_action.sh
 mkdir -p fs; touch ee_shell.sh ee_obs.txt  # an action may delete its whole tree (or more): that is the new state
 tar -cf ee_out.tar fs ee_shell.sh ee_rc ee_obs.txt || exit 99
@@ -53,21 +57,22 @@ _INNER = r"""
 cd /tmp/job/fs 2>/dev/null
 shopt -s expand_aliases
 __ee_save() {
-  local __ee_v
+  builtin local __ee_v
   {
-    unset -f __ee_save
-    declare -f
-    alias -p
-    for __ee_v in $(compgen -v); do
+    builtin unset -f __ee_save
+    for __ee_v in $(builtin compgen -v); do
       case "$__ee_v" in
         BASH*|PWD|SHLVL|_|PPID|UID|EUID|RANDOM|SRANDOM|SECONDS|LINENO|HISTCMD|FUNCNAME|GROUPS|PIPESTATUS|\
 SHELLOPTS|DIRSTACK|EPOCHREALTIME|EPOCHSECONDS|HOSTNAME|HOSTTYPE|MACHTYPE|OSTYPE|COMP_WORDBREAKS|OPTIND|\
 OPTERR|__ee_*) ;;
-        *) declare -p "$__ee_v" 2>/dev/null ;;
+        *) builtin declare -p "$__ee_v" 2>/dev/null ;;
       esac
     done
-    shopt -p
-    printf 'cd -- %q 2>/dev/null\n' "$PWD"
+    builtin shopt -p
+    builtin declare -f  # after the variables: restoring them must not call a `declare` the agent defined
+    builtin alias -p
+    builtin printf 'cd -- %q 2>/dev/null\n' "$PWD"
+    builtin printf '# execeval: complete\n'
   } >/tmp/job/ee_shell.new 2>/dev/null
 }
 trap __ee_save EXIT
