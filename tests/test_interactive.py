@@ -96,6 +96,10 @@ def test_bash_rewards_on_fixture_tasks(sandbox, tasks):
     env.step("mkdir backup && echo other > backup/notes.txt")
     # same changes (backup/), other content: 0.01 + 0.33 + 0 + 0.33 (both outputs empty)
     assert env.step("submit")[1] == 0.67
+    # the reward compares whole outputs, not what an observation shows the model (8000 characters)
+    env.reset(InteractiveTask("long", "bash", "numbers", "seq 3000"))
+    obs, *_ = env.step("seq 3000")
+    assert "more characters" in obs and env.step("submit")[1] == 1.0
 
 
 # ---------------------------------------------------------------- SQL

@@ -91,9 +91,11 @@ class BashEnv(Environment):
         super().__init__(sandbox, **({"limits": limits} if limits else {}))
         self.check_modified = check_modified
         self.state = b""
+        self.last_output = ""  # the last action's whole output (64 KiB at most): what the reward compares
 
     def _reset_state(self, task: InteractiveTask) -> None:
         self.state = _with_shell(task.state or _empty_tree(), b"")
+        self.last_output = ""
 
     def _job(self, action: str) -> Program:
         return step_job(self.state, self._to_job(action), self.limits.wall_s)
@@ -103,20 +105,22 @@ class BashEnv(Environment):
         if new is None:  # the job itself failed (disk full, killed): the state stays as it was
             why = {Status.TIMEOUT: "the step timed out", Status.OUTPUT_LIMIT: "the step wrote too much"}.get(
                 result.status, f"the step failed ({result.status.value}: {result.stderr.decode(errors='replace')[-200:]})")
+            self.last_output = why
             return Step(action, why, ok=False, info={"status": result.status.value})
         members = _read_members(new, ("ee_rc", "ee_obs.txt"))
         rc = int(members.get("ee_rc", b"1").strip() or 1)
         output = self._from_job(members.get("ee_obs.txt", b"").decode(errors="replace"))
         self.state = new
         if rc == 124 or rc == 137:
-            output += ("\n" if output else "") + f"Command timed out after {self.limits.wall_s:g} s"
+            output += ("\n" if output else "") + f"Command timed out after {step_timeout(self.limits.wall_s):g} s"
+        self.last_output = output
         return Step(action, shorten(output), ok=rc == 0, info={"exit_code": rc})
 
     async def _ascore(self, argument: str | None) -> tuple[float, dict]:
         assert self.task is not None
         gold_tar, gold_output = await self._gold(self.task)
         start = Tree.from_tar(self.task.state or _empty_tree())
-        result = bash_reward(start, Tree.from_tar(self.state), Tree.from_tar(gold_tar), self.last_observation,
+        result = bash_reward(start, Tree.from_tar(self.state), Tree.from_tar(gold_tar), self.last_output,
                              gold_output, check_modified=self.check_modified)
         return result.reward, {"reward_parts": result.as_dict(), "gold_output": shorten(gold_output, 2000)}
 
@@ -149,10 +153,15 @@ class BashEnv(Environment):
 def step_job(state: bytes, action: str, timeout_s: float) -> Command:
     """The job for one step: the state tar in, the new state tar out. The job's own wall limit is the step's
     plus a margin, so the driver (not the sandbox) ends a slow action and the state survives."""
-    return Command(("/bin/bash", "ee_driver.sh", f"{max(timeout_s - 2.0, 0.5):g}"),
+    return Command(("/bin/bash", "ee_driver.sh", f"{step_timeout(timeout_s):g}"),
                    files={_STATE: state, "ee_driver.sh": _DRIVER.encode(), "ee_inner.sh": _INNER.encode(),
                           "ee_action.sh": action.encode() + b"\n"},
                    collect=(_OUT,))
+
+
+def step_timeout(wall_s: float) -> float:
+    """What an action gets of its job's wall limit: the rest packs the tree."""
+    return max(wall_s - 2.0, 0.5)
 
 
 def _with_shell(tree_tar: bytes, shell: bytes) -> bytes:
