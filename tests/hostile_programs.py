@@ -12,6 +12,8 @@ program. No module here imports execeval: the unprivileged probe runs it under D
 
 from __future__ import annotations
 
+import importlib.util
+
 import os
 import re
 import socket
@@ -568,6 +570,7 @@ SQUARE = "square"
 WRONG_SQUARE, RIGHT_SQUARE = "x * x + 1", "x * x"
 SQUARE_ASSERTS = ("assert square(3) == 9", "assert square(-2) == 4", "assert square(0) == 0")
 SQUARE_CALLS = (("[3]", 9), ("[-2]", 4), ("[0]", 0))
+SQUARE_LOOP = "for x, y in ((3, 9), (-2, 4), (0, 0)):\n    assert square(x) == y\n"  # code: can't be lifted
 SQUARE_CHECK = "def check(candidate):\n" + "".join(f"    {a.replace('square', 'candidate')}\n" for a in SQUARE_ASSERTS)
 
 
@@ -714,10 +717,10 @@ def _forge(tokens, fd=737):
 """
 # live bytes objects of 33 bytes, a hex token and a space (the runner's line prefix): refcount, type, size, hash
 _MEMORY_SCAN = _FORGE + """\
-def _live_prefixes(read):
+def _live_prefixes(read, pid="self"):
     head = struct.pack("<QQ", id(bytes), 33)
     found = []
-    for line in open("/proc/self/maps"):
+    for line in open(f"/proc/{pid}/maps"):
         addr, perms = line.split()[:2]
         start, end = (int(x, 16) for x in addr.split("-"))
         if not perms.startswith("rw") or end - start > 1 << 28 or "[v" in line:
@@ -760,6 +763,22 @@ def square(x):
     "ctypes scan": "import ctypes, os, re, struct\n" + _MEMORY_SCAN + """\
 def square(x):
     _forge(_live_prefixes(ctypes.string_at))
+    return @RET@
+""",
+    # the tests' process of a split job is a sibling of the same uid: its memory and its report fd via /proc
+    "a sibling's /proc/<pid>/mem and fd": "import os, re, struct\n" + _MEMORY_SCAN + """\
+def square(x):
+    for pid in [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]:
+        try:
+            mem = open(f"/proc/{pid}/mem", "rb", buffering=0)
+            def read(start, size):
+                mem.seek(start)
+                return mem.read(size)
+            tokens = _live_prefixes(read, pid)
+            fd = os.open(f"/proc/{pid}/fd/737", os.O_WRONLY)
+        except OSError:
+            continue
+        _forge(tokens, fd)
     return @RET@
 """,
 }
@@ -992,3 +1011,5 @@ def _expected_values() -> None:
 
 
 _expected_values()
+if importlib.util.find_spec("numpy") is None:  # numpy "when installed" (Debian's python3 has none)
+    del CORRECT_PROGRAMS["numpy"]

@@ -247,8 +247,28 @@ def test_kill_parent_group_all_as_nobody(probe):
 
 def test_verdict_forgery_as_nobody(probe):
     controls = probe["by_check"].get("forgery_control", [])
-    assert len(controls) == 3 and all(c["wrong"] is False and c["right"] is True for c in controls), controls
+    assert len(controls) == 4 and all(c["wrong"] is False and c["right"] is True for c in controls), controls
     forgeries = probe["by_check"].get("forgery", [])
     assert len({f["trick"] for f in forgeries}) >= 5, forgeries
     passed = [f"{f['trick']} ({f['kind']})" for f in forgeries if f["passed"] is not False]
     assert not passed, f"wrong code passed: {passed}"
+
+
+def test_token_thieves_as_nobody(probe):
+    """Without a uid of their own jobs stay dumpable: /proc/self/mem is readable, so where the token is in the
+    candidate's process (lifted asserts, Call cases) the thief finds it and its "passed" is refused; in a split
+    job (`loop`) the candidate's process has none and the tests' process is not dumpable."""
+    thefts = probe["by_check"].get("token_thief", [])
+    assert len(thefts) == 4 * len(hp.TOKEN_THIEVES), thefts
+    assert not [t for t in thefts if t["passed"] is not False], thefts
+    for t in thefts:
+        if t["kind"] == "loop" or t["way"].startswith("a sibling"):
+            assert t["error_type"] in ("AssertionError", "WrongAnswer"), t  # found nothing to forge with
+        else:
+            assert t["error_type"] == "Tampered" and t["detail"] == "", t  # had the token, was refused
+
+
+def test_correct_programs_as_nobody(probe):
+    result = one(probe, "correct_programs")
+    assert result["tempfile_add"] is True and result["count"] >= 25, result
+    assert result["failed"] == {}, result["failed"]

@@ -58,6 +58,8 @@ def square_job(code: str, kind: str, **kw) -> PythonTests:
         return PythonTests(code, hp.SQUARE, cases, **kw)
     if kind == "check":
         return PythonTests(code, hp.SQUARE, (Assert(f"check({hp.SQUARE})"),), setup=hp.SQUARE_CHECK, **kw)
+    if kind == "loop":  # a test that is code: the tests and the candidate in two processes
+        return PythonTests(code, hp.SQUARE, (Assert(hp.SQUARE_LOOP),), **kw)
     return PythonTests(code, hp.SQUARE, tuple(Call(a, encode(v)) for a, v in hp.SQUARE_CALLS), **kw)
 
 
@@ -131,7 +133,7 @@ def main(cfg: dict) -> None:
         emit("kill_parent_group_all", **result_fields(r), **alive(sb, servers))
 
         # -- verdict forgery: wrong code with each trick, and the plain right and wrong answers as controls
-        for kind in ("assert", "check", "call"):
+        for kind in ("assert", "check", "call", "loop"):
             control = {"wrong": sb.run(square_job(f"def square(x):\n    return {hp.WRONG_SQUARE}\n", kind)),
                        "right": sb.run(square_job(f"def square(x):\n    return {hp.RIGHT_SQUARE}\n", kind))}
             emit("forgery_control", kind=kind, **{k: v.all_cases_passed for k, v in control.items()})
@@ -139,7 +141,12 @@ def main(cfg: dict) -> None:
                 code = hp.render(hp.FORGERY_TRICKS[name].code, RET=hp.WRONG_SQUARE, FAKE=hp.FAKE_LINES)
                 r = sb.run(square_job(code, kind), QUICK)
                 emit("forgery", trick=name, kind=kind, passed=r.all_cases_passed, status=r.status.value)
-            if kind != "check":  # the timer tricks loop until a limit: about a second each
+            for name, thief in hp.TOKEN_THIEVES.items():
+                r = sb.run(square_job(hp.render(thief, RET=hp.WRONG_SQUARE, CASES=len(hp.SQUARE_ASSERTS)), kind),
+                           QUICK)
+                emit("token_thief", way=name, kind=kind, passed=r.all_cases_passed, status=r.status.value,
+                     error_type=r.cases[0].error_type if r.cases else None, detail=r.detail)
+            if kind not in ("check", "loop"):  # the timer tricks loop until a limit: about a second each
                 for name, loop in hp.TIMER_LOOP_TRICKS.items():
                     r = sb.run(square_job(loop, kind, case_cpu_s=(0.2,) * len(hp.SQUARE_ASSERTS)),
                                Limits(wall_s=6, cpu_s=1))
@@ -150,6 +157,14 @@ def main(cfg: dict) -> None:
             job = PythonTests(code, hp.DOUBLE, tuple(Assert(c) for c in patch.cases), setup=patch.setup)
             r = sb.run(job, QUICK)
             emit("forgery", trick=name, kind="assert", passed=r.all_cases_passed, status=r.status.value)
+        # -- correct programs (tests/test_correct_programs.py) must pass here too
+        futures = {name: sb.submit(PythonTests(code, "f", (Call("[]", expected=encode(want)),)),
+                                   Limits(wall_s=20, cpu_s=10, memory_mb=2048))
+                   for name, (code, want) in hp.CORRECT_PROGRAMS.items()}
+        tempfile_add = sb.run(PythonTests(hp.TEMPFILE_ADD, "add", (Assert("assert add(1, 2) == 3"),)), QUICK)
+        emit("correct_programs", count=len(futures), tempfile_add=tempfile_add.all_cases_passed,
+             failed={name: [f.result().status.value, [(c.error_type, c.message[:200]) for c in f.result().cases]]
+                     for name, f in futures.items() if not f.result().all_cases_passed})
         emit("harness_after_all", **alive(sb, servers))
     emit("done")
 

@@ -167,7 +167,7 @@ class ServerIsolation:
             try:
                 self.landlock_fd = landlock_ruleset(abi, reads, writes, list(_DEVICES))
                 self.note("landlock", True, f"ABI {abi}: reads only system and interpreter dirs, writes only the"
-                          f" work dir{', no TCP' if abi >= 4 else ''}{', signals scoped' if abi >= 6 else ''}")
+                          f" work dir and the private tmp dirs{', no TCP' if abi >= 4 else ''}{', signals scoped' if abi >= 6 else ''}")
             except OSError as e:
                 self.note("landlock", False, str(e))
         else:

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from execeval.sandbox import pyrunner, remote, wire
 from execeval.sandbox.base import Assert, Command, PythonTests, Script
 from execeval.sandbox.isolation import JOB_DIR, ServerIsolation
-from execeval.sandbox.lifting import Lifted, lift_job
+from execeval.sandbox.lifting import Plan, lift_job
 from execeval.sandbox.limits import Limits
 from execeval.sandbox.linux import PR_SET_DUMPABLE, prctl
-from execeval.values import decode
+from execeval.sandbox.reportlines import ResultLines
 
 PREWARM = ("math", "re", "string", "collections", "itertools", "functools", "heapq", "bisect", "json", "random",
            "statistics", "typing", "fractions", "decimal", "operator", "copy", "datetime", "hashlib", "array",
@@ -113,14 +113,14 @@ class Server:
             os.lseek(stdin_fd, 0, os.SEEK_SET)
         else:  # most jobs read nothing: the server's one /dev/null spares four syscalls per job
             stdin_fd = os.dup(self.empty_stdin)
-        lifted: dict[int, Lifted] = {}
+        plan: Plan | None = None
         split = False
         if isinstance(program, PythonTests) and any(isinstance(c, Assert) for c in program.cases):
-            found = lift_job(program)  # assert f(<literals>) == <literal>: compared here, not in the job
-            if found is None:
+            plan = lift_job(program)  # assert f(<literals>) == <literal>: compared here, not in the job
+            if plan is None:
                 split = True  # tests that are code: in a process of their own, the candidate in another
             else:
-                program, lifted = found
+                program = plan.job
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         res_r, res_w = os.pipe2(os.O_CLOEXEC)
@@ -146,12 +146,12 @@ class Server:
         if pid == 0:
             remote_end = (calls[2], calls[1], partner) if calls else None
             self._child(program, limits, workdir, stdin_fd, out_w, err_w, res_w, token, remote_end=remote_end,
-                        lifted=frozenset(lifted))
+                        lifted=frozenset(plan.lifted) if plan else frozenset())
         for fd in (stdin_fd, out_w, err_w, res_w, *(calls or ())):
             os.close(fd)
         try:
             return self._supervise(job_id, pid, program, limits, start, out_r, err_r, res_r, token, stream,
-                                   lifted, partner)
+                                   plan, partner)
         finally:
             for fd in (out_r, err_r, res_r):
                 os.close(fd)
@@ -213,14 +213,14 @@ class Server:
         os._exit(0)
 
     def _supervise(self, job_id: int, pid: int, program: object, limits: Limits, start: float, out_r: int, err_r: int,
-                   res_r: int, token: str, stream: bool, lifted: dict[int, Lifted] | None = None,
+                   res_r: int, token: str, stream: bool, plan: Plan | None = None,
                    partner: int | None = None) -> dict:
         hard_deadline = start + limits.wall_s
         case_cpu = getattr(program, "case_cpu_s", None) or ()
         reported, credited = 0, 0.0
         deadline = min(hard_deadline, _case_deadline(case_cpu, 0, start))
         stdout, stderr = _Capture(limits.output_bytes, bytearray()), _Capture(limits.output_bytes, bytearray())
-        results = _ResultLines(token, lifted or {}, getattr(program, "stop_on_failure", False))
+        results = ResultLines(token, plan, getattr(program, "stop_on_failure", False))
         held: list[dict] = []  # case results not streamed (nobody waits for them before the end)
         pidfd = os.pidfd_open(pid)
         poller = select.poll()
@@ -267,8 +267,8 @@ class Server:
                         if results.tampered or results.size > _RESULT_CAP:
                             reason = "tampered"
                             continue
-                        if batch:
-                            reported += len(batch)
+                        if results.lines > reported:
+                            reported = results.lines
                             deadline = min(hard_deadline, _case_deadline(case_cpu, reported, time.monotonic()))
                         if batch and stream:
                             wire.send(1, ("cases", job_id, batch))
@@ -308,7 +308,7 @@ class Server:
         }
 
     def _drain(self, fd: int, out_r: int, err_r: int, res_r: int, stdout: _Capture, stderr: _Capture,
-               results: "_ResultLines", held: list[dict]) -> None:
+               results: ResultLines, held: list[dict]) -> None:
         os.set_blocking(fd, False)
         try:
             while chunk := os.read(fd, _READ):
@@ -409,75 +409,6 @@ def _case_deadline(case_cpu: tuple[float, ...], reported: int, now: float) -> fl
     if reported >= len(case_cpu):
         return now + 2.0 if case_cpu else float("inf")  # the closing line is all that is left
     return now + case_cpu[reported] + 1.0 + (0.5 if reported == 0 else 0.0)
-
-
-class _ResultLines:
-    """Parses the job's report channel; any line without the job's token marks the channel tampered with."""
-
-    def __init__(self, token: str, lifted: dict[int, Lifted] | None = None, stop_on_failure: bool = False) -> None:
-        self.prefix = token.encode() + b" "
-        self.parts: list[bytes] = []
-        self.size = 0
-        self.done = self.tampered = self.stop = False
-        self.program_error: dict | None = None
-        self.lifted = lifted or {}
-        self.stop_on_failure = stop_on_failure
-
-    def feed(self, chunk: bytes) -> list[dict]:
-        self.size += len(chunk)
-        if b"\n" not in chunk:  # part of a long line: join once it ends, not at every chunk
-            self.parts.append(chunk)
-            return []
-        data = b"".join(self.parts) + chunk
-        self.parts = []
-        *lines, rest = data.split(b"\n")
-        if rest:
-            self.parts.append(rest)
-        batch = []
-        for line in lines:
-            if self.done or not line.startswith(self.prefix):
-                self.tampered = True
-                return []
-            body = line[len(self.prefix):]
-            if body == b"done":
-                self.done = True
-                continue
-            try:
-                item = json.loads(body)
-            except ValueError:
-                self.tampered = True
-                return []
-            if not isinstance(item, dict):
-                self.tampered = True
-                return []
-            if "program" in item:
-                self.program_error = item
-            elif self.stop:
-                continue  # run past a failure the job did not see: not run, as when it stops itself
-            else:
-                if self.lifted and type(item.get("i")) is int and item["i"] in self.lifted:
-                    item = _judge_lifted(item, self.lifted[item["i"]])
-                    self.stop = self.stop_on_failure and item["s"] != "passed"
-                batch.append(item)
-        return batch
-
-
-def _judge_lifted(item: dict, lifted: Lifted) -> dict:
-    """A lifted Assert's result: the job may only have returned a value; `==` with the literal decides."""
-    status = item.get("s")
-    if status == "returned":
-        got = decode(str(item.get("o")))
-        try:
-            equal = got == lifted.expected
-        except RecursionError:
-            equal = False
-        if equal is True:
-            return {"i": item["i"], "s": "passed", "c": item.get("c", 0)}
-        return {"i": item["i"], "s": "failed", "t": "AssertionError", "m": lifted.line, "c": item.get("c", 0)}
-    if status in ("timeout", "error"):
-        return item
-    return {"i": item["i"], "s": "error", "t": "Tampered", "m": f"a lifted assert reported {str(status)[:20]!r}",
-            "c": item.get("c", 0)}
 
 
 def main(worker_index: int, env_extra_json: str) -> None:

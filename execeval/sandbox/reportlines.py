@@ -1,0 +1,114 @@
+"""The fork server's reading of a job's report channel: the token on every line, and lifted asserts judged.
+
+Every line must start with the job's token, or the channel counts as tampered with. For a job whose `Assert`
+cases were lifted (`execeval.sandbox.lifting`), the job's lines are about the calls it ran; here each returned
+value is compared with its literal, and the parts of one original case (a HumanEval `check` of several asserts)
+are folded back into that case's one result: passed when every part passed, else its first failing part, with
+the parts' CPU time summed (the harness holds the sum to the case's budget). The job never says "passed" for a
+lifted case: a line that does is an error, whoever wrote it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from execeval.sandbox.lifting import Lifted, Plan
+from execeval.values import decode
+
+
+class ResultLines:
+    """Parses the job's report channel; any line without the job's token marks the channel tampered with."""
+
+    def __init__(self, token: str, plan: Plan | None = None, stop_on_failure: bool = False) -> None:
+        self.prefix = token.encode() + b" "
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.lines = 0  # case lines the job sent (its cases, not the folded ones): what its deadlines follow
+        self.done = self.tampered = self.stop = False
+        self.program_error: dict | None = None
+        self.plan = plan if plan is not None and plan.lifted else None
+        self.stop_on_failure = stop_on_failure
+        self._parts_passed: dict[int, list] = {}  # original case -> [parts passed, CPU time so far]
+        self._closed: set[int] = set()  # original cases already reported
+
+    def feed(self, chunk: bytes) -> list[dict]:
+        self.size += len(chunk)
+        if b"\n" not in chunk:  # part of a long line: join once it ends, not at every chunk
+            self.parts.append(chunk)
+            return []
+        data = b"".join(self.parts) + chunk
+        self.parts = []
+        *lines, rest = data.split(b"\n")
+        if rest:
+            self.parts.append(rest)
+        batch: list[dict] = []
+        for line in lines:
+            if self.done or not line.startswith(self.prefix):
+                self.tampered = True
+                return []
+            body = line[len(self.prefix):]
+            if body == b"done":
+                self.done = True
+                continue
+            try:
+                item = json.loads(body)
+            except ValueError:
+                self.tampered = True
+                return []
+            if not isinstance(item, dict):
+                self.tampered = True
+                return []
+            if "program" in item:
+                self.program_error = item
+                continue
+            self.lines += 1
+            if self.stop:
+                continue  # past a failure the job did not see: not run, as when it stops itself
+            if self.plan is None:
+                batch.append(item)
+            else:
+                self._fold(item, batch)
+        return batch
+
+    def _fold(self, item: dict, batch: list[dict]) -> None:
+        plan, index = self.plan, item.get("i")
+        if type(index) is not int or not 0 <= index < len(plan.origin):  # type: ignore[union-attr]
+            batch.append(item)  # the harness reports it: "case index out of range"
+            return
+        original = plan.origin[index]  # type: ignore[union-attr]
+        if original in self._closed:
+            return
+        lifted = plan.lifted.get(index)  # type: ignore[union-attr]
+        if lifted is None:  # a Call case passed on: judged by the harness
+            self._closed.add(original)
+            batch.append({**item, "i": original})
+            return
+        judged = judge_lifted(item, lifted)
+        done = self._parts_passed.setdefault(original, [0, 0.0])
+        done[1] += float(judged.get("c") or 0)
+        if judged["s"] == "passed":
+            done[0] += 1
+            if done[0] < plan.size[original]:  # type: ignore[union-attr]
+                return
+        else:
+            self.stop = self.stop_on_failure
+        self._closed.add(original)
+        batch.append({**judged, "i": original, "c": round(done[1], 6)})
+
+
+def judge_lifted(item: dict, lifted: Lifted) -> dict:
+    """A lifted assert's result: the job may only have returned a value; `==` with the literal decides."""
+    status = item.get("s")
+    cpu = item.get("c", 0) if isinstance(item.get("c", 0), (int, float)) else 0
+    if status == "returned":
+        got = decode(str(item.get("o")))
+        try:
+            equal = got == lifted.expected
+        except RecursionError:
+            equal = False
+        if equal is True:
+            return {"s": "passed", "c": cpu}
+        return {"s": "failed", "t": "AssertionError", "m": lifted.line, "c": cpu}
+    if status in ("timeout", "error"):
+        return {**item, "c": cpu}
+    return {"s": "error", "t": "Tampered", "m": f"a lifted assert reported {str(status)[:20]!r}", "c": cpu}
