@@ -273,3 +273,22 @@ def test_cli_run_then_report(tasks, openai_server, tmp_path):
     assert "3 episodes: success 1.000" in result.output
     page = render_report(out, None).read_text()
     assert "Interactive episodes" in page and "attempt-bash/count_logs" in page
+
+
+def test_python_and_sql_steps_that_never_end_are_cut_and_the_episode_goes_on(sandbox, tasks):
+    short = Limits(wall_s=1.0, cpu_s=1.0)
+    python = environment_for("python", sandbox, limits=short)
+    python.reset(tasks["python/add"])
+    python.step("def add(a, b):\n    return a + b")
+    obs, _, done, _, info = python.step("while True:\n    pass")
+    assert "did not finish" in obs and not done and not info["ok"]
+    assert python.step("add(2, 3)")[0] == "5"  # the endless cell is not part of the session
+    assert python.step("submit add")[1] == 1.0
+
+    sql = environment_for("sql", sandbox, limits=short)
+    sql.reset(tasks["sql/order_count"])
+    forever = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
+    obs, _, done, _, _ = sql.step(forever)
+    assert "timed out" in obs and not done
+    sql.step("SELECT COUNT(*) FROM orders")
+    assert sql.step("submit")[1] == 1.0
