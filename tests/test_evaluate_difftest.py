@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from execeval.evaluate import EvalConfig, evaluate
+from execeval.report.html import render_report
 from execeval.runfiles import read_results
 
 # (task id, entry point, reference, weak inputs, [(completion id, program, wrong?)])
@@ -66,6 +67,9 @@ def test_planted_passed_but_wrong_samples_are_all_flagged(tmp_path, sandbox):
     flagged = rows[("weak/div", 0)]["difftest"]
     assert flagged["reference"] == "None" and flagged["candidate"] == "raises ZeroDivisionError"
     assert flagged["input"].startswith("safe_div(") and flagged["input"].endswith(", 0)")
+
+    page = render_report(out).read_text()
+    assert 'id="difftest"' in page and "Passed but wrong" in page and "weak/clamp, weak/div" in page
 
     again = evaluate(samples, tasks, out, EvalConfig(k=(1,), difftest=True), sandbox=_NoJobs(sandbox))
     assert again["difftest"] == d  # every search (and every verdict) from the store

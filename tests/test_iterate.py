@@ -13,6 +13,7 @@ from execeval.models import load_backend
 from execeval.protocols.examples import choose_examples, first_prompt
 from execeval.protocols.iterate import IterateConfig, dialogue, iterate
 from execeval.protocols.observe import Outcome
+from execeval.report.html import render_report
 from execeval.runfiles import read_results, read_summary
 from execeval.tasks import load_tasks
 from execeval.tasks.model import Call, Task, TaskSet
@@ -108,6 +109,11 @@ def test_scripted_humaneval_plus_reproduces_the_success_by_round_table(humaneval
     assert [m["role"] for m in second] == ["user", "assistant", "user"]
     assert ce["input"] in second[2]["content"] and "yours returns None" in second[2]["content"]
     assert len(turns[1]["messages"][0]["content"].split(">>> ")) == 4  # k = 3 examples shown first
+
+    page = render_report(tmp_path).read_text()
+    assert 'id="iterate"' in page and "after round 3: 85.7%" in page  # the curve's last point: 6 of 7
+    assert "HumanEval/4: solved in round 3" in page and "yours returns None" in page  # a dialogue
+    assert "<details open><summary>HumanEval/" in page
 
     before = openai_server.count()
     again = iterate(humaneval_plus, _backend(openai_server), tmp_path, config, sandbox=sandbox)
