@@ -42,7 +42,11 @@ def round_curve_svg(values: Sequence[float], *, label: str, baseline: float | No
         parts.append(f'<circle class="pt" cx="{x(i + 1):.1f}" cy="{y(v):.1f}" r="3" fill="#2563eb">'
                      f'<title>{html.escape(label)} after round {i + 1}: {v:.1%}</title></circle>')
     parts.append("</svg>")
-    return "".join(parts)
+    legend = f'<span class="key" style="color:#2563eb">━ {html.escape(label)}</span>'
+    if baseline is not None:
+        legend += f' <span class="key" style="color:#8b95a7">╌ {html.escape(baseline_label)} ({baseline:.1%})</span>'
+    return "".join(parts) + f'<div class="legend">{legend}</div>'
+
 
 
 def kv_table(rows: Sequence[tuple[str, str]]) -> str:
