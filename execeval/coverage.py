@@ -11,9 +11,13 @@ How, and why this way (Python 3.11 has no `sys.monitoring`):
   exactly as coverage.py's own Python tracer does, so the figures are coverage.py's (`coverage run --branch`);
 * outside the job (here), coverage.py's parser says which statements and arcs are *possible*, and its analysis
   turns the recorded arcs into covered/total lines and branches;
-* the job stops tracing, and stops running tests, once every possible statement and arc has been seen: no later
-  test can change the figures, and most candidates get there within a few tests (this is what keeps the cost
-  low on EvalPlus's hundreds of plus inputs);
+* the job stops tracing a function once every statement and possible arc of its own has been seen, and stops
+  running tests once that holds for the whole program: nothing later could change the figures, and most
+  candidates get there within a few tests (this is what keeps the cost low on EvalPlus's hundreds of plus
+  inputs; a hot loop whose function is fully covered runs untraced even when some other line never runs);
+* a program still unsaturated after ~200k traced line events (a hot function with a branch no test reaches)
+  starts over under coverage.py's C tracer, which records the same arcs several times faster than any Python
+  tracer, and runs every test;
 * results are cached in the run store by the job's key, so a rerun measures nothing again.
 
 A pass whose coverage is under `min_coverage` becomes `passed_undertested`: not a pass, counted apart, and pass@k
@@ -49,8 +53,9 @@ __all__ = ["COVERAGE_PHASE", "Figures", "figures", "measure_coverage", "possible
 
 COVERAGE_PHASE = "coverage"
 RECORD = "coverage"  # run store kind; keyed by the sample job's key and this module's method version
-_METHOD = "/settrace-arcs-v1"
+_METHOD = "/settrace-arcs-v3"
 _JOB_FILE = "coverage-job.json"
+_SLOW_EVENTS = 200_000  # line events (~0.2 s) before an unsaturated run starts over under coverage's C tracer
 _SLOWDOWN = 4.0  # a traced candidate is slower: its CPU budget is the job's times this, plus a second
 
 # Runs inside the sandbox as a Script. It only needs the standard library (and execeval.values for tagged
@@ -62,35 +67,76 @@ import dis, json, os, sys
 job = json.load(open(JOB_FILE, encoding="utf-8"))
 NAME = "<candidate>"
 RESUME, PUSH_EXC_INFO = dis.opmap["RESUME"], dis.opmap["PUSH_EXC_INFO"]
-want = {tuple(a) for a in job["arcs"]} | {("L", n) for n in job["statements"]}
-arcs, codes = set(), {}
-state = {"left": len(want), "done": not want}
+FIRST = {int(k): v for k, v in job["multiline"].items()}  # a line of a multi-line statement -> its first line
+STATEMENTS = set(job["statements"])
+POSSIBLE = {tuple(a) for a in job["arcs"]}
+want = set(POSSIBLE) | {("L", n) for n in STATEMENTS}  # everything that could still change the figures
+arcs, seen, codes = set(), set(), {}
+pending, index, done = {}, {}, set()  # per code object: what it alone could still show; item -> codes; finished
+state = {"all": not want, "slow": False, "events": 0}
+
+def tr(n):
+    return FIRST.get(n, n) if n > 0 else -FIRST.get(-n, -n)
+
+def own(code):
+    # what frames of `code` could still add: its statements, and possible arcs between its lines and its entry
+    lines = {tr(ln) for _, _, ln in code.co_lines() if ln}
+    entry = -tr(code.co_firstlineno)
+    ends = lines | {entry}
+    mine = {("L", n) for n in lines & STATEMENTS} | {a for a in POSSIBLE if a[0] in ends and a[1] in ends}
+    mine -= seen
+    pending[code] = mine
+    for item in mine:
+        index.setdefault(item, []).append(code)
+    if not mine:
+        done.add(code)
+
+def see(item):
+    if item in seen:
+        return
+    seen.add(item)
+    for code in index.pop(item, ()):
+        left = pending[code]
+        left.discard(item)
+        if not left:
+            done.add(code)
+    if item in want:
+        want.discard(item)
+        if not want:
+            state["all"] = True
+            sys.settrace(None)
 
 def add(arc):
     if arc in arcs:
         return
     arcs.add(arc)
-    for item in (arc, ("L", arc[1])):
-        if item in want:
-            want.discard(item)
-            state["left"] -= 1
-    if not state["left"]:
-        state["done"] = True
-        sys.settrace(None)
+    a, b = tr(arc[0]), tr(arc[1])
+    see((a, b))
+    for n in (a, b):
+        if n > 0:
+            see(("L", n))
 
 def trace(frame, event, arg):
     code = frame.f_code
-    if code.co_filename != NAME or state["done"]:
+    if code.co_filename != NAME or state["all"] or state["slow"]:
         return None
     co = codes.get(code)
     if co is None:
         co = codes[code] = code.co_code
+        own(code)
+    if code in done:
+        return None
     first = code.co_firstlineno
     last = -first if co[frame.f_lasti + 1] == 0 else frame.f_lineno
 
     def local(frame, event, arg):
         nonlocal last
-        if state["done"]:
+        if code in done or state["all"] or state["slow"]:
+            return None
+        state["events"] += 1
+        if state["events"] > SLOW_EVENTS:
+            state["slow"] = True
+            sys.settrace(None)
             return None
         lasti = frame.f_lasti
         if event == "line":
@@ -104,14 +150,13 @@ def trace(frame, event, arg):
         return local
     return local
 
-real_out = sys.stdout
-sys.stdout = open(os.devnull, "w")
-errors = ran = 0
-ns = {"__name__": "__candidate__"}
-sys.settrace(trace)
-try:
-    exec(compile(job["program"], NAME, "exec"), ns)
+def run(name, stop):
+    """Load the program as `name` and run the tests until `stop()` says nothing more can be learnt."""
     import builtins
+    global ran, errors
+    ran = errors = 0
+    ns = {"__name__": "__candidate__"}
+    exec(compile(job["program"], name, "exec"), ns)
     tests = {k: v for k, v in ns.items() if k not in builtins.__dict__}
     tests["__name__"] = "__tests__"
     if job["setup"]:
@@ -120,7 +165,7 @@ try:
         exec(setup, tests)
     target = ns[job["entry_point"]]
     for case in job["cases"]:
-        if state["done"]:
+        if stop():
             break
         ran += 1
         try:
@@ -135,9 +180,40 @@ try:
                 target(*args)
         except BaseException:
             errors += 1
+
+
+sys.stdout = open(os.devnull, "w")
+ran = errors = 0
+tracer = "settrace"
+sys.settrace(trace)
+try:
+    run(NAME, lambda: state["all"] or state["slow"])
+except BaseException:
+    pass
 finally:
     sys.settrace(None)
-report = {"arcs": sorted(a for a in arcs), "ran": ran, "errors": errors, "saturated": state["done"]}
+if state["slow"]:
+    # a hot function that never saturates: coverage.py's C tracer records the same arcs at a fraction of the
+    # cost, so start again under it (when it is importable here), running every test
+    try:
+        import coverage
+    except ImportError:
+        coverage = None
+    if coverage is not None:
+        path = os.path.abspath("candidate.py")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(job["program"])
+        cov = coverage.Coverage(data_file=None, branch=True, include=[path], config_file=False)
+        cov.start()
+        try:
+            run(path, lambda: False)
+        except BaseException:
+            pass
+        finally:
+            cov.stop()
+        arcs = set(cov.get_data().arcs(path) or ())
+        tracer, state["all"] = "ctracer", False
+report = {"arcs": sorted(arcs), "ran": ran, "errors": errors, "saturated": state["all"], "tracer": tracer}
 os.write(1, ("\n" + TOKEN + " " + json.dumps(report) + "\n").encode())
 os._exit(0)
 '''
@@ -200,10 +276,12 @@ class _Source:
         self.dir.cleanup()
 
 
-def possible(program: str) -> tuple[list[int], list[tuple[int, int]]]:
-    """The statements and arcs coverage.py could see executed in `program` (what saturates the tracer)."""
+def possible(program: str) -> tuple[list[int], list[tuple[int, int]], dict[int, int]]:
+    """The statements and arcs coverage.py could see executed in `program` (what saturates the tracer), and its
+    map from each line of a multi-line statement to the statement's first line (how coverage.py counts them)."""
     with _Source(program) as src:
-        return sorted(src.reporter.lines()), sorted(src.reporter.arcs())
+        statements, arcs = sorted(src.reporter.lines()), sorted(src.reporter.arcs())
+        return statements, arcs, dict(src.reporter.parser.multiline_map)
 
 
 def figures(program: str, arcs: Sequence[Sequence[int]]) -> Figures:
@@ -221,11 +299,11 @@ def figures(program: str, arcs: Sequence[Sequence[int]]) -> Figures:
 
 def tracer_job(tests: PythonTests, token: str) -> Script:
     """The sandbox job that re-runs a passing candidate's tests under the arc tracer."""
-    statements, arcs = possible(tests.program)
+    statements, arcs, multiline = possible(tests.program)
     cases = [["A", c.code] if isinstance(c, Assert) else ["C", c.args_json, c.tagged] for c in tests.cases]
     payload = {"program": tests.program, "setup": tests.setup, "entry_point": tests.entry_point, "cases": cases,
-               "statements": statements, "arcs": arcs}
-    code = f"JOB_FILE = {_JOB_FILE!r}\nTOKEN = {token!r}\n" + _TRACER
+               "statements": statements, "arcs": arcs, "multiline": multiline}
+    code = f"JOB_FILE = {_JOB_FILE!r}\nTOKEN = {token!r}\nSLOW_EVENTS = {_SLOW_EVENTS}\n" + _TRACER
     return Script(code, files={_JOB_FILE: json.dumps(payload).encode("utf-8")})
 
 
@@ -265,7 +343,7 @@ def _measure(runs: list["SampleRun"], sandbox: "Sandbox", reporter: "Reporter") 
             out[key] = {"status": "unmeasured", "why": why, "detail": result.detail[:200]}
         else:
             out[key] = {"status": "measured", **figures(program, report["arcs"]).as_dict(),
-                        "tests_run": report["ran"], "saturated": report["saturated"]}
+                        "tests_run": report["ran"], "saturated": report["saturated"], "tracer": report["tracer"]}
         reporter.advance(out[key]["status"] == "measured", phase=COVERAGE_PHASE)
     return out
 

@@ -17,7 +17,7 @@ from execeval.coverage import Figures, figures  # noqa: E402
 from execeval.evaluate import EvalConfig, evaluate  # noqa: E402
 from execeval.runfiles import read_results  # noqa: E402
 
-# Five candidates, each passing its task's tests, chosen to exercise what a tracer gets wrong: a branch the tests
+# Six candidates, each passing its task's tests, chosen to exercise what a tracer gets wrong: a branch the tests
 # never reach, a loop with an early exit, a generator (resumes are not entries), try/except, a nested function
 # and a class, a while/else. Tests are asserts or inputs (called with the arguments).
 CASES = {
@@ -36,6 +36,11 @@ CASES = {
                     "    steps = 0\n    while n != 1:\n        n = step(n)\n        steps += 1\n    else:\n"
                     "        steps += 0\n    if steps > 1000:\n        raise ValueError('long')\n    return steps\n",
                     {"inputs": [[6], [1]]}),
+    # the helper is fully covered by the first call (and then runs untraced), the caller never is: a function
+    # whose own lines and arcs are all seen stops being traced, the figures must not change
+    "cov/total": ("total", "def add_all(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n\n\n"
+                  "def total(xs):\n    if xs is None:\n        return 0\n    return add_all(xs) + add_all(\n"
+                  "        [1,\n         2])\n", {"inputs": [[[1, 2, 3]], [list(range(2000))], [[5]]]}),
 }
 
 
@@ -106,6 +111,22 @@ def test_gate_turns_undertested_passes_aside(gated_run):
     assert summary["pass_at_k"]["base"]["pass@1"] == pytest.approx((0.5 * (status[("cov/sign", False)] == "passed")
                                                                     + n_passed - 1) / len(CASES))
     assert summary["pass_at_k_ungated"]["base"]["pass@1"] == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_c_tracer_fallback_gives_the_same_figures(gated_run, sandbox, monkeypatch):
+    tmp, out, _ = gated_run
+    import execeval.coverage as cov
+
+    monkeypatch.setattr(cov, "_SLOW_EVENTS", 3)  # every unsaturated program starts over under the C tracer
+    monkeypatch.setattr(cov, "_METHOD", "/fallback-test")  # not the first run's cached figures
+    evaluate(tmp / "samples.jsonl", tmp / "tasks.jsonl", tmp / "run-c", EvalConfig(k=(1,), min_coverage=1.0),
+             sandbox=sandbox)
+    keys = ("covered_lines", "total_lines", "covered_branches", "total_branches", "missing_lines")
+    first = {(r["task_id"], r["program"]): r["coverage"] for r in read_results(out)}
+    again = {(r["task_id"], r["program"]): r["coverage"] for r in read_results(tmp / "run-c")}
+    assert {k: [v[f] for f in keys] for k, v in again.items()} == {k: [v[f] for f in keys] for k, v in first.items()}
+    assert {v["tracer"] for v in again.values()} == {"ctracer"}  # all of them took the fallback
 
 
 @pytest.mark.slow
