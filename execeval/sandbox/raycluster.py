@@ -77,7 +77,7 @@ class RaySandbox:
     """Runs jobs on every alive node of a Ray cluster (see the module docstring).
 
     address: a cluster's address (`HOST:PORT`, `ray://...`, `auto`); None: `RAY_ADDRESS`, else a local one.
-    workers_per_node: fork servers per node; None: each node's CPU count in Ray.
+    workers_per_node: fork servers per node; None: each node's CPU count in Ray (nodes with none get no jobs).
     """
 
     def __init__(self, address: str | None = None, *, workers_per_node: int | None = None) -> None:
@@ -106,14 +106,18 @@ class RaySandbox:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         remote = ray.remote(NodeSandbox)
-        nodes = [n for n in ray.nodes() if n.get("Alive")]
+        cpus = {n["NodeID"]: int(n.get("Resources", {}).get("CPU", 0)) for n in ray.nodes() if n.get("Alive")}
+        if workers is None:  # a node started with --num-cpus 0 (often the head) is kept free of jobs
+            cpus = {node: c for node, c in cpus.items() if c > 0}
+        if not cpus:
+            raise SandboxError("no alive Ray node offers CPUs", hint="start workers with `ray start --address ...`")
         handles = []
-        for node in nodes:
-            n = workers or max(1, int(node.get("Resources", {}).get("CPU", 1)))
+        for node_id, node_cpus in cpus.items():
+            n = workers or node_cpus
             handles.append(remote.options(
                 num_cpus=0,  # the fork servers use the cores; the actor itself only waits on their pipes
                 max_concurrency=n + 2, max_restarts=-1,
-                scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False),
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
             ).remote(n))
         try:
             infos = ray.get([h.describe.remote() for h in handles], timeout=120)
