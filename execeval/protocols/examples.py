@@ -78,7 +78,7 @@ def description(task: Task) -> str:
                     return doc
     except SyntaxError:
         pass
-    text = task.prompt.strip().strip('"').strip()
+    text = task.prompt.strip().strip('"\'').strip()  # MBPP+ prompts are a quoted string
     return text or str(task.metadata.get("text", ""))
 
 
