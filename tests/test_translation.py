@@ -15,6 +15,7 @@ import pytest
 from execeval.errors import SampleFormatError
 from execeval.languages import BuildCache, Toolchain, get_language
 from execeval.languages import java as java_module
+from execeval.languages.base import find_toolchain
 from execeval.languages.build import build_key
 from execeval.metrics.computational_accuracy import ca_at_n, ca_table, first_failure_kinds
 from execeval.runfiles import read_results
@@ -136,6 +137,7 @@ def test_only_the_first_n_candidates_run(tmp_path, sandbox):
 
 
 # ---------------------------------------------------------------- javafx.util.Pair (TransCoder's Java scripts)
+@pytest.mark.slow
 @NEEDS_JAVA
 def test_a_java_script_importing_javafx_pair_scores_its_own_gold(tmp_path, sandbox):
     candidates = write_pair_fixture(tmp_path)
@@ -161,3 +163,18 @@ def test_the_javafx_pair_source_is_in_the_java_build_key(monkeypatch):
     assert key() != before  # a changed Pair is a new build, never the cached one
     plain = b"public class Main { public static void main(String[] a) {} }"
     assert list(java.build_command(toolchain, plain).files) == ["Main.java"]  # others compile exactly as before
+
+
+def test_a_missing_compiler_is_a_sandbox_error_never_a_compile_error(tmp_path, sandbox, monkeypatch):
+    java = get_language("java")
+    monkeypatch.setattr(type(java), "toolchain", lambda self: find_toolchain(
+        "java", ("javac-not-installed-here",), "apt-get install default-jdk-headless"))
+    candidates = write_pair_fixture(tmp_path)
+    summary = evaluate_translations(candidates, tmp_path / "scripts", tmp_path / "out", ns=(1,), run_s=RUN_S,
+                                    cache=BuildCache(tmp_path / "b"), sandbox=sandbox)
+    rows = read_results(tmp_path / "out")
+    assert {r["kind"] for r in rows} == {"sandbox_error"} and "default-jdk-headless" in rows[0]["detail"]
+    assert summary["by_language"]["java"]["kind_counts"] == {"sandbox_error": 1} and summary["executed"] == 1
+    again = evaluate_translations(candidates, tmp_path / "scripts", tmp_path / "out", ns=(1,), run_s=RUN_S,
+                                  cache=BuildCache(tmp_path / "b"), sandbox=sandbox)
+    assert again["executed"] == 1 and again["from_store"] == 0  # not stored: installing the JDK fixes the next run

@@ -60,6 +60,8 @@ def run_script(language: str, filled: str, sandbox: Sandbox, limits: Limits,
         built = build(lang, source, sandbox, cache=cache)
     except SandboxError as e:
         return Outcome(SANDBOX_ERROR, detail=e.one_line())
+    if built.status is Status.SANDBOX_ERROR:  # a missing toolchain: not the candidate's compile error
+        return Outcome(SANDBOX_ERROR, detail=built.diagnostics[:_DETAIL_CHARS])
     if not built.ok:
         why = first_error_line(built.diagnostics) if built.status is Status.FAILED else \
             f"the compiler hit a limit ({built.status.value})"
