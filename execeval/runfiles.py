@@ -77,19 +77,7 @@ def read_results(run_dir: str | os.PathLike, *, require: Sequence[str] = (), emp
     if not path.is_file():
         what = "no such directory" if not run_dir.exists() else f"no {RESULTS_NAME} in it"
         raise UsageError(f"{run_dir}: {what}", hint="pass a run directory written by `execeval evaluate ... --out DIR`")
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise UsageError(f"{path}:{lineno}: not JSON ({e.msg})", hint=_REWRITE) from None
-            if not isinstance(row, dict) or any(k not in row for k in require):
-                raise UsageError(f"{path}:{lineno}: not a results row (needs {', '.join(require) or 'an object'})",
-                                 hint=_REWRITE)
-            rows.append(row)
+    rows = _jsonl_objects(path, require, "not a results row", _REWRITE)
     if not rows and not empty_ok:
         raise UsageError(f"{path}: no results", hint="the run evaluated no samples")
     return rows
@@ -110,8 +98,9 @@ def read_summary(run_dir: str | os.PathLike) -> dict:
     return data
 
 
-def _jsonl_objects(path: Path) -> list[tuple[int, dict]]:
-    """(line number, object) for each non-blank line of a JSONL file (gzipped when it ends in .gz)."""
+def _jsonl_objects(path: Path, require: Sequence[str], what: str, hint: str | None = None) -> list[dict]:
+    """The objects of a JSONL file (gzipped when it ends in .gz), each checked to have the keys of `require`;
+    errors name `file:line`."""
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     opener = gzip.open if path.suffix == ".gz" else open
@@ -123,20 +112,20 @@ def _jsonl_objects(path: Path) -> list[tuple[int, dict]]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
-                raise UsageError(f"{path}:{lineno}: not JSON ({e.msg})") from None
-            if not isinstance(obj, dict) or "task_id" not in obj:
-                raise UsageError(f"{path}:{lineno}: needs a JSON object with a task_id")
-            out.append((lineno, obj))
+                raise UsageError(f"{path}:{lineno}: not JSON ({e.msg})", hint=hint) from None
+            if not isinstance(obj, dict) or any(k not in obj for k in require):
+                raise UsageError(f"{path}:{lineno}: {what} (needs {', '.join(require) or 'an object'})", hint=hint)
+            out.append(obj)
     return out
 
 
 def read_labels(path: str | os.PathLike) -> dict[str, dict]:
     """A task label file (JSONL): task id -> {"should_abstain": bool, "input_quality": 0..3 (optional), ...}."""
+    hint = 'one line per task: {"task_id": "...", "should_abstain": true}'
     labels: dict[str, dict] = {}
-    for lineno, obj in _jsonl_objects(Path(path)):
-        if not isinstance(obj.get("should_abstain"), bool):
-            raise UsageError(f"{path}:{lineno}: should_abstain must be true or false",
-                             hint='one line per task: {"task_id": "...", "should_abstain": true}')
+    for obj in _jsonl_objects(Path(path), ("task_id", "should_abstain"), "not a task label", hint):
+        if not isinstance(obj["should_abstain"], bool):
+            raise UsageError(f"{path}: task {obj['task_id']!r}: should_abstain must be true or false", hint=hint)
         labels[str(obj["task_id"])] = obj
     return labels
 
@@ -146,7 +135,7 @@ def read_abstentions(samples_path: str | os.PathLike) -> dict[tuple[str, object]
     completion ids numbered per task in file order when a record has none (as `execeval.samples` numbers them)."""
     flags: dict[tuple[str, object], bool] = {}
     seen: dict[str, int] = {}
-    for _, obj in _jsonl_objects(Path(samples_path)):
+    for obj in _jsonl_objects(Path(samples_path), ("task_id",), "not a sample record"):
         tid = str(obj["task_id"])
         cid = obj.get("completion_id", seen.get(tid, 0))
         seen[tid] = seen.get(tid, 0) + 1

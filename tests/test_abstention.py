@@ -117,4 +117,4 @@ def test_cli_reads_flags_from_the_samples_file(tmp_path: Path):
     text = CliRunner().invoke(app, ["score-abstention", str(run), "--labels", str(labels)])
     assert text.exit_code == 0 and "0 of 4 samples abstained" in text.output
     bad = CliRunner().invoke(app, ["score-abstention", str(run), "--labels", str(samples)])
-    assert bad.exit_code == 2 and "should_abstain must be true or false" in bad.output
+    assert bad.exit_code == 2 and "samples.jsonl:1: not a task label (needs task_id, should_abstain)" in bad.output
