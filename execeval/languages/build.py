@@ -231,4 +231,6 @@ def _required(command: Command) -> set[str]:
 
 def _diagnostics(result: ExecResult) -> str:
     text = (result.stderr or result.stdout).decode("utf-8", "replace")
-    return (text[-DIAGNOSTICS_CHARS:] or result.detail or result.status.value).strip()
+    if len(text) > DIAGNOSTICS_CHARS:  # keep whole lines: a cut one starts mid-path ("va:86: error")
+        text = text[-DIAGNOSTICS_CHARS:].split("\n", 1)[-1]
+    return (text or result.detail or result.status.value).strip()
