@@ -98,7 +98,14 @@ class BashEnv(Environment):
         self.last_output = ""
 
     def _job(self, action: str) -> Program:
-        return step_job(self.state, self._to_job(action), self.limits.wall_s)
+        return step_job(self.state, self._command(action), self.limits.wall_s)
+
+    def _command(self, action: str) -> str:
+        """The shell text a step sources for an action (the InterCode replay runs actions as InterCode did)."""
+        return self._to_job(action)
+
+    def _gold_command(self, gold: str) -> str:
+        return self._to_job(gold)
 
     def _absorb(self, action: str, result: ExecResult) -> Step:
         new = result.files.get(_OUT)
@@ -125,10 +132,11 @@ class BashEnv(Environment):
         return result.reward, {"reward_parts": result.as_dict(), "gold_output": shorten(gold_output, 2000)}
 
     async def _gold(self, task: InteractiveTask) -> tuple[bytes, str]:
-        key = hashlib.sha256(task.state + b"\0" + task.gold.encode() + repr(task.mounts).encode()).hexdigest()
+        command = self._gold_command(task.gold)
+        key = hashlib.sha256(task.state + b"\0" + command.encode() + repr(task.mounts).encode()).hexdigest()
         if key not in self._gold_cache:
             start = _with_shell(task.state or _empty_tree(), b"")
-            result = await self.execute(step_job(start, self._to_job(task.gold), self.limits.wall_s))
+            result = await self.execute(step_job(start, command, self.limits.wall_s))
             out = result.files.get(_OUT)
             if out is None:
                 raise RuntimeError(f"task {task.task_id}: the gold command failed to run ({result.status.value})")

@@ -14,10 +14,12 @@ import asyncio
 import hashlib
 import json
 import re
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
 from execeval.errors import TaskFormatError, UsageError
+from execeval.protocols.interactive.bash import FS, BashEnv
 from execeval.protocols.interactive.env import InteractiveTask
 from execeval.protocols.interactive.mysqldump import convert_dump_file
 from execeval.protocols.interactive.tasks import infer_mounts
@@ -115,6 +117,65 @@ def _databases(path: Path, dump) -> dict[str, bytes]:
     return _dumps[key]
 
 
+# ---------------------------------------------------------------- InterCode's way of running a Bash action
+class InterCodeBashEnv(BashEnv):
+    """Bash as InterCode ran it, for replays: each action is `docker exec` of the string `/bin/bash -c
+    "<action>"`, which docker-py splits with `shlex.split` (so a `"` inside the action ends the `-c` script and
+    what follows becomes `$0`, `$1`...; an unbalanced quote is "Malformed command"), in a fresh bash each time
+    (no variable survives a step) whose working directory InterCode tracks itself: an action starting with `cd`
+    has its argument resolved against that directory, and becomes the new one when the `cd` succeeds."""
+
+    def _reset_state(self, task: InteractiveTask) -> None:
+        super()._reset_state(task)
+        self.workdir, self._pending = "/", None
+
+    def _command(self, action: str) -> str:
+        self._pending = None
+        action = action.strip()
+        workdir = self.workdir
+        if action.startswith("cd") and "cd " in action:
+            self._pending = _simplify_path(self.workdir, action[action.index("cd ") + 3:].strip())
+            action, workdir = f"cd {self._pending}", "/"
+        return f"cd {shlex.quote(self._job_path(workdir))} 2>/dev/null; " + _exec_line(self._to_job(action))
+
+    def _gold_command(self, gold: str) -> str:
+        return _exec_line(self._to_job(gold.strip()))
+
+    def _absorb(self, action: str, result):
+        step = super()._absorb(action, result)
+        if self._pending is not None and step.ok:
+            self.workdir = self._pending
+        return step
+
+    def _job_path(self, path: str) -> str:
+        mounts = self.task.mounts if self.task else ()
+        if path == "/" or any(path == m or path.startswith(m + "/") for m in mounts):
+            return FS + (path if path != "/" else "")
+        return path
+
+
+def _exec_line(action: str) -> str:
+    try:
+        argv = shlex.split(f'/bin/bash -c "{action}"')
+    except ValueError:
+        return "printf 'Malformed command'; false"
+    return shlex.join(argv)
+
+
+def _simplify_path(current: str, changed: str) -> str:
+    """InterCode's resolution of a `cd` argument against its own notion of the working directory."""
+    if not changed:
+        return current
+    parts: list[str] = []
+    for segment in (("" if changed.startswith("/") else current) + "/" + changed).split("/"):
+        if segment == "..":
+            if parts:
+                parts.pop()
+        elif segment and segment != ".":
+            parts.append(segment)
+    return "/" + "/".join(parts)
+
+
 # ---------------------------------------------------------------- replay
 def read_results(path: str | Path) -> list[dict]:
     """A results file's episodes, in index order."""
@@ -184,9 +245,12 @@ async def replay(results_path: str | Path, tasks: Sequence[InteractiveTask], san
         if task is None:
             raise UsageError(f"{results_path}: episode {episode['task_id']} has no task in the task file",
                              hint="pass the task file the results were made with")
-        options = {"bash": {"check_modified": False}, "sql": {"order": "always"}}.get(task.language, {})
+        if task.language == "bash":
+            env = InterCodeBashEnv(sandbox, check_modified=False)
+        else:
+            env = environment_for(task.language, sandbox, **({"order": "always"} if task.language == "sql" else {}))
         async with gate:
-            return await replay_episode(environment_for(task.language, sandbox, **options), task, episode)
+            return await replay_episode(env, task, episode)
 
     rows = await asyncio.gather(*(one(e) for e in episodes))
     matched = sum(r["match"] for r in rows)
