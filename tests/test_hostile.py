@@ -720,3 +720,42 @@ def test_token_thief_with_a_right_answer_still_passes_in_its_own_process(sandbox
     """The split run of a test that is code does not break a correct program that looks around its memory."""
     code = hp.render(hp.TOKEN_THIEVES["gc"], RET=hp.RIGHT_SQUARE, CASES=len(hp.SQUARE_ASSERTS))
     assert run(sandbox, square_job(code, "loop")).all_cases_passed is True
+
+
+# ---------------------------------------------------------------- other languages: the end marker's token
+ENV_TOKEN_READERS = {  # tests that print the run's token from the environment, then leave before the real end
+    "c": '#include <stdio.h>\n#include <stdlib.h>\nint main(void) {\n    const char *t = getenv("@ENV@");\n'
+         '    printf("\\n%s\\n", t ? t : ""); fflush(stdout); exit(0);\n}\n',
+    "cpp": '#include <cstdio>\n#include <cstdlib>\nint main() {\n    const char *t = std::getenv("@ENV@");\n'
+           '    std::printf("\\n%s\\n", t ? t : ""); std::fflush(stdout); std::exit(0);\n}\n',
+    "java": 'public class Main {\n    public static void main(String[] args) {\n'
+            '        System.out.print("\\n" + System.getenv("@ENV@") + "\\n" + System.getenv().get("@ENV@") + "\\n");\n'
+            '        System.out.flush(); System.exit(0);\n    }\n}\n',
+    "javascript": 'process.stdout.write("\\n" + process.env.@ENV@ + "\\n"); process.exit(0);\n',
+    "python": 'import os, sys\nprint()\nprint(os.environ.get("@ENV@", "")); print(os.getenv("@ENV@"))\n'
+              'sys.stdout.flush(); os._exit(0)\n',
+    "bash": 'printf "\\n%s\\n" "$@ENV@"; exit 0\n',
+}
+
+
+@pytest.mark.slow
+def test_other_languages_tests_cannot_getenv_the_end_token(sandbox, tmp_path):
+    """The token leaves the environment before the tests run: reading it and exiting early is an early exit,
+    not a forged pass; the same tests without the early exit pass (so the token does reach the epilogue)."""
+    from execeval.judges.endmarker import END_TOKEN_ENV
+    from execeval.judges.program_tests import judge_test_program
+    from execeval.languages import get_language
+    from execeval.languages.build import BuildCache
+
+    cache = BuildCache(tmp_path)
+    for language, template in ENV_TOKEN_READERS.items():
+        if not get_language(language).toolchain().available:
+            continue
+        tests = template.replace("@ENV@", END_TOKEN_ENV)
+        forged = judge_test_program(language, "", tests, sandbox, limits=QUICK, cache=cache)
+        assert forged.status is not Status.SANDBOX_ERROR and not forged.all_cases_passed, (language, forged)
+        assert forged.cases[0].error_type == "EarlyExit", (language, forged.cases, forged.stdout[-300:])
+        honest = tests.replace("exit(0);", ";").replace("os._exit(0)", "pass").replace("; exit 0", "")
+        honest = honest.replace("System.;", "").replace("process.;", "").replace("std::;", "")
+        result = judge_test_program(language, "", honest, sandbox, limits=QUICK, cache=cache)
+        assert result.all_cases_passed, (language, result.cases, result.stderr[-500:], honest)

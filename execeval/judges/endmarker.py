@@ -16,9 +16,12 @@ Per language:
              assertions (as `java -ea` would, before the tests' class is initialised), calls its `main`, prints
     js, python, bash   one epilogue statement after the tests
 
-Limit (docs/multilang.md, docs/threat-model.md): a candidate that deliberately reads its environment can print the
-token and forge a pass — the same limit as Python's Assert-style tasks. It defeats accidents and early exits, not
-a candidate written to attack the harness.
+The token leaves the environment before the tests run (C/C++ overwrite its value in the environment block, Java
+removes it from `System.getenv`'s map, JS, Python and bash unset it), so a candidate's `getenv` finds nothing.
+Limit (docs/multilang.md, docs/threat-model.md): the token is still in the process's memory (and, for JS, Python and
+bash, in /proc/self/environ); a candidate that searches its own memory for it, or runs before `main` (a C
+constructor, a C++ static initializer), can print it and forge a pass. It defeats accidents, early exits and a
+plain `getenv`, not a candidate written to search its own process.
 """
 
 from __future__ import annotations
@@ -83,21 +86,35 @@ def _c_family(source: str, real_main_body: str, header: str, retype: str, run_te
             f"{run_tests.format(call=call)}{real_main_body}    return 0;\n}}\n")
 
 
+# The token leaves the environment before the tests run: copied out, then its value overwritten in place (the
+# environment block itself, so neither getenv nor /proc/self/environ finds it; `unsetenv` is not in strict C17).
+_C_TAKE_TOKEN = ("    {{ char *t = {ns}getenv(\"%s\");\n      if (t) {{ size_t n = {ns}strlen(t);\n"
+                 "        if (n >= sizeof execeval_end_token) n = sizeof execeval_end_token - 1;\n"
+                 "        {ns}memcpy(execeval_end_token, t, n); {ns}memset(t, 0, n); }} }}\n") % END_TOKEN_ENV
+_C_TOKEN_BUFFER = "static char execeval_end_token[160];"
+
+
+def _take_token(ns: str) -> str:
+    """The C/C++ statement that takes the token, braces escaped for `_c_family`'s format."""
+    return _C_TAKE_TOKEN.format(ns=ns).replace("{", "{{").replace("}", "}}")
+
+
 def _c(source: str, _: str) -> str:
-    body = (f'    fflush(stdout);\n    const char *t = getenv("{END_TOKEN_ENV}");\n'
-            '    printf("\\n%s\\n", t ? t : "");\n    fflush(stdout);\n')
+    body = '    fflush(stdout);\n    printf("\\n%s\\n", execeval_end_token);\n    fflush(stdout);\n'
     # C: a renamed `main` that falls off its end returns garbage, so its value is not read
-    return _c_family(source, body, "#include <stdio.h>\n#include <stdlib.h>", "int", "    {call};\n")
+    return _c_family(source, body, f"#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n{_C_TOKEN_BUFFER}",
+                     "int", _take_token("") + "    {call};\n")
 
 
 def _cpp(source: str, _: str) -> str:
-    body = (f'    std::cout.flush();\n    std::fflush(stdout);\n    const char *t = std::getenv("{END_TOKEN_ENV}");\n'
-            '    std::printf("\\n%s\\n", t ? t : "");\n    std::fflush(stdout);\n')
+    body = ('    std::cout.flush();\n    std::fflush(stdout);\n'
+            '    std::printf("\\n%s\\n", execeval_end_token);\n    std::fflush(stdout);\n')
     # C++: `auto` deduces void for a `main` without `return`; a non-zero return still fails the run
-    header = ("#include <cstdio>\n#include <cstdlib>\n#include <iostream>\n#include <type_traits>\n"
+    header = ("#include <cstdio>\n#include <cstdlib>\n#include <cstring>\n#include <iostream>\n#include <type_traits>\n"
               "template <class F> int execeval_status_of(F f) {\n"
-              "    if constexpr (std::is_void_v<decltype(f())>) { f(); return 0; } else { return f(); }\n}")
-    run_tests = "    if (int rc = execeval_status_of([&] {{ return {call}; }}); rc != 0) return rc;\n"
+              "    if constexpr (std::is_void_v<decltype(f())>) { f(); return 0; } else { return f(); }\n}\n"
+              + _C_TOKEN_BUFFER)
+    run_tests = (_take_token("std::") + "    if (int rc = execeval_status_of([&] {{ return {call}; }}); rc != 0) return rc;\n")
     return _c_family(source, body, header, "auto", run_tests)
 
 
@@ -115,22 +132,53 @@ def _java(source: str, source_name: str) -> str:
         source = re.sub(rf"\b{wrapper}\b", name, source)
     return (f"{source}\n\npublic class {wrapper} {{\n    public static void main(String[] args) throws Throwable {{\n"
             "        ClassLoader.getSystemClassLoader().setDefaultAssertionStatus(true);\n"
-            f"        {name}.main(args);\n        System.out.flush();\n"
-            f'        System.out.print("\\n" + System.getenv("{END_TOKEN_ENV}") + "\\n");\n'
-            "        System.out.flush();\n    }\n}\n")
+            f'        String execevalEnd = System.getenv("{END_TOKEN_ENV}");\n'
+            f"        execevalForgetToken();\n        {name}.main(args);\n        System.out.flush();\n"
+            '        System.out.print("\\n" + execevalEnd + "\\n");\n'
+            f"        System.out.flush();\n    }}\n{_JAVA_FORGET}}}\n")
+
+
+# System.getenv's map is unmodifiable and java.util is not open to this class: sun.misc.Unsafe (jdk.unsupported)
+# reaches the map behind it. Where that fails (another JVM), the token stays readable, as documented.
+_JAVA_FORGET = f"""\
+    private static void execevalForgetToken() {{
+        try {{
+            java.util.Map<String, String> env = System.getenv();
+            java.lang.reflect.Field inner = env.getClass().getDeclaredField("m");
+            java.lang.reflect.Field field = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+            field.setAccessible(true);
+            sun.misc.Unsafe unsafe = (sun.misc.Unsafe) field.get(null);
+            ((java.util.Map<?, ?>) unsafe.getObject(env, unsafe.objectFieldOffset(inner))).remove("{END_TOKEN_ENV}");
+        }} catch (Throwable e) {{
+        }}
+    }}
+"""
+_JS_DIRECTIVE = re.compile(r"""\A(#![^\n]*\n)?(\s*(["'])use strict\3;?)?""")
 
 
 def _js(source: str, _: str) -> str:
-    return f'{source}\n;process.stdout.write("\\n" + process.env.{END_TOKEN_ENV} + "\\n");\n'
+    # taken before the tests, on the first line (line numbers stay), after a hashbang and a "use strict"
+    take = f"var __execeval_end = process.env.{END_TOKEN_ENV}; delete process.env.{END_TOKEN_ENV}; "
+    cut = _JS_DIRECTIVE.match(source).end()  # type: ignore[union-attr]
+    return (f"{source[:cut]}{' ' if cut else ''}{take}{source[cut:]}\n"
+            ';process.stdout.write("\\n" + __execeval_end + "\\n");\n')
+
+
+_PY_FUTURE = re.compile(r"^from\s+__future__\s+import[^\n]*\n", re.MULTILINE)
 
 
 def _python(source: str, _: str) -> str:
-    return (f"{source}\n\nimport os as _execeval_os, sys as _execeval_sys\n_execeval_sys.stdout.flush()\n"
-            f'_execeval_sys.stdout.write("\\n" + _execeval_os.environ["{END_TOKEN_ENV}"] + "\\n")\n')
+    futures = list(_PY_FUTURE.finditer(source))
+    cut = futures[-1].end() if futures else 0  # `from __future__` must stay first
+    take = f'import os as _execeval_os; _execeval_end = _execeval_os.environ.pop("{END_TOKEN_ENV}", "")\n'
+    return (f"{source[:cut]}{take}{source[cut:]}\n\nimport sys as _execeval_sys\n_execeval_sys.stdout.flush()\n"
+            '_execeval_sys.stdout.write("\\n" + _execeval_end + "\\n")\n')
 
 
 def _bash(source: str, _: str) -> str:
-    return f"{source}\nprintf '\\n%s\\n' \"${END_TOKEN_ENV}\"\n"
+    cut = source.find("\n") + 1 if source.startswith("#!") else 0
+    take = f'__execeval_end="${END_TOKEN_ENV}"; unset {END_TOKEN_ENV}\n'
+    return f"{source[:cut]}{take}{source[cut:]}\nprintf '\\n%s\\n' \"$__execeval_end\"\n"
 
 
 _EPILOGUES = {"c": _c, "cpp": _cpp, "java": _java, "javascript": _js, "python": _python, "bash": _bash}

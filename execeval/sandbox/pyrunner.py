@@ -289,12 +289,13 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
         # The tests get their own globals: the candidate's names (helpers from the prompt, the entry point), never
         # one that shadows a builtin the tests rely on (a candidate `def abs(v): return 0`), and pristine modules.
         test_ns.update((k, v) for k, v in ns.items() if k not in _BUILTIN_NAMES)
+        target = ns.get(job.entry_point)
     elif remote.hello.get("s") != "ready":  # type: ignore[attr-defined]
-        program_error(remote.hello, str(remote.hello.get("where")) if remote.hello.get("where") == "setup"  # type: ignore
-                      else "load")
+        program_error(remote.hello, "setup" if remote.hello.get("where") == "setup" else "load")  # type: ignore
     else:
-        test_ns.update(remote.namespace(snapshot.modules))  # type: ignore[attr-defined]
-    target = test_ns.get(job.entry_point)
+        names = remote.namespace(snapshot.modules)  # type: ignore[attr-defined]
+        test_ns.update((k, v) for k, v in names.items() if k not in _BUILTIN_NAMES)
+        target = names.get(job.entry_point)
     test_ns.update({"__name__": "__tests__", "__builtins__": test_builtins})
     restore()  # whatever the program patched at import time, in what the tests and the runner use
     try:
