@@ -102,10 +102,10 @@ def _outcomes(result: ExecResult, n: int, loads: bool) -> tuple[list[Outcome], l
 
 def observe_many(sandbox: Sandbox, work: Sequence[tuple[Program, Sequence[Sequence[Any]]]], *,
                  case_cpu_s: float = CASE_CPU_S,
-                 enough: Callable[[list[list[Outcome]]], bool] | None = None) -> list[list[Outcome]]:
+                 enough: Callable[[int, list[list[Outcome]]], bool] | None = None) -> list[list[Outcome]]:
     """Run each program on its inputs (all jobs in flight at once); inputs after a crash or a timeout run again
-    in a job of their own, so every input gets an outcome of its own, unless `enough(outcomes so far)` says
-    the caller has what it needs (a search that already sees a difference): the rest stay unknown."""
+    in a job of their own, so every input gets an outcome of its own, unless `enough(i, outcomes so far)` says
+    the caller has what it needs of program i (a search that already sees a difference): the rest stay unknown."""
     results: list[list[Outcome]] = [[Outcome(UNKNOWN)] * len(inputs) for _, inputs in work]
     todo = [(i, list(range(len(inputs)))) for i, (_, inputs) in enumerate(work) if inputs]
     while todo:
@@ -121,8 +121,8 @@ def observe_many(sandbox: Sandbox, work: Sequence[tuple[Program, Sequence[Sequen
                 results[i][j] = o
             if rest:
                 todo.append((i, [idx[r] for r in rest]))
-        if todo and enough is not None and enough(results):
-            break
+        if enough is not None:
+            todo = [(i, idx) for i, idx in todo if not enough(i, results)]
     return results
 
 

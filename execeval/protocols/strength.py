@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from execeval.judges import FUNCTION, task_kind
-from execeval.protocols.difftest import confirm, first_difference
+from execeval.protocols.difftest import first_difference
 from execeval.protocols.inputs import key_of, search_inputs
-from execeval.protocols.observe import Outcome, call_text, observe_many, task_inputs, task_oracle, task_program
+from execeval.protocols.observe import (CASE_CPU_S, Outcome, call_text, differs, observe_many, task_inputs, task_oracle,
+                                       task_program)
 from execeval.sandbox.base import Sandbox
 from execeval.tasks.model import Task
 
@@ -116,28 +118,62 @@ def _search(programs: dict[tuple[str, str], list["SampleRun"]], tasks: dict[str,
             reporter.advance(not rec["differs"], phase=PHASE)
         else:
             todo.append((tid, program))
-    batch = max(1, 4 * getattr(sandbox, "capacity", 2))  # keep the workers busy, and the memory bounded
+    batch = max(1, 4 * sandbox.capacity)  # keep the workers busy, and the memory bounded
     for start in range(0, len(todo), batch):
         chunk = todo[start:start + batch]
-        outs = observe_many(sandbox, [(task_program(tasks[t], p), inputs[t]) for t, p in chunk])
-        for (tid, program), cand in zip(chunk, outs):
-            mark = _judge(tasks[tid], program, inputs[tid], references[tid], cand, sandbox)
+        outs = observe_many(sandbox, [(task_program(tasks[t], p), inputs[t]) for t, p in chunk],
+                            enough=_differs_already(chunk, tasks, inputs, references))
+        marks = _judge(chunk, tasks, inputs, references, outs, sandbox)
+        for (tid, program), mark in zip(chunk, marks):
             store.put_record(KIND, keys[(tid, program)], mark)
             found[(tid, program)] = mark
             reporter.advance(not mark["differs"], phase=PHASE)
     return found
 
 
-def _judge(task: Task, program: str, inputs: list[list[Any]], ref: list[Outcome], cand: list[Outcome],
-           sandbox: Sandbox) -> dict:
-    atol, oracle = task_oracle(task)
-    start = 0
-    while (i := first_difference(ref[start:], cand[start:], inputs[start:], atol=atol, oracle=oracle,
-                                 p_valid_only=True)) is not None:
-        args = inputs[start + i]
-        hit = confirm(sandbox, task_program(task), task_program(task, program), args, atol=atol, oracle=oracle)
-        if hit is not None:
-            return {"differs": True, "input": call_text(task.entry_point, args), "args": key_of(args),
-                    "reference": hit[0].describe(), "candidate": hit[1].describe(), "inputs_tried": len(inputs)}
-        start += i + 1
-    return {"differs": False, "inputs_tried": len(inputs)}
+def _differs_already(chunk: list[tuple[str, str]], tasks: dict[str, Task], inputs: dict[str, list[list[Any]]],
+                     references: dict[str, list[Outcome]]) -> Callable[[int, list[list[Outcome]]], bool]:
+    """For `observe_many`: program i needs no more runs once it differs from its reference somewhere."""
+    def seen(i: int, outs: list[list[Outcome]]) -> bool:
+        tid = chunk[i][0]
+        atol, oracle = task_oracle(tasks[tid])
+        return first_difference(references[tid], outs[i], inputs[tid], atol=atol, oracle=oracle,
+                                p_valid_only=True) is not None
+    return seen
+
+
+def _judge(chunk: list[tuple[str, str]], tasks: dict[str, Task], inputs: dict[str, list[list[Any]]],
+           references: dict[str, list[Outcome]], outs: list[list[Outcome]], sandbox: Sandbox) -> list[dict]:
+    """Each program's first difference from its reference, confirmed (all confirmations of a chunk at once;
+    one that does not hold moves that program on to its next difference)."""
+    marks: list[dict | None] = [None] * len(chunk)
+    start = [0] * len(chunk)
+    while True:
+        pending = []  # (chunk index, input index)
+        for n, (tid, _) in enumerate(chunk):
+            if marks[n] is not None:
+                continue
+            atol, oracle = task_oracle(tasks[tid])
+            i = first_difference(references[tid][start[n]:], outs[n][start[n]:], inputs[tid][start[n]:], atol=atol,
+                                 oracle=oracle, p_valid_only=True)
+            if i is None:
+                marks[n] = {"differs": False, "inputs_tried": len(inputs[tid])}
+            else:
+                pending.append((n, start[n] + i))
+        if not pending:
+            return [m for m in marks if m is not None]
+        work = []
+        for n, i in pending:
+            tid, program = chunk[n]
+            args = inputs[tid][i]
+            work += [(task_program(tasks[tid]), [args]), (task_program(tasks[tid], program), [args])]
+        again = observe_many(sandbox, work, case_cpu_s=2 * CASE_CPU_S)
+        for k, (n, i) in enumerate(pending):
+            tid = chunk[n][0]
+            atol, oracle = task_oracle(tasks[tid])
+            ref, cand, args = again[2 * k][0], again[2 * k + 1][0], inputs[tid][i]
+            if differs(ref, cand, atol=atol, oracle=oracle, args=args):
+                marks[n] = {"differs": True, "input": call_text(tasks[tid].entry_point, args), "args": key_of(args),
+                            "reference": ref.describe(), "candidate": cand.describe(),
+                            "inputs_tried": len(inputs[tid])}
+            start[n] = i + 1
