@@ -24,6 +24,7 @@ __all__ = ["Outcome", "Program", "observe", "observe_many", "differs", "task_inp
 
 VALUE, RAISE, TIMEOUT, UNKNOWN = "value", "raise", "timeout", "unknown"
 CASE_CPU_S = 1.0  # CPU seconds per input: generated inputs are small, and both sides get the same
+MAX_TIMEOUTS = 3  # a program that timed out this often gets no more re-runs (the rest of its inputs: unknown)
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,9 @@ def observe_many(sandbox: Sandbox, work: Sequence[tuple[Program, Sequence[Sequen
                  case_cpu_s: float = CASE_CPU_S,
                  enough: Callable[[int, list[list[Outcome]]], bool] | None = None) -> list[list[Outcome]]:
     """Run each program on its inputs (all jobs in flight at once); inputs after a crash or a timeout run again
-    in a job of their own, so every input gets an outcome of its own, unless `enough(i, outcomes so far)` says
-    the caller has what it needs of program i (a search that already sees a difference): the rest stay unknown."""
+    in a job of their own, so every input gets an outcome of its own, unless the program has timed out
+    `MAX_TIMEOUTS` times already (each costs a whole case budget) or `enough(i, outcomes so far)` says the caller
+    has what it needs of program i (a search that already sees a difference): the rest stay unknown."""
     results: list[list[Outcome]] = [[Outcome(UNKNOWN)] * len(inputs) for _, inputs in work]
     todo = [(i, list(range(len(inputs)))) for i, (_, inputs) in enumerate(work) if inputs]
     while todo:
@@ -121,8 +123,8 @@ def observe_many(sandbox: Sandbox, work: Sequence[tuple[Program, Sequence[Sequen
                 results[i][j] = o
             if rest:
                 todo.append((i, [idx[r] for r in rest]))
-        if enough is not None:
-            todo = [(i, idx) for i, idx in todo if not enough(i, results)]
+        todo = [(i, idx) for i, idx in todo if sum(o.kind == TIMEOUT for o in results[i]) < MAX_TIMEOUTS
+                and not (enough is not None and enough(i, results))]
     return results
 
 
