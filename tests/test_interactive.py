@@ -112,6 +112,7 @@ def test_sql_steps_scores_and_errors(sandbox, tasks):
     obs, _, _, _, info = env.step("SELECT nope FROM customers")
     assert obs.startswith("Error executing query") and not info["ok"]
     assert asyncio.run(env.ascore())[0] == 0.0
+    assert env.step("SELECT name FROM customers WHERE name REGEXP '^[AC]' ORDER BY name")[0] == "[('Ada',), ('Cy',)]"
     env.step("CREATE TABLE t AS SELECT name FROM customers WHERE city = 'Paris'")  # state persists
     env.step("SELECT name FROM t ORDER BY name")
     assert env.step("submit")[1] == 1.0

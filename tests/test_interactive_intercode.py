@@ -64,6 +64,8 @@ def test_mysql_dump_converts_to_sqlite():
     con.deserialize(dbs["shop"])
     assert con.execute("SELECT id, name FROM people ORDER BY id").fetchall() == [
         (1, "Zed"), (2, "O'Brien; \"Jr\""), (3, "Amy")]
+    # the dump's utf8mb4_general_ci: strings compare without case, as in InterCode's MySQL
+    assert con.execute("SELECT id FROM people WHERE name = 'zed'").fetchall() == [(1,)]
 
 
 def test_replay_bash_results(sandbox):

@@ -2,7 +2,9 @@
 `USE`, without a MySQL server.
 
 Only what mysqldump writes is handled: `CREATE TABLE` (backticks, column types, PRIMARY/UNIQUE keys and
-foreign keys kept; COLLATE, AUTO_INCREMENT, ENGINE and index-only `KEY` lines dropped) and `INSERT ... VALUES`
+foreign keys kept; a case-insensitive collation (`*_ci`, what InterCode's dump declares for every text column)
+becomes SQLite's `COLLATE NOCASE`, so `WHERE name = 'france'` finds `France` as it did there; other collations,
+AUTO_INCREMENT, ENGINE and index-only `KEY` lines dropped) and `INSERT ... VALUES`
 with MySQL's backslash escapes; `/*! ... */` directives, `LOCK`/`UNLOCK`, users and grants are skipped. The dump is
 task data, like a gold query: it is converted in the harness with Python's sqlite3.
 """
@@ -19,7 +21,7 @@ __all__ = ["convert_dump", "split_databases"]
 
 _USE = re.compile(r"^USE `([^`]+)`;\s*$", re.M)
 _DROP_CLAUSES = [re.compile(p, re.I) for p in (
-    r"\s+COLLATE\s+\w+", r"\s+CHARACTER\s+SET\s+\w+", r"\s+AUTO_INCREMENT\b", r"\s+unsigned\b",
+    r"\s+COLLATE\s+(?!NOCASE\b)\w+", r"\s+CHARACTER\s+SET\s+\w+", r"\s+AUTO_INCREMENT\b", r"\s+unsigned\b",
     r"\s+ON\s+UPDATE\s+CURRENT_TIMESTAMP", r"\s+COMMENT\s+'(?:[^'\\]|\\.)*'")]
 _ESCAPES = {"0": "\0", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a", "b": "\b"}
 
@@ -118,6 +120,7 @@ def _create_table(s: str) -> str:
         if upper.startswith("UNIQUE KEY") or upper.startswith("UNIQUE INDEX"):
             line = "UNIQUE " + line[line.index("("):]
         line = re.sub(r"`(\w+)`\(\d+\)", r"`\1`", line)  # prefix lengths in keys: PRIMARY KEY (a, b(255))
+        line = re.sub(r"\s+COLLATE\s+\w+_ci\b", " COLLATE NOCASE", line, flags=re.I)
         for pattern in _DROP_CLAUSES:
             line = pattern.sub("", line)
         lines.append(line.replace("`", '"'))

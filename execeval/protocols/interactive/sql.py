@@ -3,7 +3,8 @@
 The episode's state is the list of statements that ran without error; a step replays them (results unseen)
 before the new one, so `CREATE TABLE` / `INSERT` persist for the episode while the database file in the harness
 never changes. The gold query runs on the untouched database. Rows leave the job as JSON (bytes tagged), are
-rebuilt as tuples and compared outside the job (`rewards.sql_reward`).
+rebuilt as tuples and compared outside the job (`rewards.sql_reward`). `x REGEXP 'p'` works (SQLite leaves the
+function to the application; Python's `re.search` here, as MySQL's REGEXP searches).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ import json, sqlite3, sys
 req = json.loads(sys.stdin.read())
 con = sqlite3.connect("db.sqlite", isolation_level=None)
 con.text_factory = lambda b: b.decode("utf-8", "replace")
+def regexp(pattern, value):
+    import re
+    return value is not None and re.search(pattern, str(value)) is not None
+con.create_function("regexp", 2, regexp, deterministic=True)  # SQLite's REGEXP operator calls regexp()
 for q in req["history"]:
     try:
         con.execute(q).fetchall()
