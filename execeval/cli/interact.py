@@ -33,7 +33,8 @@ def run(
     concurrency: int = typer.Option(50, "--concurrency", help="Episodes in flight at once."),
     temperature: float = typer.Option(0.0, "--temperature"),
     max_tokens: int = typer.Option(512, "--max-tokens"),
-    sql_order: str = typer.Option("gold", "--sql-order", help="When row order counts: gold, always (InterCode), never."),
+    sql_order: str = typer.Option("gold", "--sql-order",
+                                  help="When row order counts: gold, always (InterCode), never."),
     setup: Optional[Path] = _SETUP, dump: Optional[Path] = _DUMP, limit: Optional[int] = _LIMIT,
     workers: Optional[int] = _WORKERS,
 ) -> None:

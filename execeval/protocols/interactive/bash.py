@@ -16,10 +16,11 @@ import io
 import re
 import tarfile
 
-from execeval.protocols.interactive.env import Environment, InteractiveTask, Step, shorten
+from execeval.protocols.interactive.env import STEP_LIMITS, Environment, InteractiveTask, Step, shorten
 from execeval.protocols.interactive.rewards import bash_reward
 from execeval.protocols.interactive.tree import ROOT, Tree
-from execeval.sandbox.base import Command, ExecResult, Program, Status
+from execeval.sandbox.base import Command, ExecResult, Program, Sandbox, Status
+from execeval.sandbox.limits import Limits
 
 __all__ = ["BashEnv"]
 
@@ -87,8 +88,8 @@ class BashEnv(Environment):
     language = "bash"
     _gold_cache: dict[str, tuple[bytes, str]] = {}  # task key -> (tree tar, output): gold runs once per task
 
-    def __init__(self, sandbox, limits=None, *, check_modified: bool = True) -> None:
-        super().__init__(sandbox, **({"limits": limits} if limits else {}))
+    def __init__(self, sandbox: Sandbox, limits: Limits = STEP_LIMITS, *, check_modified: bool = True) -> None:
+        super().__init__(sandbox, limits)
         self.check_modified = check_modified
         self.state = b""
         self.last_output = ""  # the last action's whole output (64 KiB at most): what the reward compares
@@ -110,8 +111,9 @@ class BashEnv(Environment):
     def _absorb(self, action: str, result: ExecResult) -> Step:
         new = result.files.get(_OUT)
         if new is None:  # the job itself failed (disk full, killed): the state stays as it was
+            tail = result.stderr.decode(errors="replace")[-200:]
             why = {Status.TIMEOUT: "the step timed out", Status.OUTPUT_LIMIT: "the step wrote too much"}.get(
-                result.status, f"the step failed ({result.status.value}: {result.stderr.decode(errors='replace')[-200:]})")
+                result.status, f"the step failed ({result.status.value}: {tail})")
             self.last_output = why
             return Step(action, why, ok=False, info={"status": result.status.value})
         members = _read_members(new, ("ee_rc", "ee_obs.txt"))

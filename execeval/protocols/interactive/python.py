@@ -12,8 +12,9 @@ import ast
 import json
 import re
 
-from execeval.protocols.interactive.env import Environment, InteractiveTask, Step, shorten
-from execeval.sandbox.base import Assert, CaseStatus, ExecResult, Program, PythonTests, Script
+from execeval.protocols.interactive.env import STEP_LIMITS, Environment, InteractiveTask, Step, shorten
+from execeval.sandbox.base import Assert, CaseStatus, ExecResult, Program, PythonTests, Sandbox, Script
+from execeval.sandbox.limits import Limits
 
 __all__ = ["PythonEnv"]
 
@@ -50,8 +51,8 @@ sys.__stdout__.write(MARK + json.dumps({"output": buf.getvalue(), "error": error
 class PythonEnv(Environment):
     language = "python"
 
-    def __init__(self, sandbox, limits=None) -> None:
-        super().__init__(sandbox, **({"limits": limits} if limits else {}))
+    def __init__(self, sandbox: Sandbox, limits: Limits = STEP_LIMITS) -> None:
+        super().__init__(sandbox, limits)
         self.cells: list[str] = []
 
     def _reset_state(self, task: InteractiveTask) -> None:

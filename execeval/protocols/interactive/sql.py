@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 
-from execeval.protocols.interactive.env import Environment, InteractiveTask, Step, shorten
+from execeval.protocols.interactive.env import STEP_LIMITS, Environment, InteractiveTask, Step, shorten
 from execeval.protocols.interactive.rewards import is_ordered_query, sql_reward
-from execeval.sandbox.base import ExecResult, Program, Script, Status
+from execeval.sandbox.base import ExecResult, Program, Sandbox, Script, Status
+from execeval.sandbox.limits import Limits
 
 __all__ = ["SqlEnv", "ORDER_MODES"]
 
@@ -55,8 +56,8 @@ class SqlEnv(Environment):
     language = "sql"
     max_rows = 100_000
 
-    def __init__(self, sandbox, limits=None, *, order: str = "gold") -> None:
-        super().__init__(sandbox, **({"limits": limits} if limits else {}))
+    def __init__(self, sandbox: Sandbox, limits: Limits = STEP_LIMITS, *, order: str = "gold") -> None:
+        super().__init__(sandbox, limits)
         if order not in ORDER_MODES:
             raise ValueError(f"order must be one of {ORDER_MODES}, not {order!r}")
         self.order = order

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from execeval.report.sections import Section
 from execeval.store import STORE_NAME, RunStore
@@ -79,5 +79,3 @@ def _badge(reward) -> Markup:
     colour = "#2a8a3e" if reward >= 1 else "#c77d00" if reward > 0 else "#b3261e"
     return Markup('<span class="ep-r" style="background:{}">{}</span>').format(colour, f"{reward:.2f}")
 
-
-__all__ = ["section", "escape"]
