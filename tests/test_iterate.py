@@ -160,3 +160,24 @@ def test_hints_none_partial_full():
     assert "What it should do: Double it." in partial and "more words" not in partial
     assert "Then some more words." in first_prompt(task, shown, "full")
     assert ">>> f(3)\n6" in partial
+
+
+@pytest.mark.slow  # starts a sandbox of its own, as the command does
+def test_iterate_command_on_a_native_task_file(openai_server, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from execeval.cli import app
+
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(json.dumps({"task_id": "own/double", "prompt": "", "entry_point": "double",
+                                 "reference": "def double(x):\n    return 2 * x\n", "inputs": [[i] for i in range(8)],
+                                 "completion_mode": False}) + "\n")
+    openai_server.reply = lambda content: "```python\ndef double(x):\n    return x + x\n```"
+    out = tmp_path / "run"
+    got = CliRunner().invoke(app, ["iterate", "--tasks", str(tasks), "--model", "openai:tiny", "--base-url",
+                                   openai_server.url, "--out", str(out), "--rounds", "2", "--k", "2", "--quiet"])
+    assert got.exit_code == 0, got.output
+    assert "1 of 1 tasks solved; success by round (cumulative) 1: 100.0%, 2: 100.0%" in got.output
+    assert read_summary(out)["iterate"]["first_round_share"] == 1.0
