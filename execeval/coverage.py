@@ -38,7 +38,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from execeval.errors import UsageError
+from execeval.errors import ExecevalError, UsageError
 from execeval.programs import Job
 from execeval.sandbox.base import Assert, PythonTests, Script, Status
 from execeval.verdict import PASSED, PASSED_UNDERTESTED
@@ -325,16 +325,22 @@ def _measurable(run: "SampleRun") -> bool:
 def _measure(runs: list["SampleRun"], sandbox: "Sandbox", reporter: "Reporter") -> dict[str, dict]:
     """Coverage records for the distinct jobs of `runs` (by job key), measured in the sandbox."""
     token = secrets.token_hex(16)
-    futures = {}
+    futures, out = {}, {}
     for run in runs:
         job: Job = run.job
-        if job.key in futures:
+        if job.key in futures or job.key in out:
             continue
-        script = tracer_job(job.program, token)  # type: ignore[arg-type]
+        try:
+            script = tracer_job(job.program, token)  # type: ignore[arg-type]
+        except ExecevalError:
+            raise
+        except Exception as e:  # noqa: BLE001 - coverage.py's parser refusing a program that Python ran
+            out[job.key] = {"status": "unmeasured", "why": "coverage.py cannot analyse it", "detail": str(e)[:200]}
+            reporter.advance(False, phase=COVERAGE_PHASE)
+            continue
         budget = job.limits.cpu_s * _SLOWDOWN + 1.0
         limits = job.limits.with_(cpu_s=budget, wall_s=max(job.limits.wall_s, budget) * 2)
         futures[job.key] = (run.program, sandbox.submit(script, limits, priority=-job.cost))
-    out = {}
     for key, (program, fut) in futures.items():
         result = fut.result()
         report = _parse(result, token) if result.status is Status.OK else None
