@@ -147,3 +147,17 @@ def test_figures_of_arcs_by_hand():
     assert got == Figures(covered_lines=3, total_lines=4, covered_branches=1, total_branches=2, missing_lines=(4,))
     assert got.coverage == pytest.approx(4 / 6)
     assert figures("x = 1\n", [(-1, 1), (1, -1)]).coverage == 1.0
+
+
+@pytest.mark.slow
+def test_terminal_summary_says_both_readings(gated_run):
+    from rich.console import Console
+
+    from execeval.report.terminal import print_summary
+
+    _, out, summary = gated_run
+    console = Console(record=True, width=200, color_system=None)
+    print_summary(summary, out, console)
+    text = console.export_text()
+    assert "passed_undertested" in text and "coverage of passes:" in text
+    assert "without the gate: pass@1 1.0000" in text
