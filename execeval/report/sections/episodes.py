@@ -15,6 +15,7 @@ from execeval.report.sections import Section
 from execeval.store import STORE_NAME, RunStore
 
 SHOWN = 300  # episodes on the page at most
+_PROMPTS = {"bash": "$ ", "sql": "sql> ", "python": ">>> "}
 OUTPUT_CHARS = 1500
 
 _STYLE = """<style>
@@ -54,18 +55,19 @@ def _episode(row: dict, turns: list[dict]) -> Markup:
         _badge(row.get("best_reward")), row["task_id"], row.get("language", ""), row.get("turns", len(turns)),
         f"{row.get('best_reward', 0):.2f}")
     body = [Markup("<p>{}</p>").format(row.get("query", ""))]
+    prompt = _PROMPTS.get(row.get("language", ""), "> ")
     for t in turns:
-        body.append(_turn(t))
+        body.append(_turn(t, prompt))
     return Markup('<details class="ep-d">{}{}</details>').format(head, Markup("").join(body))
 
 
-def _turn(t: dict) -> Markup:
+def _turn(t: dict, prompt: str) -> Markup:
     bits = [Markup("<div>turn {} · {} {}</div>").format(t.get("turn", 0) + 1, t.get("kind", "act"),
                                                        _badge(t.get("reward")))]
     if t.get("thought"):
         bits.append(Markup('<div class="ep-th">{}</div>').format(t["thought"]))
     if t.get("action"):
-        bits.append(Markup("<pre>$ {}</pre>").format(t["action"]))
+        bits.append(Markup("<pre>{}{}</pre>").format(prompt, t["action"]))
     if t.get("observation") and t.get("kind") not in ("submit", "skip"):
         obs = t["observation"]
         obs = obs if len(obs) <= OUTPUT_CHARS else obs[:OUTPUT_CHARS] + " …"
