@@ -139,3 +139,35 @@ def test_difftest_command_exit_status_and_run_dir(tmp_path):
     assert same.exit_code == 1 and "no difference found in 40 inputs" in same.output
     bad = runner.invoke(app, ["difftest", str(tmp_path / "p.py"), str(tmp_path / "q.py"), "--seed-input", "f(1"])
     assert bad.exit_code == 2 and "not a call with literal arguments" in bad.output
+
+
+def test_model_driven_search_over_pairs_gives_a_hand_computed_curve(openai_server, sandbox, tmp_path):
+    """Pairs searched one at a time; the script answers by pair and round. Found in round: A 1, B 2, D 3; C (no
+    literal ever) and the equivalent pair E never: by round 1, 2, 3 that is 1, 2, 3 of 5."""
+    from execeval.protocols.difftest_run import PairSpec, run_pairs
+    from execeval.report.html import render_report
+
+    picks = {"A": (MUTANTS[0], ["f(6)"]), "B": (MUTANTS[2], ["f(4)", "f(-2)"]), "C": (MUTANTS[4], ["no idea"]),
+             "D": (MUTANTS[8], ["f(3)", "f(5)", "f(0)"]), "E": (EQUIVALENT[0], ["f([1])", "f([])", "f([2, 2])"])}
+    state = {"pair": None, "round": 0}
+
+    def reply(content: str) -> str:
+        if "Version 1:" in content:  # a pair's first prompt
+            state["pair"] = next(k for k, (pair, _) in picks.items() if pair.mutant.strip() in content)
+            state["round"] = 0
+        state["round"] += 1
+        script = picks[state["pair"]][1]
+        return script[min(state["round"], len(script)) - 1]
+
+    openai_server.reply = reply
+    pairs = [PairSpec(k, pair.original, pair.mutant, (f"f({pair.seed[0]!r})",)) for k, (pair, _) in picks.items()]
+    backend = load_backend("openai:tiny", base_url=openai_server.url, max_retries=0)
+    summary = run_pairs(pairs, backend=backend, model_config=ModelSearchConfig(rounds=3, n=1), out_dir=tmp_path,
+                        sandbox=sandbox, concurrency=1)
+    assert summary["found_by_round"] == [0.2, 0.4, 0.6] and summary["found"] == 3
+    assert summary["samples"] == 1 + 2 + 3 + 3 + 3
+    rows = {r["task_id"]: r["difftest"] for r in (json.loads(line) for line in (tmp_path / "results.jsonl").open())}
+    assert [rows[k]["round_found"] for k in "ABCDE"] == [1, 2, None, 3, None]
+    assert rows["A"]["input"] == "f(6)" and rows["D"]["input"] == "f(0)"
+    assert 'id="difftest"' in render_report(tmp_path).read_text()
+

@@ -15,8 +15,11 @@ from execeval.cli.iterate import backend_options
 @app.command()
 @friendly
 def difftest(
-    p: Path = typer.Argument(..., metavar="P", help="The first program (a Python file; the reference side)."),
-    q: Path = typer.Argument(..., metavar="Q", help="The second program (the patched version)."),
+    p: Optional[Path] = typer.Argument(None, metavar="P", help="The first program (a Python file; the reference "
+                                       "side)."),
+    q: Optional[Path] = typer.Argument(None, metavar="Q", help="The second program (the patched version)."),
+    pairs: Optional[Path] = typer.Option(None, "--pairs", help="Search many pairs instead: JSON Lines of {\"id\", "
+                                         "\"p\", \"q\", \"seed_inputs\"} (docs/protocols.md)."),
     seed_input: list[str] = typer.Option([], "--seed-input", help="An input both agree on, as a call with literal "
                                          "arguments, e.g. \"f(3, [1, 2])\"; repeatable. Its shape is the input type."),
     entry: Optional[str] = typer.Option(None, "--entry", help="The function to call [default: the first one both "
@@ -37,25 +40,40 @@ def difftest(
                                        "results.jsonl, summary.json for `execeval report`."),
     as_json: bool = typer.Option(False, "--json", help="Print the search result as JSON."),
 ) -> None:
-    """Find a difference-exposing input between P and Q: outputs compared in the harness, exceptions and
-    timeouts count as outputs. Exit status 0 when one is found, 1 when none is."""
+    """Find a difference-exposing input between P and Q (or each pair of --pairs): outputs compared in the
+    harness, exceptions and timeouts count as outputs. Exit status 0 when one is found (for every pair), 1 when
+    not."""
+    from execeval.errors import UsageError
     from execeval.models import load_backend
-    from execeval.protocols.difftest_run import run_difftest
+    from execeval.protocols.difftest_run import load_pairs, run_difftest, run_pairs
     from execeval.protocols.model_search import ModelSearchConfig
 
+    if (pairs is None) == (p is None or q is None):
+        raise UsageError("give two programs P Q, or --pairs FILE", hint="see `execeval difftest --help`")
     backend = load_backend(model, **backend_options(model, base_url)) if model else None
     config = ModelSearchConfig(rounds=rounds, n=samples, temperature=temperature, description=description,
                                parts=tuple(x.strip() for x in parts.split(",") if x.strip())) if model else None
-    result = run_difftest(p.read_text(encoding="utf-8"), q.read_text(encoding="utf-8"), seed_input,
-                          entry_point=entry, backend=backend, model_config=config, budget=budget, seed=seed,
-                          out_dir=out)
+    if pairs is not None:
+        summary = run_pairs(load_pairs(pairs), backend=backend, model_config=config, budget=budget, seed=seed,
+                            out_dir=out)
+        if as_json:
+            print(json.dumps(summary, indent=2))
+        else:
+            curve = ", ".join(f"{i}: {v:.1%}" for i, v in enumerate(summary["found_by_round"], 1))
+            typer.echo(f"difference found for {summary['found']} of {summary['pairs']} pairs; by round "
+                       f"(cumulative) {curve}; {summary['samples']} samples, {summary['tokens']} tokens")
+        raise typer.Exit(0 if summary["found"] == summary["pairs"] else 1)
+    assert p is not None and q is not None
+    p_code, q_code = p.read_text(encoding="utf-8"), q.read_text(encoding="utf-8")
+    result = run_difftest(p_code, q_code, seed_input, entry_point=entry, backend=backend, model_config=config,
+                          budget=budget, seed=seed, out_dir=out)
     if as_json:
         print(json.dumps(result.as_dict(), indent=2))
     elif result.found:
-        from execeval.protocols.observe import call_text
         from execeval.protocols.difftest_run import entry_point_of
+        from execeval.protocols.observe import call_text
 
-        name = entry or entry_point_of(p.read_text(encoding="utf-8"), q.read_text(encoding="utf-8"))
+        name = entry or entry_point_of(p_code, q_code)
         typer.echo(f"difference in round {result.round_found} ({result.inputs_tried} inputs tried): "
                    f"{call_text(name, result.input or [])}: P {result.p.describe() if result.p else '?'}, "
                    f"Q {result.q.describe() if result.q else '?'}")

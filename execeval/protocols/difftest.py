@@ -78,7 +78,7 @@ def find_difference(p: Program, q: Program, seeds: Sequence[Sequence[Any]], sand
     """Model-free search: rounds of `batch` inputs, at most `budget` in all, until one is confirmed to differ."""
     result = DiffResult(False)
     for n, inputs in enumerate(search_inputs(seeds, budget, seed=seed, batch=batch, strategies=strategies), 1):
-        def seen(_: int, outs: list[list[Outcome]]) -> bool:
+        def seen(_: int, outs: list[list[Outcome]], inputs: list = inputs) -> bool:
             return first_difference(outs[0], outs[1], inputs, atol=atol, oracle=oracle,
                                     p_valid_only=p_valid_only) is not None
 

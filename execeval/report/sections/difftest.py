@@ -20,7 +20,31 @@ def section(run_dir: Path, data: dict) -> Section | None:
         return _strength(run_dir, summary["difftest"])
     if isinstance(summary.get("difftest_search"), dict):
         return _search(run_dir, summary["difftest_search"])
+    if isinstance(summary.get("difftest_pairs"), dict):
+        return _pairs(run_dir, summary["difftest_pairs"])
     return None
+
+
+def _pairs(run_dir: Path, s: dict) -> Section:
+    from execeval.protocols.views import kv_table, round_curve_svg
+    from execeval.runfiles import read_results
+
+    rows = [("search", str(s.get("search"))), ("pairs", str(s.get("pairs"))), ("difference found", str(s.get("found"))),
+            ("found by round (cumulative)", ", ".join(f"{v:.1%}" for v in s.get("found_by_round") or [])),
+            ("inputs tried, model samples, tokens", f"{s.get('inputs_tried')}, {s.get('samples')}, {s.get('tokens')}")]
+    try:
+        results = read_results(run_dir)[:MAX_ROWS]
+    except (OSError, ValueError):
+        results = []
+    table = ("<table class=\"kv\"><tr><th>pair</th><th>round</th><th>input</th><th>P</th><th>Q</th></tr>" + "".join(
+        f"<tr><td>{html.escape(str(r['task_id']))}</td>"
+        f"<td>{html.escape(str((r.get('difftest') or {}).get('round_found') or '—'))}</td>"
+        f"<td><code>{html.escape(str((r.get('difftest') or {}).get('input') or ''))}</code></td>"
+        f"<td>{html.escape(str((r.get('difftest') or {}).get('p') or ''))}</td>"
+        f"<td>{html.escape(str((r.get('difftest') or {}).get('q') or ''))}</td></tr>" for r in results) + "</table>")
+    curve = round_curve_svg(s.get("found_by_round") or [], label="pairs with a difference found")
+    return Section("difftest", "Difference search over pairs",
+                   Markup(f'<div class="chart-wrap">{curve}</div>' + kv_table(rows) + table), order=60)
 
 
 def _strength(run_dir: Path, d: dict) -> Section:
