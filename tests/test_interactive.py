@@ -228,6 +228,7 @@ def test_episodes_report_section(sandbox, tasks, openai_server, tmp_path):
     assert made is not None
     html = str(made.html)
     assert "rm data/*.log" in html and "attempt-sql/order_count" in html and "1.00" in html
+    assert "Success rate 1.000, mean best reward 1.000, success by turn [0.00, 1.00] (try_again)" in html
     assert "<script" not in html and "http" not in html
     assert episodes.section(tmp_path / "nothing", {}) is None
 

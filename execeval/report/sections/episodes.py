@@ -7,6 +7,7 @@ so a page of hundreds stays short.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from markupsafe import Markup
@@ -42,12 +43,26 @@ def section(run_dir: Path, data: dict) -> Section | None:
     for key, turn in turns.items():
         by_task.setdefault(key.rsplit("/", 1)[0], []).append(turn)
     ordered = sorted(ends.values(), key=lambda r: (r.get("passed", False), r["task_id"]))
-    parts = [_STYLE, Markup("<p>{} episodes, {} solved (best reward 1); unsolved first.</p>").format(
-        len(ordered), sum(bool(r.get("passed")) for r in ordered))]
+    parts = [_STYLE, Markup("<p>{} episodes, {} solved (best reward 1); unsolved first.{}</p>").format(
+        len(ordered), sum(bool(r.get("passed")) for r in ordered), _metrics(Path(run_dir)))]
     parts += [_episode(row, by_task.get(row["task_id"], [])) for row in ordered[:SHOWN]]
     if len(ordered) > SHOWN:
         parts.append(Markup("<p>{} more episodes are in the run store.</p>").format(len(ordered) - SHOWN))
     return Section("episodes", "Interactive episodes", Markup("").join(Markup(p) for p in parts), order=60)
+
+
+def _metrics(run_dir: Path) -> Markup:
+    """The run's success rate, mean reward and success by turn, from summary.json when it is an interactive run."""
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text())
+    except (OSError, ValueError):
+        return Markup("")
+    if summary.get("protocol") != "interactive":
+        return Markup("")
+    by_turn = ", ".join(f"{x:.2f}" for x in summary.get("success_by_turn", []))
+    return Markup(" Success rate {}, mean best reward {}, success by turn [{}] ({}).").format(
+        f"{summary.get('success_rate', 0):.3f}", f"{summary.get('mean_reward', 0):.3f}", by_turn,
+        summary.get("strategy", ""))
 
 
 def _episode(row: dict, turns: list[dict]) -> Markup:
