@@ -123,6 +123,9 @@ def test_sql_steps_scores_and_errors(sandbox, tasks):
     env.reset(tasks["sql/big_orders"])  # both empty
     env.step("SELECT * FROM orders WHERE amount > 500")
     assert env.step("submit")[1] == 1.0
+    env.reset(tasks["sql/big_orders"])  # a statement with no result set is no empty result: 0, as in InterCode
+    env.step("CREATE TABLE z (a)")
+    assert env.step("submit")[1] == 0.0
 
 
 # ---------------------------------------------------------------- Python

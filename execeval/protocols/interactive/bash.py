@@ -16,6 +16,7 @@ import io
 import re
 import tarfile
 
+from execeval.errors import SandboxError
 from execeval.protocols.interactive.env import STEP_LIMITS, Environment, InteractiveTask, Step, shorten
 from execeval.protocols.interactive.rewards import bash_reward
 from execeval.protocols.interactive.tree import ROOT, Tree
@@ -141,7 +142,8 @@ class BashEnv(Environment):
             result = await self.execute(step_job(start, command, self.limits.wall_s))
             out = result.files.get(_OUT)
             if out is None:
-                raise RuntimeError(f"task {task.task_id}: the gold command failed to run ({result.status.value})")
+                raise SandboxError(f"task {task.task_id}: the gold command's job failed ({result.status.value})",
+                                   hint="run `execeval doctor`; a gold command must fit the step's limits")
             obs = _read_members(out, ("ee_obs.txt",)).get("ee_obs.txt", b"").decode(errors="replace")
             self._gold_cache[key] = (out, self._from_job(obs))
         return self._gold_cache[key]

@@ -83,7 +83,7 @@ class SqlEnv(Environment):
             return Step(action, f"Error executing query: {out['error']}", ok=False)
         self.history.append(action)
         rows = out.get("rows")
-        self.last_rows = [] if rows is None else rows
+        self.last_rows = rows  # None for a statement with no result set: it scores 0, as in InterCode
         shown = "" if rows is None else str(self.last_rows)
         if out.get("truncated"):
             shown += f"\n[only the first {self.max_rows} rows kept]"
