@@ -34,13 +34,20 @@ TASKS = [
         (2, "def safe_div(a, b):\n    if b == 0:\n        return None\n    return a / b\n", False),
         (3, "def safe_div(a, b):\n    return 1\n", None),  # fails the tests: not checked
     ]),
+    # differs only on negative odd numbers, which the task's contract excludes: not flagged
+    ("weak/half", "half", "def half(x):\n    return x // 2\n", [[4], [7]], [
+        (0, "def half(x):\n    return int(x / 2)\n", False),
+    ]),
 ]
+CONTRACTS = {"weak/half": "\n    assert x >= 0, 'invalid inputs'  # $_CONTRACT_$\n"}
 
 
 def _files(tmp_path: Path) -> tuple[Path, Path]:
     tasks, samples = tmp_path / "tasks.jsonl", tmp_path / "samples.jsonl"
     tasks.write_text("".join(json.dumps({"task_id": tid, "prompt": "", "entry_point": ep, "reference": ref,
-                                         "inputs": inputs, "completion_mode": False}) + "\n"
+                                         "inputs": inputs, "completion_mode": False,
+                                         "metadata": {"contract": CONTRACTS[tid]} if tid in CONTRACTS else {}})
+                             + "\n"
                              for tid, ep, ref, inputs, _ in TASKS))
     samples.write_text("".join(json.dumps({"task_id": tid, "completion_id": cid, "solution": code}) + "\n"
                                for tid, _, _, _, planted in TASKS for cid, code, _ in planted))
@@ -62,7 +69,7 @@ def test_planted_passed_but_wrong_samples_are_all_flagged(tmp_path, sandbox):
             assert row["passed"], (tid, cid, row["first_failure"])
             assert row["difftest"]["differs"] is wrong, (tid, cid, row["difftest"])
     d = summary["difftest"]
-    assert d["passed_but_wrong"] == 5 and d["passes_checked"] == 10 and d["passes_survived"] == 5
+    assert d["passed_but_wrong"] == 5 and d["passes_checked"] == 11 and d["passes_survived"] == 6
     assert d["weak_tasks"] == ["weak/clamp", "weak/div", "weak/median", "weak/vowels"]
     flagged = rows[("weak/div", 0)]["difftest"]
     assert flagged["reference"] == "None" and flagged["candidate"] == "raises ZeroDivisionError"

@@ -167,9 +167,44 @@ def task_inputs(task: Task) -> list[list[Any]]:
     return pool
 
 
-def task_program(task: Task, code: str | None = None) -> Program:
-    """A task's reference (or `code`, a whole candidate program) with the task's test setup."""
-    return Program(task.reference if code is None else code, task.entry_point, task.tests.setup)
+def task_program(task: Task, code: str | None = None, *, contract: bool = False) -> Program:
+    """A task's reference (or `code`, a whole candidate program) with the task's test setup. `contract`: the
+    reference checks its input first (EvalPlus's contracts: asserts that say which inputs the task admits), so an
+    input outside the task raises instead of returning."""
+    if code is None:
+        code = with_contract(task) if contract else task.reference
+    return Program(code, task.entry_point, task.tests.setup)
+
+
+def with_contract(task: Task) -> str:
+    """The reference with the task's contract (HumanEval+/MBPP+ `contract`) as the entry point's first lines."""
+    import ast
+    import textwrap
+
+    contract = str(task.metadata.get("contract") or "")
+    if not contract.strip():
+        return task.reference
+    try:
+        tree = ast.parse(task.reference)
+    except SyntaxError:
+        return task.reference
+    fn = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+               and n.name == task.entry_point), None)
+    if fn is None:
+        return task.reference
+    body = fn.body
+    first = body[1] if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(
+        getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str) else body[0]
+    lines = task.reference.splitlines(keepends=True)
+    line = lines[first.lineno - 1]
+    indent = line[:len(line) - len(line.lstrip())]  # as the body is indented (tabs, in some MBPP+ references)
+    block = textwrap.indent(textwrap.dedent(contract.strip("\n")), indent) + "\n"
+    code = "".join(lines[:first.lineno - 1]) + block + "".join(lines[first.lineno - 1:])
+    try:
+        ast.parse(code)
+    except SyntaxError:  # a reference indented with tabs (some MBPP+ ones): without its contract, then
+        return task.reference
+    return code
 
 
 def task_oracle(task: Task) -> tuple[float, str]:

@@ -20,7 +20,7 @@ from execeval.judges import FUNCTION, task_kind
 from execeval.protocols.difftest import first_difference
 from execeval.protocols.inputs import key_of, search_inputs
 from execeval.protocols.observe import (CASE_CPU_S, Outcome, call_text, differs, observe_many, task_inputs, task_oracle,
-                                       task_program)
+                                       task_program, with_contract)
 from execeval.sandbox.base import Sandbox
 from execeval.tasks.model import Task
 
@@ -90,13 +90,13 @@ def _references(tasks: dict[str, Task], inputs: dict[str, list[list[Any]]], sand
     out: dict[str, list[Outcome]] = {}
     todo = []
     for tid, task in tasks.items():
-        key = f"reference/{tid}/{_digest(task.reference, task.tests.setup, *map(key_of, inputs[tid]))}"
+        key = f"reference/{tid}/{_digest(with_contract(task), task.tests.setup, *map(key_of, inputs[tid]))}"
         rec = store.record(KIND, key)
         if rec is not None:
             out[tid] = [Outcome.from_dict(d) for d in rec["outcomes"]]
         else:
             todo.append((tid, key))
-    got = observe_many(sandbox, [(task_program(tasks[tid]), inputs[tid]) for tid, _ in todo])
+    got = observe_many(sandbox, [(task_program(tasks[tid], contract=True), inputs[tid]) for tid, _ in todo])
     for (tid, key), outcomes in zip(todo, got):
         store.put_record(KIND, key, {"outcomes": [o.as_dict() for o in outcomes]})
         out[tid] = outcomes
@@ -111,7 +111,7 @@ def _search(programs: dict[tuple[str, str], list["SampleRun"]], tasks: dict[str,
     todo = []
     for tid, program in programs:
         task = tasks[tid]
-        keys[(tid, program)] = f"sample/{tid}/{_digest(program, task.reference, *map(key_of, inputs[tid]))}"
+        keys[(tid, program)] = f"sample/{tid}/{_digest(program, with_contract(task), *map(key_of, inputs[tid]))}"
         rec = store.record(KIND, keys[(tid, program)])
         if rec is not None:
             found[(tid, program)] = rec
@@ -166,7 +166,7 @@ def _judge(chunk: list[tuple[str, str]], tasks: dict[str, Task], inputs: dict[st
         for n, i in pending:
             tid, program = chunk[n]
             args = inputs[tid][i]
-            work += [(task_program(tasks[tid]), [args]), (task_program(tasks[tid], program), [args])]
+            work += [(task_program(tasks[tid], contract=True), [args]), (task_program(tasks[tid], program), [args])]
         again = observe_many(sandbox, work, case_cpu_s=2 * CASE_CPU_S)
         for k, (n, i) in enumerate(pending):
             tid = chunk[n][0]
