@@ -27,12 +27,16 @@ import sys
 import time
 import types
 
+_cpu = time.process_time
+
 from execeval.sandbox.base import PythonTests
-from execeval.sandbox.pyrunner import CaseTimeout, Snapshot, trusted_class
+from execeval.sandbox.pyrunner import CaseTimeout, Snapshot, check_plain, trusted_class
 from execeval.sandbox.tracebacks import short, traceback_text
-from execeval.values import Opaque, decode, encode
+from execeval.values import DIGEST_OVER, Opaque, decode, encode
+from execeval.values import _plain as _plain_data  # encode's own walk, without its digest of large values
 
 _MAX_LINE = 64 << 20
+_MARSHAL_S_PER_BYTE = 1e-7  # the most a call's encoding and decoding may be said to cost, per byte of it
 _HANDLE = "__execeval_handle__"
 _PLAIN_SCALARS = (int, float, bool, str, bytes, complex, type(None))
 
@@ -46,19 +50,56 @@ class RemoteError(Exception):
 
 
 class Handle:
-    """A value of the candidate's that is not plain data; equal only to itself, opaque in the tests."""
+    """A value of the candidate's that is not plain data, in the tests: opaque, equal only to the same value;
+    its attributes, methods and calls are the candidate's, run in the candidate's process."""
 
-    __slots__ = ("number", "type_name")
+    __slots__ = ("_ee_number", "_ee_type", "_ee_remote")  # names a candidate's attribute won't have
 
-    def __init__(self, number: int, type_name: str) -> None:
-        self.number, self.type_name = number, type_name
+    def __init__(self, number: int, type_name: str, remote: "RemoteCandidate") -> None:
+        object.__setattr__(self, "_ee_number", number)
+        object.__setattr__(self, "_ee_type", type_name)
+        object.__setattr__(self, "_ee_remote", remote)
+
+    def __getattr__(self, name: str) -> object:
+        return self._ee_remote.handle_op(self, "get", name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        self._ee_remote.handle_op(self, "set", name, [value])
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        return self._ee_remote.handle_op(self, "call", "", list(args), kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Handle and other._ee_number == self._ee_number
+
+    def __hash__(self) -> int:
+        return hash(("handle", self._ee_number))
 
     def __repr__(self) -> str:
-        return f"<{self.type_name}>"
+        return f"<{self._ee_type}>"
 
 
 # ---------------------------------------------------------------- values both ways
-def to_wire(value: object, table: list | None, depth: int = 0) -> object:
+class Table:
+    """The candidate's values that crossed as handles, one number per object (kept alive while the job runs)."""
+
+    def __init__(self) -> None:
+        self.values: list = []
+        self.numbers: dict[int, int] = {}
+
+    def add(self, value: object) -> int:
+        number = self.numbers.get(id(value))
+        if number is None:
+            number = self.numbers[id(value)] = len(self.values)
+            self.values.append(value)
+        return number
+
+    def get(self, marker: object) -> object:
+        number = marker[0] if isinstance(marker, list) and marker else marker
+        return self.values[number] if type(number) is int and 0 <= number < len(self.values) else None
+
+
+def to_wire(value: object, table: "Table | None", depth: int = 0) -> object:
     """Plain data for `encode`: builtin containers walked, a trusted subclass of a builtin type as that type;
     anything else a handle into `table` (the candidate's side) or left for `encode` to mark opaque (no table)."""
     t = type(value)
@@ -75,8 +116,7 @@ def to_wire(value: object, table: list | None, depth: int = 0) -> object:
         return to_wire(base(value), table, depth)  # type: ignore[call-arg]
     if table is None:
         return value
-    table.append(value)
-    return {_HANDLE: [len(table) - 1, t.__qualname__]}
+    return {_HANDLE: [table.add(value), t.__qualname__]}  # type: ignore[union-attr]
 
 
 def _plain_base(t: type) -> type | None:
@@ -102,7 +142,7 @@ def _handles_out(value: object) -> object:
     """Handles back to their markers (tests' side, arguments of a call)."""
     t = type(value)
     if t is Handle:
-        return {_HANDLE: [value.number, value.type_name]}  # type: ignore[attr-defined]
+        return {_HANDLE: [object.__getattribute__(value, "_ee_number"), "handle"]}
     if t is list or t is tuple or t is set or t is frozenset:
         return t(_handles_out(v) for v in value)  # type: ignore[call-arg, union-attr]
     if t is dict:
@@ -110,14 +150,23 @@ def _handles_out(value: object) -> object:
     return value
 
 
+def _text(value: object) -> str:
+    """`encode`'s text in full, however large (a test compares the value itself, not a digest of it)."""
+    return json.dumps(_plain_data(value, 0), separators=(",", ":"))
+
+
 class _Lines:
     """Newline-delimited JSON over a pipe, each line at most _MAX_LINE bytes."""
 
     def __init__(self, rfd: int, wfd: int) -> None:
         self.rfd, self.wfd, self.buf = rfd, wfd, b""
+        self.last_size = 0
 
     def send(self, message: dict) -> None:
-        data = memoryview(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+        self.send_line(json.dumps(message, separators=(",", ":")))
+
+    def send_line(self, text: str) -> None:
+        data = memoryview(text.encode() + b"\n")
         while data:
             data = data[os.write(self.wfd, data):]
 
@@ -130,6 +179,7 @@ class _Lines:
                 return None
             self.buf += chunk
         line, self.buf = self.buf.split(b"\n", 1)
+        self.last_size = len(line)
         try:
             message = json.loads(line)
         except (ValueError, RecursionError):
@@ -181,40 +231,89 @@ def serve_calls(job: PythonTests, rfd: int, wfd: int, snapshot: Snapshot) -> Non
         elif callable(value):
             functions.append(key)
     pipe.send({"s": "ready", "f": functions, "mod": modules})
-    table: list = []
+    table = Table()
     while True:
+        started = _cpu()  # reading blocks at no CPU cost: what this measures is parsing the request
         request = pipe.recv()
         if request is None:
             os._exit(0)
-        reply = _answer(request, ns, table, restore)
+        parsed = _cpu() - started
+        reply = _answer(request, ns, table, restore, job.entry_point)
+        if "d" in reply:
+            reply["d"] += parsed
         try:
             pipe.send(reply)
         except OSError:  # the tests' process is gone
             os._exit(0)
 
 
-def _answer(request: dict, ns: dict, table: list, restore) -> dict:  # type: ignore[no-untyped-def]
-    def resolve(marker: object) -> object:
-        number = marker[0] if isinstance(marker, list) and marker else -1
-        return table[number] if isinstance(number, int) and 0 <= number < len(table) else None
-
+def _answer(request: dict, ns: dict, table: Table, restore, entry_point: str) -> dict:  # type: ignore[no-untyped-def]
+    """One request: call a name or a handle, or get or set a handle's attribute (a test building a tree of the
+    candidate's `Node`s)."""
+    started = _cpu()
     try:
-        args = _revive_handles(decode(request["a"]), resolve)
-        kwargs = _revive_handles(decode(request["k"]), resolve) if request.get("k") else {}
-        target = ns.get(request["n"])
+        subject = table.get(request["h"]) if "h" in request else ns.get(request["n"])
+        op, attr = request.get("op", "call"), str(request.get("attr", ""))
+        args = _revive_handles(decode(request.get("a", "[]")), table.get)
+        kwargs = _revive_handles(decode(request["k"]), table.get) if request.get("k") else {}
         budget = float(request.get("b") or 0)
+        marshal = _cpu() - started
         if budget > 0:
             signal.setitimer(signal.ITIMER_PROF, budget)
         try:
-            value = target(*args, **kwargs)  # type: ignore[misc, operator]
+            if op == "get":
+                value = getattr(subject, attr)
+            elif op == "set":
+                value = setattr(subject, attr, args[0])
+            else:
+                value = subject(*args, **kwargs)  # type: ignore[misc, operator]
         finally:
             signal.setitimer(signal.ITIMER_PROF, 0)
             restore()
-        return {"s": "ok", "o": encode(to_wire(value, table))}
+        if request.get("n") == entry_point:  # what a test would see in one process: the same guard
+            check_plain(value)
+        started = _cpu()
+        reply = {"s": "ok", "o": _text(to_wire(value, table))}
+        if op == "call" and any(type(a) in _MUTABLE for a in args):  # a test may look at its arguments afterwards
+            after = _text(to_wire(args, table))
+            if after != request["a"]:
+                reply["after"] = after
+        reply["d"] = marshal + _cpu() - started
+        return reply
     except CaseTimeout:
         return {"s": "timeout"}
     except BaseException as exc:  # noqa: BLE001 - crosses as its type and message
         return {"s": "error", "t": type(exc).__name__, "m": short(exc)}
+
+
+_MUTABLE = (list, dict, set, bytearray)
+
+
+def _sync(old: object, new: object) -> None:
+    """Make the tests' argument `old` what the candidate left it as (`new`), in place, nested containers too."""
+    if type(old) is list and type(new) is list:
+        if len(old) != len(new):
+            old[:] = new  # type: ignore[index]
+            return
+        for i, (a, b) in enumerate(zip(old, new)):  # type: ignore[call-overload]
+            if type(a) in _MUTABLE and type(a) is type(b):
+                _sync(a, b)
+            elif not (a is b or type(a) is type(b) and a == b):
+                old[i] = b  # type: ignore[index]
+    elif type(old) is dict and type(new) is dict:
+        if old.keys() != new.keys():  # type: ignore[union-attr]
+            old.clear()  # type: ignore[union-attr]
+            old.update(new)  # type: ignore[union-attr]
+            return
+        for key, b in new.items():  # type: ignore[union-attr]
+            a = old[key]  # type: ignore[index]
+            if type(a) in _MUTABLE and type(a) is type(b):
+                _sync(a, b)
+            elif not (a is b or type(a) is type(b) and a == b):
+                old[key] = b  # type: ignore[index]
+    elif type(old) is set and type(new) is set and old != new:
+        old.clear()  # type: ignore[union-attr]
+        old.update(new)  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------- the tests' side
@@ -225,6 +324,8 @@ class RemoteCandidate:
         self.pipe = _Lines(rfd, wfd)
         self.clock = ((~pid) << 3) | 2  # the process's CPU clock (CPUCLOCK_SCHED), readable from outside
         self.case_cpu = 0.0  # the candidate's CPU time in the current case
+        self.marshal = 0.0  # this process's CPU time spent encoding and decoding calls, not the test's
+        self.on_gone = lambda: None  # the runner's: what was reported goes out, then this process leaves
         self.budget = 0.0
         self.hello = self.pipe.recv() or {"s": "program", "where": "load", "t": "SystemExit",
                                           "m": "the program exited while loading", "tb": ""}
@@ -247,22 +348,59 @@ class RemoteCandidate:
             return 0.0
 
     def call(self, name: str, args: tuple, kwargs: dict) -> object:
-        return _revive_handles(decode(self.call_text(name, args, kwargs)), self._handle)
+        return self._value(self.call_text(name, args, kwargs))
+
+    def handle_op(self, handle: Handle, op: str, attr: str, args: list | None = None, kwargs: dict | None = None
+                  ) -> object:
+        request = {"h": object.__getattribute__(handle, "_ee_number"), "op": op, "attr": attr}
+        return self._value(self._request(request, args or [], kwargs))
+
+    def _value(self, text: str) -> object:
+        started = _cpu()
+        value = _revive_handles(decode(text), self._handle)
+        self.marshal += _cpu() - started
+        return value
+
+    def call_output(self, name: str, args: list) -> str:
+        """A `Call` case's output for the harness: `encode`'s text, a digest when large."""
+        text = self.call_text(name, args)
+        return encode(decode(text)) if len(text) > DIGEST_OVER else text
 
     def call_text(self, name: str, args: tuple | list, kwargs: dict | None = None) -> str:
         """The call's value as `encode` text (a `Call` case's output, passed on as it came)."""
-        request = {"n": name, "a": encode(_handles_out(list(args))), "k": encode(_handles_out(kwargs)) if kwargs else ""}
+        return self._request({"n": name}, args, kwargs)
+
+    def _request(self, request: dict, args: tuple | list, kwargs: dict | None) -> str:
+        """Case CPU time is what the call cost the candidate's process, less the marshalling both sides did (a
+        test in one process passes its arguments for free): the candidate's own account of it, at most what its
+        size can cost, so a candidate can't hide its work behind it."""
+        started = _cpu()
+        request.update(a=_text(_handles_out(list(args))), k=_text(_handles_out(kwargs)) if kwargs else "")
         if self.budget:
             request["b"] = max(self.budget - self.case_cpu, 0.001)
-        before = self.cpu()
+        line = json.dumps(request, separators=(",", ":"))
+        self.marshal += _cpu() - started
+        before, own = self.cpu(), _cpu()
         try:
-            self.pipe.send(request)
+            self.pipe.send_line(line)
             reply = self.pipe.recv()
         except OSError:  # the candidate's end is closed: it exited
             reply = None
-        self.case_cpu += max(self.cpu() - before, 0.0)
-        if reply is None:
+        used = max(self.cpu() - before, 0.0)
+        self.marshal += _cpu() - own  # writing, and parsing the reply (waiting for it costs no CPU)
+        if reply is not None:
+            claimed = reply.get("d") if type(reply.get("d")) in (int, float) else 0.0
+            used -= min(max(claimed, 0.0), _MARSHAL_S_PER_BYTE * (len(line) + self.pipe.last_size) + 0.002, used)
+        self.case_cpu += used
+        if reply is None:  # the candidate's process is gone (it exited): so is the job, as in one process
+            self.on_gone()
             raise RemoteError("SystemExit", "the program exited during the call")
+        if isinstance(reply.get("after"), str) and reply.get("s") == "ok":
+            started = _cpu()
+            after = _revive_handles(decode(reply["after"]), self._handle)
+            for old, new in zip(args, after if type(after) is list else ()):
+                _sync(old, new)
+            self.marshal += _cpu() - started
         status = reply.get("s")
         if self.budget and (status == "timeout" or self.case_cpu > self.budget):
             raise CaseTimeout
@@ -280,10 +418,9 @@ class RemoteCandidate:
                 raise error
         raise RemoteError(type_name, message)
 
-    @staticmethod
-    def _handle(marker: object) -> object:
-        if isinstance(marker, list) and len(marker) == 2 and isinstance(marker[0], int):
-            return Handle(marker[0], str(marker[1])[:100])
+    def _handle(self, marker: object) -> object:
+        if isinstance(marker, list) and len(marker) == 2 and type(marker[0]) is int:
+            return Handle(marker[0], str(marker[1])[:100], self)
         return Opaque("malformed")
 
 

@@ -291,9 +291,10 @@ class Server:
             _, candidate_status, candidate = os.wait4(partner, 0)
             cpu += candidate.ru_utime + candidate.ru_stime
             peak = max(peak, candidate.ru_maxrss / 1024)
-            if (os.WIFSIGNALED(candidate_status) and os.WTERMSIG(candidate_status) != signal.SIGKILL
-                    and not os.WIFSIGNALED(status) and reason is None):
-                status = candidate_status  # it crashed (or hit its CPU limit): the job's end, as in one process
+            crashed = os.WTERMSIG(candidate_status) if os.WIFSIGNALED(candidate_status) else 0
+            if reason is None and not os.WIFSIGNALED(status) and crashed != signal.SIGKILL \
+                    and (crashed or not results.done):
+                status = candidate_status  # it crashed, or exited mid-test: the job's end, as in one process
         self._kill_all(pid)
         for fd in list(open_fds):  # whatever is still buffered in the pipes
             self._drain(fd, out_r, err_r, res_r, stdout, stderr, results, held)
