@@ -7,6 +7,7 @@ processes it started; RAY_AUTH_MODE=disabled keeps it local and tokenless.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
@@ -31,11 +32,14 @@ def _free_port() -> int:
 
 
 def _ray_start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """One node, on ports of its own (another Ray on this machine keeps its defaults)."""
     ray_bin = os.path.join(os.path.dirname(sys.executable), "ray")
+    ports = [f"--dashboard-agent-listen-port={_free_port()}", f"--metrics-export-port={_free_port()}",
+             f"--runtime-env-agent-port={_free_port()}"]
+    if importlib.util.find_spec("grpc") is not None:  # Ray Client is installed (ray[default]), so it starts one
+        ports.append(f"--ray-client-server-port={_free_port()}")
     return subprocess.Popen([ray_bin, "start", "--block", "--node-ip-address=127.0.0.1", "--num-cpus=1",
-                             "--disable-usage-stats", f"--ray-client-server-port={_free_port()}",
-                             f"--dashboard-agent-listen-port={_free_port()}", f"--metrics-export-port={_free_port()}",
-                             f"--runtime-env-agent-port={_free_port()}", *args],
+                             "--disable-usage-stats", *ports, *args],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
