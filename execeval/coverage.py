@@ -28,11 +28,14 @@ languages and stdin/stdout tasks are counted as unmeasured (docs/trust.md).
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import functools
+import hashlib
 import json
 import os
 import secrets
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
@@ -258,53 +261,58 @@ def _coverage_api():
     return CoverageData, functools.partial(PythonFileReporter, coverage=settings), analysis_from_file_reporter
 
 
-class _Source:
-    """The program in a temporary file: coverage.py's file reporter reads its source from a path."""
+@functools.cache
+def _scratch() -> str:
+    """One directory per process for the programs coverage.py's file reporter reads (it reads from a path)."""
+    path = tempfile.mkdtemp(prefix="execeval-cov-")
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
-    def __init__(self, program: str) -> None:
-        self.dir = tempfile.TemporaryDirectory(prefix="execeval-cov-")
-        self.path = os.path.join(self.dir.name, "candidate.py")
-        with open(self.path, "w", encoding="utf-8") as f:
-            f.write(program)
-        _, reporter, _ = _coverage_api()
-        self.reporter = reporter(self.path)
 
-    def __enter__(self) -> "_Source":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.dir.cleanup()
+@functools.lru_cache(maxsize=64)
+def _source(program: str) -> tuple[str, object]:
+    """(path, coverage.py's file reporter) of `program`, written once: `possible` and `figures` share it."""
+    path = os.path.join(_scratch(), hashlib.sha256(program.encode()).hexdigest() + ".py")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(program)
+    _, reporter, _ = _coverage_api()
+    return path, reporter(path)
 
 
 def possible(program: str) -> tuple[list[int], list[tuple[int, int]], dict[int, int]]:
     """The statements and arcs coverage.py could see executed in `program` (what saturates the tracer), and its
     map from each line of a multi-line statement to the statement's first line (how coverage.py counts them)."""
-    with _Source(program) as src:
-        statements, arcs = sorted(src.reporter.lines()), sorted(src.reporter.arcs())
-        return statements, arcs, dict(src.reporter.parser.multiline_map)
+    _, reporter = _source(program)
+    return sorted(reporter.lines()), sorted(reporter.arcs()), dict(reporter.parser.multiline_map)
 
 
 def figures(program: str, arcs: Sequence[Sequence[int]]) -> Figures:
     """coverage.py's analysis of `program` given the arcs a run executed (from the tracer or coverage's data)."""
     data_cls, _, analyse = _coverage_api()
-    with _Source(program) as src:
-        data = data_cls(no_disk=True)
-        data.add_arcs({src.path: {(int(a), int(b)) for a, b in arcs}})
-        analysis = analyse(data, 2, src.reporter, src.path)
+    path, reporter = _source(program)
+    data = data_cls(no_disk=True)
+    data.add_arcs({path: {(int(a), int(b)) for a, b in arcs}})
+    analysis = analyse(data, 2, reporter, path)
     n, missing = analysis.numbers, analysis.missing
     return Figures(covered_lines=n.n_statements - n.n_missing, total_lines=n.n_statements,
                    covered_branches=n.n_branches - n.n_missing_branches, total_branches=n.n_branches,
                    missing_lines=tuple(sorted(missing)))
 
 
-def tracer_job(tests: PythonTests, token: str) -> Script:
-    """The sandbox job that re-runs a passing candidate's tests under the arc tracer."""
+def _cases_json(tests: PythonTests) -> bytes:
+    return json.dumps([["A", c.code] if isinstance(c, Assert) else ["C", c.args_json, c.tagged]
+                       for c in tests.cases]).encode("utf-8")
+
+
+def tracer_job(tests: PythonTests, token: str, cases_json: bytes | None = None) -> Script:
+    """The sandbox job that re-runs a passing candidate's tests under the arc tracer. `cases_json`: the tests'
+    encoding when the caller has it already (every program of a task shares it; EvalPlus's are megabytes)."""
     statements, arcs, multiline = possible(tests.program)
-    cases = [["A", c.code] if isinstance(c, Assert) else ["C", c.args_json, c.tagged] for c in tests.cases]
-    payload = {"program": tests.program, "setup": tests.setup, "entry_point": tests.entry_point, "cases": cases,
-               "statements": statements, "arcs": arcs, "multiline": multiline}
+    head = {"program": tests.program, "setup": tests.setup, "entry_point": tests.entry_point,
+            "statements": statements, "arcs": arcs, "multiline": multiline}
+    payload = json.dumps(head).encode("utf-8")[:-1] + b', "cases": ' + (cases_json or _cases_json(tests)) + b"}"
     code = f"JOB_FILE = {_JOB_FILE!r}\nTOKEN = {token!r}\nSLOW_EVENTS = {_SLOW_EVENTS}\n" + _TRACER
-    return Script(code, files={_JOB_FILE: json.dumps(payload).encode("utf-8")})
+    return Script(code, files={_JOB_FILE: payload})
 
 
 def _parse(result: "ExecResult", token: str) -> dict | None:
@@ -326,12 +334,16 @@ def _measure(runs: list["SampleRun"], sandbox: "Sandbox", reporter: "Reporter") 
     """Coverage records for the distinct jobs of `runs` (by job key), measured in the sandbox."""
     token = secrets.token_hex(16)
     futures, out = {}, {}
+    encoded: dict[int, bytes] = {}  # id of a task's cases -> their JSON, made once per task
     for run in runs:
         job: Job = run.job
         if job.key in futures or job.key in out:
             continue
+        tests: PythonTests = job.program  # type: ignore[assignment]
+        if id(tests.cases) not in encoded:
+            encoded[id(tests.cases)] = _cases_json(tests)
         try:
-            script = tracer_job(job.program, token)  # type: ignore[arg-type]
+            script = tracer_job(tests, token, encoded[id(tests.cases)])
         except ExecevalError:
             raise
         except Exception as e:  # noqa: BLE001 - coverage.py's parser refusing a program that Python ran
