@@ -194,13 +194,14 @@ def serve(verifier: Verifier, settings: ServiceSettings = ServiceSettings(), hos
     if threading.current_thread() is not threading.main_thread():  # no signals here: the caller stops it
         uvicorn.Server(config).run()
         return
-    # uvicorn re-raises SIGTERM once it has shut down gracefully; make that a normal exit, so the caller's
-    # clean-up (closing the verifier, removing its temporary store) still runs
-    previous = signal.signal(signal.SIGTERM, _exit_cleanly)
+    # uvicorn re-raises SIGTERM / SIGINT once it has shut down gracefully; for a server either is a normal stop,
+    # so make it a clean exit: the caller's clean-up (closing the verifier, removing its temporary store) runs
+    previous = {sig: signal.signal(sig, _exit_cleanly) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         uvicorn.Server(config).run()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
