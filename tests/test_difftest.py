@@ -171,3 +171,15 @@ def test_model_driven_search_over_pairs_gives_a_hand_computed_curve(openai_serve
     assert rows["A"]["input"] == "f(6)" and rows["D"]["input"] == "f(0)"
     assert 'id="difftest"' in render_report(tmp_path).read_text()
 
+
+
+def test_tasks_tested_by_asserts_give_their_literal_call_arguments_as_inputs():
+    from execeval.protocols.observe import task_inputs
+    from execeval.tasks.model import Assert, Task
+    from execeval.tasks.model import TestSuite as Suite
+
+    setup = "def check(candidate):\n    assert candidate([1, 2], 3) == 1\n    assert candidate(x, 1) == 2\n"
+    task = Task("t", "", "f", "def f(a, b):\n    return 1\n",
+                Suite((Assert("check(f)"), Assert("assert f('a', (1, 2)) == 0"), Assert("assert f([1, 2], 3)")),
+                      setup=setup))
+    assert task_inputs(task) == [[[1, 2], 3], ["a", (1, 2)]]  # `x` is not a literal; duplicates once

@@ -14,7 +14,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from execeval.sandbox.base import Call, CaseStatus, ExecResult, PythonTests, Sandbox, Status
+from execeval.sandbox.base import Assert, Call, CaseStatus, ExecResult, PythonTests, Sandbox, Status
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.tasks.model import Task
 from execeval.values import Opaque, decode, encode, outputs_match, short_repr
@@ -151,7 +151,8 @@ def differs(expected: Outcome, actual: Outcome, *, atol: float = 0.0, oracle: st
 
 
 def task_inputs(task: Task) -> list[list[Any]]:
-    """A Python function task's input pool: the arguments of its `Call` cases (base, then plus), deduplicated."""
+    """A Python function task's input pool: the arguments of its `Call` cases (base, then plus), deduplicated;
+    for tasks whose tests are asserts (HumanEval, MBPP), the literal arguments of the calls they make."""
     import json
 
     seen: set[str] = set()
@@ -164,6 +165,32 @@ def task_inputs(task: Task) -> list[list[Any]]:
                 args = decode(case.args_json) if case.tagged else json.loads(case.args_json)
                 if isinstance(args, list):
                     pool.append(args)
+    return pool or _assert_inputs(task)
+
+
+def _assert_inputs(task: Task) -> list[list[Any]]:
+    """Literal argument lists of the calls to the entry point (or HumanEval's `candidate`) in a task's test code,
+    read with `ast` (never run)."""
+    import ast
+
+    code = "\n".join([task.tests.setup] + [c.code for c in task.tests.cases if isinstance(c, Assert)])
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    seen: set[str] = set()
+    pool = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords
+                and node.func.id in (task.entry_point, "candidate")):
+            try:
+                args = [ast.literal_eval(a) for a in node.args]
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                continue
+            key = encode(args)
+            if key not in seen:
+                seen.add(key)
+                pool.append(args)
     return pool
 
 
