@@ -35,6 +35,9 @@ def run(
     max_tokens: int = typer.Option(512, "--max-tokens"),
     sql_order: str = typer.Option("gold", "--sql-order",
                                   help="When row order counts: gold, always (InterCode), never."),
+    postgres: Optional[str] = typer.Option(None, "--postgres", help="Run SQL tasks on this PostgreSQL server "
+                                           "(a libpq DSN with rights to create roles and databases) instead "
+                                           "of SQLite; needs psycopg."),
     setup: Optional[Path] = _SETUP, dump: Optional[Path] = _DUMP, limit: Optional[int] = _LIMIT,
     workers: Optional[int] = _WORKERS,
 ) -> None:
@@ -50,7 +53,7 @@ def run(
         async def go() -> dict:
             async with load_backend(model, **options) as backend:
                 return await run_interactive(taskset, backend, out, sandbox, strategy=strategy, max_turns=turns,
-                                             concurrency=concurrency, env_options={"sql": {"order": sql_order}},
+                                             concurrency=concurrency, env_options={"sql": {"order": sql_order, "dsn": postgres}},
                                              params=SamplingParams(temperature=temperature, max_tokens=max_tokens))
 
         summary = asyncio.run(go())

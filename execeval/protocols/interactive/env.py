@@ -89,7 +89,7 @@ class Environment(ABC):
             raise UsageError(f"task {task.task_id} is {task.language}, this environment runs {self.language}",
                              hint=f"use the {task.language} environment (environment_for(task))")
         self.task, self.trajectory, self.done = task, [], False
-        self._reset_state(task)
+        await self._areset_state(task)
         return task.query, {"task_id": task.task_id}
 
     async def astep(self, action: str) -> tuple[str, float, bool, bool, dict]:
@@ -108,8 +108,7 @@ class Environment(ABC):
             observation = self.trajectory[-1].observation if self.trajectory else ""
             self.trajectory.append(Step(action, observation, reward, True, info))
             return observation, reward, True, False, info
-        result = await self.execute(self._job(action))
-        step = self._absorb(action, result)
+        step = await self._arun(action)
         self.trajectory.append(step)
         return step.observation, 0.0, False, False, {"ok": step.ok, **step.info}
 
@@ -126,7 +125,20 @@ class Environment(ABC):
     def last_observation(self) -> str:
         return next((s.observation for s in reversed(self.trajectory) if not s.action.startswith("submit")), "")
 
+    def close(self) -> None:
+        _run(self.aclose())
+
+    async def aclose(self) -> None:
+        """Release what the episode holds outside this object (nothing, but for a database server's)."""
+
     # ------------------------------------------------------------ per language
+    async def _areset_state(self, task: InteractiveTask) -> None:
+        self._reset_state(task)
+
+    async def _arun(self, action: str) -> Step:
+        """One action as one sandbox job."""
+        return self._absorb(action, await self.execute(self._job(action)))
+
     @abstractmethod
     def _reset_state(self, task: InteractiveTask) -> None: ...
 

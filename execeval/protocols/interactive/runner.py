@@ -33,6 +33,11 @@ def environment_for(language: str, sandbox: Sandbox, **options) -> Environment:
     envs = {"bash": BashEnv, "sql": SqlEnv, "python": PythonEnv}
     if language not in envs:
         raise UsageError(f"no interactive environment for '{language}'", hint=f"use one of {', '.join(envs)}")
+    if language == "sql" and options.get("dsn"):
+        from execeval.protocols.interactive.postgres import PostgresEnv
+
+        return PostgresEnv(sandbox, **options)
+    options.pop("dsn", None)
     return envs[language](sandbox, **options)
 
 
@@ -53,8 +58,11 @@ async def run_episode(env: Environment, task: InteractiveTask, backend: Backend,
             store.put_record(EPISODE, f"{task.task_id}/{turn.turn:03d}", turn.as_dict())
 
     started = time.perf_counter()
-    await env.areset(task)
-    turns = await STRATEGIES[strategy](env, task, model, max_turns, on_turn)
+    try:
+        await env.areset(task)
+        turns = await STRATEGIES[strategy](env, task, model, max_turns, on_turn)
+    finally:
+        await env.aclose()
     row = result_row(task, strategy, turns, time.perf_counter() - started, resumed=bool(replies))
     if store is not None:
         store.put_record(EPISODE_END, task.task_id, row)
