@@ -64,8 +64,8 @@ def _strength(run_dir: Path, d: dict) -> Section:
         pass
     table = ""
     if flagged:
-        table = ("<h3>Passed but wrong</h3><table class=\"kv\"><tr><th>sample</th><th>input</th><th>the reference's output</th>"
-                 "<th>the sample's output</th></tr>" + "".join(
+        table = ("<h3>Passed but wrong</h3><table class=\"kv\"><tr><th>sample</th><th>input</th>"
+                 "<th>the reference's output</th><th>the sample's output</th></tr>" + "".join(
                      f"<tr><td>{html.escape(str(r['task_id']))} #{html.escape(str(r.get('completion_id')))}</td>"
                      f"<td><code>{html.escape(r['difftest']['input'])}</code></td>"
                      f"<td>{html.escape(r['difftest']['reference'])}</td>"
