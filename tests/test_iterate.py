@@ -61,7 +61,9 @@ class Script:
 
     @staticmethod
     def _code(task: Task, reply: str) -> str:
-        return f"Here you go:\n```python\n{task.reference}\n```" if reply == RIGHT else reply.format(ep=task.entry_point)
+        if reply == RIGHT:
+            return f"Here you go:\n```python\n{task.reference}\n```"
+        return reply.format(ep=task.entry_point)
 
 
 @pytest.fixture(scope="module")
