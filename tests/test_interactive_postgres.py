@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from execeval.protocols.interactive import environment_for, load_interactive_tasks
-from execeval.sandbox import ForkServerSandbox, Limits
+from execeval.protocols.interactive import environment_for
+from execeval.sandbox import Limits
+from test_interactive import sandbox, tasks  # noqa: F401  (fixtures: one sandbox, the fixture tasks)
 
 psycopg = pytest.importorskip("psycopg")
-FIXTURES = Path(__file__).parent / "interactive_fixtures"
 
 
 def _pg_bin(name: str) -> str | None:
@@ -57,17 +57,6 @@ def dsn():
     finally:
         subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with ForkServerSandbox(workers=1) as sb:
-        yield sb
-
-
-@pytest.fixture(scope="module")
-def tasks():
-    return {t.task_id: t for t in load_interactive_tasks(FIXTURES / "tasks.jsonl") if t.language == "sql"}
 
 
 @pytest.mark.slow  # the private cluster's initdb takes a few seconds

@@ -52,8 +52,9 @@ def run(
 
         async def go() -> dict:
             async with load_backend(model, **options) as backend:
+                sql = {"order": sql_order, "dsn": postgres}
                 return await run_interactive(taskset, backend, out, sandbox, strategy=strategy, max_turns=turns,
-                                             concurrency=concurrency, env_options={"sql": {"order": sql_order, "dsn": postgres}},
+                                             concurrency=concurrency, env_options={"sql": sql},
                                              params=SamplingParams(temperature=temperature, max_tokens=max_tokens))
 
         summary = asyncio.run(go())

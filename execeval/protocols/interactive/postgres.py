@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib.util
 import secrets
 import sqlite3
 
@@ -37,10 +38,8 @@ class PostgresEnv(Environment):
 
     def __init__(self, sandbox: Sandbox, limits: Limits = STEP_LIMITS, *, dsn: str, order: str = "gold") -> None:
         super().__init__(sandbox, limits)
-        try:
-            import psycopg  # noqa: F401
-        except ImportError:
-            raise UsageError("PostgreSQL episodes need psycopg", hint="pip install 'psycopg[binary]'") from None
+        if importlib.util.find_spec("psycopg") is None:
+            raise UsageError("PostgreSQL episodes need psycopg", hint="pip install 'psycopg[binary]'")
         if order not in ORDER_MODES:
             raise ValueError(f"order must be one of {ORDER_MODES}, not {order!r}")
         self.dsn, self.order = dsn, order
