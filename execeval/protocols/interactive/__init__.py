@@ -7,7 +7,8 @@
     observation, reward, terminated, truncated, info = env.step("ls")
     summary = asyncio.run(run_interactive(tasks, backend, "runs/ic", sandbox, strategy="try_again"))
 
-Modules: `env` (the API and task model), `bash` / `sql` / `python` (one environment each), `tree` (a file tree
+Modules: `env` (the API and task model), `bash` / `sql` / `python` (one environment each; `postgres` runs SQL
+on a PostgreSQL server instead of SQLite), `tree` (a file tree
 and its git-style changes), `rewards` (InterCode's reward functions, pure), `agents` + `prompts` (the loops),
 `runner` (many episodes, the store, results), `metrics`, `tasks` (native format), `intercode` (InterCode's files
 and the replay agent), `mysqldump` (its SQL dump as SQLite). See docs/interactive.md.
