@@ -110,6 +110,9 @@ async def iterate_async(tasks: str | os.PathLike | TaskSet, backend: Backend, ou
             reporter.phase(PHASE, len(dialogues))
             for r in range(1, config.rounds + 1):
                 await _round(r, [d for d in dialogues if not d.done], backend, sandbox, store, config, reporter)
+            for d in dialogues:
+                if not d.done:  # out of rounds
+                    reporter.advance(False, phase=PHASE)
             nl = await _nl_baseline(dialogues, backend, sandbox, store, config) if config.nl_baseline else {}
     finally:
         store.close()
@@ -182,18 +185,26 @@ async def _round(r: int, active: list[_Dialogue], backend: Backend, sandbox: San
             fresh.append(d)
     if not fresh:
         return
-    requests = [GenerationRequest(d.task.task_id, messages=tuple(d.messages), params=_params(config)) for d in fresh]
-    replies = await _generate(backend, requests, config.concurrency)
-    style = InstructStyle()
-    codes = [style.finish(d.task, replies[d.task.task_id]).text for d in fresh]
-    outs = await asyncio.to_thread(observe_many, sandbox, [(task_program(d.task, c), d.inputs)
-                                                         for d, c in zip(fresh, codes)], case_cpu_s=config.case_cpu_s)
-    for d, code, got in zip(fresh, codes, outs):
-        gen = replies[d.task.task_id]
+    answers = await _ask([(d, d.messages) for d in fresh], backend, sandbox, config)
+    for d, (gen, code, got) in zip(fresh, answers):
         turn = {"round": r, "messages": list(d.messages), "reply": gen.text, "code": code,
                 "usage": dict(gen.usage), **_judge(d, got)}
         store.put_record(KIND, f"{d.task.task_id}/{r:03d}", turn)
         _advance(d, turn, reporter)
+
+
+async def _ask(asks: list[tuple[_Dialogue, list[dict]]], backend: Backend, sandbox: Sandbox,
+               config: IterateConfig) -> list[tuple[Generation, str, list[Outcome]]]:
+    """One reply per (dialogue, messages), its code (extracted as `run --chat` does), and its outcomes on the
+    dialogue's inputs; the generations all at once, then the jobs all at once."""
+    requests = [GenerationRequest(d.task.task_id, messages=tuple(m), params=_params(config)) for d, m in asks]
+    replies = await _generate(backend, requests, config.concurrency)
+    style = InstructStyle()
+    codes = [style.finish(d.task, replies[d.task.task_id]).text for d, _ in asks]
+    outs = await asyncio.to_thread(observe_many, sandbox, [(task_program(d.task, c), d.inputs)
+                                                         for (d, _), c in zip(asks, codes)],
+                                   case_cpu_s=config.case_cpu_s)
+    return [(replies[d.task.task_id], code, got) for (d, _), code, got in zip(asks, codes, outs)]
 
 
 def _judge(d: _Dialogue, got: list[Outcome]) -> dict:
@@ -239,19 +250,12 @@ async def _nl_baseline(dialogues: list[_Dialogue], backend: Backend, sandbox: Sa
             out[d.task.task_id] = rec
         else:
             fresh.append((d, messages))
-    if fresh:
-        replies = await _generate(backend, [GenerationRequest(d.task.task_id, messages=tuple(m), params=_params(config))
-                                            for d, m in fresh], config.concurrency)
-        codes = [InstructStyle().finish(d.task, replies[d.task.task_id]).text for d, _ in fresh]
-        outs = await asyncio.to_thread(observe_many, sandbox, [(task_program(d.task, c), d.inputs)
-                                                             for (d, _), c in zip(fresh, codes)],
-                                       case_cpu_s=config.case_cpu_s)
-        for (d, messages), code, got in zip(fresh, codes, outs):
-            gen = replies[d.task.task_id]
-            judged = _judge(_Dialogue(d.task, d.inputs, d.expected, [], [], []), got)
-            rec = {"messages": messages, "reply": gen.text, "code": code, "usage": dict(gen.usage), **judged}
-            store.put_record(KIND, f"{d.task.task_id}/nl", rec)
-            out[d.task.task_id] = rec
+    answers = await _ask(fresh, backend, sandbox, config) if fresh else []
+    for (d, messages), (gen, code, got) in zip(fresh, answers):
+        judged = _judge(_Dialogue(d.task, d.inputs, d.expected, [], [], []), got)
+        rec = {"messages": messages, "reply": gen.text, "code": code, "usage": dict(gen.usage), **judged}
+        store.put_record(KIND, f"{d.task.task_id}/nl", rec)
+        out[d.task.task_id] = rec
     return out
 
 
