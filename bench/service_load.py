@@ -7,7 +7,8 @@ with the same worker count, in its own process, driven over loopback by an open-
 request unless --batch): requests at a fixed rate for each stage, the rates increasing (fractions of the
 baseline's verdicts/s unless --rates gives them), new distinct jobs throughout. Each stage prints the rate
 offered, verdicts/s sustained, p50/p99 latency of answered requests, 429s (the queue said no, with Retry-After:
-not errors) and errors (anything else). Bounded: each stage stops sending after its seconds and waits at most
+not errors), errors (anything else) and the server process's own CPU per verdict (the harness's cost, which a
+busy machine does not change much; evaluate's is printed too). Bounded: each stage stops sending after its seconds and waits at most
 --drain-s for answers; nothing is retried, so 429s are counted, not hidden.
 
     python bench/service_load.py                   # 60 s of load: six stages of 10 s
@@ -22,6 +23,7 @@ import asyncio
 import itertools
 import json
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -68,9 +70,19 @@ class Jobs:
         return out
 
 
-def baseline(jobs: Jobs, n: int, workers: int, config: EvalConfig) -> float:
-    """verdicts/s of `evaluate` on n jobs, with its pool started and references cached beforehand; a warm-up
-    run picks the tasks both measurements use (`SMALL_JOB_S`)."""
+def cpu_s(pid: int | None = None) -> float:
+    """CPU seconds of this process (pid None) or another one, its own threads only: not the fork servers and
+    jobs, which are other processes. What the harness itself costs per verdict, whatever the machine's load."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def baseline(jobs: Jobs, n: int, workers: int, config: EvalConfig) -> tuple[float, float]:
+    """verdicts/s of `evaluate` on n jobs, and its harness CPU ms per verdict, with its pool started and
+    references cached beforehand; a warm-up run picks the tasks both measurements use (`SMALL_JOB_S`)."""
     with tempfile.TemporaryDirectory() as tmp, ForkServerSandbox(workers) as sandbox:
         warm, timed = Path(tmp, "warm.jsonl"), Path(tmp, "timed.jsonl")
         warm.write_text("".join(json.dumps({"task_id": j["task"], "completion": j["completion"]}) + "\n"
@@ -81,10 +93,12 @@ def baseline(jobs: Jobs, n: int, workers: int, config: EvalConfig) -> float:
         jobs.keep({r["task_id"] for r in rows} - slow)
         timed.write_text("".join(json.dumps({"task_id": j["task"], "completion": j["completion"]}) + "\n"
                                  for j in jobs.take(n)))
+        cpu0 = cpu_s()
         with Stopwatch() as t:
             summary = evaluate(timed, "demo", Path(tmp, "t"), config, sandbox=sandbox)
+        cpu = cpu_s() - cpu0
     assert summary["jobs"]["executed"] == n, summary["jobs"]
-    return n / t.s
+    return n / t.s, 1000 * cpu / n
 
 
 def _free_port() -> int:
@@ -158,11 +172,18 @@ async def stage(client: httpx.AsyncClient, jobs: Jobs, rate: float, seconds: flo
             "first_error": first_error[0] if first_error else ""}
 
 
-async def drive(url: str, jobs: Jobs, rates: list[float], seconds: float, batch: int, drain_s: float) -> list[dict]:
+async def drive(url: str, pid: int, jobs: Jobs, rates: list[float], seconds: float, batch: int,
+                drain_s: float) -> list[dict]:
     limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
     async with httpx.AsyncClient(base_url=url, timeout=drain_s, limits=limits) as client:
         await client.post(VERIFY_PATH, json={"jobs": jobs.take(batch)})  # warm: first plans, connections
-        return [await stage(client, jobs, r / batch, seconds, batch, drain_s) for r in rates]
+        results = []
+        for rate in rates:
+            cpu0 = cpu_s(pid)
+            result = await stage(client, jobs, rate / batch, seconds, batch, drain_s)
+            result["server_cpu_ms"] = 1000 * (cpu_s(pid) - cpu0) / max(1, result["verdicts"])
+            results.append(result)
+        return results
 
 
 def main() -> None:
@@ -180,22 +201,25 @@ def main() -> None:
     print(machine_line())
     jobs = Jobs()
     config = EvalConfig(workers=args.workers, k=(1,), policy=TimePolicy(speed=args.machine_speed))
-    base = baseline(jobs, args.baseline_jobs, args.workers, config)
+    base, base_cpu = baseline(jobs, args.baseline_jobs, args.workers, config)
     print(f"baseline: execeval evaluate, {args.baseline_jobs} distinct jobs, {args.workers} workers: "
-          f"{base:.1f} verdicts/s")
+          f"{base:.1f} verdicts/s, harness CPU {base_cpu:.2f} ms per verdict")
     rates = args.rates or [round(f * base, 1) for f in FRACTIONS]
     with tempfile.TemporaryDirectory() as state:
         proc, url = start_service(args.workers, args.max_queue, args.machine_speed, state)
         try:
-            results = asyncio.run(drive(url, jobs, rates, args.seconds / len(rates), args.batch, args.drain_s))
+            results = asyncio.run(drive(url, proc.pid, jobs, rates, args.seconds / len(rates), args.batch,
+                                        args.drain_s))
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
     rows = [[f"{r['offered']:.1f}", f"{r['sustained']:.1f}", ratio(r["sustained"], base), f"{r['p50'] * 1e3:.0f}",
-             f"{r['p99'] * 1e3:.0f}", str(r["429"]), str(r["errors"])] for r in results]
+             f"{r['p99'] * 1e3:.0f}", str(r["429"]), str(r["errors"]), f"{r['server_cpu_ms']:.2f}"] for r in results]
     print(f"service: execeval serve, {args.workers} workers, {args.batch} job(s) per request, "
           f"{args.seconds / len(rates):.0f} s per stage")
-    print(table(rows, ["offered/s", "verdicts/s", "vs evaluate", "p50 ms", "p99 ms", "429", "errors"]))
+    print(table(rows, ["offered/s", "verdicts/s", "vs evaluate", "p50 ms", "p99 ms", "429", "errors",
+                       "server CPU ms/verdict"]))
+    print("(offered below the target rate: this client fell behind, the machine is too busy for that rate)")
     for r in results:
         if r["first_error"]:
             print(f"  first error at {r['offered']:.0f}/s: {r['first_error']}")
