@@ -42,6 +42,7 @@ def test_tfidf_cosine_by_hand():
     assert tfidf_cosine("", "some output") == 0.0  # one side empty: a zero vector
 
 
+@pytest.mark.slow  # importing scikit-learn takes seconds
 @given(st.lists(st.sampled_from(["ab", "cd", "ef", "gh", "x", "12", "ab,", "\n"]), max_size=12),
        st.lists(st.sampled_from(["ab", "cd", "zz", "12", "y", " "]), max_size=12))
 @settings(max_examples=30, deadline=None)
