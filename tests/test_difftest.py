@@ -183,3 +183,15 @@ def test_tasks_tested_by_asserts_give_their_literal_call_arguments_as_inputs():
                 Suite((Assert("check(f)"), Assert("assert f('a', (1, 2)) == 0"), Assert("assert f([1, 2], 3)")),
                       setup=setup))
     assert task_inputs(task) == [[[1, 2], 3], ["a", (1, 2)]]  # `x` is not a literal; duplicates once
+
+
+def test_difftest_command_with_a_model(openai_server, tmp_path):
+    (tmp_path / "p.py").write_text(P)
+    (tmp_path / "q.py").write_text(Q)
+    openai_server.reply = lambda content: "```python\nf([-1])\n```"
+    got = CliRunner().invoke(app, ["difftest", str(tmp_path / "p.py"), str(tmp_path / "q.py"), "--model",
+                                   "openai:tiny", "--base-url", openai_server.url, "--samples", "1", "--rounds", "2",
+                                   "--seed-input", "f([1, 5, 2])", "--out", str(tmp_path / "run")])
+    assert got.exit_code == 0, got.output
+    assert "difference in round 1 (1 inputs tried): f([-1]): P -1, Q 0" in got.output
+    assert openai_server.count("/v1/chat/completions") == 1
