@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from execeval.sandbox import Assert, Call, ForkServerSandbox, Limits, PythonTests, Status
+from execeval.sandbox import Assert, Call, ForkServerSandbox, Limits, PythonTests, Script, Status
 from execeval.values import encode
 
 import hostile_programs as hp
@@ -51,3 +51,15 @@ def test_a_wrong_answer_among_them_fails(sandbox):
     code, want = hp.CORRECT_PROGRAMS["threads"]
     r = sandbox.run(correct_job(code, [*want, 0]), LIMITS)
     assert r.status is Status.FAILED and not r.all_cases_passed
+
+
+def test_what_a_job_leaves_in_tmp_is_gone_for_the_next():
+    """/tmp, /var/tmp and /dev/shm are the job's to write, and emptied before the next job on the same server."""
+    leave = ("import os\nfor d in ('/tmp', '/var/tmp', '/dev/shm'):\n    open(d + '/left', 'w').write('x')\n"
+             "    os.mkdir(d + '/dir')\n")
+    look = "import os\nprint([sorted(set(os.listdir(d)) - {'job'}) for d in ('/tmp', '/var/tmp', '/dev/shm')])\n"
+    with ForkServerSandbox(workers=1) as sb:
+        wrote = sb.run(Script(leave), LIMITS)
+        assert wrote.status is Status.OK, wrote.stderr
+        seen = sb.run(Script(look), LIMITS)
+        assert seen.stdout == b"[[], [], []]\n", seen

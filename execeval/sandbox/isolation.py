@@ -76,6 +76,7 @@ class ServerIsolation:
         self.pid_namespace = False
         self.private_tmp = False
         self._tmp_kept: dict[str, set[str]] = {}  # private tmp dirs -> names that stay (the work dir, bound dirs)
+        self._tmp_ctime: dict[str, int] = {}  # their ctime once emptied
         self.job_uid: int | None = None
         self.landlock_fd: int | None = None
         self.server_seccomp: SeccompFilter | None = None  # installed in the server once it serves
@@ -264,9 +265,12 @@ class ServerIsolation:
         return JOB_DIR
 
     def empty_shared_tmp(self) -> None:
-        """What a job left in the private /tmp, /var/tmp, /dev/shm goes before the next job (one getdents each
-        when nothing was left)."""
+        """What a job left in the private /tmp, /var/tmp, /dev/shm goes before the next job. One stat each when
+        nothing was left: a directory's ctime moves with every entry made or removed, and no job can set it."""
         for path, kept in self._tmp_kept.items():
+            changed = os.stat(path).st_ctime_ns
+            if self._tmp_ctime.get(path) == changed:
+                continue
             with os.scandir(path) as entries:
                 left = [e.path for e in entries if e.name not in kept]
             for entry in left:
@@ -279,6 +283,7 @@ class ServerIsolation:
                         os.unlink(entry)
                     except OSError:
                         pass
+            self._tmp_ctime[path] = os.stat(path).st_ctime_ns
 
     def remove_workdir(self, force: bool = False) -> None:
         """Empty the work dir for the next job: drop the tmpfs when anything was left in it."""

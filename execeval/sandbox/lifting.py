@@ -5,7 +5,7 @@ say "passed" by the candidate (it can read the runner's token from its own memor
 job as a `Call` of the entry point on the literal arguments; the job only returns the value, and the fork
 server compares it with the literal, with Python's `==` on plain data: the verdict an in-process `assert` would
 give for every plain value. A standard-library subclass of a builtin type (`Counter`, `OrderedDict`) is compared
-as that builtin; any other value that is not plain data compares unequal (`execeval.sandbox.remote.to_wire`).
+as that builtin; any other value that is not plain data compares unequal (`execeval.sandbox.guard.to_wire`).
 
 Almost all of MBPP's tests and the bench's have this shape, and so do most of HumanEval's `check(candidate)`
 functions: such a check becomes one call per assert, and their results are folded back into the one case.

@@ -21,7 +21,6 @@ import random
 import re
 import signal
 import sys
-import sysconfig
 import time
 import traceback
 import types
@@ -29,25 +28,12 @@ from collections.abc import Iterable
 from operator import is_
 
 from execeval.sandbox.base import Assert, PythonTests
+from execeval.sandbox.guard import check_plain, to_wire
 from execeval.sandbox.tracebacks import failing_line, short, traceback_text
 from execeval.values import decode, encode
 
-_SUSPECT_DUNDERS = frozenset({
-    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__len__", "__hash__", "__abs__",
-    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__float__", "__int__",
-    "__index__", "__round__", "__contains__", "__iter__", "__getattr__", "__getattribute__", "__repr__",
-    "__str__", "__neg__", "__pos__", "__mod__", "__and__", "__or__", "__xor__", "__lshift__", "__rshift__",
-})
-_PLAIN_TYPES = frozenset({int, float, bool, str, bytes, complex, type(None), list, tuple, dict, set, frozenset})
-_GUARD_BUDGET = 20_000
-
-
 class CaseTimeout(BaseException):
     """Raised by the per-case CPU timer; a BaseException so `except Exception` in the candidate can't eat it."""
-
-
-class UntrustedValue(Exception):
-    """The candidate returned a value whose type overrides comparison or truth in Python."""
 
 
 class _DictVersion:
@@ -142,67 +128,6 @@ def _restore_dict(current: dict, saved: dict) -> None:
             or not all(map(is_, current.values(), saved.values()))):
         current.clear()
         current.update(saved)
-
-
-def check_plain(value: object) -> None:
-    """Reject values of classes that define comparison/truth/arithmetic in Python code (bounded walk)."""
-    stack, budget = [value], _GUARD_BUDGET
-    while stack and budget:
-        budget -= 1
-        obj = stack.pop()
-        t = type(obj)
-        if t in _PLAIN_TYPES:
-            if t in (list, tuple, set, frozenset):
-                stack.extend(obj)  # type: ignore[arg-type]
-            elif t is dict:
-                stack.extend(obj.keys())  # type: ignore[union-attr]
-                stack.extend(obj.values())  # type: ignore[union-attr]
-            continue
-        name = _untrusted_dunder(t)
-        if name:
-            raise UntrustedValue(f"returned a {t.__qualname__}, whose {name} is defined in Python")
-        # A real value never equals an object it has never seen (unittest.mock.ANY does, and so would any
-        # comparison the candidate wired up out of C callables).
-        sentinel = _Sentinel()
-        if (obj == sentinel) is not False or (obj != sentinel) is not True:
-            raise UntrustedValue(f"returned a {t.__qualname__} that claims to equal anything")
-
-
-def _untrusted_dunder(t: type) -> str:
-    """The first comparison/truth/arithmetic dunder of `t` that is not trusted code, "" when there is none."""
-    for cls in t.__mro__:
-        for name in _SUSPECT_DUNDERS.intersection(cls.__dict__):
-            if not _trusted_code(cls.__dict__[name]):
-                return name
-    return ""
-
-
-def trusted_class(t: type) -> bool:
-    """Every comparison/truth/arithmetic dunder of `t` is a C slot or standard library / installed code."""
-    return not _untrusted_dunder(t)
-
-
-class _Sentinel:
-    __slots__ = ()
-
-
-# Python-level dunders of the standard library and installed packages (Counter, Fraction, ...) are trusted;
-# anything the candidate defined ("<candidate>") is not.
-_TRUSTED_DIRS = tuple(sorted({os.path.realpath(p) + os.sep for key in ("stdlib", "platstdlib", "purelib", "platlib")
-                              if (p := sysconfig.get_paths().get(key))}))
-
-
-_C_METHODS = (types.WrapperDescriptorType, types.MethodDescriptorType, types.BuiltinFunctionType,
-              types.MethodWrapperType, types.ClassMethodDescriptorType, type(None))
-
-
-def _trusted_code(attr: object) -> bool:
-    """A type's own C slot, or Python code from the standard library or installed packages."""
-    if isinstance(attr, _C_METHODS):
-        return True
-    func = attr.fget if isinstance(attr, property) else getattr(attr, "__func__", attr)
-    code = getattr(func, "__code__", None)
-    return code is not None and code.co_filename.startswith(_TRUSTED_DIRS)
 
 
 # What the runner itself calls, bound now: a candidate that patches os.write or time.process_time through
@@ -327,7 +252,6 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
         return value
 
     test_ns[job.entry_point] = guarded
-    wire_value = _wire_value if lifted else None
 
     for index, case in enumerate(job.cases):
         limit = job.case_cpu_s[index] if job.case_cpu_s else 0.0
@@ -352,7 +276,7 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
                     result["o"] = remote.call_output(job.entry_point, args)  # type: ignore[attr-defined]
                 else:
                     value = target(*args)
-                    result["o"] = encode(wire_value(value) if wire_value and index in lifted else value)
+                    result["o"] = encode(to_wire(value, None) if index in lifted else value)
         except CaseTimeout:
             result.update(s="timeout", t="TimeoutError", m=f"case CPU time over {limit:.3g}s")
         except AssertionError as exc:
@@ -383,12 +307,6 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
             break
     out.send("done", flush=True)
     os._exit(0)
-
-
-def _wire_value(value: object) -> object:
-    from execeval.sandbox.remote import to_wire  # imported by the server already: a dict lookup here
-
-    return to_wire(value, None)
 
 
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w., \t]+))", re.MULTILINE)

@@ -30,15 +30,15 @@ import types
 _cpu = time.process_time
 
 from execeval.sandbox.base import PythonTests
-from execeval.sandbox.pyrunner import CaseTimeout, Snapshot, check_plain, trusted_class
+from execeval.sandbox.guard import _HANDLE, check_plain, to_wire
+from execeval.sandbox.pyrunner import CaseTimeout, Snapshot
 from execeval.sandbox.tracebacks import short, traceback_text
 from execeval.values import DIGEST_OVER, Opaque, decode, encode
 from execeval.values import _plain as _plain_data  # encode's own walk, without its digest of large values
 
 _MAX_LINE = 64 << 20
 _MARSHAL_S_PER_BYTE = 1e-7  # the most a call's encoding and decoding may be said to cost, per byte of it
-_HANDLE = "__execeval_handle__"
-_PLAIN_SCALARS = (int, float, bool, str, bytes, complex, type(None))
+_BUILTIN = "__execeval_builtin__"
 
 
 class RemoteError(Exception):
@@ -99,39 +99,14 @@ class Table:
         return self.values[number] if type(number) is int and 0 <= number < len(self.values) else None
 
 
-def to_wire(value: object, table: "Table | None", depth: int = 0) -> object:
-    """Plain data for `encode`: builtin containers walked, a trusted subclass of a builtin type as that type;
-    anything else a handle into `table` (the candidate's side) or left for `encode` to mark opaque (no table)."""
-    t = type(value)
-    if t in _PLAIN_SCALARS or depth > 60:
-        return value
-    if t is list or t is tuple or t is set or t is frozenset:
-        return t(to_wire(v, table, depth + 1) for v in value)  # type: ignore[call-arg, union-attr]
-    if t is dict:
-        return {to_wire(k, table, depth + 1): to_wire(v, table, depth + 1) for k, v in value.items()}  # type: ignore
-    if t.__module__ == "numpy":
-        return value  # encode compares numpy values as the plain values they hold
-    base = _plain_base(t)
-    if base is not None:
-        return to_wire(base(value), table, depth)  # type: ignore[call-arg]
-    if table is None:
-        return value
-    return {_HANDLE: [table.add(value), t.__qualname__]}  # type: ignore[union-attr]
-
-
-def _plain_base(t: type) -> type | None:
-    """The builtin type a standard-library subclass stands for (Counter -> dict), None for anything else."""
-    for base in (dict, list, tuple, set, frozenset, str, int, float):
-        if issubclass(t, base) and trusted_class(t):
-            return base
-    return None
-
-
 def _revive_handles(value: object, resolve) -> object:  # type: ignore[no-untyped-def]
     t = type(value)
     if t is dict:
         if len(value) == 1 and _HANDLE in value:  # type: ignore[operator]
             return resolve(value[_HANDLE])  # type: ignore[index]
+        if len(value) == 1 and _BUILTIN in value:  # type: ignore[operator]
+            found = getattr(builtins, str(value[_BUILTIN]), None)  # type: ignore[index]
+            return found if isinstance(found, (type, types.BuiltinFunctionType)) else Opaque("builtin")
         return {k: _revive_handles(v, resolve) for k, v in value.items()}  # type: ignore[union-attr]
     if t is list or t is tuple:
         return t(_revive_handles(v, resolve) for v in value)  # type: ignore[call-arg, union-attr]
@@ -143,6 +118,8 @@ def _handles_out(value: object) -> object:
     t = type(value)
     if t is Handle:
         return {_HANDLE: [object.__getattribute__(value, "_ee_number"), "handle"]}
+    if (t is type or t is types.BuiltinFunctionType) and getattr(builtins, value.__name__, None) is value:  # type: ignore
+        return {_BUILTIN: value.__name__}  # `int`, `len` as an argument (MBPP's remove_datatype(xs, int))
     if t is list or t is tuple or t is set or t is frozenset:
         return t(_handles_out(v) for v in value)  # type: ignore[call-arg, union-attr]
     if t is dict:
