@@ -39,7 +39,11 @@ def serve(
     *, config: EvalConfig,
 ) -> None:
     """Serve verdicts over HTTP: POST /v1/verify (one job or a batch), GET /healthz, GET /metrics."""
-    from execeval.service.app import ServiceSettings, check_bind, serve as run_server
+    try:
+        from execeval.service.app import ServiceSettings, check_bind, serve as run_server
+    except ImportError as e:
+        raise UsageError(f"execeval serve needs the service extra ({e.name} is missing)",
+                         hint="pip install 'execeval[service]'") from None
     from execeval.service.engine import Verifier
     from execeval.service.schema import Ceilings
     from execeval.tasks import load_tasks

@@ -159,14 +159,14 @@ def _all_hashable(items: list) -> bool:
 
 def random_inputs(seeds: Sequence[Sequence[Any]], n: int, seed: int = 0) -> list[list[Any]]:
     """Up to `n` distinct inputs drawn by Hypothesis from strategies shaped like the seeds (each seed's shape in
-    turn), deterministic for a given `seed`. Needs `hypothesis` (the `test` extra)."""
+    turn), deterministic for a given `seed`. Needs `hypothesis` (the `protocols` extra)."""
     try:
         from hypothesis import HealthCheck, Phase, given, settings
         from hypothesis import seed as hseed
         from hypothesis import strategies as st
     except ImportError:
-        raise UsageError("random inputs need the hypothesis package", hint="pip install hypothesis (in the "
-                         "'test' extra), or search with mutations only") from None
+        raise UsageError("random inputs need the hypothesis package", hint="pip install 'execeval[protocols]', "
+                         "or search with mutations only") from None
 
     if not seeds or n <= 0:
         return []
