@@ -44,7 +44,7 @@ def result_row(run: "SampleRun") -> dict:
         label = next((run.task.metadata[n] for n in names if run.task.metadata.get(n) is not None), None)
         if label is not None:  # per-group and per-variant proficiency in the report
             row[key] = str(label)
-    if getattr(run.sample, "abstain", False):  # the sample said "I won't answer this" (score-abstention reads it)
+    if run.sample.abstain:  # the sample said "I won't answer this" (score-abstention reads it)
         row["abstain"] = True
     row.update(run.extra)
     return row

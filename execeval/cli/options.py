@@ -58,9 +58,10 @@ EXECUTION_OPTIONS: dict[str, tuple[object, object]] = {
                                               help="Folder with benchmark files under their usual names.")),
     "coverage": (bool, typer.Option(False, "--coverage", help="Measure line and branch coverage of each passing "
                                     "candidate under its tests (results.jsonl, summary.json).")),
-    "min_coverage": (Optional[float], typer.Option(None, "--min-coverage", help="A pass whose line coverage is "
-                                                   "below this (0-1) becomes passed_undertested; implies "
-                                                   "--coverage.")),
+    "min_coverage": (Optional[float], typer.Option(None, "--min-coverage", help="A pass whose coverage (lines and "
+                                                   "branches covered over lines and branches, as coverage.py's "
+                                                   "total) is below this (0-1) becomes passed_undertested; "
+                                                   "implies --coverage.")),
     "difftest": (bool, typer.Option(False, "--difftest", help="Search for inputs on which each passing sample "
                                     "and the reference differ: a found one marks the pass as wrong and the tests "
                                     "as weak.")),
