@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 RESULTS_NAME, SUMMARY_NAME = "results.jsonl", "summary.json"
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all (a reader never sees half a file, even after kill -9)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
@@ -52,13 +53,13 @@ def result_row(run: "SampleRun") -> dict:
 
 def write_results(out_dir: str | os.PathLike, runs: Sequence["SampleRun"]) -> Path:
     path = Path(out_dir) / RESULTS_NAME
-    _atomic_write(path, "".join(json.dumps(result_row(r)) + "\n" for r in runs))
+    atomic_write(path, "".join(json.dumps(result_row(r)) + "\n" for r in runs))
     return path
 
 
 def write_summary(out_dir: str | os.PathLike, summary: dict) -> Path:
     path = Path(out_dir) / SUMMARY_NAME
-    _atomic_write(path, json.dumps(summary, indent=2) + "\n")
+    atomic_write(path, json.dumps(summary, indent=2) + "\n")
     return path
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from execeval.compare import compare_many, compare_runs, read_rows
-from execeval.runfiles import read_summary
+from execeval.runfiles import atomic_write, read_summary
 from execeval.errors import UsageError
 from execeval.metrics import mean_pass_at_k
 from execeval.report.sections import collect as collect_sections
@@ -453,7 +453,5 @@ def render_report(run_dir: str | os.PathLike, out_path: str | os.PathLike | None
         sections=collect_sections(Path(run_dir), data),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, out)
+    atomic_write(out, text)
     return out

@@ -26,7 +26,7 @@ from execeval.languages import BuildCache, Language, Toolchain, get_language
 from execeval.languages.build import build_key
 from execeval.programs import TimePolicy
 from execeval.metrics.computational_accuracy import SUCCESS, ca_table, first_failure_kinds
-from execeval.runfiles import RESULTS_NAME, _atomic_write, write_summary
+from execeval.runfiles import RESULTS_NAME, atomic_write, write_summary
 from execeval.sandbox.base import Sandbox
 from execeval.sandbox.forkserver import ForkServerSandbox
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
@@ -79,7 +79,7 @@ def evaluate_translations(candidates_path: str | os.PathLike, scripts_dir: str |
             sandbox.close()
         store.close()
     rows = [{"id": j["id"], "language": j["language"], "rank": j["rank"], **known[j["key"]].as_dict()} for j in jobs]
-    _atomic_write(Path(out_dir) / RESULTS_NAME, "".join(json.dumps(r) + "\n" for r in rows))
+    atomic_write(Path(out_dir) / RESULTS_NAME, "".join(json.dumps(r) + "\n" for r in rows))
     summary = _summary(groups, rows, no_script, ns)
     summary.update({"execeval_version": execeval.__version__, "candidates_source": str(candidates_path),
                     "scripts_dir": str(scripts), "run_timeout_s": run_s, "executed": len(todo),
