@@ -94,3 +94,30 @@ def test_verdicts_are_reported_while_the_model_is_still_generating(tmp_path, ope
     last_generated = max(i for i, (phase, _) in enumerate(events) if phase == GENERATING)
     first_judged = min(i for i, (phase, passed) in enumerate(events) if phase == "evaluating" and passed is not None)
     assert first_judged < last_generated, events
+
+
+def test_run_command_takes_every_execution_flag_of_evaluate(tmp_path, openai_server):
+    """`execeval run` and `execeval evaluate` are built from one list of execution flags (cli/options.py)."""
+    from typer.testing import CliRunner
+
+    from execeval.cli import app
+    from execeval.cli.options import EXECUTION_OPTIONS
+
+    def flags(command: str) -> set[str]:
+        return {p.opts[0] for p in typer_command(app, command).params if p.opts[0].startswith("--")}
+
+    execution = {opt.param_decls[0] for _, opt in EXECUTION_OPTIONS.values()}
+    assert execution <= flags("run") and execution <= flags("evaluate")
+    _answer_with_reference(openai_server)
+    result = CliRunner().invoke(app, ["run", "--model", "openai:tiny", "--base-url", openai_server.url, "--tasks",
+                                      "demo", "--out", str(tmp_path), "--n", "1", "--k", "1", "--time-factor", "3",
+                                      "--memory-mb", "1024", "--run-timeout", "7", "--json"])
+    assert result.exit_code == 0, result.output
+    settings = json.loads(result.stdout)["settings"]
+    assert (settings["time_factor"], settings["memory_mb"], settings["run_timeout_s"]) == (3.0, 1024, 7.0)
+
+
+def typer_command(app, name: str):
+    import typer.main
+
+    return typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]

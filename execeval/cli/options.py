@@ -16,7 +16,7 @@ import functools
 import inspect
 import typing
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import typer
 
@@ -25,6 +25,9 @@ from execeval.errors import UsageError
 from execeval.pipeline import EXECUTORS, EvalConfig
 from execeval.programs import TimePolicy
 from execeval.sandbox.limits import DEFAULT_LIMITS
+
+if TYPE_CHECKING:
+    from execeval.generate import GenConfig
 
 _K_DEFAULT = "1,10,100"
 
@@ -102,23 +105,73 @@ def eval_config(*, k: str | None = None, workers: int | None = None, timeout: fl
                       executor=executor, ray_address=address)
 
 
-def execution_options(fn: Callable) -> Callable:
-    """Give a command every execution flag; it receives them as one `config: EvalConfig` keyword."""
-    signature = inspect.signature(fn)
-    hints = typing.get_type_hints(fn)  # the command's own annotations, resolved in its module
-    own = [p.replace(annotation=hints.get(name, p.annotation)) for name, p in signature.parameters.items()
-           if name != "config"]
-    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
-             for name, (kind, option) in EXECUTION_OPTIONS.items()]
+def _adding(options: dict[str, tuple[object, object]], build: Callable[..., object], keyword: str,
+           passed_through: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
+    """A decorator that adds `options` to a command's signature (typer reads it) and hands the command
+    `keyword=build(**those flags)`; `passed_through` names the command's own parameters `build` also takes."""
 
-    @functools.wraps(fn)
-    def wrapper(*args: object, **kwargs: object) -> object:
-        flags = {name: kwargs.pop(name) for name in EXECUTION_OPTIONS if name in kwargs}
-        if "skip_bad_lines" in signature.parameters:
-            flags["skip_bad_lines"] = kwargs["skip_bad_lines"]
-        return fn(*args, config=eval_config(**flags), **kwargs)  # type: ignore[arg-type]
+    def decorate(fn: Callable) -> Callable:
+        signature = inspect.signature(fn)
+        hints = typing.get_type_hints(fn)  # the command's own annotations, resolved in its module
+        own = [p.replace(annotation=hints.get(name, p.annotation)) for name, p in signature.parameters.items()
+               if name != keyword]
+        added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
+                 for name, (kind, option) in options.items()]
 
-    wrapper.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {p.name: p.annotation for p in own + added}
-    del wrapper.__wrapped__  # typer must read the signature above, not the function's own
-    return wrapper
+        @functools.wraps(fn)
+        def wrapper(*args: object, **kwargs: object) -> object:
+            flags = {name: kwargs.pop(name) for name in options if name in kwargs}
+            flags.update({name: kwargs[name] for name in passed_through if name in kwargs})
+            return fn(*args, **{keyword: build(**flags)}, **kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in own + added}
+        del wrapper.__wrapped__  # typer must read the signature above, not the function's own
+        return wrapper
+
+    return decorate
+
+
+#: Give a command every execution flag; it receives them as one `config: EvalConfig` keyword.
+execution_options = _adding(EXECUTION_OPTIONS, eval_config, "config", passed_through=("skip_bad_lines",))
+
+GENERATION_OPTIONS: dict[str, tuple[object, object]] = {
+    "model": (str, typer.Option(..., "--model", "-m", help="Backend spec: openai:MODEL (any OpenAI-compatible "
+                                "server), hf:PATH (local transformers weights) or replay:SAMPLES_FILE.")),
+    "base_url": (Optional[str], typer.Option(None, "--base-url", envvar="OPENAI_BASE_URL", help="Server URL ending "
+                                             "in /v1, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama).")),
+    "n": (int, typer.Option(1, "--n", help="Samples per task (pass@k needs n ≥ k).")),
+    "temperature": (float, typer.Option(0.0, "--temperature", help="Sampling temperature (0: greedy).")),
+    "top_p": (float, typer.Option(1.0, "--top-p")),
+    "max_tokens": (int, typer.Option(512, "--max-tokens")),
+    "seed": (Optional[int], typer.Option(None, "--seed", help="Base seed; sample i is sent seed + i.")),
+    "style": (Optional[str], typer.Option(None, "--style", help="Prompt style: completion (HumanEval), mbpp-3shot, "
+                                          "instruct \\[default: from the tasks; instruct with --chat].")),
+    "chat": (bool, typer.Option(False, "--chat", help="Use the chat endpoint and extract code from the reply.")),
+    "max_connections": (int, typer.Option(32, "--max-connections", help="Requests in flight at once.")),
+    "api_key_env": (str, typer.Option("OPENAI_API_KEY", "--api-key-env", help="Environment variable holding the "
+                                      "API key.")),
+    "request_timeout": (float, typer.Option(120.0, "--request-timeout", help="Seconds before a request is "
+                                            "retried.")),
+}
+
+
+def gen_config(*, model: str, base_url: str | None = None, n: int = 1, temperature: float = 0.0, top_p: float = 1.0,
+               max_tokens: int = 512, seed: int | None = None, style: str | None = None, chat: bool = False,
+               max_connections: int = 32, api_key_env: str = "OPENAI_API_KEY",
+               request_timeout: float = 120.0) -> GenConfig:
+    """The `GenConfig` the generation flags describe, checked with messages that name the flag."""
+    from execeval.generate import GenConfig
+    from execeval.models import SamplingParams
+
+    if n < 1:
+        raise UsageError(f"--n {n}: ask for at least one sample per task")
+    if max_connections < 1:
+        raise UsageError(f"--max-connections {max_connections}: at least 1")
+    params = SamplingParams(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)
+    return GenConfig(model, n=n, params=params, style=style, chat=chat, base_url=base_url, api_key_env=api_key_env,
+                     max_connections=max_connections, request_timeout=request_timeout)
+
+
+#: Give a command every generation flag; it receives them as one `gen: GenConfig` keyword.
+generation_options = _adding(GENERATION_OPTIONS, gen_config, "gen")
