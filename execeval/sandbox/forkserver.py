@@ -57,10 +57,8 @@ class _Worker:
     def run(self, job_id: int, program: Program, limits: Limits) -> ExecResult:
         expected = None
         if isinstance(program, PythonTests):  # inputs go to the job; expectations never do
-            expected = [Expected(c.expected) if isinstance(c, Call) and c.expected is not None else None
-                        for c in program.cases]
-            program = dataclasses.replace(program, cases=tuple(
-                dataclasses.replace(c, expected=None) if isinstance(c, Call) else c for c in program.cases))
+            expected, inputs = _split_expectations(program.cases)
+            program = dataclasses.replace(program, cases=inputs)
         stream = expected is not None and program.stop_on_failure and any(e is not None for e in expected)
         wire.send(self.to_fd, ("run", job_id, program, limits, stream))
         cases: dict[int, CaseResult] = {}
@@ -97,6 +95,28 @@ class _Worker:
             self.proc.stdout.close()
 
 
+_SPLIT_CACHE: dict[int, tuple[tuple, list, tuple]] = {}  # id(cases) -> (cases, expectations, inputs only)
+_SPLIT_LOCK = threading.Lock()
+
+
+def _split_expectations(cases: tuple) -> tuple[list, tuple]:
+    """A test tuple's expected outputs (kept here) and the same cases without them (sent to the job).
+
+    Every sample of a task shares its plan's cases tuple (HumanEval+: ~750 cases a task), so the split is made
+    once per tuple, not once per sample; the cache holds the tuple itself, so an id is never reused under it."""
+    key = id(cases)
+    hit = _SPLIT_CACHE.get(key)
+    if hit is not None and hit[0] is cases:
+        return hit[1], hit[2]
+    expected = [Expected(c.expected) if isinstance(c, Call) and c.expected is not None else None for c in cases]
+    inputs = tuple(dataclasses.replace(c, expected=None) if isinstance(c, Call) else c for c in cases)
+    with _SPLIT_LOCK:
+        if len(_SPLIT_CACHE) >= 256:
+            _SPLIT_CACHE.pop(next(iter(_SPLIT_CACHE)))
+        _SPLIT_CACHE[key] = (cases, expected, inputs)
+    return expected, inputs
+
+
 def _error_type(stderr: bytes) -> str | None:
     """The exception's class name: Python's traceback ends with it; a JVM's names it first (its frames follow)."""
     m = JVM_UNCAUGHT.search(stderr[-8192:])
@@ -118,7 +138,7 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
     error_type, tail = _error_type(stderr), stderr[-2000:].decode("utf-8", "replace")
     case_list: tuple[CaseResult, ...] = ()
     if isinstance(program, PythonTests):
-        case_list = tuple(cases.get(i, CaseResult(i, CaseStatus.NOT_RUN)) for i in range(len(program.cases)))
+        case_list = tuple(cases.get(i) or CaseResult(i, CaseStatus.NOT_RUN) for i in range(len(program.cases)))
         perr = raw.get("program_error")
         if perr:
             error_type, tail = str(perr.get("t")), str(perr.get("tb", ""))[-2000:]
