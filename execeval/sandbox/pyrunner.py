@@ -170,11 +170,12 @@ class _Channel:
 
 
 def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Snapshot, remote: object = None,
-                     lifted: frozenset[int] = frozenset()) -> None:
+                     lifted: dict[int, tuple] | None = None) -> None:
     """Execute the candidate and its cases; report on the channel; never returns.
 
     `remote`: a `remote.RemoteCandidate`: the candidate runs in another process and this one runs only the
-    tests (the candidate's names are proxies). `lifted`: `Call` cases that were `Assert`s (`lifting`): their
+    tests (the candidate's names are proxies). `lifted`: `Call` cases that were `Assert`s (`lifting`), with their
+    literal arguments, ready made (decoding them would cost each job copy-on-write faults in the values module): their
     values cross as `remote.to_wire` makes them, for the server to compare."""
     out = _Channel(channel_fd, token)
     ns_builtins, test_builtins = snapshot.job_builtins
@@ -269,6 +270,9 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
                 sources[name] = case.code
                 exec(compile(case.code, name, "exec"), test_ns)
                 result["s"] = "passed"
+            elif lifted and index in lifted:  # compared by the server with the assert's literal
+                result["s"] = "returned"
+                result["o"] = _lifted_text(target(*lifted[index]))
             else:  # judged outside on plain data: no guard needed, and restoring once per case is enough
                 result["s"] = "returned"
                 args = decode(case.args_json) if case.tagged else json.loads(case.args_json)
@@ -276,7 +280,7 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
                     result["o"] = remote.call_output(job.entry_point, args)  # type: ignore[attr-defined]
                 else:
                     value = target(*args)
-                    result["o"] = encode(to_wire(value, None) if index in lifted else value)
+                    result["o"] = encode(value)
         except CaseTimeout:
             result.update(s="timeout", t="TimeoutError", m=f"case CPU time over {limit:.3g}s")
         except AssertionError as exc:
@@ -307,6 +311,21 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
             break
     out.send("done", flush=True)
     os._exit(0)
+
+
+_BIG = 1 << 256
+
+
+def _lifted_text(value: object) -> str:
+    """`encode`'s text of a lifted case's value; scalars formatted here (no values/json module pages touched)."""
+    t = type(value)
+    if t is int and -_BIG < value < _BIG or t is float and value - value == 0:  # type: ignore[operator]
+        return repr(value)
+    if t is bool or value is None:
+        return "null" if value is None else "true" if value else "false"
+    if t is str:
+        return _json_str(value)
+    return encode(to_wire(value, None))
 
 
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w., \t]+))", re.MULTILINE)

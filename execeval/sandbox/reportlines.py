@@ -27,9 +27,10 @@ class ResultLines:
         self.done = self.tampered = self.stop = False
         self.program_error: dict | None = None
         self.plan = plan if plan is not None and plan.lifted else None
-        self.stop_on_failure = stop_on_failure
-        self._parts_passed: dict[int, list] = {}  # original case -> [parts passed, CPU time so far]
-        self._closed: set[int] = set()  # original cases already reported
+        if self.plan is not None:
+            self.stop_on_failure = stop_on_failure
+            self._parts_passed: dict[int, list] = {}  # original case -> [parts passed, CPU time so far]
+            self._closed: set[int] = set()  # original cases already reported
 
     def feed(self, chunk: bytes) -> list[dict]:
         self.size += len(chunk)
@@ -84,23 +85,31 @@ class ResultLines:
             batch.append({**item, "i": original})
             return
         judged = judge_lifted(item, lifted)
-        done = self._parts_passed.setdefault(original, [0, 0.0])
-        done[1] += float(judged.get("c") or 0)
-        if judged["s"] == "passed":
-            done[0] += 1
-            if done[0] < plan.size[original]:  # type: ignore[union-attr]
-                return
-        else:
+        parts = plan.size[original]  # type: ignore[union-attr]
+        if parts > 1:
+            done = self._parts_passed.setdefault(original, [0, 0.0])
+            done[1] += judged["c"]
+            if judged["s"] == "passed":
+                done[0] += 1
+                if done[0] < parts:
+                    return
+            judged["c"] = round(done[1], 6)
+        if judged["s"] != "passed":
             self.stop = self.stop_on_failure
         self._closed.add(original)
-        batch.append({**judged, "i": original, "c": round(done[1], 6)})
+        judged["i"] = original
+        batch.append(judged)
 
 
 def judge_lifted(item: dict, lifted: Lifted) -> dict:
     """A lifted assert's result: the job may only have returned a value; `==` with the literal decides."""
     status = item.get("s")
-    cpu = item.get("c", 0) if isinstance(item.get("c", 0), (int, float)) else 0
+    cpu = item.get("c", 0)
+    if type(cpu) is not float and type(cpu) is not int:
+        cpu = 0.0
     if status == "returned":
+        if item.get("o") == lifted.expected_text:  # the same plain data: equal
+            return {"s": "passed", "c": cpu}
         got = decode(str(item.get("o")))
         try:
             equal = got == lifted.expected

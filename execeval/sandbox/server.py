@@ -146,7 +146,7 @@ class Server:
         if pid == 0:
             remote_end = (calls[2], calls[1], partner) if calls else None
             self._child(program, limits, workdir, stdin_fd, out_w, err_w, res_w, token, remote_end=remote_end,
-                        lifted=frozenset(plan.lifted) if plan else frozenset())
+                        lifted={i: part.args for i, part in plan.lifted.items()} if plan else None)
         for fd in (stdin_fd, out_w, err_w, res_w, *(calls or ())):
             os.close(fd)
         try:
@@ -158,7 +158,7 @@ class Server:
 
     def _child(self, program: object, limits: Limits, workdir: str, stdin_fd: int, out_w: int, err_w: int,
                res_w: int | None, token: str, serve: tuple[int, int] | None = None,
-               remote_end: tuple[int, int, int | None] | None = None, lifted: frozenset[int] = frozenset()) -> None:
+               remote_end: tuple[int, int, int | None] | None = None, lifted: dict[int, tuple] | None = None) -> None:
         """One job's process. `serve`: the candidate's side of a split job (no report channel, no token);
         `remote_end`: the tests' side, with the candidate's pid."""
         try:
