@@ -33,11 +33,10 @@ from execeval.sandbox.base import PythonTests
 from execeval.sandbox.guard import _HANDLE, check_plain, to_wire
 from execeval.sandbox.pyrunner import CaseTimeout, Snapshot
 from execeval.sandbox.tracebacks import short, traceback_text
-from execeval.values import DIGEST_OVER, Opaque, decode, encode
-from execeval.values import _plain as _plain_data  # encode's own walk, without its digest of large values
+from execeval.values import DIGEST_OVER, DIGEST_PREFIX, Opaque, decode, encode
 
 _MAX_LINE = 64 << 20
-_MARSHAL_S_PER_BYTE = 1e-7  # the most a call's encoding and decoding may be said to cost, per byte of it
+_MARSHAL_S_PER_BYTE = 4e-7  # the most a call's encoding and decoding may be said to cost, per byte of it
 _BUILTIN = "__execeval_builtin__"
 
 
@@ -128,8 +127,35 @@ def _handles_out(value: object) -> object:
 
 
 def _text(value: object) -> str:
-    """`encode`'s text in full, however large (a test compares the value itself, not a digest of it)."""
-    return json.dumps(_plain_data(value, 0), separators=(",", ":"))
+    """`encode`'s text in full, however large (a test compares the value itself, not a digest of it): a large
+    container is written a chunk at a time, in `execeval.values`' tagged form."""
+    t = type(value)
+    big = t in _TAGS or t is list or t is dict and len(value) > _CHUNK  # type: ignore[arg-type]
+    text = "" if big and len(value) > _CHUNK else encode(value)  # type: ignore[arg-type]
+    if text and not text.startswith(DIGEST_PREFIX):
+        return text
+    if t is list or t in _TAGS:
+        items = _items(list(value))  # type: ignore[call-overload]
+        return f"[{items}]" if t is list else f'{{"{_TAGS[t]}":[{items}]}}'
+    if t is dict:
+        pairs = _items([[k, v] for k, v in value.items()])  # type: ignore[union-attr]
+        return '{"__d":[' + pairs + "]}"
+    if t is str:
+        return json.dumps(value)
+    return text  # one huge scalar of another kind: compared by its digest
+
+
+def _items(values: list) -> str:
+    parts = []
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start:start + _CHUNK]
+        text = encode(chunk)
+        parts.append(",".join(map(_text, chunk)) if text.startswith(DIGEST_PREFIX) else text[1:-1])
+    return ",".join(p for p in parts if p)
+
+
+_CHUNK = 4096
+_TAGS = {tuple: "__t", set: "__s", frozenset: "__fs"}
 
 
 class _Lines:

@@ -218,7 +218,8 @@ class Server:
         hard_deadline = start + limits.wall_s
         case_cpu = getattr(program, "case_cpu_s", None) or ()
         reported, credited = 0, 0.0
-        deadline = min(hard_deadline, _case_deadline(case_cpu, 0, start))
+        slack = 2.0 if partner else 0.0  # a split job's calls also carry their arguments both ways
+        deadline = min(hard_deadline, _case_deadline(case_cpu, 0, start) + slack)
         stdout, stderr = _Capture(limits.output_bytes, bytearray()), _Capture(limits.output_bytes, bytearray())
         results = ResultLines(token, plan, getattr(program, "stop_on_failure", False))
         held: list[dict] = []  # case results not streamed (nobody waits for them before the end)
@@ -269,7 +270,7 @@ class Server:
                             continue
                         if results.lines > reported:
                             reported = results.lines
-                            deadline = min(hard_deadline, _case_deadline(case_cpu, reported, time.monotonic()))
+                            deadline = min(hard_deadline, _case_deadline(case_cpu, reported, time.monotonic()) + slack)
                         if batch and stream:
                             wire.send(1, ("cases", job_id, batch))
                         else:
