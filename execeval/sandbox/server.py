@@ -135,6 +135,8 @@ class Server:
                 if partner == 0:
                     self._child(program, limits, workdir, stdin_fd, out_w, err_w, None, "", (calls[0], calls[3]))
             token = os.urandom(16).hex()
+            # made before the fork: allocating it after would copy the pages it lands on (the job shares them)
+            results = ResultLines(token, plan, getattr(program, "stop_on_failure", False))
             pid = _fork()
         except OSError as e:
             for fd in (stdin_fd, out_r, out_w, err_r, err_w, res_r, res_w, *(calls or ())):
@@ -150,8 +152,8 @@ class Server:
         for fd in (stdin_fd, out_w, err_w, res_w, *(calls or ())):
             os.close(fd)
         try:
-            return self._supervise(job_id, pid, program, limits, start, out_r, err_r, res_r, token, stream,
-                                   plan, partner)
+            return self._supervise(job_id, pid, program, limits, start, out_r, err_r, res_r, results, stream,
+                                   partner)
         finally:
             for fd in (out_r, err_r, res_r):
                 os.close(fd)
@@ -213,15 +215,13 @@ class Server:
         os._exit(0)
 
     def _supervise(self, job_id: int, pid: int, program: object, limits: Limits, start: float, out_r: int, err_r: int,
-                   res_r: int, token: str, stream: bool, plan: Plan | None = None,
-                   partner: int | None = None) -> dict:
+                   res_r: int, results: ResultLines, stream: bool, partner: int | None = None) -> dict:
         hard_deadline = start + limits.wall_s
         case_cpu = getattr(program, "case_cpu_s", None) or ()
         reported, credited = 0, 0.0
         slack = 2.0 if partner else 0.0  # a split job's calls also carry their arguments both ways
         deadline = min(hard_deadline, _case_deadline(case_cpu, 0, start) + slack)
         stdout, stderr = _Capture(limits.output_bytes, bytearray()), _Capture(limits.output_bytes, bytearray())
-        results = ResultLines(token, plan, getattr(program, "stop_on_failure", False))
         held: list[dict] = []  # case results not streamed (nobody waits for them before the end)
         pidfd = os.pidfd_open(pid)
         poller = select.poll()
