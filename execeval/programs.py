@@ -38,12 +38,11 @@ class TimePolicy:
     speed: float | None = None  # this machine's CPU time per reference-machine second; None: measure it
 
     def __post_init__(self) -> None:
-        for flag, value in (("--timeout", self.floor_s), ("--plus-timeout", self.plus_floor_s),
-                            ("--time-factor", self.factor), ("--run-timeout", self.run_s),
-                            ("--machine-speed", 1.0 if self.speed is None else self.speed)):
-            if not value > 0:  # also NaN
-                raise UsageError(f"{flag} {value!r}: must be more than 0", hint="it is a number of (CPU) seconds "
-                                 "or a ratio; see docs/time-limits.md")
+        for name in ("floor_s", "plus_floor_s", "factor", "run_s", "speed"):  # the CLI checks its flags first
+            value = getattr(self, name)
+            if value is not None and not value > 0:  # also NaN
+                raise UsageError(f"TimePolicy({name}={value!r}): must be more than 0", hint="it is a number of "
+                                 "(CPU) seconds or a ratio; see docs/time-limits.md")
 
     def here(self, reference_cpu_s: float) -> float:
         """Reference-machine CPU seconds in this machine's."""

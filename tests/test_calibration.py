@@ -163,3 +163,16 @@ def test_a_time_setting_that_is_not_positive_is_a_clear_error():
         with pytest.raises(UsageError, match="must be more than 0"):
             TimePolicy(**bad)
     assert TimePolicy(speed=None).speed is None and TimePolicy(speed=0.5).here(1.0) == 0.5
+
+
+def test_a_time_flag_that_is_not_positive_names_the_flag_the_library_the_field():
+    from typer.testing import CliRunner
+
+    from execeval.cli import app
+    from execeval.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"TimePolicy\(floor_s=0\)"):
+        TimePolicy(floor_s=0)
+    for flag in ("--timeout", "--plus-timeout", "--time-factor", "--run-timeout", "--machine-speed"):
+        result = CliRunner().invoke(app, ["evaluate", "--demo", "--out", "unused", flag, "0"])
+        assert result.exit_code == 2 and f"{flag} 0" in result.output, (flag, result.output)

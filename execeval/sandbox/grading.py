@@ -45,6 +45,8 @@ def _judge_case(raw: dict, expected: list | None, program: PythonTests) -> CaseR
     message = str(raw.get("m", ""))[:1000]
     if not 0 <= index < len(program.cases):
         return CaseResult(index, CaseStatus.ERROR, "Tampered", "case index out of range")
+    if status == "returned" and not isinstance(program.cases[index], Call):  # an Assert passes only by running
+        return CaseResult(index, CaseStatus.ERROR, "Tampered", "an Assert case reported a return value")
     if status == "returned":
         want = expected[index] if expected else None
         if want is None:
