@@ -113,7 +113,8 @@ class BashEnv(Environment):
         new = result.files.get(_OUT)
         if new is None:  # the job itself failed (disk full, killed): the state stays as it was
             tail = result.stderr.decode(errors="replace")[-200:]
-            why = {Status.TIMEOUT: "the step timed out", Status.OUTPUT_LIMIT: "the step wrote too much"}.get(
+            why = {Status.TIMEOUT: "the step timed out", Status.CPU_LIMIT: "the step timed out (CPU time)",
+                   Status.OUTPUT_LIMIT: "the step wrote too much"}.get(
                 result.status, f"the step failed ({result.status.value}: {tail})")
             self.last_output = why
             return Step(action, why, ok=False, info={"status": result.status.value})

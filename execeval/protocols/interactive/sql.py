@@ -109,7 +109,7 @@ class SqlEnv(Environment):
 def _parse(result: ExecResult) -> dict:
     text = result.stdout.decode(errors="replace")
     if _MARK not in text:
-        why = "timed out" if result.status is Status.TIMEOUT else result.status.value
+        why = "timed out" if result.status in (Status.TIMEOUT, Status.CPU_LIMIT) else result.status.value
         return {"error": f"the query {why}: {result.stderr.decode(errors='replace')[-300:]}".rstrip(": ")}
     out = json.loads(text.rsplit(_MARK, 1)[1])
     if out.get("rows") is not None:
