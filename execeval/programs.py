@@ -27,6 +27,14 @@ from execeval.tasks.model import IOTest, Task, TestProgram, TestSuite
 REFERENCE_CASE_CPU_S = 60.0  # the reference solution is trusted; generous so slow references still calibrate
 
 
+POSITIVE_SETTINGS = ("floor_s", "plus_floor_s", "factor", "memory_mb", "run_s", "speed")  # None means unset
+
+
+def not_positive(settings: dict[str, float | None]) -> str | None:
+    """The first name whose value is set but not more than 0 (NaN included), or None when all are fine."""
+    return next((name for name, value in settings.items() if value is not None and not value > 0), None)
+
+
 @dataclass(frozen=True)
 class TimePolicy:
     floor_s: float = 0.25  # per base test, reference-machine CPU seconds (docs/time-limits.md)
@@ -38,11 +46,10 @@ class TimePolicy:
     speed: float | None = None  # this machine's CPU time per reference-machine second; None: measure it
 
     def __post_init__(self) -> None:
-        for name in ("floor_s", "plus_floor_s", "factor", "run_s", "speed"):  # the CLI checks its flags first
-            value = getattr(self, name)
-            if value is not None and not value > 0:  # also NaN
-                raise UsageError(f"TimePolicy({name}={value!r}): must be more than 0", hint="it is a number of "
-                                 "(CPU) seconds or a ratio; see docs/time-limits.md")
+        bad = not_positive({name: getattr(self, name) for name in POSITIVE_SETTINGS})
+        if bad is not None:  # the CLI checks its flags first, with this same function
+            raise UsageError(f"TimePolicy({bad}={getattr(self, bad)!r}): must be more than 0",
+                             hint="it is a number of (CPU) seconds or a ratio; see docs/time-limits.md")
 
     def here(self, reference_cpu_s: float) -> float:
         """Reference-machine CPU seconds in this machine's."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from execeval.cli.app import app, friendly, parse_k
+from execeval.cli.app import app, friendly
 from execeval.cli.options import execution_options, generation_options
 from execeval.errors import UsageError
 from execeval.generate import GenConfig
@@ -63,7 +63,7 @@ def evaluate(
         samples = samples or Path(str(importlib.resources.files("execeval") / "tasks/demo/samples.jsonl"))
         tasks = tasks or "demo"
         out = out or Path("runs/demo")
-        if config.k == parse_k("1,10,100"):  # the default: the demo has 5 samples per task
+        if config.k == EvalConfig().k:  # the default: the demo has 5 samples per task
             config = replace(config, k=(1, 5))
     if samples is None or tasks is None or out is None:
         raise UsageError("evaluate needs SAMPLES, --tasks and --out",

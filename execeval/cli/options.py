@@ -23,13 +23,13 @@ import typer
 from execeval.cli.app import parse_k
 from execeval.errors import UsageError
 from execeval.pipeline import EXECUTORS, EvalConfig
-from execeval.programs import TimePolicy
+from execeval.programs import TimePolicy, not_positive
 from execeval.sandbox.limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
     from execeval.generate import GenConfig
 
-_K_DEFAULT = "1,10,100"
+_K_DEFAULT = ",".join(map(str, EvalConfig().k))  # one source: EvalConfig
 
 # name -> (type, typer option); the order is --help's order
 EXECUTION_OPTIONS: dict[str, tuple[object, object]] = {
@@ -90,13 +90,12 @@ def eval_config(*, k: str | None = None, workers: int | None = None, timeout: fl
         raise UsageError("--address goes with --executor ray", hint="add --executor ray, or drop --address")
     if min_coverage is not None and not 0 <= min_coverage <= 1:
         raise UsageError(f"--min-coverage {min_coverage}: a share of lines, from 0 to 1", hint="e.g. 0.9")
-    for flag, value in (("--timeout", timeout), ("--plus-timeout", plus_timeout), ("--time-factor", time_factor),
-                        ("--run-timeout", run_timeout), ("--memory-mb", memory_mb)):
-        if not value > 0:
-            raise UsageError(f"{flag} {value}: must be more than 0")
-    if machine_speed is not None and not machine_speed > 0:
-        raise UsageError(f"--machine-speed {machine_speed}: must be more than 0",
-                         hint="1 uses the limits as stated; leave it out to measure this machine")
+    flags = {"--timeout": timeout, "--plus-timeout": plus_timeout, "--time-factor": time_factor,
+             "--memory-mb": memory_mb, "--run-timeout": run_timeout, "--machine-speed": machine_speed}
+    bad = not_positive(flags)
+    if bad is not None:
+        raise UsageError(f"{bad} {flags[bad]}: must be more than 0", hint="1 uses the limits as stated; leave it "
+                         "out to measure this machine" if bad == "--machine-speed" else "see docs/time-limits.md")
     return EvalConfig(k=parse_k(k or _K_DEFAULT), workers=workers, all_tests=all_tests, plus=not base_only,
                       policy=TimePolicy(floor_s=timeout, plus_floor_s=plus_timeout, factor=time_factor,
                                         memory_mb=memory_mb, run_s=run_timeout, speed=machine_speed),

@@ -9,7 +9,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from execeval.runfiles import RESULTS_NAME, write_summary
+from execeval.runfiles import RESULTS_NAME, atomic_write, write_summary
 
 __all__ = ["protocol_row", "write_protocol_run", "turn_status"]
 
@@ -54,8 +54,5 @@ def _show(outcome: dict) -> str:
 
 
 def write_protocol_run(out_dir: str | os.PathLike, rows: Sequence[dict], summary: dict) -> None:
-    path = Path(out_dir) / RESULTS_NAME
-    tmp = path.with_suffix(".jsonl.tmp")
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(Path(out_dir) / RESULTS_NAME, "".join(json.dumps(r) + "\n" for r in rows))
     write_summary(out_dir, summary)

@@ -7,7 +7,6 @@ at the end for `execeval report`.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +16,7 @@ from execeval.models.base import Backend, SamplingParams
 from execeval.protocols.interactive.agents import STRATEGIES, ScriptedModel, Turn, backend_model
 from execeval.protocols.interactive.env import Environment, InteractiveTask
 from execeval.protocols.interactive.metrics import summarize
+from execeval.protocols.runfiles import write_protocol_run
 from execeval.sandbox.base import Sandbox
 from execeval.store import RunStore
 
@@ -105,10 +105,7 @@ async def run_interactive(tasks: Sequence[InteractiveTask], backend: Backend, ou
         summary = summarize(rows, max_turns=max_turns)
         summary.update({"protocol": "interactive", "strategy": strategy, "model": backend.name,
                         "isolation": sandbox.isolation().as_dict()})
-        with open(out / "results.jsonl", "w") as f:
-            for row in rows:
-                f.write(json.dumps(row) + "\n")
-        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        write_protocol_run(out, rows, summary)
         return summary
     finally:
         store.close()
