@@ -10,6 +10,7 @@ import typer
 
 from execeval.cli.app import app, friendly
 from execeval.cli.iterate import backend_options
+from execeval.tasks._jsonl import read_raw
 
 
 @app.command()
@@ -64,7 +65,7 @@ def difftest(
                        f"(cumulative) {curve}; {summary['samples']} samples, {summary['tokens']} tokens")
         raise typer.Exit(0 if summary["found"] == summary["pairs"] else 1)
     assert p is not None and q is not None
-    p_code, q_code = p.read_text(encoding="utf-8"), q.read_text(encoding="utf-8")
+    p_code, q_code = read_raw(p, UsageError).text, read_raw(q, UsageError).text  # a missing file: one line
     result = run_difftest(p_code, q_code, seed_input, entry_point=entry, backend=backend, model_config=config,
                           budget=budget, seed=seed, out_dir=out)
     if as_json:

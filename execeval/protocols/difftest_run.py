@@ -31,6 +31,7 @@ from execeval.protocols.model_search import ModelSearchConfig, parse_input, sear
 from execeval.protocols.observe import Program, call_text
 from execeval.protocols.runfiles import write_protocol_run
 from execeval.sandbox.base import Sandbox
+from execeval.tasks._jsonl import read_raw
 
 __all__ = ["run_difftest", "run_pairs", "load_pairs", "PairSpec", "entry_point_of", "parse_seed"]
 
@@ -74,18 +75,17 @@ class PairSpec:
 def load_pairs(path: str | os.PathLike) -> list[PairSpec]:
     """A pairs file (see the module docstring); errors name the line."""
     pairs = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                pairs.append(PairSpec(str(rec.get("id", n)), rec["p"], rec["q"], tuple(rec.get("seed_inputs", ())),
-                                      rec.get("entry_point"), rec.get("setup", ""), rec.get("description", "")))
-            except (ValueError, KeyError, TypeError) as e:
-                raise UsageError(f"{path}:{n}: not a pair ({type(e).__name__}: {e})",
-                                 hint='each line: {"id": ..., "p": CODE, "q": CODE, "seed_inputs": ["f(1)"]}') \
-                    from None
+    for n, line in enumerate(read_raw(path, UsageError).text.splitlines(), 1):  # a missing file: one line
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            pairs.append(PairSpec(str(rec.get("id", n)), rec["p"], rec["q"], tuple(rec.get("seed_inputs", ())),
+                                  rec.get("entry_point"), rec.get("setup", ""), rec.get("description", "")))
+        except (ValueError, KeyError, TypeError) as e:
+            raise UsageError(f"{path}:{n}: not a pair ({type(e).__name__}: {e})",
+                             hint='each line: {"id": ..., "p": CODE, "q": CODE, "seed_inputs": ["f(1)"]}') \
+                from None
     if not pairs:
         raise UsageError(f"{path}: no pairs")
     return pairs
