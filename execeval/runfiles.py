@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from execeval.errors import UsageError
+from execeval.metrics.abstention import LABEL_KEYS
 
 if TYPE_CHECKING:
     from execeval.runrecord import SampleRun
@@ -47,6 +48,9 @@ def result_row(run: "SampleRun") -> dict:
             row[key] = str(label)
     if run.sample.abstain:  # the sample said "I won't answer this" (score-abstention reads it)
         row["abstain"] = True
+    for key in LABEL_KEYS:  # the task's own ground truth for score-abstention, when its file has it
+        if run.task.metadata.get(key) is not None:
+            row[key] = run.task.metadata[key]
     row.update(run.extra)
     return row
 

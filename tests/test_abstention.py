@@ -118,3 +118,50 @@ def test_cli_reads_flags_from_the_samples_file(tmp_path: Path):
     assert text.exit_code == 0 and "0 of 4 samples abstained" in text.output
     bad = CliRunner().invoke(app, ["score-abstention", str(run), "--labels", str(samples)])
     assert bad.exit_code == 2 and "samples.jsonl:1: not a task label (needs task_id, should_abstain)" in bad.output
+
+
+def test_labels_in_the_task_file_reach_results_and_score_without_a_label_file(tmp_path: Path):
+    """`should_abstain` / `input_quality` on a native task travel through `evaluate` into results.jsonl, and
+    `score-abstention RUN` then needs no --labels: the same scores as with a label file saying the same."""
+    from execeval.evaluate import EvalConfig, evaluate
+
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(
+        json.dumps({"task_id": "t/a", "prompt": "def f(x):\n", "entry_point": "f", "reference":
+                    "def f(x):\n    return x\n", "tests": ["assert f(1) == 1"], "should_abstain": True,
+                    "input_quality": 2}) + "\n" +
+        json.dumps({"task_id": "t/b", "prompt": "def g(x):\n", "entry_point": "g", "reference":
+                    "def g(x):\n    return x\n", "tests": ["assert g(1) == 1"], "should_abstain": False}) + "\n")
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text("".join(json.dumps({"task_id": t, "completion": "    return x\n", "abstain": a}) + "\n"
+                               for t, a in (("t/a", True), ("t/a", False), ("t/b", True), ("t/b", False))))
+    evaluate(samples, str(tasks), tmp_path / "run", EvalConfig(workers=1, k=(1,)))
+    rows = [json.loads(line) for line in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
+    assert [(r["task_id"], r.get("should_abstain"), r.get("input_quality")) for r in rows] == [
+        ("t/a", True, 2.0), ("t/a", True, 2.0), ("t/b", False, None), ("t/b", False, None)]
+    own = CliRunner().invoke(app, ["score-abstention", str(tmp_path / "run"), "--json"])
+    assert own.exit_code == 0, own.output
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"task_id": "t/a", "should_abstain": true, "input_quality": 2}\n'
+                      '{"task_id": "t/b", "should_abstain": false}\n')
+    given = CliRunner().invoke(app, ["score-abstention", str(tmp_path / "run"), "--labels", str(labels), "--json"])
+    assert json.loads(own.output) == json.loads(given.output)
+    # decisions (1, 0 | 1, 0) against truth (1, 1 | 0, 0): one of each
+    assert json.loads(own.output)["input"]["tp"] == 1 and json.loads(own.output)["input"]["fp"] == 1
+
+
+def test_no_labels_anywhere_is_one_line_and_bad_labels_in_a_task_file_name_the_line(tmp_path: Path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in _rows()))
+    result = CliRunner().invoke(app, ["score-abstention", str(run)])
+    assert result.exit_code == 2 and 'no task of this run has a "should_abstain" label' in result.output
+    from execeval.errors import TaskFormatError
+    from execeval.tasks.native import load_native
+
+    base = {"task_id": "t", "prompt": "", "entry_point": "f", "reference": "def f(): pass\n", "tests": ["assert 1"]}
+    for bad, says in (({"should_abstain": "yes"}, "should_abstain"), ({"input_quality": 7}, "from 0")):
+        path = tmp_path / "bad.jsonl"
+        path.write_text(json.dumps(base) + "\n" + json.dumps({**base, "task_id": "u", **bad}) + "\n")
+        with pytest.raises(TaskFormatError, match=f"bad.jsonl:2: .*{says}"):
+            load_native(path)

@@ -106,6 +106,19 @@ def o_score(abstained: Sequence[bool], wrong: Sequence[bool], weights: Sequence[
     return fsum(x if bool(b) == bool(c) else -x for b, c, x in zip(abstained, wrong, w)) / len(w)
 
 
+LABEL_KEYS = ("should_abstain", "input_quality")  # a task's ground truth; results.jsonl rows carry them along
+
+
+def labels_from_rows(rows: Sequence[dict]) -> dict[str, dict]:
+    """Task labels carried by results.jsonl rows (from `should_abstain` / `input_quality` in the task file): task
+    id -> {"should_abstain": ..., "input_quality": ... (when given)}, for tasks whose rows have the label."""
+    labels: dict[str, dict] = {}
+    for r in rows:
+        if r.get("should_abstain") is not None and r["task_id"] not in labels:
+            labels[r["task_id"]] = {k: r[k] for k in LABEL_KEYS if r.get(k) is not None}
+    return labels
+
+
 def score_run_abstention(rows: Sequence[dict], labels: dict[str, dict]) -> dict:
     """Both sides for one run: `rows` are results.jsonl rows (with "abstain" where the sample abstained),
     `labels` task id -> {"should_abstain": bool, "input_quality": 0..3 (optional)}.

@@ -23,7 +23,7 @@ __all__ = ["FORMAT", "KNOWN_KEYS", "task_from_record", "load_native", "is_header
 
 FORMAT = "execeval-tasks/1"
 KNOWN_KEYS = frozenset({"task_id", "prompt", "entry_point", "reference", "tests", "inputs", "plus_inputs", "setup",
-                        "atol", "completion_mode", "metadata", "language"})
+                        "atol", "completion_mode", "metadata", "language", "should_abstain", "input_quality"})
 _HEADER_KEYS = frozenset({"format", "setup"})
 
 
@@ -75,6 +75,7 @@ def task_from_record(rec: Mapping[str, Any], where: str, *, file_setup: str = ""
     if completion is None:
         completion = bool(prompt) and reference.startswith(prompt)
     metadata = dict(optional(rec, "metadata", dict, where, {}))
+    metadata.update(_abstention_labels(rec, where))
     cases: tuple[TestCase, ...] = tuple(Assert(a) for a in asserts) + inputs
     return Task(
         task_id=task_id,
@@ -87,6 +88,21 @@ def task_from_record(rec: Mapping[str, Any], where: str, *, file_setup: str = ""
         language=optional(rec, "language", str, where, "python"),
         metadata=metadata,
     )
+
+
+def _abstention_labels(rec: Mapping[str, Any], where: str) -> dict:
+    """`should_abstain` / `input_quality`: the task's ground truth for `execeval score-abstention` (BouncerBench),
+    kept in metadata so results.jsonl carries them and no separate label file is needed."""
+    labels = {}
+    if "should_abstain" in rec:
+        labels["should_abstain"] = need(rec, "should_abstain", bool, where)
+    if "input_quality" in rec:
+        quality = need(rec, "input_quality", (int, float), where)
+        if isinstance(quality, bool) or not 0 <= quality <= 3:
+            raise TaskFormatError(f"{where}: key 'input_quality' should be a number from 0 (well specified) to 3 "
+                                  f"(cannot be solved as written), not {quality!r}")
+        labels["input_quality"] = float(quality)
+    return labels
 
 
 def _header_setup(rec: Mapping[str, Any], where: str) -> str:
