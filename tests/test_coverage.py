@@ -116,10 +116,10 @@ def test_gate_turns_undertested_passes_aside(gated_run):
 @pytest.mark.slow
 def test_c_tracer_fallback_gives_the_same_figures(gated_run, sandbox, monkeypatch):
     tmp, out, _ = gated_run
-    import execeval.coverage as cov
+    import execeval.coverage.python as cov
 
     monkeypatch.setattr(cov, "_SLOW_EVENTS", 3)  # every unsaturated program starts over under the C tracer
-    monkeypatch.setattr(cov, "_METHOD", "/fallback-test")  # not the first run's cached figures
+    monkeypatch.setattr(cov, "METHOD", "/fallback-test")  # not the first run's cached figures
     evaluate(tmp / "samples.jsonl", tmp / "tasks.jsonl", tmp / "run-c", EvalConfig(k=(1,), min_coverage=1.0),
              sandbox=sandbox)
     keys = ("covered_lines", "total_lines", "covered_branches", "total_branches", "missing_lines")
@@ -132,9 +132,9 @@ def test_c_tracer_fallback_gives_the_same_figures(gated_run, sandbox, monkeypatc
 @pytest.mark.slow
 def test_rerun_measures_nothing_again(gated_run, sandbox, monkeypatch):
     tmp, out, first = gated_run
-    import execeval.coverage as cov
+    import execeval.coverage.python as cov
 
-    monkeypatch.setattr(cov, "_measure", lambda *a: pytest.fail("coverage measured again"))
+    monkeypatch.setattr(cov, "measure", lambda *a: pytest.fail("coverage measured again"))
     again = evaluate(tmp / "samples.jsonl", tmp / "tasks.jsonl", out, EvalConfig(k=(1,), min_coverage=1.0),
                      sandbox=sandbox)
     assert again["coverage"] == first["coverage"]

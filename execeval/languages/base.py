@@ -108,6 +108,11 @@ class Language(Protocol):
         """The exception a failed run died of, read from its stderr (`ArithmeticException`, `TypeError`)."""
         ...
 
+    def coverage_variant(self) -> "Language | None":
+        """The same language built so that a run leaves line and branch counts in its work dir (`execeval.coverage`),
+        or None when execeval has no coverage for it. Its builds must key apart from the plain ones."""
+        ...
+
 
 class BaseLanguage:
     """Defaults for the optional parts of `Language`: one process per input, limits as given."""
@@ -124,6 +129,9 @@ class BaseLanguage:
         return None  # a process per input costs little here
 
     def batch_driver_source(self) -> bytes | None:
+        return None
+
+    def coverage_variant(self) -> Language | None:
         return None
 
     def error_type(self, stderr: bytes) -> str | None:

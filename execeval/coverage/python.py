@@ -1,9 +1,5 @@
-"""Line and branch coverage of each passing candidate under its task's tests (`evaluate --coverage`).
-
-A pass over tests that execute 40% of the candidate is weaker evidence than one at 100% (*Guaranteed Guess*).
-Only passes need the figure, so it is measured once every verdict is known (`execeval.pipeline.after_verdicts`):
-each passing sample's `PythonTests` job runs again in the sandbox as a `Script` that traces the candidate's own
-code object ("<candidate>") and nothing else, neither the harness nor the tests.
+"""Python coverage: each passing sample's `PythonTests` job runs again in the sandbox as a `Script` that traces
+the candidate's own code object ("<candidate>") and nothing else, neither the harness nor the tests.
 
 How, and why this way (Python 3.11 has no `sys.monitoring`):
 
@@ -18,18 +14,14 @@ How, and why this way (Python 3.11 has no `sys.monitoring`):
 * a program still unsaturated after ~200k traced line events (a hot function with a branch no test reaches)
   starts over under coverage.py's C tracer, which records the same arcs several times faster than any Python
   tracer, and runs every test;
-* results are cached in the run store by the job's key, so a rerun measures nothing again.
+* results are cached in the run store by the job's key (`execeval.coverage`), so a rerun measures nothing again.
 
-A pass whose coverage is under `min_coverage` becomes `passed_undertested`: not a pass, counted apart, and pass@k
-is reported both ways (`execeval.scoring`). Coverage is the combined figure coverage.py reports with --branch:
-(covered lines + covered branches) / (lines + branches). Only Python function tasks are measured; the other
-languages and stdin/stdout tasks are counted as unmeasured (docs/trust.md).
+Python stdin/stdout tasks are not measured here (docs/trust.md).
 """
 
 from __future__ import annotations
 
 import atexit
-import dataclasses
 import functools
 import hashlib
 import json
@@ -37,29 +29,25 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from execeval.coverage.figures import COVERAGE_PHASE, Figures, slower
 from execeval.errors import ExecevalError, UsageError
 from execeval.programs import Job
 from execeval.sandbox.base import Assert, PythonTests, Script, Status
-from execeval.verdict import PASSED, PASSED_UNDERTESTED
 
 if TYPE_CHECKING:
+    from execeval.languages import BuildCache
     from execeval.progress import Reporter
     from execeval.runrecord import SampleRun
     from execeval.sandbox.base import ExecResult, Sandbox
-    from execeval.store import RunStore
 
-__all__ = ["COVERAGE_PHASE", "Figures", "figures", "measure_coverage", "possible", "tracer_job"]
+__all__ = ["METHOD", "figures", "measurable", "measure", "possible", "tracer_job"]
 
-COVERAGE_PHASE = "coverage"
-RECORD = "coverage"  # run store kind; keyed by the sample job's key and this module's method version
-_METHOD = "/settrace-arcs-v3"
+METHOD = "/settrace-arcs-v3"  # in the run store's keys: a new method measures again
 _JOB_FILE = "coverage-job.json"
 _SLOW_EVENTS = 200_000  # line events (~0.2 s) before an unsaturated run starts over under coverage's C tracer
-_SLOWDOWN = 4.0  # a traced candidate is slower: its CPU budget is the job's times this, plus a second
 
 # Runs inside the sandbox as a Script. It only needs the standard library (and execeval.values for tagged
 # arguments). The arc bookkeeping mirrors coverage.py's PyTracer for CPython 3.11: a frame starts at
@@ -222,31 +210,6 @@ os._exit(0)
 '''
 
 
-@dataclasses.dataclass(frozen=True)
-class Figures:
-    """Coverage of one program, as coverage.py counts it (statements; branches = arcs out of lines with 2+ exits)."""
-
-    covered_lines: int
-    total_lines: int
-    covered_branches: int
-    total_branches: int
-    missing_lines: tuple[int, ...]
-
-    @property
-    def coverage(self) -> float:
-        """coverage.py's total with --branch: (covered lines + branches) / (lines + branches); 1.0 when empty."""
-        total = self.total_lines + self.total_branches
-        return (self.covered_lines + self.covered_branches) / total if total else 1.0
-
-    def as_dict(self) -> dict:
-        ratio = lambda a, b: round(a / b, 6) if b else 1.0  # noqa: E731
-        return {"covered_lines": self.covered_lines, "total_lines": self.total_lines,
-                "line_coverage": ratio(self.covered_lines, self.total_lines),
-                "covered_branches": self.covered_branches, "total_branches": self.total_branches,
-                "branch_coverage": ratio(self.covered_branches, self.total_branches),
-                "coverage": round(self.coverage, 6), "missing_lines": list(self.missing_lines)}
-
-
 @functools.cache
 def _coverage_api():
     try:
@@ -326,12 +289,15 @@ def _parse(result: "ExecResult", token: str) -> dict | None:
     return None
 
 
-def _measurable(run: "SampleRun") -> bool:
-    return run.verdict is not None and run.verdict.status == PASSED and isinstance(run.job.program, PythonTests)
+def measurable(run: "SampleRun") -> bool:
+    """A Python function task's job (stdin/stdout tasks in Python are built and run as programs: not these)."""
+    return isinstance(run.job.program, PythonTests)
 
 
-def _measure(runs: list["SampleRun"], sandbox: "Sandbox", reporter: "Reporter") -> dict[str, dict]:
-    """Coverage records for the distinct jobs of `runs` (by job key), measured in the sandbox."""
+def measure(runs: list["SampleRun"], sandbox: "Sandbox", reporter: "Reporter",
+            cache: "BuildCache | None" = None) -> dict[str, dict]:
+    """Coverage records for the distinct jobs of `runs` (by job key), measured in the sandbox (`cache`: unused,
+    nothing is built; every language's `measure` takes it)."""
     token = secrets.token_hex(16)
     futures, out = {}, {}
     encoded: dict[int, bytes] = {}  # id of a task's cases -> their JSON, made once per task
@@ -350,9 +316,7 @@ def _measure(runs: list["SampleRun"], sandbox: "Sandbox", reporter: "Reporter") 
             out[job.key] = {"status": "unmeasured", "why": "coverage.py cannot analyse it", "detail": str(e)[:200]}
             reporter.advance(False, phase=COVERAGE_PHASE)
             continue
-        budget = job.limits.cpu_s * _SLOWDOWN + 1.0
-        limits = job.limits.with_(cpu_s=budget, wall_s=max(job.limits.wall_s, budget) * 2)
-        futures[job.key] = (run.program, sandbox.submit(script, limits, priority=-job.cost))
+        futures[job.key] = (run.program, sandbox.submit(script, slower(job.limits), priority=-job.cost))
     for key, (program, fut) in futures.items():
         result = fut.result()
         report = _parse(result, token) if result.status is Status.OK else None
@@ -364,48 +328,3 @@ def _measure(runs: list["SampleRun"], sandbox: "Sandbox", reporter: "Reporter") 
                         "tests_run": report["ran"], "saturated": report["saturated"], "tracer": report["tracer"]}
         reporter.advance(out[key]["status"] == "measured", phase=COVERAGE_PHASE)
     return out
-
-
-def measure_coverage(runs: list["SampleRun"], sandbox: "Sandbox", store: "RunStore", min_coverage: float | None,
-                     reporter: "Reporter") -> dict:
-    """Measure every passing Python sample's coverage (cached in the store), put it in `run.extra["coverage"]`,
-    gate passes under `min_coverage` as `passed_undertested`, and return summary.json's "coverage" part."""
-    if min_coverage is not None and not 0.0 <= min_coverage <= 1.0:
-        raise UsageError(f"--min-coverage {min_coverage}: must be between 0 and 1", hint="e.g. --min-coverage 0.9")
-    targets = [r for r in runs if _measurable(r)]
-    records = {}
-    for run in targets:
-        cached = store.record(RECORD, run.job.key + _METHOD)
-        if cached is not None:
-            records[run.job.key] = cached
-    todo = [r for r in targets if r.job.key not in records]
-    if todo:
-        reporter.phase(COVERAGE_PHASE, len({r.job.key for r in todo}))
-        for key, rec in _measure(todo, sandbox, reporter).items():
-            store.put_record(RECORD, key + _METHOD, rec)
-            records[key] = rec
-    counts: Counter = Counter()
-    measured = []
-    for run in runs:
-        v = run.verdict
-        if v is None or v.status != PASSED:
-            continue
-        if not isinstance(run.job.program, PythonTests):
-            counts["unsupported"] += 1
-            run.extra["coverage"] = {"status": "unsupported", "why": "only Python function tasks are measured"}
-            continue
-        rec = records[run.job.key]
-        run.extra["coverage"] = rec
-        counts[rec["status"]] += 1
-        if rec["status"] != "measured":
-            continue
-        measured.append(rec)
-        if min_coverage is not None and rec["coverage"] < min_coverage:
-            run.verdict = dataclasses.replace(v, status=PASSED_UNDERTESTED, passed=False,
-                                              plus_passed=None if v.plus_passed is None else False)
-            counts["undertested"] += 1
-    mean = lambda key: round(sum(r[key] for r in measured) / len(measured), 6) if measured else None  # noqa: E731
-    return {"min_coverage": min_coverage, "measured": counts["measured"], "unmeasured": counts["unmeasured"],
-            "unsupported": counts["unsupported"], "passed_undertested": counts["undertested"],
-            "mean_line_coverage": mean("line_coverage"), "mean_branch_coverage": mean("branch_coverage"),
-            "mean_coverage": mean("coverage"), "method": "sys.settrace arcs + coverage.py analysis"}
