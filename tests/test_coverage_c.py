@@ -38,6 +38,11 @@ STDIO_C = ("#include <stdio.h>\n\nint main(void) {\n    long a, b;\n    if (scan
            "        printf(\"bad input\\n\");\n        return 0;\n    }\n    if (a < 0)\n        a = -a;\n"
            "    printf(\"%ld\\n\", a + b);\n    return 0;\n}\n")
 STDIO_INPUTS = ["1 2\n", "-3 4\n"]
+# passes, then leaves through _exit from an exit handler, before libgcov writes its counts: unmeasured, not 0%
+STDIO_NO_COUNTS = ("#include <stdio.h>\n#include <stdlib.h>\n#include <unistd.h>\n\n"
+                   "static void leave(void) { fflush(stdout); _exit(0); }\n\nint main(void) {\n    long a, b;\n"
+                   "    atexit(leave);\n    if (scanf(\"%ld %ld\", &a, &b) != 2)\n        return 1;\n"
+                   "    printf(\"%ld\\n\", (a < 0 ? -a : a) + b);\n    return 0;\n}\n")
 
 # (task, completion, expected status at --min-coverage 1.0)
 SAMPLES = [
@@ -68,7 +73,8 @@ def _write(tmp: Path) -> tuple[Path, Path, Path, Path]:
     paths[0].write_text("".join(json.dumps(t) + "\n" for t in tasks))
     paths[1].write_text("".join(json.dumps(s) + "\n" for s in samples))
     paths[2].write_text(json.dumps(stdio) + "\n")
-    paths[3].write_text(json.dumps({"task_id": "cov_sum", "solution": STDIO_C}) + "\n")
+    paths[3].write_text("".join(json.dumps({"task_id": "cov_sum", "solution": p}) + "\n"
+                                for p in (STDIO_C, STDIO_NO_COUNTS)))
     return paths
 
 
@@ -82,7 +88,8 @@ def gated(tmp_path_factory, sandbox):
     summary = evaluate(samples, tasks, tmp / "run", config, sandbox=sandbox)
     stdio_summary = evaluate(stdio_samples, stdio, tmp / "run-stdio", config, sandbox=sandbox)
     rows = {r["completion_id"]: r for r in read_results(tmp / "run")}
-    return tmp, config, summary, rows, stdio_summary, read_results(tmp / "run-stdio")[0]
+    stdio_rows = {r["program"]: r for r in read_results(tmp / "run-stdio")}
+    return tmp, config, summary, rows, stdio_summary, stdio_rows
 
 
 # ---------------------------------------------------------------- gcov by hand: its text report, line by line
@@ -170,7 +177,8 @@ def test_figures_match_gcov_run_by_hand(gated):
 @needs_gcc
 @pytest.mark.slow
 def test_stdio_program_counts_every_line(gated):
-    tmp, _, _, _, stdio_summary, row = gated
+    tmp, _, _, _, stdio_summary, rows = gated
+    row = rows[STDIO_C]
     work = tmp / "hand-stdio"
     work.mkdir()
     _compile_by_hand(work, "c", STDIO_C)
@@ -180,6 +188,16 @@ def test_stdio_program_counts_every_line(gated):
     assert {k: row["coverage"][k] for k in FIGURES} == want
     assert want["missing_lines"] == [6, 7]  # the bad-input branch; `a = -a` ran for -3
     assert row["status"] == "passed_undertested" and stdio_summary["coverage"]["measured"] == 1
+
+
+@needs_gcc
+@pytest.mark.slow
+def test_a_pass_whose_counts_never_arrive_is_unmeasured_not_gated(gated):
+    _, _, _, _, stdio_summary, rows = gated
+    row = rows[STDIO_NO_COUNTS]
+    assert row["status"] == "passed" and row["coverage"]["status"] == "unmeasured"
+    assert "main.gcda" in row["coverage"]["why"]
+    assert stdio_summary["coverage"]["unmeasured"] == 1
 
 
 @needs_gcc

@@ -31,6 +31,7 @@ from execeval.coverage.figures import COVERAGE_PHASE, Figures, slower
 from execeval.errors import SandboxError
 from execeval.judges.endmarker import add_end_marker, new_token
 from execeval.judges.program_tests import assemble, run_with_token, tests_ran_to_end
+from execeval.judges.stdio import io_tests
 from execeval.languages import Build, BuildCache, Language, build, get_language, run
 from execeval.languages.c import COUNTS, NOTES
 from execeval.programs import BuildAndRun
@@ -116,34 +117,17 @@ def _measure_one(sample: "SampleRun", sandbox: "Sandbox", cache: BuildCache) -> 
     job: BuildAndRun = sample.job.program  # type: ignore[assignment]
     lang = get_language(job.language).coverage_variant()
     assert lang is not None  # measurable() said so
-    limits = slower(sample.job.limits)
-    tests = job.suite.cases
-    profiles: list[tuple[bytes, bytes]] = []  # (notes, counts) of each program
+    limits, tests = slower(sample.job.limits), job.suite.cases
     if tests and all(isinstance(t, TestProgram) for t in tests):
-        last_line = job.program.count("\n") + 1  # the tests are appended after the candidate's last line
-        for test in tests:
-            source = add_end_marker(lang.name, assemble(job.program, test.code), source_name=lang.source_name)
-            built = build(lang, source, sandbox, cache=cache)
-            if not built.ok:
-                return _unmeasured("the coverage build failed", built.diagnostics)
-            token = new_token()
-            result = tests_ran_to_end(lang.name, run_with_token(lang, built, sandbox, token, limits=limits), token)
-            if not (result.status is Status.OK and result.completed):
-                return _no_longer_passes(result)
-            profiles.append((built.artifacts[NOTES], result.files.get(COUNTS, b"")))
+        last_line: int | None = job.program.count("\n") + 1  # the tests are appended after the candidate's lines
+        profiles = _test_program_profiles(lang, job, sandbox, cache, limits)
     elif tests and all(isinstance(t, IOTest) for t in tests):
         last_line = None  # a whole program: every line is the candidate's
-        built = build(lang, job.program, sandbox, cache=cache)
-        if not built.ok:
-            return _unmeasured("the coverage build failed", built.diagnostics)
-        counts = _io_counts(lang, built, [t.stdin.encode() for t in tests], sandbox, limits)  # type: ignore
-        if isinstance(counts, ExecResult):
-            return _no_longer_passes(counts)
-        profiles.append((built.artifacts[NOTES], counts))
+        profiles = _io_profiles(lang, job, sandbox, cache, limits)
     else:
         return _unmeasured("no tests to run")
-    if not all(counts for _, counts in profiles):
-        return _unmeasured("a run wrote no counts (main.gcda)")
+    if isinstance(profiles, dict):
+        return profiles
     reports = _gcov(lang, profiles, sandbox)
     if isinstance(reports, str):
         return _unmeasured("gcov failed", reports)
@@ -151,18 +135,44 @@ def _measure_one(sample: "SampleRun", sandbox: "Sandbox", cache: BuildCache) -> 
             "tests_run": len(tests), "tracer": "gcov"}
 
 
-def _io_counts(lang: Language, built: Build, inputs: list[bytes], sandbox: "Sandbox",
-               limits: Limits) -> bytes | ExecResult:
-    """Run the program on each input in turn, each run adding to the counts so far; the merged counts, or the
-    first run that did not exit 0."""
-    counts = b""
-    for stdin in inputs:
-        given = dataclasses.replace(built, artifacts={**built.artifacts, COUNTS: counts}) if counts else built
-        result = run(lang, given, sandbox, stdin=stdin, limits=limits)
+Profiles = list[tuple[bytes, bytes]]  # (notes, counts) of each program built; or the unmeasured record
+
+
+def _test_program_profiles(lang: Language, job: BuildAndRun, sandbox: "Sandbox", cache: BuildCache,
+                           limits: Limits) -> Profiles | dict:
+    """Each test program built with the candidate and run once, as `judges.program_tests` judged it."""
+    profiles = []
+    for tests in (t.code for t in job.suite.cases if isinstance(t, TestProgram)):
+        source = add_end_marker(lang.name, assemble(job.program, tests), source_name=lang.source_name)
+        built = build(lang, source, sandbox, cache=cache)
+        if not built.ok:
+            return _unmeasured("the coverage build failed", built.diagnostics)
+        token = new_token()
+        result = tests_ran_to_end(lang.name, run_with_token(lang, built, sandbox, token, limits=limits), token)
+        if not (result.status is Status.OK and result.completed):
+            return _no_longer_passes(result)
+        if COUNTS not in result.files:
+            return _no_counts()
+        profiles.append((built.artifacts[NOTES], result.files[COUNTS]))
+    return profiles
+
+
+def _io_profiles(lang: Language, job: BuildAndRun, sandbox: "Sandbox", cache: BuildCache,
+                 limits: Limits) -> Profiles | dict:
+    """The program built once and run on each test's stdin in turn, each run adding to the counts so far."""
+    built = build(lang, job.program, sandbox, cache=cache)
+    if not built.ok:
+        return _unmeasured("the coverage build failed", built.diagnostics)
+    counts: bytes | None = None
+    for test in io_tests(job.suite):
+        given = built if counts is None else dataclasses.replace(built, artifacts={**built.artifacts, COUNTS: counts})
+        result = run(lang, given, sandbox, stdin=test.stdin.encode(), limits=limits)
         if result.status is not Status.OK:
-            return result
-        counts = result.files.get(COUNTS, b"")
-    return counts
+            return _no_longer_passes(result)
+        if COUNTS not in result.files:
+            return _no_counts()
+        counts = result.files[COUNTS]
+    return [(built.artifacts[NOTES], counts or b"")]
 
 
 def _gcov(lang: Language, profiles: list[tuple[bytes, bytes]], sandbox: "Sandbox") -> list[dict] | str:
@@ -182,6 +192,10 @@ def _gcov(lang: Language, profiles: list[tuple[bytes, bytes]], sandbox: "Sandbox
     except ValueError as e:
         return f"gcov's JSON did not parse: {e}"
     return reports if len(reports) == len(profiles) else f"{len(reports)} gcov reports for {len(profiles)} programs"
+
+
+def _no_counts() -> dict:
+    return _unmeasured("a run exited without writing its counts (main.gcda): _exit, or a signal")
 
 
 def _no_longer_passes(result: ExecResult) -> dict:
