@@ -43,3 +43,48 @@ def test_a_program_that_fails_to_load_is_reported_with_its_lines(sandbox):
         assert r.traceback_tail.startswith("Traceback (most recent call last):"), r.traceback_tail
         assert all(line in r.traceback_tail for line in expected), r.traceback_tail
         assert "pyrunner" not in r.traceback_tail  # the runner's own frames are not the program's
+
+
+def test_large_flat_outputs_are_encoded_fast_as_encode_would():
+    """EvalPlus's large outputs (a million-item list, a 7 MB string) skip `encode`'s Python walk: the text, and
+    the digest of a long one, must be the very bytes `encode` gives, or a cached reference would stop matching."""
+    from execeval.sandbox.outputtext import flat_text
+    from execeval.values import DIGEST_PREFIX, encode
+
+    fast = [list(range(40)), [i / 3 for i in range(50)], ["a\u00e9\"\n"] * 40, [True, None, "s", 2.5] * 10,
+            [1, -(1 << 255)] * 20, "x\u2603" * 10, list(range(300_000)), [0.1] * 300_000, "y" * (3 << 20),
+            [1.5, float("inf"), -float("inf"), float("nan"), 2, True] * 10, [1, None, "a"] * 20]
+    for value in fast:
+        assert flat_text(value) == encode(value), str(value)[:80]
+    assert flat_text(list(range(300_000))).startswith(DIGEST_PREFIX)
+    slow = [[1, 2], [[1]] * 40, [1 << 256] * 40, [0.5, -(1 << 256)] * 20, ["a", float("nan")] * 40,
+            [None, float("inf")] * 40, [(1,)] * 40, 7, (1, 2) * 20]
+    for value in slow:
+        assert flat_text(value) is None, str(value)[:80]
+
+
+def test_a_tasks_test_tuple_crosses_to_its_server_once_and_each_job_gets_its_own(monkeypatch):
+    """HumanEval+ has ~750 inputs a task, the same for all of its samples: a server is sent them once and named
+    by a serial after that, and no job ever runs another task's inputs (more tuples than a server keeps)."""
+    from execeval.sandbox import Call, ForkServerSandbox
+    from execeval.sandbox import forkserver, wire
+
+    sent: list[int] = []
+    real_send = wire.send
+
+    def send(fd, message):
+        if isinstance(message, tuple) and message[0] == "run":
+            sent.append(len(message[2].cases) + len((message[5] or (0, None))[1] or ()))
+        real_send(fd, message)
+
+    monkeypatch.setattr(forkserver.wire, "send", send)
+    tuples = [tuple(Call(f"[{i}, {k}]", expected=str(i * k)) for i in range(20)) for k in range(wire.CaseSets.SIZE + 3)]
+    with ForkServerSandbox(workers=1) as sb:
+        for _ in range(2):
+            for k, cases in enumerate(tuples):
+                r = sb.run(PythonTests("def f(a, b):\n    return a * b\n", "f", cases))
+                assert r.status is Status.OK and all(c.status is CaseStatus.PASSED for c in r.cases), (k, r)
+        r = sb.run(PythonTests("def f(a, b):\n    return a * b + (a == 3)\n", "f", tuples[-1]))
+        assert r.cases[3].status is CaseStatus.FAILED and r.cases[2].status is CaseStatus.PASSED, r
+    # first round: every tuple sent; second round: the oldest ones were dropped, the last SIZE are still held
+    assert sent[:len(tuples)] == [20] * len(tuples) and sent[-1] == 0, sent

@@ -28,6 +28,7 @@ from execeval.sandbox.base import (Call, CaseResult, CaseStatus, Command, ExecRe
 from execeval.sandbox.crashes import ERROR_LINE, JVM_UNCAUGHT
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.sandbox.grading import Expected, grade_case
+from execeval.sandbox.wire import SHARED_CASES_OVER, UNKNOWN_CASES, CaseSets
 
 _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from execeval.sandbox.server import main; "
          "main(int(sys.argv[2]), sys.argv[3])")
@@ -53,14 +54,19 @@ class _Worker:
             raise SandboxError(f"fork server {index} failed to start (exit {self.proc.wait()})",
                                hint="run `execeval doctor` to see which isolation primitive fails")
         self.isolation: IsolationReport = ready[1]
+        self.case_sets = CaseSets()  # which test tuples this server holds: the same LRU as its own
 
     def run(self, job_id: int, program: Program, limits: Limits) -> ExecResult:
-        expected = None
+        expected, sent, shared = None, program, None
         if isinstance(program, PythonTests):  # inputs go to the job; expectations never do
-            expected, inputs = _split_expectations(program.cases)
-            program = dataclasses.replace(program, cases=inputs)
+            expected, inputs, serial = _split_expectations(program.cases)
+            program = sent = dataclasses.replace(program, cases=inputs)
+            if len(inputs) >= SHARED_CASES_OVER:  # a task's inputs cross once, not once per sample
+                known = self.case_sets.seen(serial)
+                shared = (serial, None if known else inputs)
+                sent = dataclasses.replace(program, cases=())
         stream = expected is not None and program.stop_on_failure and any(e is not None for e in expected)
-        wire.send(self.to_fd, ("run", job_id, program, limits, stream))
+        wire.send(self.to_fd, ("run", job_id, sent, limits, stream, shared))
         cases: dict[int, CaseResult] = {}
         stop_sent = False
         while True:
@@ -71,6 +77,9 @@ class _Worker:
             if msg_job != job_id:
                 continue
             if kind == "result":
+                if payload.get("detail") == UNKNOWN_CASES:  # out of step (cannot happen): send them again
+                    self.case_sets = CaseSets()
+                    return self.run(job_id, program, limits)
                 for raw in payload.get("cases", ()):
                     case = grade_case(raw, expected, program)  # type: ignore[arg-type]
                     cases[case.index] = case
@@ -95,26 +104,29 @@ class _Worker:
             self.proc.stdout.close()
 
 
-_SPLIT_CACHE: dict[int, tuple[tuple, list, tuple]] = {}  # id(cases) -> (cases, expectations, inputs only)
+_SPLIT_CACHE: dict[int, tuple[tuple, list, tuple, int]] = {}  # id(cases) -> (cases, expectations, inputs, serial)
 _SPLIT_LOCK = threading.Lock()
+_SERIALS = itertools.count(1)
 
 
-def _split_expectations(cases: tuple) -> tuple[list, tuple]:
-    """A test tuple's expected outputs (kept here) and the same cases without them (sent to the job).
+def _split_expectations(cases: tuple) -> tuple[list, tuple, int]:
+    """A test tuple's expected outputs (kept here), the same cases without them (sent to the job), and a serial
+    number naming that inputs tuple for as long as this process lives (never reused, unlike an id).
 
     Every sample of a task shares its plan's cases tuple (HumanEval+: ~750 cases a task), so the split is made
     once per tuple, not once per sample; the cache holds the tuple itself, so an id is never reused under it."""
     key = id(cases)
     hit = _SPLIT_CACHE.get(key)
     if hit is not None and hit[0] is cases:
-        return hit[1], hit[2]
+        return hit[1], hit[2], hit[3]
     expected = [Expected(c.expected) if isinstance(c, Call) and c.expected is not None else None for c in cases]
     inputs = tuple(dataclasses.replace(c, expected=None) if isinstance(c, Call) else c for c in cases)
     with _SPLIT_LOCK:
         if len(_SPLIT_CACHE) >= 256:
             _SPLIT_CACHE.pop(next(iter(_SPLIT_CACHE)))
-        _SPLIT_CACHE[key] = (cases, expected, inputs)
-    return expected, inputs
+        serial = next(_SERIALS)
+        _SPLIT_CACHE[key] = (cases, expected, inputs, serial)
+    return expected, inputs, serial
 
 
 def _error_type(stderr: bytes) -> str | None:

@@ -30,6 +30,7 @@ from operator import is_
 from execeval.sandbox.base import Assert, PythonTests
 from execeval.sandbox.guard import check_plain, to_wire
 from execeval.sandbox.tracebacks import failing_line, short, traceback_text
+from execeval.sandbox.outputtext import flat_text
 from execeval.values import decode, encode
 
 class CaseTimeout(BaseException):
@@ -280,7 +281,7 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
                     result["o"] = remote.call_output(job.entry_point, args)  # type: ignore[attr-defined]
                 else:
                     value = target(*args)
-                    result["o"] = encode(value)
+                    result["o"] = flat_text(value) or encode(value)
         except CaseTimeout:
             result.update(s="timeout", t="TimeoutError", m=f"case CPU time over {limit:.3g}s")
         except AssertionError as exc:
@@ -323,9 +324,7 @@ def _lifted_text(value: object) -> str:
         return repr(value)
     if t is bool or value is None:
         return "null" if value is None else "true" if value else "false"
-    if t is str:
-        return _json_str(value)
-    return encode(to_wire(value, None))
+    return flat_text(value) or encode(to_wire(value, None))
 
 
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w., \t]+))", re.MULTILINE)

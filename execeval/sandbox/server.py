@@ -10,6 +10,7 @@ drained while the job runs and cut at the limit; results go back on stdout.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import gc
 import glob
 import json
@@ -76,6 +77,7 @@ class Server:
             sys.modules["tempfile"].tempdir = None
         self.snapshot = pyrunner.Snapshot()
         self.empty_stdin = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        self.case_sets = wire.CaseSets()  # the test tuples of the last few tasks (the harness keeps the same)
 
     # ------------------------------------------------------------ one job
     def run(self, job_id: int, program: object, limits: Limits, stream: bool = False) -> dict:
@@ -446,6 +448,13 @@ def main(worker_index: int, env_extra_json: str) -> None:
             os._exit(0)
         kind, job_id, *rest = msg  # type: ignore[misc]
         if kind == "run":
-            program, limits, stream = rest
+            program, limits, stream, shared = rest
+            if shared is not None:  # the task's test tuple, sent once and named by its serial after that
+                serial, cases = shared
+                if cases is None and serial not in server.case_sets.sets:
+                    wire.send(1, ("result", job_id, {"status": "sandbox_error", "detail": wire.UNKNOWN_CASES}))
+                    continue
+                server.case_sets.seen(serial, cases)
+                program = dataclasses.replace(program, cases=server.case_sets.sets[serial])
             result = server.run(job_id, program, limits, stream)
             wire.send(1, ("result", job_id, result))

@@ -1,0 +1,57 @@
+"""A job's large outputs as `execeval.values.encode` writes them, at C speed.
+
+Why: EvalPlus's plus inputs make outputs of a million items (HumanEval/130's `tri`, /100's `make_a_pile`) and
+strings of megabytes (/15); `encode` walks a list in Python (~1 us an item, twice when its text is digested), which
+cost the reference runs of HumanEval+ ~7 CPU-s and every sample that gets that far as much again. The text must be
+`encode`'s byte for byte: the harness compares a returned text with the reference's before decoding either, and
+references are cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from execeval.values import DIGEST_OVER, DIGEST_PREFIX
+
+_BIG = 1 << 256
+_FLAT = frozenset({str, int, float, bool, type(None)})  # list items that `encode` writes as they are
+_NUMBERS = frozenset({int, float, bool})
+_strict_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode  # NaN, inf: ValueError
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+_NOT_FINITE = (("-Infinity", '{"__f":"-inf"}'), ("Infinity", '{"__f":"inf"}'), ("NaN", '{"__f":"nan"}'))
+_sha256 = hashlib.sha256
+_json_str = json.encoder.encode_basestring_ascii  # C
+
+
+def flat_text(value: object) -> str | None:
+    """`encode(value)`, byte for byte, at C speed for a string or a long flat list, else None (EvalPlus's large
+    outputs: `encode` walks a list in Python, ~1 us an item, and twice when its text is digested).
+
+    A flat list of plain scalars is its own plain and canonical form, so its JSON text is `encode`'s text (but for
+    inf and NaN, which `encode` tags) and the digest of a long one is the digest of that text. Nested lists and
+    ints over 256 bits (`encode` writes them in hex) are None."""
+    t = type(value)
+    if t is str:
+        text = _json_str(value)
+    elif t is list and len(value) > 32:  # type: ignore[arg-type]
+        kinds = set(map(type, value))  # type: ignore[call-overload]
+        if not kinds <= _FLAT:
+            return None
+        if int in kinds:
+            ints = value if kinds <= {int, bool} else [x for x in value if type(x) is int]  # type: ignore[attr-defined]
+            if not (-_BIG < min(ints) and max(ints) < _BIG):
+                return None
+        if float in kinds and kinds <= _NUMBERS:  # no strings: JSON's bare Infinity and NaN are floats' own
+            text = _dumps(value)
+            if "Infinity" in text or "NaN" in text:
+                for token, tagged in _NOT_FINITE:
+                    text = text.replace(token, tagged)
+        else:
+            try:
+                text = _strict_dumps(value)
+            except ValueError:  # a NaN or inf beside strings
+                return None
+    else:
+        return None
+    return DIGEST_PREFIX + _sha256(text.encode()).hexdigest() if len(text) > DIGEST_OVER else text
