@@ -515,12 +515,16 @@ def square_job(code: str, kind: str, mode: str = "stop", **kw) -> PythonTests:
         setup, cases = hp.SQUARE_CHECK, (Assert(f"check({hp.SQUARE})"),)
     elif kind == "loop":  # a test that is code (not liftable): run in a process of its own
         cases = (Assert(hp.SQUARE_LOOP),)
+    elif kind == "expr":  # lifted too: arguments and expected values are trusted expressions, not literals
+        cases = tuple(Assert(c) for c in SQUARE_EXPRESSIONS)
     else:
         cases = tuple(Call(args, encode(value)) for args, value in hp.SQUARE_CALLS)
     return PythonTests(code, hp.SQUARE, cases, setup=setup, stop_on_failure=mode == "stop", **kw)
 
 
 KINDS = ("assert", "check", "call", "loop")  # lifted asserts, a lifted check(), inputs, a split test
+SQUARE_EXPRESSIONS = ("assert square(int('3')) == 3 ** 2", "assert square(-len([0, 0])) == sum([1, 3])",
+                      "assert square(min(range(5))) == 0")
 MODES = ("stop", "all")  # stop at the first failing case (the default), or run all cases
 LEAKS: dict[str, set[str]] = {}  # trick name -> "kind/mode" where it still forges (none known)
 LEAK_REASONS: dict[str, str] = {}
@@ -695,7 +699,7 @@ def test_witnesses_catch_the_same_programs_run_without_sandbox(host_scratch, tmp
         assert not _names_with(marker, str(REPO))
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", (*KINDS, "expr"))
 @pytest.mark.parametrize("way", list(hp.TOKEN_THIEVES))
 def test_token_thief_cannot_forge(sandbox, way, kind):
     """Code that finds the per-job token (in frames, through gc, in /proc/self/mem, by a ctypes scan) and writes
@@ -714,6 +718,15 @@ def test_token_thief_cannot_forge(sandbox, way, kind):
         assert os.geteuid() == 0 and r.cases[0].error_type in ("AssertionError", "WrongAnswer"), r
     else:
         assert r.cases[0].error_type == "Tampered" and r.detail == "", r
+
+
+def test_token_thief_expr_control_is_lifted_wrong_fails_right_passes(sandbox):
+    """The lifted-expression kind above is lifted (so its thieves had the token to find), and judges plainly."""
+    from execeval.sandbox.lifting import lift_job
+
+    assert lift_job(square_job("", "expr")) is not None
+    for ret, passed in ((hp.WRONG_SQUARE, False), (hp.RIGHT_SQUARE, True)):
+        assert run(sandbox, square_job(f"def square(x):\n    return {ret}\n", "expr")).all_cases_passed is passed
 
 
 def test_token_thief_with_a_right_answer_still_passes_in_its_own_process(sandbox):

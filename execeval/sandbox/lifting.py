@@ -14,28 +14,45 @@ functions: such a check becomes one call per assert, and their results are folde
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import functools
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from execeval.sandbox.base import Assert, Call, PythonTests
-from execeval.values import encode
+from execeval.sandbox.testexpr import Budget, Evaluator, Predicate, Untrusted, items, plain, predicate
+from execeval.values import DIGEST_OVER, encode
+
+_BUILTIN_NAMES = frozenset(builtins.__dict__)
 
 
 class Lifted(NamedTuple):
-    """An Assert as a call: the literal arguments the job calls with, and what the server compares with."""
+    """An Assert as a call: the arguments the job calls with, and what the server compares with."""
 
     args: tuple
     expected: object
     line: str  # the assert's source line: the failure message, as a failing in-process assert reports it
     expected_text: str = ""  # `encode(expected)`: a returned value with the same text is equal, no decoding
+    test: Predicate | None = None  # the assert's test over the value, when it is not `== expected`
+    uses: frozenset[str] = frozenset()  # builtins and modules its expressions read: the job's tests keep them
+
+
+_EXPECTED_TEXT = DIGEST_OVER // 8  # larger: a returned value equal to it may be over DIGEST_OVER, a digest
 
 
 def _lifted(args: list, expected: object, line: str) -> Lifted:
-    return Lifted(tuple(args), expected, line[:500], encode(expected))
+    """`==` on plain data is the in-process verdict: NaN (equal only to itself, by identity) and expected values
+    so large that an equal returned value could arrive as a digest are not lifted."""
+    if not plain(expected):
+        raise Untrusted("an expected value that is not plain data")
+    text = encode(expected)
+    if len(text) > _EXPECTED_TEXT:
+        raise Untrusted("an expected value over the size cap")
+    return Lifted(tuple(args), expected, line[:500], text)
 
 
 # `assert f(1, [2, 3]) == -4.5` with numbers and lists only: JSON reads those as Python does, ~10x faster than ast
@@ -49,10 +66,9 @@ def _lift_simple(code: str, entry_point: str) -> Lifted | None:
         return None
     try:
         args = json.loads(f"[{m.group(2)}]", parse_constant=_no_constant)
-        expected = json.loads(m.group(3), parse_constant=_no_constant)
-    except ValueError:
+        return _lifted(args, json.loads(m.group(3), parse_constant=_no_constant), code.strip())
+    except (ValueError, Untrusted):
         return None
-    return _lifted(args, expected, code.strip())
 
 
 def _no_constant(name: str) -> None:
@@ -63,69 +79,199 @@ def _no_constant(name: str) -> None:
 LIFTED_CALL = Call("[]", tagged=True)
 
 
-@functools.lru_cache(maxsize=4096)  # the same tests come with every sample of a task
-def lift_assert(code: str, entry_point: str) -> Lifted | None:
-    """`assert entry_point(<literal>, ...) == <literal>[, msg]` (either side), or None for any other code."""
-    if entry_point not in code or "==" not in code:
+def lift_assert(code: str, entry_point: str, modules: frozenset[str] = frozenset()) -> tuple[Lifted, ...] | None:
+    """An Assert case's code as calls of `entry_point`: `assert entry_point(<args>) == <expected>[, msg]` (either
+    side), with trusted expressions for both (`testexpr`), or several such statements and names bound between
+    them; None for any other code. `modules`: names the setup binds to a module by `import` (`math`)."""
+    if entry_point not in code:
         return None
+    return _CACHE.get(("assert", code, entry_point, modules), lambda: _lift_code(code, entry_point, modules))
+
+
+def _lift_code(code: str, entry_point: str, modules: frozenset[str]) -> tuple[tuple[Lifted, ...] | None, int]:
     simple = _lift_simple(code, entry_point)
     if simple is not None:
-        return simple
+        return (simple,), len(code) // 16
     try:
         body = ast.parse(code).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    if len(body) != 1:
-        return None
-    return _lift_statement(body[0], entry_point, code.strip().splitlines()[0].strip())
+        return None, 0
+    return _Walk(entry_point, modules, code.splitlines(), _bound(body), loops=False).lift(body)
 
 
-def _lift_statement(node: ast.stmt, name: str, line: str) -> Lifted | None:
-    if not isinstance(node, ast.Assert):
-        return None
-    test = node.test
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
-        return None
-    for call, other in ((test.left, test.comparators[0]), (test.comparators[0], test.left)):
-        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == name
-                and not call.keywords and not any(isinstance(a, ast.Starred) for a in call.args)):
-            try:
-                args = [ast.literal_eval(a) for a in call.args]
-                expected = ast.literal_eval(other)
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                return None
-            return _lifted(args, expected, line)
-    return None
-
-
-@functools.lru_cache(maxsize=1024)
 def lift_check(code: str, setup: str, entry_point: str) -> tuple[Lifted, ...] | None:
     """HumanEval's shape: the case `check(entry_point)`, the setup's `def check(candidate)` nothing but liftable
-    asserts on `candidate` (and `assert True`, a docstring, `pass`): one lifted call per assert, in order."""
+    asserts on `candidate`, names bound to trusted expressions, `for` loops over them, `import math` (and
+    `assert True`, a docstring, `pass`): one lifted call per assert run, in order."""
     if code.strip() != f"check({entry_point})" or "def check" not in setup:
         return None
+    return _CACHE.get(("check", setup), lambda: _lift_check(setup))
+
+
+def _lift_check(setup: str) -> tuple[tuple[Lifted, ...] | None, int]:
     try:
         tree = ast.parse(setup)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+        return None, 0
     defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign))
             and _binds(n, "check")]
     node = defs[-1] if defs else None
     if not isinstance(node, ast.FunctionDef) or node.decorator_list or len(node.args.args) != 1 \
             or node.args.vararg or node.args.kwarg or node.args.kwonlyargs or node.args.defaults:
-        return None
-    param, lines = node.args.args[0].arg, setup.splitlines()
-    lifted = []
-    for stmt in node.body:
-        if isinstance(stmt, ast.Pass) or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
-            continue
-        if isinstance(stmt, ast.Assert) and isinstance(stmt.test, ast.Constant) and stmt.test.value is True:
-            continue
-        found = _lift_statement(stmt, param, lines[stmt.lineno - 1].strip())
+        return None, 0
+    param = node.args.args[0].arg
+    return _Walk(param, setup_modules(setup), setup.splitlines(), _bound(node.body)).lift(node.body)
+
+
+_MAX_PARTS = 10_000  # calls one case may become (a loop of asserts unrolled)
+
+
+class _Walk:
+    """One test's statements in order: bindings evaluated, asserts lifted, loops unrolled (`testexpr` caps)."""
+
+    def __init__(self, callee: str, modules: frozenset[str], lines: list[str], local: frozenset[str],
+                 loops: bool = True) -> None:
+        self.callee, self.lines, self.loops = callee, lines, loops  # an Assert case's own loop stays split:
+        # the hostile tests' "a test that is code" (tests/hostile_programs.SQUARE_LOOP) is one
+        self.ev = Evaluator({}, Budget(), {m: math for m in modules}, local | {callee})
+        self.parts: list[Lifted] = []
+
+    def lift(self, body: list[ast.stmt]) -> tuple[tuple[Lifted, ...] | None, int]:
+        try:
+            self.block(body)
+        except Untrusted:
+            return None, 0
+        uses = frozenset(self.ev.uses)
+        parts = tuple(p._replace(uses=uses) for p in self.parts)
+        return parts or None, self.ev.budget.used
+
+    def block(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            if isinstance(stmt, ast.Pass) or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                continue
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name) and stmt.value.id in _BUILTIN_NAMES \
+                    and stmt.value.id not in self.ev.locals:
+                self.ev.uses.add(stmt.value.id)
+                continue  # HumanEval/129's bare `print`
+            if isinstance(stmt, ast.Assert) and isinstance(stmt.test, ast.Constant) and stmt.test.value is True:
+                continue
+            if isinstance(stmt, ast.Assign):
+                value = self.ev.eval(stmt.value)
+                for target in stmt.targets:
+                    self.ev.bind(target, value)
+            elif isinstance(stmt, ast.Assert):
+                self.assertion(stmt)
+            elif isinstance(stmt, ast.For) and self.loops and not stmt.orelse and not _jumps(stmt.body):
+                for item in items(self.ev.eval(stmt.iter), self.ev.budget):
+                    self.ev.bind(stmt.target, item)
+                    self.block(stmt.body)
+            elif isinstance(stmt, ast.Import) and all(a.name == "math" and a.asname is None for a in stmt.names):
+                self.ev.modules["math"] = math
+                self.ev.names.pop("math", None)
+            else:
+                raise Untrusted(type(stmt).__name__)
+            if len(self.parts) > _MAX_PARTS:
+                raise Untrusted("too many asserts")
+
+    def assertion(self, stmt: ast.Assert) -> None:
+        names = [n for n in ast.walk(stmt.test) if isinstance(n, ast.Name) and n.id == self.callee]
+        call = next((n for n in ast.walk(stmt.test) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                     and n.func.id == self.callee), None)
+        if call is None or len(names) != 1 or call.keywords or any(isinstance(a, ast.Starred) for a in call.args):
+            raise Untrusted("not one call of the candidate")
+        args = tuple(self.ev.argument(a, bare=True) for a in call.args)
+        if not plain(args, passable=True):
+            raise Untrusted("an argument that is not plain data")
+        self.ev.expose(args)  # what the test reads from here on, it reads after the call
+        line = self.lines[stmt.lineno - 1].strip() if stmt.lineno <= len(self.lines) else ""
+        test = stmt.test
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq) \
+                and call in (test.left, test.comparators[0]):
+            expected = self.ev.eval(test.comparators[0] if call is test.left else test.left)
+            self.parts.append(_lifted(list(args), expected, line))
+        else:
+            self.parts.append(Lifted(args, None, line[:500], test=predicate(test, call, self.ev)))
+
+
+def _jumps(body: list[ast.stmt]) -> bool:
+    return any(isinstance(n, (ast.Break, ast.Continue)) for stmt in body for n in ast.walk(stmt))
+
+
+def _bound(body: list[ast.stmt]) -> frozenset[str]:
+    """Every name `body` binds anywhere (assignments, loops, imports, defs, comprehension variables): such a name
+    is never read as a builtin by a lifted expression."""
+    names: set[str] = set()
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                names.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.alias):
+                names.add((node.asname or node.name).split(".")[0])
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                names.update(node.names)
+            elif isinstance(node, ast.arg):
+                names.add(node.arg)
+    return frozenset(names)
+
+
+@functools.lru_cache(maxsize=8192)
+def bound_names(code: str) -> frozenset[str]:
+    """Names a test's code (the setup, an Assert case) binds: its module-level code runs in the tests' namespace,
+    so a lifted expression's builtin must not be one of them. A module the setup imports (`setup_modules`) is."""
+    try:
+        return _bound(ast.parse(code).body)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset(_BUILTIN_NAMES)
+
+
+@functools.lru_cache(maxsize=256)
+def setup_modules(setup: str) -> frozenset[str]:
+    """`math` when the setup's only bindings of that name are module-level `import math`s."""
+    if "math" not in setup:
+        return frozenset()
+    try:
+        body = ast.parse(setup).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+    imports = sum(1 for s in body if isinstance(s, ast.Import) for a in s.names if a.name == "math" and not a.asname)
+    binds = sum(1 for s in body for n in ast.walk(s) if _binds_math(n))
+    return frozenset({"math"}) if imports and binds == imports else frozenset()
+
+
+def _binds_math(node: ast.AST) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id == "math" and not isinstance(node.ctx, ast.Load)
+    if isinstance(node, ast.alias):
+        return (node.asname or node.name).split(".")[0] == "math"
+    if isinstance(node, ast.arg):
+        return node.arg == "math"
+    return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == "math"
+
+
+class _WeightedCache:
+    """Lifted cases by their code, at most `budget` cells of evaluated values in all (the fork server holds
+    them; an evicted one is evaluated again)."""
+
+    def __init__(self, entries: int, budget: int) -> None:
+        self.entries, self.budget, self.used = entries, budget, 0
+        self.items: dict[tuple, tuple[object, int]] = {}
+
+    def get(self, key: tuple, make):  # type: ignore[no-untyped-def]
+        found = self.items.pop(key, None)
         if found is None:
-            return None
-        lifted.append(found)
-    return tuple(lifted) or None
+            found = make()
+            if found[1] > self.budget:
+                return found[0]
+            self.used += found[1]
+        self.items[key] = found  # most recent last
+        while len(self.items) > self.entries or self.used > self.budget:
+            self.used -= self.items.pop(next(iter(self.items)))[1]
+        return found[0]
+
+
+_CACHE = _WeightedCache(4096, 4_000_000)  # the same tests come with every sample of a task
 
 
 def _mutable(value: object) -> bool:
@@ -158,20 +304,22 @@ def lift_job(job: PythonTests) -> Plan | None:
     size: dict[int, int] = {}
     budgets: list[float] = []
     seen: set[int] = set()
+    modules = setup_modules(job.setup) if job.setup else frozenset()
+    rebound = _rebound(job, modules)
     for index, case in enumerate(job.cases):
         if isinstance(case, Assert):
-            one = lift_assert(case.code, job.entry_point)
-            parts = (one,) if one is not None else lift_check(case.code, job.setup, job.entry_point)
-            if parts is None:
+            parts = lift_assert(case.code, job.entry_point, modules) \
+                or lift_check(case.code, job.setup, job.entry_point)
+            if parts is None or parts[0].uses & rebound:
                 return None
+            if id(parts) in seen and any(map(_mutable, (p.args for p in parts))):  # the same case again: fresh
+                parts = _fresh(parts)  # values, shared between its calls as they were (one `copy` memo)
+            seen.add(id(parts))
         else:
             parts = (None,)
         size[index] = len(parts)
         for part in parts:
             if part is not None:
-                if id(part) in seen and _mutable(part.args):  # the same literal twice: each call gets its own
-                    part = part._replace(args=copy.deepcopy(part.args))
-                seen.add(id(part))
                 lifted[len(cases)] = part
             cases.append(case if part is None else LIFTED_CALL)
             origin.append(index)
@@ -180,3 +328,17 @@ def lift_job(job: PythonTests) -> Plan | None:
     lifted_job = PythonTests(job.program, job.entry_point, tuple(cases), setup=job.setup, atol=job.atol,
                              stop_on_failure=job.stop_on_failure, case_cpu_s=tuple(budgets) if job.case_cpu_s else None)
     return Plan(lifted_job, tuple(origin), lifted, size)
+
+
+def _rebound(job: PythonTests, modules: frozenset[str]) -> frozenset[str]:
+    """Names the job's tests bind in their namespace (setup, Assert cases): none may be a lifted builtin."""
+    names = set(bound_names(job.setup) - modules) if job.setup else set()
+    for case in job.cases:
+        if isinstance(case, Assert) and _SIMPLE.fullmatch(case.code.strip()) is None:  # that shape binds nothing
+            names |= bound_names(case.code)
+    return frozenset(names)
+
+
+def _fresh(parts: tuple[Lifted, ...]) -> tuple[Lifted, ...]:
+    memo: dict = {}
+    return tuple(p._replace(args=copy.deepcopy(p.args, memo)) for p in parts)

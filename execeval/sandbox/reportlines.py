@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 
 from execeval.sandbox.lifting import Lifted, Plan
-from execeval.values import decode
+from execeval.sandbox.testexpr import Untrusted, plain
+from execeval.sandbox.tracebacks import short
+from execeval.values import Digest, decode
 
 
 class ResultLines:
@@ -108,6 +110,8 @@ def judge_lifted(item: dict, lifted: Lifted) -> dict:
     if type(cpu) is not float and type(cpu) is not int:
         cpu = 0.0
     if status == "returned":
+        if lifted.test is not None:
+            return _judge_test(str(item.get("o")), lifted, cpu)
         if item.get("o") == lifted.expected_text:  # the same plain data: equal
             return {"s": "passed", "c": cpu}
         got = decode(str(item.get("o")))
@@ -121,3 +125,17 @@ def judge_lifted(item: dict, lifted: Lifted) -> dict:
     if status in ("timeout", "error"):
         return {**item, "c": cpu}
     return {"s": "error", "t": "Tampered", "m": f"a lifted assert reported {str(status)[:20]!r}", "c": cpu}
+
+
+def _judge_test(text: str, lifted: Lifted, cpu: float) -> dict:
+    """An assert whose test is not `== expected` (`abs(f(x) - y) < 1e-6`): its `Predicate` over the value. A value
+    that is not plain data fails, as it compares unequal under `==`; what the test raises is the case's error."""
+    value = decode(text)
+    failed = {"s": "failed", "t": "AssertionError", "m": lifted.line, "c": cpu}
+    if isinstance(value, Digest) or not plain(value, passable=True):
+        return failed
+    try:
+        return {"s": "passed", "c": cpu} if lifted.test.holds(value) else failed  # type: ignore[union-attr]
+    except Untrusted as exc:
+        cause = exc.__cause__ or exc
+        return {"s": "error", "t": type(cause).__name__, "m": short(cause)[:500], "c": cpu}
