@@ -238,6 +238,11 @@ def prepare(args: argparse.Namespace, work: Path) -> tuple[Path, Path, Path, Pat
             "--per-task", str(args.per_task), "--seed", str(args.seed)]
         print(f"making samples: make_samples.py {' '.join(made)}")
         make_samples.main(["--data-dir", str(args.data_dir), "--out", str(samples_dir)] + made)
+    if args.model_samples and not args.tasks:  # a partial generation: its first K tasks, for every tool alike
+        done = {m["task_id"] for m in read_jsonl(samples_dir / MANIFEST_FILE)}
+        if len(done) < sum(1 for _ in read_jsonl(he_path)):
+            args.tasks = len(done)
+            print(f"!!! the model's samples cover the first {args.tasks} tasks only: every tool gets those")
     for name in (SAMPLES_FILE, PLUS_SAMPLES_FILE, MANIFEST_FILE):
         if not (samples_dir / name).is_file():
             sys.exit(f"bench: {samples_dir / name} not found; run bench/make_samples.py --out {samples_dir}")
