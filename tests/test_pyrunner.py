@@ -53,12 +53,14 @@ def test_large_flat_outputs_are_encoded_fast_as_encode_would():
 
     fast = [list(range(40)), [i / 3 for i in range(50)], ["a\u00e9\"\n"] * 40, [True, None, "s", 2.5] * 10,
             [1, -(1 << 255)] * 20, "x\u2603" * 10, list(range(300_000)), [0.1] * 300_000, "y" * (3 << 20),
-            [1.5, float("inf"), -float("inf"), float("nan"), 2, True] * 10, [1, None, "a"] * 20]
+            [1.5, float("inf"), -float("inf"), float("nan"), 2, True] * 10, [1, None, "a"] * 20,
+            0, -7, 1 << 255, 2.5, -0.0, 1e300, True, False, None, ""]
     for value in fast:
         assert flat_text(value) == encode(value), str(value)[:80]
     assert flat_text(list(range(300_000))).startswith(DIGEST_PREFIX)
     slow = [[1, 2], [[1]] * 40, [1 << 256] * 40, [0.5, -(1 << 256)] * 20, ["a", float("nan")] * 40,
-            [None, float("inf")] * 40, [(1,)] * 40, 7, (1, 2) * 20]
+            [None, float("inf")] * 40, [(1,)] * 40, (1, 2) * 20,
+            1 << 256, float("inf"), float("nan"), b"x", 1j]
     for value in slow:
         assert flat_text(value) is None, str(value)[:80]
 

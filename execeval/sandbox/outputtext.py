@@ -25,13 +25,18 @@ _json_str = json.encoder.encode_basestring_ascii  # C
 
 
 def flat_text(value: object) -> str | None:
-    """`encode(value)`, byte for byte, at C speed for a string or a long flat list, else None (EvalPlus's large
-    outputs: `encode` walks a list in Python, ~1 us an item, and twice when its text is digested).
+    """`encode(value)`, byte for byte, for a scalar, a string or a long flat list (at C speed), else None
+    (EvalPlus's large outputs: `encode` walks a list in Python, ~1 us an item, and twice when its text is
+    digested; a scalar, the common output, is formatted here without the json module's Python layers).
 
     A flat list of plain scalars is its own plain and canonical form, so its JSON text is `encode`'s text (but for
     inf and NaN, which `encode` tags) and the digest of a long one is the digest of that text. Nested lists and
     ints over 256 bits (`encode` writes them in hex) are None."""
     t = type(value)
+    if t is int and -_BIG < value < _BIG or t is float and value - value == 0:  # type: ignore[operator]
+        return repr(value)  # what json writes for them (a finite float, an int encode does not write in hex)
+    if t is bool or value is None:
+        return "null" if value is None else "true" if value else "false"
     if t is str:
         text = _json_str(value)
     elif t is list and len(value) > 32:  # type: ignore[arg-type]

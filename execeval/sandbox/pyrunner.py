@@ -314,16 +314,8 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
     os._exit(0)
 
 
-_BIG = 1 << 256
-
-
 def _lifted_text(value: object) -> str:
-    """`encode`'s text of a lifted case's value; scalars formatted here (no values/json module pages touched)."""
-    t = type(value)
-    if t is int and -_BIG < value < _BIG or t is float and value - value == 0:  # type: ignore[operator]
-        return repr(value)
-    if t is bool or value is None:
-        return "null" if value is None else "true" if value else "false"
+    """`encode`'s text of a lifted case's value (no values/json module pages touched for a scalar)."""
     return flat_text(value) or encode(to_wire(value, None))
 
 
