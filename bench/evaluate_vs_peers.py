@@ -20,9 +20,11 @@ HumanEval+ (the same completions as EvalPlus `solution`s = HumanEval+ prompt + c
 
 Each evaluation runs in its own fresh Python process (so no tool forks a process holding another's threads) and
 with a fresh output directory; the wall time is measured around the library call inside that process (imports
-and interpreter start-up excluded for every tool alike). Printed: wall seconds, samples/s, execeval's speed-up
-over each baseline measured in this run, and per-sample verdict agreement, with every disagreement listed
-(task, completion index, each tool's status, execeval's first_failure, and what make_samples did to the sample).
+and interpreter start-up excluded for every tool alike). Printed: wall seconds, samples/s, CPU seconds (user +
+sys of the evaluation's whole process tree, start-up included: on a busy machine the steadier number),
+execeval's speed-up over each baseline measured in this run (wall, and CPU), and per-sample verdict agreement,
+with every disagreement listed (task, completion index, each tool's status, execeval's first_failure, and what
+make_samples did to the sample).
 Nothing is asserted about time. Everything goes to a temporary work dir (--work-dir to keep it).
 """
 
@@ -31,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -110,7 +113,7 @@ def run_child(label: str, spec: dict, log: Path) -> dict:
     if spec["tool"] in SKIP:
         return {"error": "skipped (--skip)"}
     print(f"  running {label} ...", end="", flush=True)
-    t0 = time.perf_counter()
+    t0, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(log, "w") as f:  # own session: on a time-out the whole tree (pools, fork servers) is stopped
         proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "_child", json.dumps(spec)],
                                 stdout=f, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -129,6 +132,8 @@ def run_child(label: str, spec: dict, log: Path) -> dict:
         print(f" FAILED (exit {proc.returncode}); log {log}:\n{tail}")
         return {"error": f"exit {proc.returncode}, see {log}"}
     result = json.loads(lines[-1][len(RESULT_TAG):])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the whole tree: pools and fork servers are waited for
+    result["cpu_s"] = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if "error" in result:
         print(f" skipped: {result['error']}")
     else:
@@ -292,7 +297,7 @@ def report_times(title: str, n: int, rows: list[tuple[str, dict]], pairs: list[t
     body = []
     for label, r in rows:
         if "wall_s" not in r:
-            body.append([label, "-", "-", "", r.get("error", "")[:60]])
+            body.append([label, "-", "-", "-", r.get("error", "")[:60]])
             continue
         extra = ""
         if "jobs" in r and r["jobs"]:
@@ -301,13 +306,14 @@ def report_times(title: str, n: int, rows: list[tuple[str, dict]], pairs: list[t
                      f"re-run alone, isolation {r.get('isolation')}")
             if r.get("missing"):
                 extra += f" (missing {', '.join(r['missing'])})"
-        body.append([label, f"{r['wall_s']:.1f}", f"{n / r['wall_s']:.1f}", "", extra])
-    print(table(body, ["evaluator", "wall s", "samples/s", "", "notes"]))
+        body.append([label, f"{r['wall_s']:.1f}", f"{n / r['wall_s']:.1f}", f"{r.get('cpu_s', 0):.1f}", extra])
+    print(table(body, ["evaluator", "wall s", "samples/s", "CPU s", "notes"]))
     for ours, theirs in pairs:
         if ours in ok and theirs in ok:
             speedup = ok[theirs]["wall_s"] / ok[ours]["wall_s"]
             print(f"  speed-up  {ours}  vs  {theirs}: {ratio(ok[theirs]['wall_s'], ok[ours]['wall_s'])}"
-                  f"   (target >= {target:g}x: {'met' if speedup >= target else 'NOT met'})")
+                  f"   (target >= {target:g}x: {'met' if speedup >= target else 'NOT met'});  CPU time: "
+                  f"{ratio(ok[theirs].get('cpu_s', 0), ok[ours].get('cpu_s', 0))}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -409,7 +415,8 @@ def compare(args: argparse.Namespace, work: Path) -> int:
                 ex[temp] = (out, run_child(f"execeval ({temp} reference cache)", {
                     "tool": "execeval", "workers": args.workers, "samples": str(plus_samples),
                     "problems": str(plus_path), "out": str(out), "all_tests": all_tests,
-                    "timeout": args.execeval_timeout, "env": {"EXECEVAL_CACHE_DIR": str(cache)}}, logs / f"execeval-plus-{mode}-{temp}.log"))
+                    "timeout": args.execeval_timeout, "env": {"EXECEVAL_CACHE_DIR": str(cache)}},
+                    logs / f"execeval-plus-{mode}-{temp}.log"))
             report_times(f"HumanEval+ ({mode})", n,
                          [("EvalPlus cold", ep["cold"][1]), ("EvalPlus warm", ep["warm"][1]),
                           ("execeval cold", ex["cold"][1]), ("execeval warm", ex["warm"][1])],
