@@ -154,3 +154,24 @@ def test_a_lifted_predicate_in_the_sandbox(sandbox):
     assert _verdicts(sandbox, job("x * x")) == ["passed"] * 3
     assert _verdicts(sandbox, job("x * x + 1")) == ["failed", "failed", "passed"]
     assert _verdicts(sandbox, job("None"))[:2] == ["error", "error"]
+
+
+# ---------------------------------------------------------------- what still runs split: cheaper, the same
+def test_split_arguments_cross_as_marshal_only_when_exactly_plain():
+    from fractions import Fraction
+
+    from execeval.sandbox.callwire import marshalled
+    from execeval.sandbox.remote import _handles_out
+
+    data, markers = marshalled([list(range(5)), {"a": (1, 2.5)}, {3}], _handles_out)
+    assert not markers and data
+    assert marshalled([[int, 1]], _handles_out)[1] is True  # a builtin type crosses as its marker
+    for odd in (Fraction(1, 2), bytearray(b"x"), [True, Fraction(1, 3)], type("B", (int,), {})(3)):
+        assert marshalled([odd], _handles_out) is None  # encode's text then: opaque, as before
+
+
+def test_a_split_test_with_a_big_argument_changed_in_place(sandbox):
+    case = "for n in (3000, 0):\n    xs = [3, 1, 2] * n\n    sort_it(xs)\n    assert xs == sorted([3, 1, 2] * n)"
+    for body, verdict in (("xs.sort()", "passed"), ("xs.reverse()", "failed"), ("xs[:] = sorted(xs)", "passed")):
+        job = _job(f"def sort_it(xs):\n    {body}\n", "sort_it", case)
+        assert lift_job(job) is None and _verdicts(sandbox, job) == [verdict], body

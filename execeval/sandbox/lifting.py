@@ -1,9 +1,10 @@
-"""`assert f(<literals>) == <literal>` test cases, lifted out of the candidate's process.
+"""`assert f(<args>) == <expected>` test cases, lifted out of the candidate's process.
 
 Why: an `Assert` case is code that decides its own pass, and code run in the candidate's process can be made to
 say "passed" by the candidate (it can read the runner's token from its own memory). A lifted case runs in the
-job as a `Call` of the entry point on the literal arguments; the job only returns the value, and the fork
-server compares it with the literal, with Python's `==` on plain data: the verdict an in-process `assert` would
+job as a `Call` of the entry point on its arguments (literals, or trusted test expressions that the fork server
+evaluates first: `testexpr`); the job only returns the value, and the fork server compares it with the expected
+value, with Python's `==` on plain data: the verdict an in-process `assert` would
 give for every plain value. A standard-library subclass of a builtin type (`Counter`, `OrderedDict`) is compared
 as that builtin; any other value that is not plain data compares unequal (`execeval.sandbox.guard.to_wire`).
 

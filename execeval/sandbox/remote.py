@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import marshal
 import os
 import signal
 import sys
@@ -30,12 +31,12 @@ import types
 _cpu = time.process_time
 
 from execeval.sandbox.base import PythonTests
+from execeval.sandbox.callwire import Lines, full_text, marshalled
 from execeval.sandbox.guard import _HANDLE, check_plain, to_wire
 from execeval.sandbox.pyrunner import CaseTimeout, Snapshot
 from execeval.sandbox.tracebacks import short, traceback_text
-from execeval.values import DIGEST_OVER, DIGEST_PREFIX, Opaque, decode, encode
+from execeval.values import DIGEST_OVER, Opaque, decode, encode
 
-_MAX_LINE = 64 << 20
 _MARSHAL_S_PER_BYTE = 4e-7  # the most a call's encoding and decoding may be said to cost, per byte of it
 _BUILTIN = "__execeval_builtin__"
 
@@ -126,73 +127,9 @@ def _handles_out(value: object) -> object:
     return value
 
 
-def _text(value: object) -> str:
-    """`encode`'s text in full, however large (a test compares the value itself, not a digest of it): a large
-    container is written a chunk at a time, in `execeval.values`' tagged form."""
-    t = type(value)
-    big = t in _TAGS or t is list or t is dict and len(value) > _CHUNK  # type: ignore[arg-type]
-    text = "" if big and len(value) > _CHUNK else encode(value)  # type: ignore[arg-type]
-    if text and not text.startswith(DIGEST_PREFIX):
-        return text
-    if t is list or t in _TAGS:
-        items = _items(list(value))  # type: ignore[call-overload]
-        return f"[{items}]" if t is list else f'{{"{_TAGS[t]}":[{items}]}}'
-    if t is dict:
-        pairs = _items([[k, v] for k, v in value.items()])  # type: ignore[union-attr]
-        return '{"__d":[' + pairs + "]}"
-    if t is str:
-        return json.dumps(value)
-    return text  # one huge scalar of another kind: compared by its digest
-
-
-def _items(values: list) -> str:
-    parts = []
-    for start in range(0, len(values), _CHUNK):
-        chunk = values[start:start + _CHUNK]
-        text = encode(chunk)
-        parts.append(",".join(map(_text, chunk)) if text.startswith(DIGEST_PREFIX) else text[1:-1])
-    return ",".join(p for p in parts if p)
-
-
-_CHUNK = 4096
-_TAGS = {tuple: "__t", set: "__s", frozenset: "__fs"}
-
-
-class _Lines:
-    """Newline-delimited JSON over a pipe, each line at most _MAX_LINE bytes."""
-
-    def __init__(self, rfd: int, wfd: int) -> None:
-        self.rfd, self.wfd, self.buf = rfd, wfd, b""
-        self.last_size = 0
-
-    def send(self, message: dict) -> None:
-        self.send_line(json.dumps(message, separators=(",", ":")))
-
-    def send_line(self, text: str) -> None:
-        data = memoryview(text.encode() + b"\n")
-        while data:
-            data = data[os.write(self.wfd, data):]
-
-    def recv(self) -> dict | None:
-        while b"\n" not in self.buf:
-            if len(self.buf) > _MAX_LINE:
-                return None
-            chunk = os.read(self.rfd, 1 << 16)
-            if not chunk:
-                return None
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        self.last_size = len(line)
-        try:
-            message = json.loads(line)
-        except (ValueError, RecursionError):
-            return None
-        return message if isinstance(message, dict) else None
-
-
 # ---------------------------------------------------------------- the candidate's side
 _OWN_MODULES = ("builtins", "json", "json.decoder", "json.encoder", "json.scanner", "signal", "types", "math",
-                "hashlib", "execeval.values", __name__)
+                "hashlib", "marshal", "execeval.values", "execeval.sandbox.callwire", __name__)
 
 
 def serve_calls(job: PythonTests, rfd: int, wfd: int, snapshot: Snapshot) -> None:
@@ -207,7 +144,7 @@ def serve_calls(job: PythonTests, rfd: int, wfd: int, snapshot: Snapshot) -> Non
     def restore() -> None:
         snapshot.restore(own, (ns_builtins,))
 
-    pipe = _Lines(rfd, wfd)
+    pipe = Lines(rfd, wfd)
     module = types.ModuleType("__candidate__")
     sys.modules["__candidate__"] = module
     ns = module.__dict__
@@ -238,7 +175,9 @@ def serve_calls(job: PythonTests, rfd: int, wfd: int, snapshot: Snapshot) -> Non
     while True:
         started = _cpu()  # reading blocks at no CPU cost: what this measures is parsing the request
         request = pipe.recv()
-        if request is None:
+        if request is not None and type(request.get("pm")) is int:
+            request["pm"] = pipe.recv_bytes(request["pm"])
+        if request is None or request.get("pm") is None and "pm" in request:
             os._exit(0)
         parsed = _cpu() - started
         reply = _answer(request, ns, table, restore, job.entry_point)
@@ -257,10 +196,14 @@ def _answer(request: dict, ns: dict, table: Table, restore, entry_point: str) ->
     try:
         subject = table.get(request["h"]) if "h" in request else ns.get(request["n"])
         op, attr = request.get("op", "call"), str(request.get("attr", ""))
-        args = _revive_handles(decode(request.get("a", "[]")), table.get)
+        if "pm" in request:  # from the tests' process (trusted): marshal, at C speed
+            args = marshal.loads(request["pm"])
+            args = _revive_handles(args, table.get) if request.get("pk") else args
+        else:
+            args = _revive_handles(decode(request.get("a", "[]")), table.get)
         kwargs = _revive_handles(decode(request["k"]), table.get) if request.get("k") else {}
         budget = float(request.get("b") or 0)
-        marshal = _cpu() - started
+        coding_s = _cpu() - started
         if budget > 0:
             signal.setitimer(signal.ITIMER_PROF, budget)
         try:
@@ -276,12 +219,13 @@ def _answer(request: dict, ns: dict, table: Table, restore, entry_point: str) ->
         if request.get("n") == entry_point:  # what a test would see in one process: the same guard
             check_plain(value)
         started = _cpu()
-        reply = {"s": "ok", "o": _text(to_wire(value, table))}
+        reply = {"s": "ok", "o": full_text(to_wire(value, table))}
         if op == "call" and any(type(a) in _MUTABLE for a in args):  # a test may look at its arguments afterwards
-            after = _text(to_wire(args, table))
-            if after != request["a"]:
-                reply["after"] = after
-        reply["d"] = marshal + _cpu() - started
+            if not _unchanged(args, request):
+                after = full_text(to_wire(args, table))
+                if after != request.get("a"):
+                    reply["after"] = after
+        reply["d"] = coding_s + _cpu() - started
         return reply
     except CaseTimeout:
         return {"s": "timeout"}
@@ -290,6 +234,16 @@ def _answer(request: dict, ns: dict, table: Table, restore, entry_point: str) ->
 
 
 _MUTABLE = (list, dict, set, bytearray)
+
+
+def _unchanged(args: list, request: dict) -> bool:
+    """The arguments marshal as they came (no handles in them): the call left them as they were."""
+    if "pm" not in request or request.get("pk"):
+        return False
+    try:
+        return marshal.dumps(args, 2) == request["pm"]  # version 2: no back-references, equal values equal bytes
+    except ValueError:  # something only the candidate can have put there
+        return False
 
 
 def _sync(old: object, new: object) -> None:
@@ -324,7 +278,7 @@ class RemoteCandidate:
     """The tests' view of the candidate's process: its names, and calls that cost its CPU time, not ours."""
 
     def __init__(self, rfd: int, wfd: int, pid: int) -> None:
-        self.pipe = _Lines(rfd, wfd)
+        self.pipe = Lines(rfd, wfd)
         self.clock = ((~pid) << 3) | 2  # the process's CPU clock (CPUCLOCK_SCHED), readable from outside
         self.case_cpu = 0.0  # the candidate's CPU time in the current case
         self.marshal = 0.0  # this process's CPU time spent encoding and decoding calls, not the test's
@@ -378,14 +332,19 @@ class RemoteCandidate:
         test in one process passes its arguments for free): the candidate's own account of it, at most what its
         size can cost, so a candidate can't hide its work behind it."""
         started = _cpu()
-        request.update(a=_text(_handles_out(list(args))), k=_text(_handles_out(kwargs)) if kwargs else "")
+        packed = marshalled(list(args), _handles_out)
+        if packed is None:
+            request.update(a=full_text(_handles_out(list(args))))
+        else:
+            request.update(pm=len(packed[0]), pk=packed[1])
+        request["k"] = full_text(_handles_out(kwargs)) if kwargs else ""
         if self.budget:
             request["b"] = max(self.budget - self.case_cpu, 0.001)
         line = json.dumps(request, separators=(",", ":"))
         self.marshal += _cpu() - started
         before, own = self.cpu(), _cpu()
         try:
-            self.pipe.send_line(line)
+            self.pipe.send_line(line, packed[0] if packed else b"")
             reply = self.pipe.recv()
         except OSError:  # the candidate's end is closed: it exited
             reply = None
@@ -393,7 +352,8 @@ class RemoteCandidate:
         self.marshal += _cpu() - own  # writing, and parsing the reply (waiting for it costs no CPU)
         if reply is not None:
             claimed = reply.get("d") if type(reply.get("d")) in (int, float) else 0.0
-            used -= min(max(claimed, 0.0), _MARSHAL_S_PER_BYTE * (len(line) + self.pipe.last_size) + 0.002, used)
+            moved = len(line) + (len(packed[0]) if packed else 0) + self.pipe.last_size
+            used -= min(max(claimed, 0.0), _MARSHAL_S_PER_BYTE * moved + 0.002, used)
         self.case_cpu += used
         if reply is None:  # the candidate's process is gone (it exited): so is the job, as in one process
             self.on_gone()

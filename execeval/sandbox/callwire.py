@@ -1,0 +1,133 @@
+"""What crosses the pipe of a split job (`remote`): newline-delimited JSON, each line capped, in both directions;
+and, from the tests' process only, a call's arguments as marshal bytes after its line.
+
+Why two encodings: what the candidate's process sends is read by the trusted side, so it must stay checked plain
+data (`execeval.values`: capped, never executing anything). What the tests' process sends is trusted, and the
+candidate's process may read it however is fastest: marshal, at C speed, where the tagged JSON text of a
+million-element argument cost seconds of Python (the demo's `find_first`).
+"""
+
+from __future__ import annotations
+
+import json
+import marshal
+import os
+
+from execeval.values import DIGEST_PREFIX, encode
+
+_MAX_LINE = 64 << 20
+
+
+def full_text(value: object) -> str:
+    """`encode`'s text in full, however large (a test compares the value itself, not a digest of it): a large
+    container is written a chunk at a time, in `execeval.values`' tagged form."""
+    t = type(value)
+    big = t in _TAGS or t is list or t is dict and len(value) > _CHUNK  # type: ignore[arg-type]
+    text = "" if big and len(value) > _CHUNK else encode(value)  # type: ignore[arg-type]
+    if text and not text.startswith(DIGEST_PREFIX):
+        return text
+    if t is list or t in _TAGS:
+        items = _joined(list(value))  # type: ignore[call-overload]
+        return f"[{items}]" if t is list else f'{{"{_TAGS[t]}":[{items}]}}'
+    if t is dict:
+        pairs = _joined([[k, v] for k, v in value.items()])  # type: ignore[union-attr]
+        return '{"__d":[' + pairs + "]}"
+    if t is str:
+        return json.dumps(value)
+    return text  # one huge scalar of another kind: compared by its digest
+
+
+def _joined(values: list) -> str:
+    parts = []
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start:start + _CHUNK]
+        text = encode(chunk)
+        parts.append(",".join(map(full_text, chunk)) if text.startswith(DIGEST_PREFIX) else text[1:-1])
+    return ",".join(p for p in parts if p)
+
+
+_CHUNK = 4096
+_TAGS = {tuple: "__t", set: "__s", frozenset: "__fs"}
+
+
+_EXACT = frozenset({int, float, bool, str, bytes, complex, type(None)})
+
+
+def marshalled(args: list, marker) -> tuple[bytes, bool] | None:  # type: ignore[no-untyped-def]
+    """The tests' arguments as marshal bytes (version 2: no shared references, as `encode` shares none), and
+    whether they hold handles or builtin types as markers; None when anything is not exactly builtin plain data
+    (then `encode`'s text, which makes it opaque). Only for this direction: the tests' process is trusted, and
+    marshal is no decoder for what a candidate sends."""
+    markers = [False]
+
+    def walk(value: object, depth: int) -> object:
+        t = type(value)
+        if t in _EXACT:
+            return value
+        if t in (list, tuple, set, frozenset) and depth < 60:
+            if set(map(type, value)) <= _EXACT:  # type: ignore[call-overload]  # flat: as it is (C speed)
+                return value
+            return t(walk(v, depth + 1) for v in value)  # type: ignore[call-arg, union-attr]
+        if t is dict and depth < 60:
+            return {walk(k, depth + 1): walk(v, depth + 1) for k, v in value.items()}  # type: ignore[union-attr]
+        found = marker(value)  # a handle, `int`, `len`: a marker, or the value itself when it is none of those
+        if found is value:
+            raise ValueError(t.__name__)
+        markers[0] = True
+        return found
+
+    try:
+        return marshal.dumps(walk(args, 0), 2), markers[0]
+    except (ValueError, TypeError, RecursionError):  # a marker in a set (unhashable), too deep, not plain
+        return None
+
+
+class Lines:
+    """Newline-delimited JSON over a pipe, each line at most _MAX_LINE bytes."""
+
+    def __init__(self, rfd: int, wfd: int) -> None:
+        self.rfd, self.wfd, self.buf = rfd, wfd, b""
+        self.last_size = 0
+
+    def send(self, message: dict) -> None:
+        self.send_line(json.dumps(message, separators=(",", ":")))
+
+    def send_line(self, text: str, payload: bytes = b"") -> None:
+        data = memoryview(text.encode() + b"\n" + payload)
+        while data:
+            data = data[os.write(self.wfd, data):]
+
+    def recv(self) -> dict | None:
+        chunks, size, end = [self.buf], len(self.buf), self.buf.find(b"\n")
+        while end < 0:  # each chunk scanned once and joined once (a long line is not copied per read)
+            if size > _MAX_LINE:
+                return None
+            chunk = os.read(self.rfd, 1 << 20)
+            if not chunk:
+                return None
+            end = chunk.find(b"\n")
+            if end >= 0:
+                end += size
+            chunks.append(chunk)
+            size += len(chunk)
+        data = b"".join(chunks)
+        line, self.buf = data[:end], data[end + 1:]
+        self.last_size = len(line)
+        try:
+            message = json.loads(line)
+        except (ValueError, RecursionError):
+            return None
+        return message if isinstance(message, dict) else None
+
+    def recv_bytes(self, n: int) -> bytes | None:
+        """`n` bytes that follow a line (a call's marshalled arguments, from the tests' side only)."""
+        chunks, size = [self.buf], len(self.buf)
+        while size < n:
+            chunk = os.read(self.rfd, max(n - size, 1 << 16))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            size += len(chunk)
+        data = b"".join(chunks)
+        self.buf = data[n:]
+        return data[:n]
