@@ -335,7 +335,7 @@ def _rebound(job: PythonTests, modules: frozenset[str]) -> frozenset[str]:
     """Names the job's tests bind in their namespace (setup, Assert cases): none may be a lifted builtin."""
     names = set(bound_names(job.setup) - modules) if job.setup else set()
     for case in job.cases:
-        if isinstance(case, Assert) and _SIMPLE.fullmatch(case.code.strip()) is None:  # that shape binds nothing
+        if isinstance(case, Assert):
             names |= bound_names(case.code)
     return frozenset(names)
 
