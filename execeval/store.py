@@ -2,7 +2,8 @@
 
 Verdicts are keyed by a hash of (program, tests, limits, execeval version), so an identical program is executed
 once, a finished run costs nothing to repeat, and `kill -9` at any moment loses at most the jobs in flight: each
-verdict is committed as it arrives (WAL with synchronous=NORMAL survives a killed process).
+verdict is committed as it arrives (WAL with synchronous=NORMAL survives a killed process). `BufferedStore` is
+the service's: one commit per verdict would cost it more CPU than the verdict's judging.
 """
 
 from __future__ import annotations
@@ -119,3 +120,78 @@ class RunStore:
 
 
 _COLUMN = {"verdicts": "verdict", "refs": "data", "generations": "data"}
+
+
+class BufferedStore(RunStore):
+    """A run store whose verdicts, references and generations are committed by a writer thread every `every_s`
+    seconds, many in one transaction. Reads see them at once (pending ones first). `close` commits everything,
+    so a graceful stop loses nothing; a killed process loses at most the writes of its last `every_s` (verdicts
+    already answered, so a repeated request runs them again: slower, never wrong)."""
+
+    def __init__(self, path: str | Path, every_s: float = 0.05) -> None:
+        super().__init__(path)
+        self.every_s = every_s
+        self._pending: dict[tuple[str, str], str] = {}  # (table, key) -> JSON, not committed yet
+        self._wake = threading.Condition()
+        self._closing = False
+        self._writer = threading.Thread(target=self._write_loop, name="store-writer", daemon=True)
+        self._writer.start()
+
+    def _put(self, table: str, key: str, value: dict) -> None:
+        data = json.dumps(value)
+        with self._wake:
+            self._pending[(table, key)] = data
+            self._wake.notify()
+
+    def _get_many(self, table: str, keys: Iterable[str]) -> dict[str, dict]:
+        keys = list(keys)
+        with self._wake:
+            found = {k: json.loads(self._pending[(table, k)]) for k in keys if (table, k) in self._pending}
+        rest = [k for k in keys if k not in found]
+        if rest:  # a write leaves `_pending` only under the connection's lock: this read then sees it committed
+            found.update(super()._get_many(table, rest))
+        return found
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._wake:
+                while not self._pending and not self._closing:
+                    self._wake.wait()
+                if self._closing and not self._pending:
+                    return
+                self._wake.wait_for(lambda: self._closing, self.every_s)  # a batch gathers: one commit for all
+            try:
+                self.flush()
+            except StoreError:  # e.g. another process holds the file's write lock: kept, tried again next round
+                pass
+            if self._closing:  # `close` makes the last try, and says if it fails
+                return
+
+    def flush(self) -> None:
+        """Commit every pending write now (a `StoreError` keeps them pending)."""
+        with self._lock:
+            with self._wake:
+                batch, self._pending = self._pending, {}
+            if not batch:
+                return
+            try:
+                self._db.execute("BEGIN")
+                for (table, key), data in batch.items():
+                    self._db.execute(f"INSERT OR REPLACE INTO {table} (key, {_COLUMN[table]}) VALUES (?, ?)",
+                                     (key, data))
+                self._db.execute("COMMIT")
+            except sqlite3.Error as e:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                with self._wake:  # kept for the next try; newer writes of the same keys win
+                    self._pending = {**batch, **self._pending}
+                raise StoreError(f"{self.path}: cannot commit {len(batch)} verdicts ({e})",
+                                 hint="free the disk, or stop whatever else holds the store open") from e
+
+    def close(self) -> None:
+        with self._wake:
+            self._closing = True
+            self._wake.notify()
+        self._writer.join()
+        self.flush()
+        super().close()
