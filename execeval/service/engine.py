@@ -6,8 +6,11 @@ A benchmark task's job is what `execeval evaluate` makes of the same sample: the
 the store, wall-clock timeouts re-run). A program with its own asserts is judged as a task without a reference:
 its tests have no expected outputs to compute, so each gets the CPU floor (`timeout_s`).
 
-Work is split for an event loop: `start` (quick: plans, the store, submitting) and `finish` (quick once the
-futures of `Batch.pending` are done) run in a thread; waiting for the sandbox holds no thread.
+Work is split for an event loop: `start` (plans, the store, submitting) and `finish` (judging, once the futures of
+`Batch.pending` are done); waiting for the sandbox holds no thread. Both are quick in the common case and then run
+on the loop itself (a hand-off to a thread and back costs more CPU than the work): `start(block=False)` gives
+None instead of waiting for a reference or the machine's speed, and `quick` says whether `finish` would wait for
+a re-run; only those cases go to a thread. Verdicts go to a `BufferedStore`: one commit per few milliseconds.
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ from execeval.progress import NullReporter
 from execeval.runfiles import result_row
 from execeval.runrecord import SampleRun
 from execeval.samples import Sample
-from execeval.sandbox.base import Sandbox
+from execeval.sandbox.base import Sandbox, Status
 from execeval.service.schema import JobSpec, RequestError
-from execeval.store import RunStore
+from execeval.store import BufferedStore
 from execeval.tasks.model import Assert, Task, TaskSet, TestSuite
 
 PLAN_CACHE = 4096  # plans kept (task × distinct limits): requests choose limits, so the cache is bounded
@@ -52,7 +55,7 @@ class Verifier:
                  *, sandbox: Sandbox | None = None) -> None:
         self.config = config
         self.tasksets = {ts.name: ts.by_id() for ts in tasksets}
-        self.store = RunStore.in_dir(Path(state_dir))
+        self.store = BufferedStore.in_dir(Path(state_dir))
         self.cache = shared_cache()
         self._own_sandbox = sandbox is None
         self.sandbox = sandbox or make_sandbox(config)
@@ -60,20 +63,33 @@ class Verifier:
         self._refs: dict[tuple[str, str, bool], Reference] = {}
         self._plans: OrderedDict[tuple, TestPlan] = OrderedDict()
         self._lock = threading.Lock()  # one reference computation at a time: each is done once, then cached
+        self._config: EvalConfig | None = None  # `config` with the measured speed, once known
 
     def warm(self) -> None:
         """Measure the machine speed and compute every served task's reference now, not at its first request."""
-        self.calibration.policy()
+        self._config_for({}, block=True)
         for name, tasks in self.tasksets.items():
             self._references(name, list(tasks.values()), self.config.plus)
 
     # ------------------------------------------------------------ one request
-    def start(self, specs: list[JobSpec]) -> Batch:
-        runs = [self._run_for(spec) for spec in specs]
+    def start(self, specs: list[JobSpec], *, block: bool = True) -> Batch | None:
+        """Submit the jobs; without `block`, None when that would wait for the sandbox (a reference to compute,
+        the machine's speed to measure): the caller then calls again from a thread."""
+        runs = []
+        for spec in specs:
+            run = self._run_for(spec, block)
+            if run is None:
+                return None
+            runs.append(run)
         executor = Executor(self.sandbox, self.store, NullReporter(), rerun_timeouts=self.config.rerun_timeouts,
                             build_cache=self.config.build_cache)
         executor.add(runs)
         return Batch(executor, runs, list(executor.futures))
+
+    def quick(self, batch: Batch) -> bool:
+        """Whether `finish` returns at once: a wall-clock timeout is re-run, alone, and waited for."""
+        return not (self.config.rerun_timeouts and any(getattr(f.result(), "status", None) is Status.TIMEOUT
+                                                       for f in batch.pending))
 
     def finish(self, batch: Batch) -> list[dict]:
         batch.executor.finish()
@@ -81,11 +97,13 @@ class Verifier:
 
     def verify(self, specs: list[JobSpec]) -> list[dict]:
         """Both steps, blocking (for scripts and tests)."""
-        return self.finish(self.start(specs))
+        return self.finish(self.start(specs))  # type: ignore[arg-type]  # blocking: never None
 
     # ------------------------------------------------------------ plans
-    def _run_for(self, spec: JobSpec) -> SampleRun:
-        config = self._config_for(spec.limits)
+    def _run_for(self, spec: JobSpec, block: bool) -> SampleRun | None:
+        config = self._config_for(spec.limits, block)
+        if config is None:
+            return None
         if spec.task is None:
             task = Task(spec.task_id, "", spec.entry_point, "", TestSuite(tuple(Assert(t) for t in spec.tests),
                         setup=spec.setup), completion_mode=False)
@@ -96,6 +114,8 @@ class Verifier:
             key = (name, task.task_id, config.policy, config.plus, config.all_tests)
             plan = self._plans.get(key)  # type: ignore[assignment]
             if plan is None:
+                if not block:
+                    return None
                 reference = self._references(name, [task], config.plus).get(task.task_id)
                 plan = plan_for(task, reference, config)
                 with self._lock:
@@ -104,8 +124,14 @@ class Verifier:
                         self._plans.popitem(last=False)
         return sample_run(plan, Sample(plan.task.task_id, spec.completion_id, spec.code, spec.kind, "request"))
 
-    def _config_for(self, limits: dict) -> EvalConfig:
-        policy = self.calibration.policy()
+    def _config_for(self, limits: dict, block: bool) -> EvalConfig | None:
+        if self._config is None:
+            if not block:
+                return None
+            self._config = replace(self.config, policy=self.calibration.policy())
+        if not limits:  # most requests: no dataclass copies
+            return self._config
+        policy = self._config.policy
         changes = {field: limits[name] for name, field in (("timeout_s", "floor_s"), ("plus_timeout_s",
                    "plus_floor_s"), ("time_factor", "factor"), ("memory_mb", "memory_mb")) if name in limits}
         return replace(self.config, policy=replace(policy, **changes) if changes else policy,
