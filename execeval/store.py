@@ -3,7 +3,7 @@
 Verdicts are keyed by a hash of (program, tests, limits, execeval version), so an identical program is executed
 once, a finished run costs nothing to repeat, and `kill -9` at any moment loses at most the jobs in flight: each
 verdict is committed as it arrives (WAL with synchronous=NORMAL survives a killed process). `BufferedStore` is
-the service's: one commit per verdict would cost it more CPU than the verdict's judging.
+the service's: a commit per verdict costs about as much CPU as judging the verdict (~40 us here).
 """
 
 from __future__ import annotations
