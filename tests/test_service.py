@@ -219,3 +219,27 @@ def test_limits_from_the_request_reach_the_job(verifier):
     rows = verifier.verify(parse_request(json.dumps({"jobs": [{**burn, "limits": {"timeout_s": 2}},
                                                               {**burn, "limits": {"timeout_s": 0.3}}]}).encode()))
     assert [r["status"] for r in rows] == ["passed", "timeout"], rows
+
+
+def test_only_a_batch_with_a_timeout_to_re_run_leaves_the_event_loop(verifier):
+    """`start(block=False)` and `quick` decide what the loop does itself; a wall-clock timeout's re-run is waited
+    for in a thread, and still ends as a timeout."""
+    sleeper = {"program": "import time\ndef f():\n    time.sleep(60)\n", "tests": ["assert f() is None"],
+               "limits": {"timeout_s": 0.25}}
+    right = {"task": "demo/0", "completion": RIGHT + "    # quick\n"}
+    verifier.verify(parse_request(json.dumps(right).encode()))  # the plan and the speed are known from now on
+    batches = [verifier.start(parse_request(json.dumps(body).encode()), block=False) for body in (right, sleeper)]
+    assert all(b is not None for b in batches)
+    for batch in batches:
+        for future in batch.pending:
+            future.result()
+    assert [verifier.quick(b) for b in batches] == [True, False]
+    assert [verifier.finish(b)[0]["status"] for b in batches] == ["passed", "timeout"]
+
+
+def test_a_job_that_needs_a_reference_first_is_not_started_on_the_loop(sandbox, tmp_path):
+    with Verifier([load_tasks("demo")], tmp_path, CONFIG, sandbox=sandbox) as fresh:
+        specs = parse_request(json.dumps({"task": "demo/1", "completion": RIGHT}).encode())
+        assert fresh.start(specs, block=False) is None  # the reference is not known: the caller uses a thread
+        assert len(fresh.verify(specs)) == 1
+        assert fresh.start(specs, block=False) is not None
