@@ -195,7 +195,8 @@ def after_verdicts(runs: list[SampleRun], sandbox: Sandbox, store: RunStore, con
     if config.coverage or config.min_coverage is not None:
         from execeval.coverage import measure_coverage
 
-        stats["coverage"] = measure_coverage(runs, sandbox, store, config.min_coverage, reporter)
+        stats["coverage"] = measure_coverage(runs, sandbox, store, config.min_coverage, reporter,
+                                             build_cache=config.build_cache)
     if config.difftest:
         from execeval.protocols.difftest import check_test_strength
 
