@@ -61,8 +61,7 @@ class RunStore:
 
     def _put(self, table: str, key: str, value: dict) -> None:
         with self._lock:
-            self._db.execute(f"INSERT OR REPLACE INTO {table} (key, {_COLUMN[table]}) VALUES (?, ?)",
-                             (key, json.dumps(value)))
+            self._db.execute(_upsert(table), (key, json.dumps(value)))
 
     def verdicts(self, keys: Iterable[str]) -> dict[str, dict]:
         return self._get_many("verdicts", keys)
@@ -122,6 +121,11 @@ class RunStore:
 _COLUMN = {"verdicts": "verdict", "refs": "data", "generations": "data"}
 
 
+def _upsert(table: str) -> str:
+    """The one statement both stores write a keyed row with."""
+    return f"INSERT OR REPLACE INTO {table} (key, {_COLUMN[table]}) VALUES (?, ?)"
+
+
 class BufferedStore(RunStore):
     """A run store whose verdicts, references and generations are committed by a writer thread every `every_s`
     seconds, many in one transaction. Reads see them at once (pending ones first). `close` commits everything,
@@ -177,8 +181,7 @@ class BufferedStore(RunStore):
             try:
                 self._db.execute("BEGIN")
                 for (table, key), data in batch.items():
-                    self._db.execute(f"INSERT OR REPLACE INTO {table} (key, {_COLUMN[table]}) VALUES (?, ?)",
-                                     (key, data))
+                    self._db.execute(_upsert(table), (key, data))
                 self._db.execute("COMMIT")
             except sqlite3.Error as e:
                 if self._db.in_transaction:
