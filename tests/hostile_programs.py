@@ -103,7 +103,7 @@ def fork_servers_of(parent: int) -> set[int]:
     """The fork server processes a harness process started, seen from the host (its children running the server)."""
     pids = set()
     for entry in os.listdir("/proc"):
-        if entry.isdigit() and b"execeval.sandbox.server" in _read(f"/proc/{entry}/cmdline"):
+        if entry.isdigit() and b"execeval.sandbox.server.process" in _read(f"/proc/{entry}/cmdline"):
             if _status(entry).get("PPid") == str(parent):
                 pids.add(int(entry))
     return pids

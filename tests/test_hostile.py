@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from execeval.sandbox import Assert, Call, ForkServerSandbox, Limits, PythonTests, Script, Status
-from execeval.sandbox.isolation import job_uid_for
+from execeval.sandbox.isolation.worker import job_uid_for
 from execeval.values import encode
 
 import hostile_programs as hp
@@ -412,7 +412,7 @@ def test_reading_outside_files_is_denied(sandbox, secret_files, tmp_path):
     (tmp_path / "note").write_text(tmp_secret := "tmp-path-" + uuid.uuid4().hex)
     os.chmod(tmp_path, 0o755)
     os.chmod(tmp_path / "note", 0o644)
-    repo_files = [REPO / "pyproject.toml", REPO / "execeval" / "sandbox" / "server.py"]
+    repo_files = [REPO / "pyproject.toml", REPO / "execeval" / "sandbox" / "server" / "process.py"]
     harness_dirs = [os.getcwd(), os.path.expanduser("~"), os.path.expanduser("~/.cache"),
                     os.environ.get("EXECEVAL_CACHE_DIR", "/nonexistent")]  # the harness's cwd, home, caches
     paths = [*content, str(private), str(run_dir), str(tmp_path / "note"), str(tmp_path), "/etc/shadow",
@@ -722,7 +722,7 @@ def test_token_thief_cannot_forge(sandbox, way, kind):
 
 def test_token_thief_expr_control_is_lifted_wrong_fails_right_passes(sandbox):
     """The lifted-expression kind above is lifted (so its thieves had the token to find), and judges plainly."""
-    from execeval.sandbox.lifting import lift_job
+    from execeval.sandbox.python.lifting.plan import lift_job
 
     assert lift_job(square_job("", "expr")) is not None
     for ret, passed in ((hp.WRONG_SQUARE, False), (hp.RIGHT_SQUARE, True)):

@@ -114,7 +114,7 @@ def probe():
         (private / "key").write_text(root_secret := f"root-only-{run_tag}-" + uuid.uuid4().hex)
         os.chmod(private / "key", 0o600)
         read_paths = [str(run_dir / "results.jsonl"), str(run_dir), str(private / "key"),
-                      str(checkout / "pyproject.toml"), str(checkout / "execeval" / "sandbox" / "server.py"),
+                      str(checkout / "pyproject.toml"), str(checkout / "execeval" / "sandbox" / "server" / "process.py"),
                       str(checkout)]
         cfg = {"markers": markers, "port": listener.port, "udp_port": listener.udp_port,
                "write_targets": write_targets, "control_targets": control_targets,

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from execeval.sandbox.base import Assert, Limits, PythonTests
-from execeval.sandbox.lifting import lift_assert, lift_check, lift_job
-from execeval.sandbox.reportlines import judge_lifted
-from execeval.sandbox.testexpr import Budget, Evaluator, Untrusted
+from execeval.sandbox.python.lifting.plan import lift_assert, lift_check, lift_job
+from execeval.sandbox.server.reportlines import judge_lifted
+from execeval.sandbox.python.lifting.testexpr import Budget, Evaluator, Untrusted
 from execeval.values import encode
 
 LIMITS = Limits(wall_s=20, cpu_s=10, memory_mb=2048)
@@ -160,8 +160,8 @@ def test_a_lifted_predicate_in_the_sandbox(sandbox):
 def test_split_arguments_cross_as_marshal_only_when_exactly_plain():
     from fractions import Fraction
 
-    from execeval.sandbox.callwire import marshalled
-    from execeval.sandbox.remote import _handles_out
+    from execeval.sandbox.python.split.callwire import marshalled
+    from execeval.sandbox.python.split.remote import _handles_out
 
     data, markers = marshalled([list(range(5)), {"a": (1, 2.5)}, {3}], _handles_out)
     assert not markers and data

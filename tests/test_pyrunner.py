@@ -48,7 +48,7 @@ def test_a_program_that_fails_to_load_is_reported_with_its_lines(sandbox):
 def test_large_flat_outputs_are_encoded_fast_as_encode_would():
     """EvalPlus's large outputs (a million-item list, a 7 MB string) skip `encode`'s Python walk: the text, and
     the digest of a long one, must be the very bytes `encode` gives, or a cached reference would stop matching."""
-    from execeval.sandbox.outputtext import flat_text
+    from execeval.sandbox.python.outputtext import flat_text
     from execeval.values import DIGEST_PREFIX, encode
 
     fast = [list(range(40)), [i / 3 for i in range(50)], ["a\u00e9\"\n"] * 40, [True, None, "s", 2.5] * 10,
@@ -69,7 +69,8 @@ def test_a_tasks_test_tuple_crosses_to_its_server_once_and_each_job_gets_its_own
     """HumanEval+ has ~750 inputs a task, the same for all of its samples: a server is sent them once and named
     by a serial after that, and no job ever runs another task's inputs (more tuples than a server keeps)."""
     from execeval.sandbox import Call, ForkServerSandbox
-    from execeval.sandbox import forkserver, wire
+    from execeval.sandbox import forkserver
+    from execeval.sandbox.server import wire
 
     sent: list[int] = []
     real_send = wire.send

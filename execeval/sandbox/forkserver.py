@@ -22,15 +22,15 @@ from concurrent.futures import Future
 from typing import Self
 
 from execeval.errors import SandboxError
-from execeval.sandbox import wire
+from execeval.sandbox.server import wire
 from execeval.sandbox.base import (Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport, Program,
                                    PythonTests, Script, Status)
 from execeval.sandbox.crashes import ERROR_LINE, JVM_UNCAUGHT
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.sandbox.grading import Expected, grade_case
-from execeval.sandbox.wire import SHARED_CASES_OVER, UNKNOWN_CASES, CaseSets
+from execeval.sandbox.server.wire import SHARED_CASES_OVER, UNKNOWN_CASES, CaseSets
 
-_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from execeval.sandbox.server import main; "
+_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from execeval.sandbox.server.process import main; "
          "main(int(sys.argv[2]), sys.argv[3])")
 _PKG_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # holds execeval/
 _SETUP_FAILED = 112

@@ -25,7 +25,7 @@ from execeval.sandbox.limits import Limits
 
 __all__ = ["BashEnv"]
 
-JOB_DIR = "/tmp/job"  # every sandbox job's work dir (execeval.sandbox.isolation.JOB_DIR)
+JOB_DIR = "/tmp/job"  # every sandbox job's work dir (execeval.sandbox.isolation.worker.JOB_DIR)
 FS = f"{JOB_DIR}/{ROOT}"
 _STATE, _OUT = "ee_state.tar", "ee_out.tar"
 

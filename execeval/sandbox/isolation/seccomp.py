@@ -7,7 +7,7 @@ import errno
 import os
 import tempfile
 
-from execeval.sandbox.linux import CLONE_NEWUSER, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, check, libc
+from execeval.sandbox.isolation.linux import CLONE_NEWUSER, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, check, libc
 
 DENIED_SYSCALLS = (
     "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "chroot", "unshare",

@@ -16,13 +16,13 @@ import stat
 import sys
 
 from execeval.sandbox.base import IsolationReport, Primitive
-from execeval.sandbox.cgroup import MemoryCgroup
-from execeval.sandbox.landlock import landlock_abi, landlock_ruleset, restrict_self
+from execeval.sandbox.isolation.cgroup import MemoryCgroup
+from execeval.sandbox.isolation.landlock import landlock_abi, landlock_ruleset, restrict_self
 from execeval.sandbox.limits import Limits
-from execeval.sandbox.linux import (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS,
+from execeval.sandbox.isolation.linux import (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS,
                                     MS_BIND, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
                                     PR_SET_NO_NEW_PRIVS, check, drop_capabilities, libc, mount, prctl, umount)
-from execeval.sandbox.seccomp import DENIED_SYSCALLS, SERVER_NEEDS, SeccompFilter, seccomp_program
+from execeval.sandbox.isolation.seccomp import DENIED_SYSCALLS, SERVER_NEEDS, SeccompFilter, seccomp_program
 
 # Where the job's private, size-capped work dir is mounted (inside the server's own mount namespace).
 JOB_ROOT = "/tmp"

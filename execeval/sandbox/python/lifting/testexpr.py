@@ -19,7 +19,7 @@ import ast
 import builtins
 import operator
 
-from execeval.sandbox.testcalls import (BUILTINS, COMPARE, MATH, NUMBERS, PASSABLE_BUILTINS, STR_METHODS, Budget,
+from execeval.sandbox.python.lifting.testcalls import (BUILTINS, COMPARE, MATH, NUMBERS, PASSABLE_BUILTINS, STR_METHODS, Budget,
                                         Iterated, Untrusted, binop, int_ok, items, size, str_method, truth)
 
 __all__ = ["Budget", "Evaluator", "Predicate", "Untrusted", "items", "plain", "predicate"]

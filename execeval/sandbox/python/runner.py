@@ -28,9 +28,9 @@ from collections.abc import Iterable
 from operator import is_
 
 from execeval.sandbox.base import Assert, PythonTests
-from execeval.sandbox.guard import check_plain, to_wire
-from execeval.sandbox.tracebacks import failing_line, short, traceback_text
-from execeval.sandbox.outputtext import flat_text
+from execeval.sandbox.python.split.guard import check_plain, to_wire
+from execeval.sandbox.python.tracebacks import failing_line, short, traceback_text
+from execeval.sandbox.python.outputtext import flat_text
 from execeval.values import decode, encode
 
 class CaseTimeout(BaseException):

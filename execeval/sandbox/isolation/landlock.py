@@ -6,7 +6,7 @@ import ctypes
 import os
 import stat
 
-from execeval.sandbox.linux import check, libc
+from execeval.sandbox.isolation.linux import check, libc
 
 _NR_LANDLOCK_CREATE, _NR_LANDLOCK_ADD_RULE, _NR_LANDLOCK_RESTRICT = 444, 445, 446
 _FS_EXECUTE, _FS_WRITE, _FS_READ_FILE, _FS_READ_DIR = 1, 2, 4, 8

@@ -1,7 +1,7 @@
 """The fork server's reading of a job's report channel: the token on every line, and lifted asserts judged.
 
 Every line must start with the job's token, or the channel counts as tampered with. For a job whose `Assert`
-cases were lifted (`execeval.sandbox.lifting`), the job's lines are about the calls it ran; here each returned
+cases were lifted (`execeval.sandbox.python.lifting.plan`), the job's lines are about the calls it ran; here each returned
 value is compared with its literal, and the parts of one original case (a HumanEval `check` of several asserts)
 are folded back into that case's one result: passed when every part passed, else its first failing part, with
 the parts' CPU time summed (the harness holds the sum to the case's budget). The job never says "passed" for a
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 
-from execeval.sandbox.lifting import Lifted, Plan
-from execeval.sandbox.testexpr import Untrusted, plain
-from execeval.sandbox.tracebacks import short
+from execeval.sandbox.python.lifting.plan import Lifted, Plan
+from execeval.sandbox.python.lifting.testexpr import Untrusted, plain
+from execeval.sandbox.python.tracebacks import short
 from execeval.values import Digest, decode
 
 

@@ -31,10 +31,10 @@ import types
 _cpu = time.process_time
 
 from execeval.sandbox.base import PythonTests
-from execeval.sandbox.callwire import Lines, full_text, marshalled
-from execeval.sandbox.guard import _HANDLE, check_plain, to_wire
-from execeval.sandbox.pyrunner import CaseTimeout, Snapshot
-from execeval.sandbox.tracebacks import short, traceback_text
+from execeval.sandbox.python.split.callwire import Lines, full_text, marshalled
+from execeval.sandbox.python.split.guard import _HANDLE, check_plain, to_wire
+from execeval.sandbox.python.runner import CaseTimeout, Snapshot
+from execeval.sandbox.python.tracebacks import short, traceback_text
 from execeval.values import DIGEST_OVER, Opaque, decode, encode
 
 _MARSHAL_S_PER_BYTE = 4e-7  # the most a call's encoding and decoding may be said to cost, per byte of it
@@ -129,7 +129,7 @@ def _handles_out(value: object) -> object:
 
 # ---------------------------------------------------------------- the candidate's side
 _OWN_MODULES = ("builtins", "json", "json.decoder", "json.encoder", "json.scanner", "signal", "types", "math",
-                "hashlib", "marshal", "execeval.values", "execeval.sandbox.callwire", __name__)
+                "hashlib", "marshal", "execeval.values", "execeval.sandbox.python.split.callwire", __name__)
 
 
 def serve_calls(job: PythonTests, rfd: int, wfd: int, snapshot: Snapshot) -> None:

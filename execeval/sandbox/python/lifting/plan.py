@@ -6,7 +6,7 @@ job as a `Call` of the entry point on its arguments (literals, or trusted test e
 evaluates first: `testexpr`); the job only returns the value, and the fork server compares it with the expected
 value, with Python's `==` on plain data: the verdict an in-process `assert` would
 give for every plain value. A standard-library subclass of a builtin type (`Counter`, `OrderedDict`) is compared
-as that builtin; any other value that is not plain data compares unequal (`execeval.sandbox.guard.to_wire`).
+as that builtin; any other value that is not plain data compares unequal (`execeval.sandbox.python.split.guard.to_wire`).
 
 Almost all of MBPP's tests and the bench's have this shape, and so do most of HumanEval's `check(candidate)`
 functions: such a check becomes one call per assert, and their results are folded back into the one case.
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from execeval.sandbox.base import Assert, Call, PythonTests
-from execeval.sandbox.testexpr import Budget, Evaluator, Predicate, Untrusted, items, plain, predicate
+from execeval.sandbox.python.lifting.testexpr import Budget, Evaluator, Predicate, Untrusted, items, plain, predicate
 from execeval.values import DIGEST_OVER, encode
 
 _BUILTIN_NAMES = frozenset(builtins.__dict__)

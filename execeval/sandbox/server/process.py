@@ -25,13 +25,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from execeval.sandbox import pyrunner, remote, wire
+from execeval.sandbox.python import runner
+from execeval.sandbox.python.split import remote
+from execeval.sandbox.server import wire
 from execeval.sandbox.base import Assert, Command, PythonTests, Script
-from execeval.sandbox.isolation import JOB_DIR, ServerIsolation
-from execeval.sandbox.lifting import Plan, lift_job
+from execeval.sandbox.isolation.worker import JOB_DIR, ServerIsolation
+from execeval.sandbox.python.lifting.plan import Plan, lift_job
 from execeval.sandbox.limits import Limits
-from execeval.sandbox.linux import PR_SET_DUMPABLE, prctl
-from execeval.sandbox.reportlines import ResultLines
+from execeval.sandbox.isolation.linux import PR_SET_DUMPABLE, prctl
+from execeval.sandbox.server.reportlines import ResultLines
 
 PREWARM = ("math", "re", "string", "collections", "itertools", "functools", "heapq", "bisect", "json", "random",
            "statistics", "typing", "fractions", "decimal", "operator", "copy", "datetime", "hashlib", "array",
@@ -75,7 +77,7 @@ class Server:
         # tempfile caches its directory on first use; the server's (/tmp, not the job's TMPDIR) must not be it
         if "tempfile" in sys.modules:
             sys.modules["tempfile"].tempdir = None
-        self.snapshot = pyrunner.Snapshot()
+        self.snapshot = runner.Snapshot()
         self.empty_stdin = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         self.case_sets = wire.CaseSets()  # the test tuples of the last few tasks (the harness keeps the same)
 
@@ -207,13 +209,13 @@ class Server:
                 os._exit(127)
         if isinstance(program, Script):
             os.close(RESULT_FD)
-            pyrunner.run_script(program.code, program.args)
+            runner.run_script(program.code, program.args)
         if serve:
             remote.serve_calls(program, CALLS_IN_FD, CALLS_OUT_FD, self.snapshot)  # type: ignore
         if remote_end:
             tests_side = remote.RemoteCandidate(CALLS_IN_FD, CALLS_OUT_FD, remote_end[2])  # type: ignore[arg-type]
-            pyrunner.run_python_tests(program, RESULT_FD, token, self.snapshot, tests_side)  # type: ignore[arg-type]
-        pyrunner.run_python_tests(program, RESULT_FD, token, self.snapshot, lifted=lifted)  # type: ignore[arg-type]
+            runner.run_python_tests(program, RESULT_FD, token, self.snapshot, tests_side)  # type: ignore[arg-type]
+        runner.run_python_tests(program, RESULT_FD, token, self.snapshot, lifted=lifted)  # type: ignore[arg-type]
         os._exit(0)
 
     def _supervise(self, job_id: int, pid: int, program: object, limits: Limits, start: float, out_r: int, err_r: int,
@@ -435,7 +437,7 @@ def main(worker_index: int, env_extra_json: str) -> None:
     for name in PREWARM:
         __import__(name)
     server = Server(iso, json.loads(env_extra_json))
-    pyrunner.prepare_server()
+    runner.prepare_server()
     gc.collect()
     gc.freeze()  # jobs' collections then skip the server's objects: fewer copy-on-write page copies per fork
     iso.lock_server()
