@@ -46,7 +46,7 @@ def main() -> None:
 
     import execeval.coverage
     from execeval.evaluate import EvalConfig, evaluate
-    from execeval.runfiles import read_results
+    from execeval.runs.files import read_results
 
     step: list[float] = []  # the coverage step's own wall time in each coverage run
     measure = execeval.coverage.measure_coverage

@@ -88,7 +88,7 @@ def _child(spec: dict) -> None:
             out["wall_s"] = time.perf_counter() - t0
     elif tool == "execeval":
         from execeval.evaluate import EvalConfig, evaluate
-        from execeval.programs import TimePolicy
+        from execeval.evaluation.programs import TimePolicy
 
         policy = TimePolicy(floor_s=spec["timeout"]) if spec.get("timeout") else TimePolicy()
         t0 = time.perf_counter()

@@ -44,7 +44,7 @@ from _common import Stopwatch, machine_line, ratio, table  # noqa: E402
 import httptools  # noqa: E402  (the service extra brings it: uvicorn's fast parser)
 
 from execeval.evaluate import EvalConfig, evaluate  # noqa: E402
-from execeval.programs import TimePolicy  # noqa: E402
+from execeval.evaluation.programs import TimePolicy  # noqa: E402
 from execeval.sandbox import ForkServerSandbox  # noqa: E402
 from execeval.service.schema import VERIFY_PATH  # noqa: E402
 from execeval.tasks import load_tasks  # noqa: E402

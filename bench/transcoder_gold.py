@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from execeval.languages import BuildCache  # noqa: E402
-from execeval.runfiles import read_results  # noqa: E402
+from execeval.runs.files import read_results  # noqa: E402
 from execeval.translation import evaluate_translations  # noqa: E402
 from execeval.translation.scripts import EXTENSIONS  # noqa: E402
 

@@ -1,7 +1,7 @@
 """`execeval compare RUN_A RUN_B`: how run B differs from run A, task by task, read from their run directories.
 
 This module only reads the run files (`results.jsonl`, and `summary.json` when present, with
-`execeval.runfiles`' readers) and turns them into the per-task pass/fail lists that
+`execeval.runs.files`' readers) and turns them into the per-task pass/fail lists that
 `execeval.metrics.compare_outcomes` compares. The statistics
 themselves (flips, NFR/PFR, exact McNemar, paired bootstrap CI, mean regression) live in `execeval.metrics.flips`.
 
@@ -28,8 +28,8 @@ from typing import Any
 
 from execeval.errors import UsageError
 from execeval.metrics import check_same_tasks, compare_outcomes
-from execeval.runfiles import RESULT_KEYS, read_results, read_summary
-from execeval.verdict import SANDBOX_ERROR
+from execeval.runs.files import RESULT_KEYS, read_results, read_summary
+from execeval.evaluation.verdict import SANDBOX_ERROR
 
 __all__ = ["VARIANTS", "compare_many", "compare_runs", "load_outcomes", "read_rows", "render_comparison", "render_matrix"]
 
@@ -37,7 +37,7 @@ VARIANTS = ("auto", "base", "plus")
 
 
 def read_rows(run_dir: str | os.PathLike) -> list[dict]:
-    """A run's results.jsonl rows, every one a sample's verdict (`execeval.runfiles.read_results`' errors)."""
+    """A run's results.jsonl rows, every one a sample's verdict (`execeval.runs.files.read_results`' errors)."""
     return read_results(run_dir, require=RESULT_KEYS, empty_ok=False)
 
 

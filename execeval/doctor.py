@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from execeval.calibration import measure_machine_speed
+from execeval.evaluation.calibration import measure_machine_speed
 from execeval.languages import Toolchain, toolchains
 from execeval.sandbox.base import IsolationReport
 from execeval.sandbox.forkserver import ForkServerSandbox

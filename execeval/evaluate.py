@@ -3,7 +3,7 @@
     from execeval.evaluate import evaluate, EvalConfig
     summary = evaluate("samples.jsonl", "humaneval", "runs/he", EvalConfig(k=(1, 10)))
 
-Flow: load tasks and samples → the pipeline (`execeval.pipeline`: each task's reference once, cached; one job per
+Flow: load tasks and samples → the pipeline (`execeval.evaluation.pipeline`: each task's reference once, cached; one job per
 distinct program in one global longest-first queue over every worker; verdicts committed to the run store as
 they arrive, so a rerun skips them; timeouts re-run once alone) → metrics → results.jsonl, summary.json.
 `execeval run` feeds the same pipeline from a model instead of a file.
@@ -16,9 +16,9 @@ import time
 from collections.abc import Iterable
 
 from execeval.errors import UsageError
-from execeval.pipeline import EvalConfig, Pipeline
+from execeval.evaluation.pipeline import EvalConfig, Pipeline
 from execeval.progress import Reporter
-from execeval.runfiles import write_results, write_summary
+from execeval.runs.files import write_results, write_summary
 from execeval.samples import Matching, SampleSet, load_samples, match_samples
 from execeval.sandbox.base import Sandbox
 from execeval.tasks import load_tasks

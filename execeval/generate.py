@@ -20,14 +20,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from execeval.pipeline import EvalConfig, Pipeline
+from execeval.evaluation.pipeline import EvalConfig, Pipeline
 from execeval.models import Backend, GenerationRequest, SamplingParams, generate_all, load_backend
 from execeval.models.prompts import PromptStyle, default_style, prompt_style
 from execeval.progress import NullReporter, Reporter
-from execeval.runfiles import write_results, write_summary
+from execeval.runs.files import write_results, write_summary
 from execeval.samples import Sample, SampleSet
 from execeval.sandbox.base import Sandbox
-from execeval.store import RunStore
+from execeval.runs.store import RunStore
 from execeval.tasks import load_tasks
 from execeval.tasks.model import Task, TaskSet
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from execeval import calibration
-from execeval.calibration import REFERENCE_CPU_S, SPEED_RANGE, SPEED_STEP, Calibration, speed_from_cpu
+from execeval.evaluation import calibration
+from execeval.evaluation.calibration import REFERENCE_CPU_S, SPEED_RANGE, SPEED_STEP, Calibration, speed_from_cpu
 from execeval.evaluate import EvalConfig, evaluate
-from execeval.programs import Reference, TimePolicy, plan_tests
-from execeval.runfiles import read_results
-from execeval.store import RunStore
+from execeval.evaluation.programs import Reference, TimePolicy, plan_tests
+from execeval.runs.files import read_results
+from execeval.runs.store import RunStore
 from execeval.tasks import load_tasks
 
 # A task whose reference is instant, and a candidate that is correct but spends ~0.3 s of CPU first.

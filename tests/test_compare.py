@@ -1,6 +1,6 @@
 """`execeval.compare`: two run directories of the demo benchmark with planted regressions.
 
-The runs are written directly as results.jsonl (+ summary.json) rows, as `execeval.runfiles` writes them, from the
+The runs are written directly as results.jsonl (+ summary.json) rows, as `execeval.runs.files` writes them, from the
 demo's real programs and their known verdicts (the `expected` label of each demo sample, which tests/test_demo_data.py
 and the evaluate tests hold to the real verdicts). That keeps these tests free of the sandbox and fast.
 """
@@ -274,7 +274,7 @@ def test_three_runs_give_every_ordered_pair(single_runs: tuple[Path, Path], tmp_
 
 
 def test_run_files_errors_name_the_line(tmp_path: Path) -> None:
-    from execeval.runfiles import read_results, read_summary
+    from execeval.runs.files import read_results, read_summary
 
     run = _write(tmp_path / "r", [_row("demo/0", 0, _SAMPLES["demo/0"][0])])
     with open(run / "results.jsonl", "a") as f:

@@ -15,7 +15,7 @@ pytest.importorskip("coverage")
 
 from execeval.coverage import Figures, figures  # noqa: E402
 from execeval.evaluate import EvalConfig, evaluate  # noqa: E402
-from execeval.runfiles import read_results  # noqa: E402
+from execeval.runs.files import read_results  # noqa: E402
 
 # Six candidates, each passing its task's tests, chosen to exercise what a tracer gets wrong: a branch the tests
 # never reach, a loop with an early exit, a generator (resumes are not entries), try/except, a nested function

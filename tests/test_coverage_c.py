@@ -23,7 +23,7 @@ from execeval.judges.endmarker import END_TOKEN_ENV, add_end_marker, new_token
 from execeval.judges.program_tests import assemble
 from execeval.languages import BuildCache, get_language
 from execeval.languages.build import build_key
-from execeval.runfiles import read_results
+from execeval.runs.files import read_results
 
 _MISSING = [tool for tool in ("gcc", "g++", "gcov") if shutil.which(tool) is None]
 needs_gcc = pytest.mark.skipif(bool(_MISSING), reason=f"{', '.join(_MISSING)} not installed (apt-get install g++)")

@@ -16,7 +16,7 @@ from execeval.protocols.difftest import find_difference
 from execeval.protocols.inputs import search_inputs
 from execeval.protocols.model_search import ModelSearchConfig, parse_input, search_with_model
 from execeval.protocols.observe import Outcome, Program, differs, observe_many
-from execeval.store import RunStore
+from execeval.runs.store import RunStore
 from openai_test_server import openai_server  # noqa: F401  (fixture)
 
 

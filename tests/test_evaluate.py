@@ -15,7 +15,7 @@ import pytest
 
 from execeval.errors import SampleFormatError, UsageError
 from execeval.evaluate import EvalConfig, evaluate
-from execeval.runfiles import read_results
+from execeval.runs.files import read_results
 
 DEMO_SAMPLES = Path(str(importlib.resources.files("execeval") / "tasks/demo/samples.jsonl"))
 QUICK_KINDS = {"correct", "wrong", "crash", "exit", "always_eq"}  # no timeouts or memory hogs: fast runs

@@ -10,7 +10,7 @@ import pytest
 
 from execeval.evaluate import EvalConfig, evaluate
 from execeval.report.html import render_report
-from execeval.runfiles import read_results
+from execeval.runs.files import read_results
 
 # (task id, entry point, reference, weak inputs, [(completion id, program, wrong?)])
 TASKS = [

@@ -15,7 +15,7 @@ from execeval.protocols.interactive import environment_for, load_interactive_tas
 from execeval.protocols.interactive.env import InteractiveTask
 from execeval.protocols.interactive.tree import Tree, tar_directory
 from execeval.sandbox import ForkServerSandbox, Limits
-from execeval.store import RunStore
+from execeval.runs.store import RunStore
 from openai_test_server import Fault, openai_server  # noqa: F401  (fixture)
 
 FIXTURES = Path(__file__).parent / "interactive_fixtures"

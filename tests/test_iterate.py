@@ -14,7 +14,7 @@ from execeval.protocols.examples import choose_examples, first_prompt
 from execeval.protocols.iterate import IterateConfig, dialogue, iterate
 from execeval.protocols.observe import Outcome
 from execeval.report.html import render_report
-from execeval.runfiles import read_results, read_summary
+from execeval.runs.files import read_results, read_summary
 from execeval.tasks import load_tasks
 from execeval.tasks.model import Call, Task, TaskSet
 from execeval.tasks.model import TestSuite as Suite

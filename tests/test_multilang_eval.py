@@ -16,8 +16,8 @@ from execeval.evaluate import EvalConfig, evaluate
 from execeval.judges import judge
 from execeval.judges.endmarker import END_TOKEN_ENV, new_token
 from execeval.languages import BuildCache, get_language
-from execeval.programs import TimePolicy
-from execeval.runfiles import read_results
+from execeval.evaluation.programs import TimePolicy
+from execeval.runs.files import read_results
 from execeval.samples import Sample, SampleSet, load_samples, program_for
 from execeval.sandbox import CommandSandbox
 from execeval.sandbox.limits import Limits

@@ -141,8 +141,8 @@ def test_demo_verdicts_are_the_same_locally_on_ray_and_through_the_service(ray_c
     from dataclasses import replace
 
     from execeval.evaluate import evaluate
-    from execeval.pipeline import EvalConfig
-    from execeval.runfiles import read_results
+    from execeval.evaluation.pipeline import EvalConfig
+    from execeval.runs.files import read_results
     from execeval.samples import load_samples
     from execeval.service.client import VerifyClient
     from execeval.service.engine import Verifier

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from execeval.evaluate import EvalConfig, evaluate
-from execeval.runfiles import read_results
+from execeval.runs.files import read_results
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 

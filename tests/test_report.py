@@ -1,6 +1,6 @@
 """The HTML report: one self-contained file (no network), its structure, and its size on a HumanEval-sized run.
 
-Run directories are written directly (results.jsonl + summary.json rows shaped like `execeval.runfiles` writes
+Run directories are written directly (results.jsonl + summary.json rows shaped like `execeval.runs.files` writes
 them), so these tests need no sandbox. `make_run` is also used by tests/test_report_browser.py.
 """
 
@@ -65,7 +65,7 @@ def _body(rng: Random) -> str:
 
 
 def make_row(task_id: str, cid: int, status: str, program: str, rng: Random, *, plus: bool | None = None) -> dict:
-    """One results.jsonl row shaped like `execeval.runfiles.result_row` writes it."""
+    """One results.jsonl row shaped like `execeval.runs.files.result_row` writes it."""
     passed = status == "passed"
     total = 9
     row: dict = {"task_id": task_id, "completion_id": cid, "passed": passed}
@@ -326,7 +326,7 @@ def test_big_report_size(big_run: Path, big_report: Path) -> None:
 
 
 def test_report_shows_coverage_gate_and_token_budget(tmp_path: Path) -> None:
-    from execeval.store import RunStore
+    from execeval.runs.store import RunStore
 
     rng = Random(9)
     run = tmp_path / "run"

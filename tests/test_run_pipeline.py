@@ -10,7 +10,7 @@ import pytest
 from execeval.evaluate import EvalConfig
 from execeval.generate import GenConfig, generate, run
 from execeval.models import SamplingParams
-from execeval.runfiles import read_results
+from execeval.runs.files import read_results
 from execeval.tasks import load_tasks
 from openai_test_server import Fault, openai_server  # noqa: F401  (fixture)
 

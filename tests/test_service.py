@@ -26,8 +26,8 @@ pytest.importorskip("prometheus_client")
 import uvicorn  # noqa: E402
 
 from execeval.errors import UsageError  # noqa: E402
-from execeval.pipeline import EvalConfig  # noqa: E402
-from execeval.programs import TimePolicy  # noqa: E402
+from execeval.evaluation.pipeline import EvalConfig  # noqa: E402
+from execeval.evaluation.programs import TimePolicy  # noqa: E402
 from execeval.service.app import ServiceSettings, check_bind, create_app  # noqa: E402
 from execeval.service.client import AsyncVerifyClient, VerifyClient  # noqa: E402
 from execeval.service.engine import Verifier  # noqa: E402

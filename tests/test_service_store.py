@@ -10,7 +10,7 @@ import sys
 import textwrap
 import time
 
-from execeval.store import BufferedStore, RunStore
+from execeval.runs.store import BufferedStore, RunStore
 
 VERDICT = {"passed": True, "status": "passed"}
 
@@ -58,7 +58,7 @@ def test_kill_9_loses_at_most_the_last_batch(tmp_path):
     path = tmp_path / "s.sqlite"
     script = textwrap.dedent(f"""
         import os, signal, time
-        from execeval.store import BufferedStore
+        from execeval.runs.store import BufferedStore
         store = BufferedStore({str(path)!r}, every_s=0.05)
         for i in range(100):
             store.put_verdict(f"early{{i}}", {{"i": i}})

@@ -18,7 +18,7 @@ from execeval.languages import java as java_module
 from execeval.languages.base import find_toolchain
 from execeval.languages.build import build_key
 from execeval.metrics.computational_accuracy import ca_at_n, ca_table, first_failure_kinds
-from execeval.runfiles import read_results
+from execeval.runs.files import read_results
 from execeval.sandbox import ForkServerSandbox
 from execeval.translation import evaluate_translations
 from execeval.translation.scripts import fill_in, function_name, load_candidates

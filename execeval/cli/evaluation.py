@@ -17,7 +17,7 @@ from execeval.cli.app import app, friendly
 from execeval.cli.options import execution_options, generation_options
 from execeval.errors import UsageError
 from execeval.generate import GenConfig
-from execeval.pipeline import EvalConfig
+from execeval.evaluation.pipeline import EvalConfig
 
 if TYPE_CHECKING:
     from execeval.progress import Reporter

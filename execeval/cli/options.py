@@ -22,8 +22,8 @@ import typer
 
 from execeval.cli.app import parse_k
 from execeval.errors import UsageError
-from execeval.pipeline import EXECUTORS, EvalConfig
-from execeval.programs import TimePolicy, not_positive
+from execeval.evaluation.pipeline import EXECUTORS, EvalConfig
+from execeval.evaluation.programs import TimePolicy, not_positive
 from execeval.sandbox.limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import typer
 from execeval.cli.app import app, friendly
 from execeval.cli.options import execution_options
 from execeval.errors import UsageError
-from execeval.pipeline import EvalConfig
+from execeval.evaluation.pipeline import EvalConfig
 from execeval.service.schema import DEFAULT_PORT
 
 

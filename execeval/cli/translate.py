@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from execeval.cli.app import app, friendly, parse_k
-from execeval.programs import TimePolicy
+from execeval.evaluation.programs import TimePolicy
 
 
 @app.command()

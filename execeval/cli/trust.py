@@ -29,7 +29,7 @@ def score_abstention(
     from execeval.errors import UsageError
     from execeval.metrics.abstention import labels_from_rows, score_run_abstention
     from execeval.report.terminal import print_abstention
-    from execeval.runfiles import RESULT_KEYS, read_abstentions, read_labels, read_results
+    from execeval.runs.files import RESULT_KEYS, read_abstentions, read_labels, read_results
 
     rows = read_results(run_dir, require=RESULT_KEYS, empty_ok=False)
     if samples is not None:

@@ -1,7 +1,7 @@
 """Line and branch coverage of each passing candidate under its task's tests (`evaluate --coverage`).
 
 A pass over tests that execute 40% of the candidate is weaker evidence than one at 100% (*Guaranteed Guess*).
-Only passes need the figure, so it is measured once every verdict is known (`execeval.pipeline.after_verdicts`),
+Only passes need the figure, so it is measured once every verdict is known (`execeval.evaluation.pipeline.after_verdicts`),
 by one module per language family:
 
     python   Python function tasks        a sys.settrace arc tracer in the job, coverage.py's analysis outside
@@ -13,7 +13,7 @@ and never gated; docs/trust.md says why. Results are cached in the run store by 
 version, so a rerun measures nothing again.
 
 A pass whose coverage is under `min_coverage` becomes `passed_undertested`: not a pass, counted apart, and pass@k
-is reported both ways (`execeval.scoring`). Coverage is the combined figure coverage.py reports with --branch:
+is reported both ways (`execeval.evaluation.scoring`). Coverage is the combined figure coverage.py reports with --branch:
 (covered lines + covered branches) / (lines + branches), for every language.
 """
 
@@ -27,15 +27,15 @@ from execeval.coverage import gcov, python
 from execeval.coverage.figures import COVERAGE_PHASE, Figures
 from execeval.coverage.python import figures, possible, tracer_job
 from execeval.errors import UsageError
-from execeval.programs import BuildAndRun
-from execeval.verdict import PASSED, PASSED_UNDERTESTED
+from execeval.evaluation.programs import BuildAndRun
+from execeval.evaluation.verdict import PASSED, PASSED_UNDERTESTED
 
 if TYPE_CHECKING:
     from execeval.languages import BuildCache
     from execeval.progress import Reporter
-    from execeval.runrecord import SampleRun
+    from execeval.evaluation.runrecord import SampleRun
     from execeval.sandbox.base import Sandbox
-    from execeval.store import RunStore
+    from execeval.runs.store import RunStore
 
 __all__ = ["COVERAGE_PHASE", "Figures", "figures", "measure_coverage", "possible", "tracer_job"]
 

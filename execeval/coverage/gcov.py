@@ -34,14 +34,14 @@ from execeval.judges.program_tests import assemble, run_with_token, tests_ran_to
 from execeval.judges.stdio import io_tests
 from execeval.languages import Build, BuildCache, Language, build, get_language, run
 from execeval.languages.c import COUNTS, NOTES
-from execeval.programs import BuildAndRun
+from execeval.evaluation.programs import BuildAndRun
 from execeval.sandbox.base import Command, ExecResult, Status
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.tasks.model import IOTest, TestProgram
 
 if TYPE_CHECKING:
     from execeval.progress import Reporter
-    from execeval.runrecord import SampleRun
+    from execeval.evaluation.runrecord import SampleRun
     from execeval.sandbox.base import Sandbox
 
 __all__ = ["METHOD", "Counts", "candidate_figures", "measurable", "measure"]

@@ -34,13 +34,13 @@ from typing import TYPE_CHECKING
 
 from execeval.coverage.figures import COVERAGE_PHASE, Figures, slower
 from execeval.errors import ExecevalError, UsageError
-from execeval.programs import Job
+from execeval.evaluation.programs import Job
 from execeval.sandbox.base import Assert, PythonTests, Script, Status
 
 if TYPE_CHECKING:
     from execeval.languages import BuildCache
     from execeval.progress import Reporter
-    from execeval.runrecord import SampleRun
+    from execeval.evaluation.runrecord import SampleRun
     from execeval.sandbox.base import ExecResult, Sandbox
 
 __all__ = ["METHOD", "figures", "measurable", "measure", "possible", "tracer_job"]

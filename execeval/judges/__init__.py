@@ -1,4 +1,4 @@
-"""Judges: from a task's tests and a program to the `ExecResult`-with-cases that `execeval.verdict.verdict_of` reads.
+"""Judges: from a task's tests and a program to the `ExecResult`-with-cases that `execeval.evaluation.verdict.verdict_of` reads.
 
 Three shapes of task, one result type, so the store, the metrics, results.jsonl and the report never need to know
 which shape a verdict came from:

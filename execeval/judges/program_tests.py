@@ -5,7 +5,7 @@ positive evidence. The tests get the end-of-tests epilogue (`execeval.judges.end
 when it exits 0 *and* prints the run's token; a candidate that calls `exit(0)` before the asserts, throws, or
 aborts fails.
 
-The outcome is one `CaseResult` in an `ExecResult` that `execeval.verdict.verdict_of` reads like any other, with
+The outcome is one `CaseResult` in an `ExecResult` that `execeval.evaluation.verdict.verdict_of` reads like any other, with
 the same meaning in every language, so a benchmark translated to C++, Java, JS and Python gives the same verdicts:
 
     passed   exit 0 and the token                   failed   an assertion failed (C/C++ `assert`, Java

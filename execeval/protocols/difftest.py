@@ -23,8 +23,8 @@ from execeval.sandbox.base import Sandbox
 
 if TYPE_CHECKING:
     from execeval.progress import Reporter
-    from execeval.runrecord import SampleRun
-    from execeval.store import RunStore
+    from execeval.evaluation.runrecord import SampleRun
+    from execeval.runs.store import RunStore
 
 __all__ = ["DiffResult", "find_difference", "first_difference", "confirm", "check_test_strength"]
 

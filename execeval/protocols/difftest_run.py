@@ -132,7 +132,7 @@ def _run(pairs: Sequence[PairSpec], backend: Backend | None, model_config: Model
         sandbox = ForkServerSandbox()
     store = None
     if out_dir is not None:
-        from execeval.store import RunStore
+        from execeval.runs.store import RunStore
 
         store = RunStore.in_dir(out_dir)
     try:

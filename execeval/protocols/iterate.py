@@ -33,7 +33,7 @@ from execeval.protocols.observe import VALUE, Outcome, call_text, differs, obser
 from execeval.protocols.observe import task_program
 from execeval.protocols.runfiles import protocol_row, write_protocol_run
 from execeval.sandbox.base import Sandbox
-from execeval.store import RunStore
+from execeval.runs.store import RunStore
 from execeval.tasks.model import Task, TaskSet
 
 __all__ = ["IterateConfig", "iterate", "iterate_async", "KIND"]

@@ -32,7 +32,7 @@ from execeval.sandbox.base import Sandbox
 from execeval.values import decode
 
 if TYPE_CHECKING:
-    from execeval.store import RunStore
+    from execeval.runs.store import RunStore
 
 __all__ = ["ModelSearchConfig", "PARTS", "search_with_model", "parse_input", "search_key"]
 

@@ -9,7 +9,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from execeval.runfiles import RESULTS_NAME, atomic_write, write_summary
+from execeval.runs.files import RESULTS_NAME, atomic_write, write_summary
 
 __all__ = ["protocol_row", "write_protocol_run", "turn_status"]
 

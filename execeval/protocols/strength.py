@@ -26,8 +26,8 @@ from execeval.tasks.model import Task
 
 if TYPE_CHECKING:
     from execeval.progress import Reporter
-    from execeval.runrecord import SampleRun
-    from execeval.store import RunStore
+    from execeval.evaluation.runrecord import SampleRun
+    from execeval.runs.store import RunStore
 
 __all__ = ["check_test_strength", "strength_inputs", "BUDGET"]
 

@@ -28,19 +28,19 @@ from pathlib import Path
 from typing import Any
 
 from execeval.compare import compare_many, compare_runs, read_rows
-from execeval.runfiles import atomic_write, read_summary
+from execeval.runs.files import atomic_write, read_summary
 from execeval.errors import UsageError
 from execeval.metrics import mean_pass_at_k
 from execeval.report.sections import collect as collect_sections
-from execeval.verdict import (ERROR, FAILED, KILLED, MEMORY_LIMIT, OUTPUT_LIMIT, PASSED, PASSED_UNDERTESTED,
+from execeval.evaluation.verdict import (ERROR, FAILED, KILLED, MEMORY_LIMIT, OUTPUT_LIMIT, PASSED, PASSED_UNDERTESTED,
                               SANDBOX_ERROR, SYNTAX_ERROR, TIMEOUT)
-from execeval.verdict import STATUS_INFO as VERDICT_STATUSES
+from execeval.evaluation.verdict import STATUS_INFO as VERDICT_STATUSES
 
 __all__ = ["STATUS_CODES", "build_report_data", "render_report"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-# One letter per sample status in the grid (from execeval.verdict.STATUS_INFO, the one list of statuses); "b" is a
+# One letter per sample status in the grid (from execeval.evaluation.verdict.STATUS_INFO, the one list of statuses); "b" is a
 # sample that passed the base tests but failed the plus tests, "u" a status this version does not know.
 STATUS_CODES = {name: info.code for name, info in VERDICT_STATUSES.items()}
 BASE_ONLY = "b"

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from execeval.languages.base import Toolchain
 from execeval.sandbox.base import IsolationReport
-from execeval.verdict import (ERROR, FAILED, KILLED, MEMORY_LIMIT, OUTPUT_LIMIT, PASSED, PASSED_UNDERTESTED,
+from execeval.evaluation.verdict import (ERROR, FAILED, KILLED, MEMORY_LIMIT, OUTPUT_LIMIT, PASSED, PASSED_UNDERTESTED,
                               SANDBOX_ERROR, SYNTAX_ERROR, TIMEOUT)
 
 _STATUS_STYLE = {PASSED: "green", PASSED_UNDERTESTED: "yellow", FAILED: "red", ERROR: "magenta",

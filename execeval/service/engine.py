@@ -23,17 +23,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Self
 
-from execeval.calibration import Calibration
-from execeval.executor import Executor
-from execeval.pipeline import EvalConfig, compute_references, make_sandbox, plan_for, sample_run, shared_cache
-from execeval.programs import Reference, TestPlan
+from execeval.evaluation.calibration import Calibration
+from execeval.evaluation.executor import Executor
+from execeval.evaluation.pipeline import EvalConfig, compute_references, make_sandbox, plan_for, sample_run, shared_cache
+from execeval.evaluation.programs import Reference, TestPlan
 from execeval.progress import NullReporter
-from execeval.runfiles import result_row
-from execeval.runrecord import SampleRun
+from execeval.runs.files import result_row
+from execeval.evaluation.runrecord import SampleRun
 from execeval.samples import Sample
 from execeval.sandbox.base import Sandbox, Status
 from execeval.service.schema import JobSpec, RequestError
-from execeval.store import BufferedStore
+from execeval.runs.store import BufferedStore
 from execeval.tasks.model import Assert, Task, TaskSet, TestSuite
 
 PLAN_CACHE = 4096  # plans kept (task × distinct limits): requests choose limits, so the cache is bounded

@@ -24,13 +24,13 @@ import execeval
 from execeval.errors import UsageError
 from execeval.languages import BuildCache, Language, Toolchain, get_language
 from execeval.languages.build import build_key
-from execeval.programs import TimePolicy
+from execeval.evaluation.programs import TimePolicy
 from execeval.metrics.computational_accuracy import SUCCESS, ca_table, first_failure_kinds
-from execeval.runfiles import RESULTS_NAME, atomic_write, write_summary
+from execeval.runs.files import RESULTS_NAME, atomic_write, write_summary
 from execeval.sandbox.base import Sandbox
 from execeval.sandbox.forkserver import ForkServerSandbox
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
-from execeval.store import RunStore
+from execeval.runs.store import RunStore
 from execeval.translation.harness import KINDS, SANDBOX_ERROR, Outcome, run_script
 from execeval.translation.scripts import Candidates, fill_in, find_script, load_candidates
 

@@ -18,7 +18,7 @@ from execeval.protocols.interactive.env import Environment, InteractiveTask
 from execeval.protocols.interactive.metrics import summarize
 from execeval.protocols.runfiles import write_protocol_run
 from execeval.sandbox.base import Sandbox
-from execeval.store import RunStore
+from execeval.runs.store import RunStore
 
 __all__ = ["environment_for", "run_episode", "run_interactive"]
 

@@ -17,8 +17,8 @@ def budget_curve(run_dir: Path) -> tuple[list[tuple[float, float]], dict] | None
     """[(tokens per task, pass@k within them)] and the figures under it; None without token usage."""
     from execeval.compare import read_rows
     from execeval.metrics import budget_points, pass_at_budget
-    from execeval.runfiles import read_token_usage
-    from execeval.verdict import SANDBOX_ERROR
+    from execeval.runs.files import read_token_usage
+    from execeval.evaluation.verdict import SANDBOX_ERROR
 
     usage = read_token_usage(run_dir)
     if not usage:

@@ -27,7 +27,7 @@ def section(run_dir: Path, data: dict) -> Section | None:
 
 def _pairs(run_dir: Path, s: dict) -> Section:
     from execeval.protocols.views import kv_table, round_curve_svg
-    from execeval.runfiles import read_results
+    from execeval.runs.files import read_results
 
     rows = [("search", str(s.get("search"))), ("pairs", str(s.get("pairs"))), ("difference found", str(s.get("found"))),
             ("found by round (cumulative)", ", ".join(f"{v:.1%}" for v in s.get("found_by_round") or [])),
@@ -57,7 +57,7 @@ def _strength(run_dir: Path, d: dict) -> Section:
             ("tasks without inputs (not checked)", ", ".join(d.get("tasks_without_inputs") or []) or "none")]
     flagged = []
     try:
-        from execeval.runfiles import read_results
+        from execeval.runs.files import read_results
 
         flagged = [r for r in read_results(run_dir) if (r.get("difftest") or {}).get("differs")][:MAX_ROWS]
     except (OSError, ValueError):
@@ -76,7 +76,7 @@ def _strength(run_dir: Path, d: dict) -> Section:
 
 def _search(run_dir: Path, s: dict) -> Section:
     from execeval.protocols.views import dialogue_html, kv_table, round_curve_svg
-    from execeval.store import STORE_NAME, RunStore
+    from execeval.runs.store import STORE_NAME, RunStore
 
     rows = [("search", str(s.get("search"))), ("found", "yes" if s.get("found") else "no"),
             ("round found", str(s.get("round_found") or "—")), ("inputs tried", str(s.get("inputs_tried"))),

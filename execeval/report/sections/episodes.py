@@ -13,7 +13,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from execeval.report.sections import Section
-from execeval.store import STORE_NAME, RunStore
+from execeval.runs.store import STORE_NAME, RunStore
 
 SHOWN = 300  # episodes on the page at most
 _PROMPTS = {"bash": "$ ", "sql": "sql> ", "python": ">>> "}

@@ -44,7 +44,7 @@ def _summary(run_dir: Path, data: dict) -> dict:
     summary = data.get("summary")
     if isinstance(summary, dict):
         return summary
-    from execeval.runfiles import read_summary
+    from execeval.runs.files import read_summary
 
     try:
         return read_summary(run_dir)
@@ -55,7 +55,7 @@ def _summary(run_dir: Path, data: dict) -> dict:
 def _dialogues(run_dir: Path) -> list[tuple[str, list[dict]]]:
     """Tasks solved after round 1 first, then unsolved ones, then the rest; each with a verdict per turn."""
     from execeval.protocols.observe import Outcome
-    from execeval.store import STORE_NAME, RunStore
+    from execeval.runs.store import STORE_NAME, RunStore
 
     if not (run_dir / STORE_NAME).exists():
         return []

@@ -16,7 +16,7 @@ from execeval.report.sections import Section
 def proficiency_table(run_dir: Path) -> dict | None:
     from execeval.compare import read_rows
     from execeval.metrics import DEFAULT_PROFICIENCY, proficiency, proficiency_by
-    from execeval.verdict import SANDBOX_ERROR
+    from execeval.evaluation.verdict import SANDBOX_ERROR
 
     rows = read_rows(run_dir)
     outcomes: dict[str, list[tuple[object, bool]]] = {}

@@ -13,17 +13,17 @@ from collections.abc import Iterable
 from concurrent.futures import Future, as_completed
 from typing import TYPE_CHECKING
 
-from execeval.programs import Job
+from execeval.evaluation.programs import Job
 from execeval.progress import Reporter
 from execeval.sandbox.base import PythonTests
 from execeval.sandbox.base import Sandbox
-from execeval.store import RunStore
-from execeval.verdict import SANDBOX_ERROR, TIMEOUT, WALL_TIMEOUT, Verdict, verdict_of
+from execeval.runs.store import RunStore
+from execeval.evaluation.verdict import SANDBOX_ERROR, TIMEOUT, WALL_TIMEOUT, Verdict, verdict_of
 
 if TYPE_CHECKING:
     from execeval.judges import ProgramRunner
     from execeval.languages import BuildCache
-    from execeval.runrecord import SampleRun
+    from execeval.evaluation.runrecord import SampleRun
 
 EVALUATING = "evaluating"
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from execeval.programs import Job
+from execeval.evaluation.programs import Job
 from execeval.samples import Sample
 from execeval.tasks.model import Task
-from execeval.verdict import Verdict
+from execeval.evaluation.verdict import Verdict
 
 
 @dataclass

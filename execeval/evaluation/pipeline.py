@@ -23,18 +23,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 import execeval
-from execeval.calibration import Calibration
+from execeval.evaluation.calibration import Calibration
 from execeval.errors import ExecevalError
-from execeval.executor import EVALUATING, Executor
+from execeval.evaluation.executor import EVALUATING, Executor
 from execeval.judges import FUNCTION, task_kind
-from execeval.programs import (Reference, TestPlan, TimePolicy, build_job, job_key, plan_build_and_run, plan_tests,
+from execeval.evaluation.programs import (Reference, TestPlan, TimePolicy, build_job, job_key, plan_build_and_run, plan_tests,
                                reference_job, reference_limits)
 from execeval.progress import NullReporter, Reporter
-from execeval.runrecord import SampleRun
+from execeval.evaluation.runrecord import SampleRun
 from execeval.samples import Matching, Sample, SampleSet, program_for
 from execeval.sandbox.base import Call, CaseStatus, IsolationReport, Sandbox
-from execeval.scoring import score_run
-from execeval.store import RunStore
+from execeval.evaluation.scoring import score_run
+from execeval.runs.store import RunStore
 from execeval.tasks.model import Task, TaskSet
 
 if TYPE_CHECKING:

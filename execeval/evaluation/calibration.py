@@ -27,8 +27,8 @@ from execeval.sandbox.base import Call, CaseStatus, PythonTests, Sandbox
 from execeval.sandbox.limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
-    from execeval.programs import TimePolicy
-    from execeval.store import RunStore
+    from execeval.evaluation.programs import TimePolicy
+    from execeval.runs.store import RunStore
 
 # A little of what candidate code does: integer arithmetic, dict and list building, string work, calls.
 WORKLOAD = '''

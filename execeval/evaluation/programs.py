@@ -2,7 +2,7 @@
 
 Time limits follow EvalPlus in spirit but count CPU time, so a slower or busier machine does not change
 verdicts: each test may use max(floor, factor × the reference solution's CPU time on that test), in CPU seconds of
-a reference machine scaled by this machine's measured speed (`execeval.calibration`). Base tests (small inputs:
+a reference machine scaled by this machine's measured speed (`execeval.evaluation.calibration`). Base tests (small inputs:
 HumanEval's, MBPP's) have a floor of 0.25 s, EvalPlus's plus tests (large inputs) EvalPlus's 1 s: see
 docs/time-limits.md for why.
 

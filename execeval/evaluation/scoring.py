@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from execeval.metrics import mean_pass_at_k
 from execeval.tasks.model import TaskSet
-from execeval.verdict import PASSED_UNDERTESTED, SANDBOX_ERROR
+from execeval.evaluation.verdict import PASSED_UNDERTESTED, SANDBOX_ERROR
 
 if TYPE_CHECKING:
-    from execeval.runrecord import SampleRun
+    from execeval.evaluation.runrecord import SampleRun
 
 
 def score_run(runs: Sequence["SampleRun"], taskset: TaskSet, ks: Sequence[int], plus: bool) -> dict:

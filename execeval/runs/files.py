@@ -16,7 +16,7 @@ from execeval.errors import UsageError
 from execeval.metrics.abstention import LABEL_KEYS
 
 if TYPE_CHECKING:
-    from execeval.runrecord import SampleRun
+    from execeval.evaluation.runrecord import SampleRun
 
 RESULTS_NAME, SUMMARY_NAME = "results.jsonl", "summary.json"
 
@@ -155,7 +155,7 @@ def read_token_usage(run_dir: str | os.PathLike) -> dict[tuple[str, int], int]:
     Read-only and outside the store's object: a report must never create or lock a store."""
     import sqlite3
 
-    from execeval.store import STORE_NAME
+    from execeval.runs.store import STORE_NAME
 
     path = Path(run_dir) / STORE_NAME
     if not path.is_file():
