@@ -1,0 +1,91 @@
+"""Do two checkouts give the same verdicts? The check behind every "no behaviour change" claim.
+
+Evaluates the same inputs with each checkout's own code (a fresh run directory each, so no store is shared)
+and prints, per input, how many samples agree on status, error type and first failing test, and the ones
+that do not:
+
+    python bench/same_verdicts.py --base /tmp/old-checkout --new . [--only demo,humaneval-real]
+
+Inputs: the demo benchmark; HumanEval canonical solutions and mutants (make_samples.py); the real model
+samples of ../shared/data/model-samples (HumanEval and MBPP, LDB's seed solutions). Inputs whose data is
+absent are left out, and said so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import DEFAULT_DATA_DIR, REPO_ROOT, read_jsonl
+
+_CLI = "import sys; sys.path.insert(0, sys.argv.pop(1)); from execeval.cli import main; main()"
+_COMPARED = ("status", "error_type", "first_failure", "tests_passed")
+
+
+def _inputs(data_dir: Path, work: Path) -> dict[str, list[str]]:
+    """name -> `execeval evaluate` arguments (before --out)."""
+    found = {"demo": ["--demo"]}
+    if (data_dir / "HumanEval.jsonl.gz").is_file():
+        subprocess.run([sys.executable, str(REPO_ROOT / "bench" / "make_samples.py"), "--data-dir", str(data_dir),
+                        "--out", str(work / "made")], check=True, stdout=subprocess.DEVNULL)
+        found["humaneval-mutants"] = [str(work / "made" / "humaneval_samples.jsonl"), "--tasks",
+                                      str(data_dir / "HumanEval.jsonl.gz")]
+    for bench, tasks in (("humaneval", "HumanEval.jsonl.gz"), ("mbpp", "mbpp.jsonl")):
+        files = sorted((data_dir / "model-samples").glob(f"ldb-seed-{bench}-*.jsonl"))
+        if files and (data_dir / tasks).is_file():
+            merged = work / f"{bench}-real.jsonl"
+            with merged.open("w") as out:  # one file, one completion per model: task_id + the whole function
+                for f in files:
+                    for row in read_jsonl(f):
+                        out.write(json.dumps({"task_id": row["task_id"], "solution": row["solution"]}) + "\n")
+            found[f"{bench}-real"] = [str(merged), "--tasks", str(data_dir / tasks)] + (
+                ["--split", "test"] if bench == "mbpp" else [])
+    return found
+
+
+def _evaluate(checkout: Path, args: list[str], out: Path) -> dict[tuple[str, int], tuple]:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _CLI, str(checkout), "evaluate", *args, "--out", str(out)],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(checkout)})
+    if done.returncode != 0:
+        sys.exit(f"same_verdicts: {checkout} failed on {args}:\n{done.stderr[-2000:]}")
+    print(f"  {checkout}: {time.perf_counter() - start:.1f} s", flush=True)
+    return {(r["task_id"], r["completion_id"]): tuple(r.get(k) for k in _COMPARED)
+            for r in read_jsonl(out / "results.jsonl")}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--base", required=True, type=Path, help="the checkout to compare against")
+    ap.add_argument("--new", default=REPO_ROOT, type=Path, help="the checkout under test (default: this one)")
+    ap.add_argument("--data-dir", default=DEFAULT_DATA_DIR, type=Path)
+    ap.add_argument("--only", help="comma-separated input names (demo, humaneval-mutants, humaneval-real, mbpp-real)")
+    opts = ap.parse_args()
+    differ = 0
+    with tempfile.TemporaryDirectory(prefix="same-verdicts-") as tmp:
+        work = Path(tmp)
+        inputs = _inputs(opts.data_dir, work)
+        wanted = opts.only.split(",") if opts.only else list(inputs)
+        for name in wanted:
+            if name not in inputs:
+                print(f"{name}: no data in {opts.data_dir}, left out")
+                continue
+            print(f"{name}:", flush=True)
+            base = _evaluate(opts.base.resolve(), inputs[name], work / f"base-{name}")
+            new = _evaluate(opts.new.resolve(), inputs[name], work / f"new-{name}")
+            wrong = sorted(k for k in base.keys() | new.keys() if base.get(k) != new.get(k))
+            differ += len(wrong)
+            print(f"  {len(base) - len(wrong)}/{len(base)} agree on {', '.join(_COMPARED)}")
+            for key in wrong[:20]:
+                print(f"  DIFFERS {key}: base {base.get(key)} new {new.get(key)}")
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
