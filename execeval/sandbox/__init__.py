@@ -5,8 +5,21 @@
         result = sandbox.run(PythonTests("def f(x): return x + 1", "f", (Assert("assert f(1) == 2"),)))
         result.all_cases_passed   # True
 
-Backends (`Sandbox` protocol in base.py): `ForkServerSandbox` (pre-warmed Python, fork per job) and
-`CommandSandbox` (any argv). `execeval.doctor.diagnose()` tells which isolation primitives this machine gives.
+Module map (the contract and the backends here; one concern per sub-package):
+- `base.py`: what a job is (`Script`, `PythonTests`, `Command`, `Program`), what it gives back (`ExecResult`,
+  `CaseResult`), and the `Sandbox` protocol; `limits.py`: `Limits`; `conformance.py`: the suite every backend passes.
+- Backends: `forkserver.py` (pre-warmed Python fork servers, one fork per job), `command.py` (any argv, through the
+  same servers), `raycluster.py` (the same protocol over a Ray cluster's nodes).
+- `grading.py`: a job's streamed outputs compared with the expected ones, in the harness, never in the job;
+  `crashes.py`: how runtimes name the exception that ended a process.
+- `isolation/`: namespaces, the unprivileged uid, Landlock, seccomp, rlimits, the memory cgroup, the work dir.
+- `server/`: the fork-server process. `server/process.py:Server._run_in` is where a job starts and where a
+  `PythonTests` job's asserts are sent one of three ways: lifted (`python/lifting/`: expected values computed in the
+  server, compared outside the candidate), in-process (`python/runner.py`), or split (`python/split/`: tests and
+  candidate in two processes, only plain data crossing).
+- `python/`: what runs in the job's child for Python jobs.
+
+`execeval.doctor.diagnose()` tells which isolation primitives this machine gives.
 """
 
 from execeval.sandbox.base import (Assert, Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport,
