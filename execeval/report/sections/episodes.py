@@ -7,12 +7,13 @@ so a page of hundreds stays short.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from markupsafe import Markup
 
 from execeval.report.sections import Section
+from execeval.errors import UsageError
+from execeval.runs.files import read_summary
 from execeval.runs.store import STORE_NAME, RunStore
 
 SHOWN = 300  # episodes on the page at most
@@ -54,8 +55,8 @@ def section(run_dir: Path, data: dict) -> Section | None:
 def _metrics(run_dir: Path) -> Markup:
     """The run's success rate, mean reward and success by turn, from summary.json when it is an interactive run."""
     try:
-        summary = json.loads((run_dir / "summary.json").read_text())
-    except (OSError, ValueError):
+        summary = read_summary(run_dir)
+    except UsageError:  # an unreadable summary costs this line, not the report
         return Markup("")
     if summary.get("protocol") != "interactive":
         return Markup("")
