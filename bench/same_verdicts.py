@@ -6,7 +6,7 @@ that do not:
 
     python bench/same_verdicts.py --base /tmp/old-checkout --new . [--only demo,humaneval-real]
 
-Inputs: the demo benchmark; HumanEval canonical solutions and mutants (make_samples.py); the real model
+Inputs: the demo benchmark; HumanEval's and MBPP's reference solutions and their mutants (make_samples.py's);\nthe real model
 samples of ../shared/data/model-samples (HumanEval and MBPP, LDB's seed solutions). Inputs whose data is
 absent are left out, and said so.
 """
@@ -14,8 +14,10 @@ absent are left out, and said so.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -23,6 +25,7 @@ import time
 from pathlib import Path
 
 from _common import DEFAULT_DATA_DIR, REPO_ROOT, read_jsonl
+from make_samples import Solution, make_sample
 
 _CLI = "import sys; sys.path.insert(0, sys.argv.pop(1)); from execeval.cli import main; main()"
 _COMPARED = ("status", "error_type", "first_failure", "tests_passed")
@@ -36,6 +39,10 @@ def _inputs(data_dir: Path, work: Path) -> dict[str, list[str]]:
                         "--out", str(work / "made")], check=True, stdout=subprocess.DEVNULL)
         found["humaneval-mutants"] = [str(work / "made" / "humaneval_samples.jsonl"), "--tasks",
                                       str(data_dir / "HumanEval.jsonl.gz")]
+    if (data_dir / "mbpp.jsonl").is_file():
+        _mbpp_mutants(data_dir / "mbpp.jsonl", work / "mbpp-mutants.jsonl")
+        found["mbpp-mutants"] = [str(work / "mbpp-mutants.jsonl"), "--tasks", str(data_dir / "mbpp.jsonl"),
+                                 "--split", "test"]
     for bench, tasks in (("humaneval", "HumanEval.jsonl.gz"), ("mbpp", "mbpp.jsonl")):
         files = sorted((data_dir / "model-samples").glob(f"ldb-seed-{bench}-*.jsonl"))
         if files and (data_dir / tasks).is_file():
@@ -47,6 +54,30 @@ def _inputs(data_dir: Path, work: Path) -> dict[str, list[str]]:
             found[f"{bench}-real"] = [str(merged), "--tasks", str(data_dir / tasks)] + (
                 ["--split", "test"] if bench == "mbpp" else [])
     return found
+
+
+def _mbpp_mutants(mbpp: Path, out: Path, per_task: int = 5, seed: int = 0) -> None:
+    """MBPP's test-split reference programs and make_samples.py's mutants of them, as whole programs: the
+    reference is cut after its entry point's `def` line, so the mutants change the body as they do HumanEval's."""
+    with out.open("w") as f:
+        for rec in read_jsonl(mbpp):
+            if not 11 <= rec["task_id"] <= 510:
+                continue
+            name = re.search(r"(\w+)\s*\(", rec["test_list"][0].removeprefix("assert")).group(1)
+            defs = [n for n in ast.parse(rec["code"]).body if isinstance(n, ast.FunctionDef) and n.name == name]
+            if not defs:
+                continue
+            lines = rec["code"].replace("\r\n", "\n").splitlines(keepends=True)
+            cut = defs[-1].body[0].lineno - 1
+            task = {"task_id": f"Mbpp/{rec['task_id']}", "prompt": "".join(lines[:cut]),
+                    "canonical_solution": "".join(lines[cut:]), "entry_point": name}
+            try:
+                solution = Solution(task)
+            except ValueError:
+                continue
+            for i in range(per_task):
+                completion = make_sample(task, solution, i, seed)[0]
+                f.write(json.dumps({"task_id": task["task_id"], "solution": task["prompt"] + completion}) + "\n")
 
 
 def _evaluate(checkout: Path, args: list[str], out: Path) -> dict[tuple[str, int], tuple]:
@@ -65,7 +96,7 @@ def main() -> int:
     ap.add_argument("--base", required=True, type=Path, help="the checkout to compare against")
     ap.add_argument("--new", default=REPO_ROOT, type=Path, help="the checkout under test (default: this one)")
     ap.add_argument("--data-dir", default=DEFAULT_DATA_DIR, type=Path)
-    ap.add_argument("--only", help="comma-separated input names (demo, humaneval-mutants, humaneval-real, mbpp-real)")
+    ap.add_argument("--only", help="comma-separated input names (demo, humaneval-mutants, mbpp-mutants, humaneval-real, mbpp-real)")
     opts = ap.parse_args()
     differ = 0
     with tempfile.TemporaryDirectory(prefix="same-verdicts-") as tmp:
