@@ -55,10 +55,10 @@ class Evaluator:
                 self.reach[target.id] = _mutables(value, self.budget)
             return
         if isinstance(target, (ast.Tuple, ast.List)) and not any(isinstance(e, ast.Starred) for e in target.elts):
-            items = items(value, self.budget)
-            if len(items) != len(target.elts):
+            values = items(value, self.budget)
+            if len(values) != len(target.elts):
                 raise Untrusted("unpacking a different number of values")
-            for t, v in zip(target.elts, items):
+            for t, v in zip(target.elts, values):
                 self.bind(t, v, frame)
             return
         raise Untrusted("assignment target")
@@ -88,7 +88,7 @@ class Evaluator:
             return method(node)
         except Untrusted:
             raise
-        except (Exception, RecursionError) as exc:  # noqa: BLE001 - the assert would raise it too: run it split
+        except (Exception, RecursionError) as exc:  # the assert would raise it too: run it split
             raise Untrusted(type(exc).__name__) from exc
 
     def _Constant(self, node: ast.Constant) -> object:
@@ -234,10 +234,10 @@ class Evaluator:
             if gen.is_async:
                 raise Untrusted("async comprehension")
             if level:
-                items = items(self.eval(gen.iter), self.budget)
+                values = items(self.eval(gen.iter), self.budget)
             else:
-                items = first
-            for item in items:
+                values = first
+            for item in values:
                 self.budget.charge(cells=1)
                 self.bind(gen.target, item, frame)
                 if all(truth(self.eval(cond)) for cond in gen.ifs):
