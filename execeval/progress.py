@@ -21,7 +21,7 @@ class Reporter(Protocol):
 
 
 class _Closing:
-    def __enter__(self):  # noqa: ANN204 - returns the reporter itself
+    def __enter__(self):  # returns the reporter itself
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -85,11 +85,11 @@ class PostgresEnv(Environment):
         budget = self.limits.wall_s
         try:
             rows = await asyncio.wait_for(self._query(self.conn, action, budget), budget + 1.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.conn.cancel()
             self.last_rows = None
             return Step(action, f"Error executing query: timed out after {budget:g} s", ok=False)
-        except Exception as e:  # psycopg.Error: the statement failed; the connection (autocommit) goes on
+        except Exception as e:  # noqa: BLE001 - psycopg.Error: the statement failed; the connection (autocommit) goes on
             self.last_rows = None
             return Step(action, f"Error executing query: {str(e).strip().splitlines()[0]}", ok=False)
         self.last_rows = rows
