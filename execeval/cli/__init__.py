@@ -25,4 +25,4 @@ def main() -> None:  # pragma: no cover - console entry point
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(main())  # type: ignore[func-returns-value]  # main() returns None: exit status 0

@@ -52,7 +52,7 @@ class PostgresEnv(Environment):
         await self.aclose()
         template = await self._template(task)
         suffix = secrets.token_hex(6)
-        self.database, self.role, password = f"ee_e_{suffix}", f"ee_agent_{suffix}", secrets.token_hex(16)
+        self.database, self.role, password = f"ee_e_{suffix}", f"ee_agent_{suffix}", secrets.token_hex(16)  # type: ignore[assignment]  # set when the episode starts
         async with await self._admin() as admin:
             await admin.execute(f'CREATE ROLE "{self.role}" LOGIN PASSWORD \'{password}\' NOSUPERUSER NOCREATEDB '
                                 "NOCREATEROLE NOINHERIT CONNECTION LIMIT 2")
@@ -66,7 +66,7 @@ class PostgresEnv(Environment):
             for (table,) in tables:  # the episode's tables are the agent's, as an SQLite file's would be
                 await db.execute(f'ALTER TABLE "{table}" OWNER TO "{self.role}"')
 
-        self.conn = await psycopg.AsyncConnection.connect(self.dsn, dbname=self.database, user=self.role,
+        self.conn = await psycopg.AsyncConnection.connect(self.dsn, dbname=self.database, user=self.role,  # type: ignore[assignment]  # set when the episode starts
                                                           password=password, autocommit=True)
         self.last_rows = None
 

@@ -29,7 +29,7 @@ def _seccomp_binding():  # a module
         return pyseccomp
     except ImportError:
         try:
-            import seccomp  # type: ignore[import-not-found]
+            import seccomp
 
             return seccomp
         except ImportError:
