@@ -36,7 +36,7 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
     taskset = tasks if isinstance(tasks, TaskSet) else load_tasks(tasks, data_dir=config.data_dir,
                                                                    split=config.split)
     sampleset = samples if isinstance(samples, SampleSet) else load_samples(
-        samples, skip_bad_lines=config.skip_bad_lines, task_ids=[t.task_id for t in taskset.tasks])
+        samples, skip_bad_lines=config.skip_bad_lines, task_ids=[t.task_id for t in taskset.tasks])  # type: ignore[arg-type]  # Path() takes any PathLike
     matching = match_samples(sampleset, taskset)
     if not matching.pairs:
         raise UsageError(f"no sample matches a task of {taskset.name}"

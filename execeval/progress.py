@@ -21,7 +21,7 @@ class Reporter(Protocol):
 
 
 class _Closing:
-    def __enter__(self):  # noqa: ANN204 - returns the reporter itself
+    def __enter__(self):  # returns the reporter itself
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -53,7 +53,7 @@ class RichReporter(_Closing):
         self.console = console or Console(stderr=True)
         self.progress = Progress(TextColumn("[bold]{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("eta"),
-                                 TimeRemainingColumn(), console=self.console, transient=False)
+                                 TimeRemainingColumn(), console=self.console, transient=False)  # type: ignore[arg-type]  # rich's Console, typed loosely here
         self.progress.start()
         self._tasks: dict[str, object] = {}  # phase name -> rich task id; several phases may run at once
         self._counts: dict[str, list[int]] = {}  # phase name -> [passed, judged]

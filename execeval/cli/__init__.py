@@ -15,7 +15,8 @@ from execeval.cli.app import app
 
 # the main job's commands first (the order of `execeval --help`), then every other module of this package
 _FIRST = ("evaluation", "runs", "translate", "doctor")
-for _name in _FIRST + tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _FIRST + ("app",) and not m.name.startswith("_"))):
+_REST = (m.name for m in pkgutil.iter_modules(__path__) if m.name not in _FIRST + ("app",) and not m.name.startswith("_"))
+for _name in _FIRST + tuple(sorted(_REST)):
     importlib.import_module(f"{__name__}.{_name}")
 
 
@@ -24,4 +25,4 @@ def main() -> None:  # pragma: no cover - console entry point
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(main())  # type: ignore[func-returns-value]  # main() returns None: exit status 0

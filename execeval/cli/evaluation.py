@@ -20,10 +20,10 @@ from execeval.generate import GenConfig
 from execeval.evaluation.pipeline import EvalConfig
 
 if TYPE_CHECKING:
-    from execeval.progress import Reporter
+    from execeval.progress import NullReporter, RichReporter
 
 
-def _reporter(quiet: bool) -> Reporter:
+def _reporter(quiet: bool) -> NullReporter | RichReporter:
     from execeval.progress import NullReporter, RichReporter
 
     return NullReporter() if quiet else RichReporter()

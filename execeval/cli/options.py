@@ -16,7 +16,8 @@ import functools
 import inspect
 import typing
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Optional
+from collections.abc import Callable
 
 import typer
 

@@ -33,7 +33,7 @@ def compare(
         result = compare_runs(runs[0], runs[1], seed=seed, n_resamples=resamples, variant=variant)
         render = render_comparison
     else:
-        result, render = compare_many(runs, variant=variant), render_matrix
+        result, render = compare_many(runs, variant=variant), render_matrix  # type: ignore[assignment]  # both render functions take the result and console
     if as_json:
         print(json.dumps(result, indent=2))
     else:

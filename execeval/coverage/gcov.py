@@ -32,7 +32,7 @@ from execeval.errors import SandboxError
 from execeval.judges.endmarker import add_end_marker, new_token
 from execeval.judges.program_tests import assemble, run_with_token, tests_ran_to_end
 from execeval.judges.stdio import io_tests
-from execeval.languages import Build, BuildCache, Language, build, get_language, run
+from execeval.languages import BuildCache, Language, build, get_language, run
 from execeval.languages.c import COUNTS, NOTES
 from execeval.evaluation.programs import BuildAndRun
 from execeval.sandbox.base import Command, ExecResult, Status

@@ -246,7 +246,7 @@ def possible(program: str) -> tuple[list[int], list[tuple[int, int]], dict[int, 
     """The statements and arcs coverage.py could see executed in `program` (what saturates the tracer), and its
     map from each line of a multi-line statement to the statement's first line (how coverage.py counts them)."""
     _, reporter = _source(program)
-    return sorted(reporter.lines()), sorted(reporter.arcs()), dict(reporter.parser.multiline_map)
+    return sorted(reporter.lines()), sorted(reporter.arcs()), dict(reporter.parser.multiline_map)  # type: ignore[attr-defined]  # coverage.py's reporter: untyped internals
 
 
 def figures(program: str, arcs: Sequence[Sequence[int]]) -> Figures:

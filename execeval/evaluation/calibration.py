@@ -114,9 +114,9 @@ class Calibration:
         if self._policy.speed is not None:
             return self._policy
         if self._known is None:
-            self._known = self._measuring.speed()
+            self._known = self._measuring.speed()  # type: ignore[union-attr]  # _measuring is set while _known is None
             if self._shared is not None:
                 self._shared.set_meta(_cache_key(), self._known)
         self._store.set_meta("machine_speed", self._known)
-        self._policy = dataclasses.replace(self._policy, speed=float(self._known))
+        self._policy = dataclasses.replace(self._policy, speed=float(self._known))  # type: ignore[arg-type]  # a number from the store's meta
         return self._policy

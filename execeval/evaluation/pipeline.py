@@ -85,7 +85,7 @@ class Pipeline:
                  reporter: Reporter | None = None, sandbox: Sandbox | None = None) -> None:
         self.out_dir, self.config = Path(out_dir), config
         self.reporter = reporter or NullReporter()
-        self.store = RunStore.in_dir(out_dir)
+        self.store = RunStore.in_dir(out_dir)  # type: ignore[arg-type]  # Path() takes any PathLike
         self.cache = shared_cache()
         self._own_sandbox = sandbox is None
         try:
@@ -293,7 +293,7 @@ def _reference_of(program, result, speed: float) -> Reference:
     for i, case in enumerate(program.cases):
         got = by_index.get(i)
         ok = got is not None and got.status is CaseStatus.PASSED
-        outputs.append(got.output if ok and isinstance(case, Call) else None)
+        outputs.append(got.output if ok and isinstance(case, Call) else None)  # type: ignore[union-attr]  # ok means got is a result
         cpu.append(round(got.cpu_s / speed, 6) if got is not None else 0.0)
         if not ok:
             why = (got.error_type or got.status.value) if got else (result.error_type or result.status.value)

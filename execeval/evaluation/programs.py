@@ -99,7 +99,7 @@ class Job:
 def all_cases(task: Task, plus: bool) -> tuple[tuple[TestCase, ...], int]:
     base = task.tests.cases
     extra = task.plus_tests.cases if plus and task.plus_tests is not None else ()
-    return base + extra, len(base)
+    return base + extra, len(base)  # type: ignore[return-value]  # the extra cases are Calls or Asserts here
 
 
 def reference_job(task: Task, plus: bool = True) -> PythonTests:
@@ -142,7 +142,7 @@ def plan_tests(task: Task, reference: Reference, policy: TimePolicy, *, plus: bo
                all_tests: bool = False) -> TestPlan:
     cases, n_base = all_cases(task, plus)
     keep = [i for i in range(len(cases)) if not (isinstance(cases[i], Call) and reference.outputs[i] is None)]
-    cases_out = tuple(dataclasses.replace(cases[i], expected=reference.outputs[i]) if isinstance(cases[i], Call)
+    cases_out = tuple(dataclasses.replace(cases[i], expected=reference.outputs[i]) if isinstance(cases[i], Call)  # type: ignore[arg-type]  # only Calls are replaced
                       else cases[i] for i in keep)
     case_cpu = tuple(policy.here(max(policy.floor_s if i < n_base else policy.plus_floor_s,
                                      policy.factor * reference.cpu_s[i])) for i in keep)
@@ -166,7 +166,7 @@ def plan_build_and_run(task: Task, policy: TimePolicy, *, plus: bool = True, all
     toolchains = [get_language(task.language).toolchain().identity]
     if suite.compare == "checker":
         toolchains.append(get_language(suite.checker_language).toolchain().identity)
-    tests = [["P", c.code] if isinstance(c, TestProgram) else ["IO", c.stdin, c.stdout] for c in cases]
+    tests = [["P", c.code] if isinstance(c, TestProgram) else ["IO", c.stdin, c.stdout] for c in cases]  # type: ignore[union-attr]  # cases here are IOTest or TestProgram
     payload = json.dumps([execeval.__version__, "build-and-run", task.language, toolchains, tests, suite.compare,
                           suite.atol, suite.checker, suite.checker_language, limits.as_dict(), not all_tests])
     return TestPlan(task, cases, (run_s,) * len(cases), n_base, limits, tuple(case_label(c) for c in cases),

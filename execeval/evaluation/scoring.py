@@ -52,7 +52,7 @@ def score_run(runs: Sequence["SampleRun"], taskset: TaskSet, ks: Sequence[int], 
         "per_task": per_task,
     }
     if plus:
-        result["pass_at_k"]["plus"] = mean_pass_at_k([(e["n"], e["c_plus"]) for e in per_task.values()], ks).as_dict()
+        result["pass_at_k"]["plus"] = mean_pass_at_k([(e["n"], e["c_plus"]) for e in per_task.values()], ks).as_dict()  # type: ignore[index]  # result["pass_at_k"] is the dict made above
     if statuses[PASSED_UNDERTESTED]:
         ungated = lambda key: mean_pass_at_k(  # noqa: E731
             [(e["n"], e[key] + e.get("undertested", 0)) for e in per_task.values()], ks).as_dict()

@@ -55,10 +55,10 @@ def judge(task: Task, program: str, sandbox: Sandbox, *, limits: Limits = DEFAUL
     if plus and task.plus_tests is not None:
         suite = dataclasses.replace(suite, cases=suite.cases + task.plus_tests.cases)
     if task_kind(task) == FUNCTION:
-        if any(not isinstance(c, Assert) and c.expected is None for c in suite.cases):
+        if any(not isinstance(c, Assert) and c.expected is None for c in suite.cases):  # type: ignore[union-attr]  # Assert or Call in a function task's suite
             raise UsageError(f"task {task.task_id}: input tests need the reference's outputs",
                              hint="use execeval.evaluate.evaluate, which computes them")
-        return sandbox.run(PythonTests(program, task.entry_point, suite.cases, setup=suite.setup, atol=suite.atol,
+        return sandbox.run(PythonTests(program, task.entry_point, suite.cases, setup=suite.setup, atol=suite.atol,  # type: ignore[arg-type]  # Assert or Call in a function task's suite
                                        stop_on_failure=stop_on_failure), limits)
     return judge_suite(task.language, suite, program, sandbox, limits=limits, cache=cache,
                        stop_on_failure=stop_on_failure)
@@ -88,7 +88,7 @@ def _judge_programs(language: str, suite: TestSuite, program: str, sandbox: Sand
         if first_bad is not None and stop_on_failure:
             cases.append(CaseResult(i, CaseStatus.NOT_RUN))
             continue
-        last = judge_test_program(language, program, test.code, sandbox, limits=limits, cache=cache)
+        last = judge_test_program(language, program, test.code, sandbox, limits=limits, cache=cache)  # type: ignore[union-attr]  # a TestProgram in a program task's suite
         if last.status is Status.SANDBOX_ERROR:
             return last
         cases.append(dataclasses.replace(last.cases[0], index=i))

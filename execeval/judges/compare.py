@@ -94,8 +94,8 @@ def _first_token_difference(got: bytes, want: bytes, tol: float | None) -> str |
             if g is w:
                 return None
             if g is None:
-                return bound(f"token {n} ({_where(want, w.start())} of the expected output): expected "
-                              f"{_show(w.group())}, got end of output")
+                return bound(f"token {n} ({_where(want, w.start())} of the expected output): expected "  # type: ignore[union-attr]  # the expected side has a token n
+                              f"{_show(w.group())}, got end of output")  # type: ignore[union-attr]  # the expected side has a token n
             return bound(f"{_where(got, g.start())}, token {n}: expected end of output, got {_show(g.group())}")
         if not _tokens_match(g.group(), w.group(), tol):
             numeric = tol is not None and None not in (parse_number(g.group()), parse_number(w.group()))

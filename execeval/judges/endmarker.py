@@ -88,7 +88,7 @@ def _c_family(source: str, real_main_body: str, header: str, retype: str, run_te
 
 # The token leaves the environment before the tests run: copied out, then its value overwritten in place (the
 # environment block itself, so neither getenv nor /proc/self/environ finds it; `unsetenv` is not in strict C17).
-_C_TAKE_TOKEN = ("    {{ char *t = {ns}getenv(\"%s\");\n      if (t) {{ size_t n = {ns}strlen(t);\n"
+_C_TAKE_TOKEN = ("    {{ char *t = {ns}getenv(\"%s\");\n      if (t) {{ size_t n = {ns}strlen(t);\n"  # noqa: UP031 - then .format
                  "        if (n >= sizeof execeval_end_token) n = sizeof execeval_end_token - 1;\n"
                  "        {ns}memcpy(execeval_end_token, t, n); {ns}memset(t, 0, n); }} }}\n") % END_TOKEN_ENV
 _C_TOKEN_BUFFER = "static char execeval_end_token[160];"

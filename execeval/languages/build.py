@@ -204,7 +204,7 @@ def _batch_results(language: Language, whole: ExecResult, n: int, limits: Limits
             break
         kind, code, cpu_ms, wall_ms, error_type = fields
         exit_code = whole.exit_code if kind == _EXITED else None if code == "-" else int(code)
-        status = BATCH_KINDS.get(kind) or (Status.OK if exit_code == 0 else Status.FAILED)
+        status = BATCH_KINDS.get(kind) or (Status.OK if exit_code == 0 else Status.FAILED)  # type: ignore[assignment]  # any Status, not only the batch kinds
         over = status is Status.OUTPUT_LIMIT
         results.append(ExecResult(
             status, exit_code, None, int(wall_ms) / 1000, int(cpu_ms) / 1000, whole.peak_memory_mb, stdout, stderr,

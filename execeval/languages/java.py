@@ -70,7 +70,7 @@ class Java(BaseLanguage):
         files, sources, collect = {name: source}, (name,), ("*.class",)
         if b"javafx.util" in source:
             files[JAVAFX_SOURCE] = javafx_pair_source()
-            sources, collect = (name, JAVAFX_SOURCE), (*collect, JAVAFX_CLASSES)
+            sources, collect = (name, JAVAFX_SOURCE), (*collect, JAVAFX_CLASSES)  # type: ignore[assignment]  # one or two sources
         return Command((toolchain["javac"], *JAVAC_FLAGS, *sources), files=files, collect=collect)
 
     def jvm(self, toolchain: Toolchain, limits: Limits | None) -> tuple[str, ...]:

@@ -149,7 +149,7 @@ async def generate_all(backend: Backend, requests: Iterable[GenerationRequest], 
             for request in source:  # shared iterator: each request taken once
                 async for generation in backend.generate(request):
                     await queue.put(generation)
-        except Exception as exc:  # handed to the consumer, which re-raises it
+        except Exception as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
             await queue.put(exc)
             return
         await queue.put(_DONE)

@@ -118,7 +118,7 @@ class HFBackend(Backend):
                 continue
             try:
                 outs = await asyncio.to_thread(self._run, [r.prompt for r in batch], batch[0].params)
-            except Exception as exc:  # a failed batch fails its rows, not the worker
+            except Exception as exc:  # noqa: BLE001 - a failed batch fails its rows, not the worker
                 err = exc if isinstance(exc, ModelError) else ModelError(f"{self.path}: generation failed: {exc}")
                 for r in batch:
                     if not r.future.done():

@@ -264,7 +264,7 @@ def _parse(data: Any, chat: bool) -> list[Choice]:
     if not isinstance(choices, list):
         raise TypeError("choices")
     out = []
-    for pos, c in enumerate(sorted(choices, key=lambda c: c.get("index", 0))):
+    for c in sorted(choices, key=lambda c: c.get("index", 0)):
         text = c["message"]["content"] if chat else c["text"]
         if text is not None and not isinstance(text, str):
             raise TypeError("text")

@@ -75,7 +75,7 @@ class PairSpec:
 def load_pairs(path: str | os.PathLike) -> list[PairSpec]:
     """A pairs file (see the module docstring); errors name the line."""
     pairs = []
-    for n, line in enumerate(read_raw(path, UsageError).text.splitlines(), 1):  # a missing file: one line
+    for n, line in enumerate(read_raw(path, UsageError).text.splitlines(), 1):  # type: ignore[arg-type]  # Path() takes any PathLike; a missing file: one line
         if not line.strip():
             continue
         try:
@@ -134,7 +134,7 @@ def _run(pairs: Sequence[PairSpec], backend: Backend | None, model_config: Model
     if out_dir is not None:
         from execeval.runs.store import RunStore
 
-        store = RunStore.in_dir(out_dir)
+        store = RunStore.in_dir(out_dir)  # type: ignore[arg-type]  # Path() takes any PathLike
     try:
         if backend is not None:
             config = model_config or ModelSearchConfig()
@@ -201,7 +201,7 @@ def _write(out_dir: str | os.PathLike, results: list[tuple[PairSpec, DiffResult,
         found = result.found
         turn = {"correct": found, "round": result.round_found or len(result.rounds), "code": q.code,
                 "tests_passed": int(found), "tests_total": 1, "counterexample": None}
-        mark = {"differs": found, "input": call_text(p.entry_point, result.input) if found else None,
+        mark = {"differs": found, "input": call_text(p.entry_point, result.input) if found else None,  # type: ignore[arg-type]  # found implies an input
                 "p": result.p.describe() if result.p else None, "q": result.q.describe() if result.q else None,
                 "round_found": result.round_found, "inputs_tried": result.inputs_tried, "samples": result.samples}
         row = protocol_row(pair.id, turn, extra={"difftest": mark})

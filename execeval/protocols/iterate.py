@@ -103,7 +103,7 @@ async def iterate_async(tasks: str | os.PathLike | TaskSet, backend: Backend, ou
         from execeval.sandbox.forkserver import ForkServerSandbox
 
         sandbox = ForkServerSandbox()
-    store = RunStore.in_dir(out_dir)
+    store = RunStore.in_dir(out_dir)  # type: ignore[arg-type]  # Path() takes any PathLike
     try:
         async with backend:
             dialogues = await asyncio.to_thread(_start, chosen, sandbox, store, config)
@@ -294,7 +294,7 @@ def _summary(dialogues: list[_Dialogue], nl: dict[str, dict], taskset: TaskSet, 
         "tasks_source": taskset.source, "tasks_sha256": taskset.content_hash, "model": model,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "n_tasks": len(taskset.tasks),
         "n_tasks_evaluated": n, "n_samples": n,
-        "pass_at_k": {"base": {"pass@1": body["success_by_round"][-1] if n else None}},
+        "pass_at_k": {"base": {"pass@1": body["success_by_round"][-1] if n else None}},  # type: ignore[index]  # a list of rates
         "iterate": body, "elapsed_s": round(time.time() - started, 3),
         "settings": {"k": [1], "rounds": config.rounds, "examples": config.examples, "hint": config.hint},
     }

@@ -221,7 +221,7 @@ def with_contract(task: Task) -> str:
         return task.reference
     body = fn.body
     first = body[1] if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(
-        getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str) else body[0]
+        getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str) else body[0]  # type: ignore[attr-defined]  # checked by the isinstance just before
     lines = task.reference.splitlines(keepends=True)
     line = lines[first.lineno - 1]
     indent = line[:len(line) - len(line.lstrip())]  # as the body is indented (tabs, in some MBPP+ references)

@@ -394,7 +394,7 @@ def build_report_data(run_dir: str | os.PathLike, compare_dir: str | os.PathLike
         "error_types": errors.most_common(12),
         "slowest": slow[:10],
         "grid": grid,
-        "status_info": {c: {"label": l, "colour": col, "meaning": m} for c, (l, col, m) in STATUS_INFO.items()},
+        "status_info": {c: {"label": lab, "colour": col, "meaning": m} for c, (lab, col, m) in STATUS_INFO.items()},
         "chunks": [_pack(samples) for samples in tasks.values()],
         "baseline_chunks": baseline_chunks,
         "comparison": comparison,

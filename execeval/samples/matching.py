@@ -94,7 +94,7 @@ def match_samples(samples: SampleSet | Iterable[Sample], taskset: TaskSet) -> Ma
                     result.ambiguous[s.task_id] = sorted(found)
                 else:
                     result.unknown_ids.append(s.task_id)
-        tid = resolved[s.task_id]
+        tid = resolved[s.task_id]  # type: ignore[assignment]  # the task ids resolved above are all known
         if tid is None:
             continue
         if (tid, s.completion_id) in seen:

@@ -65,7 +65,7 @@ class _Worker:
                 known = self.case_sets.seen(serial)
                 shared = (serial, None if known else inputs)
                 sent = dataclasses.replace(program, cases=())
-        stream = expected is not None and program.stop_on_failure and any(e is not None for e in expected)
+        stream = expected is not None and program.stop_on_failure and any(e is not None for e in expected)  # type: ignore[union-attr]  # expected is only given for PythonTests
         wire.send(self.to_fd, ("run", job_id, sent, limits, stream, shared))
         cases: dict[int, CaseResult] = {}
         stop_sent = False
@@ -73,7 +73,7 @@ class _Worker:
             msg = wire.recv(self.from_fd)
             if msg is None:
                 raise SandboxError(f"fork server {self.index} died (exit {self.proc.wait()})")
-            kind, msg_job, payload = msg  # type: ignore[misc]
+            kind, msg_job, payload = msg
             if msg_job != job_id:
                 continue
             if kind == "result":
@@ -210,7 +210,7 @@ class WorkerPool:
             self.close()
             raise
         self._threads[0].start()
-        self.isolation = self._workers[0].isolation
+        self.isolation = self._workers[0].isolation  # type: ignore[union-attr]  # the pool has started its workers
         if self.isolation.level != "full":
             warnings.warn("sandbox isolation is partial; missing: " + ", ".join(
                 f"{p.name} ({p.detail})" for p in self.isolation.missing), RuntimeWarning, stacklevel=3)

@@ -19,7 +19,8 @@ class Expected:
     __slots__ = ("text", "_value")
 
     def __init__(self, text: str) -> None:
-        self.text, self._value = text, None
+        self.text = text
+        self._value: tuple[object] | None = None
 
     @property
     def value(self) -> object:
@@ -56,7 +57,7 @@ def _judge_case(raw: dict, expected: list | None, program: PythonTests) -> CaseR
         if output == want.text and not oracle:  # same encoding: equal without decoding either side
             return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
         got = decode(str(output))
-        args = (decode(case.args_json) if case.tagged else json.loads(case.args_json)) if oracle else None
+        args = (decode(case.args_json) if case.tagged else json.loads(case.args_json)) if oracle else None  # type: ignore[union-attr]  # oracle implies a Call
         if outputs_match(got, want.value, program.atol, oracle, args):
             return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
         return CaseResult(index, CaseStatus.FAILED, "WrongAnswer",
@@ -65,5 +66,5 @@ def _judge_case(raw: dict, expected: list | None, program: PythonTests) -> CaseR
     if isinstance(program.cases[index], Call) and status == "passed":  # only a compared output passes a Call
         return CaseResult(index, CaseStatus.ERROR, "Tampered", "a Call case reported 'passed' without an output")
     kinds = {"passed": CaseStatus.PASSED, "failed": CaseStatus.FAILED, "timeout": CaseStatus.TIMEOUT}
-    return CaseResult(index, kinds.get(status, CaseStatus.ERROR), raw.get("t"), message,
+    return CaseResult(index, kinds.get(status, CaseStatus.ERROR), raw.get("t"), message,  # type: ignore[arg-type]  # the status is a str in the raw result
                       cpu_s=float(raw.get("c", 0)))

@@ -148,7 +148,8 @@ def create_app(verifier: Verifier, settings: ServiceSettings = ServiceSettings()
                           {"Retry-After": str(retry)})
         try:
             inline = len(specs) <= INLINE_JOBS
-            batch = inline and verifier.start(specs, block=False) or await run_in_threadpool(verifier.start, specs)
+            batch = (verifier.start(specs, block=False) if inline else None) or await run_in_threadpool(verifier.start, specs)
+            assert batch is not None  # blocking, start() always makes one
             if batch.pending:
                 await _all_done(batch.pending)
             if inline and verifier.quick(batch):

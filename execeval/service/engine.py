@@ -122,7 +122,7 @@ class Verifier:
                     self._plans[key] = plan
                     while len(self._plans) > PLAN_CACHE:
                         self._plans.popitem(last=False)
-        return sample_run(plan, Sample(plan.task.task_id, spec.completion_id, spec.code, spec.kind, "request"))
+        return sample_run(plan, Sample(plan.task.task_id, spec.completion_id, spec.code, spec.kind, "request"))  # type: ignore[arg-type]  # the spec's kind is validated on the way in
 
     def _config_for(self, limits: dict, block: bool) -> EvalConfig | None:
         if self._config is None:
@@ -146,7 +146,7 @@ class Verifier:
                                    hint=f"served: {', '.join(self.tasksets) or 'none'}")
             if spec.task not in tasks:
                 raise RequestError(f"task {spec.task!r} is not in {spec.benchmark}")
-            return spec.benchmark, tasks[spec.task]  # type: ignore[index]
+            return spec.benchmark, tasks[spec.task]
         found = [(name, tasks[spec.task]) for name, tasks in self.tasksets.items() if spec.task in tasks]
         if not found:
             raise RequestError(f"task {spec.task!r} is not in any served benchmark",

@@ -200,7 +200,7 @@ def _from_hub(bench: Benchmark, split: str, directory: Path | None) -> TaskSet:
     hub_id, config = bench.hub
     try:
         rows = _hub_rows(hub_id, config, bench.format, split)
-    except Exception as e:  # the hub's errors are many and undocumented; all mean "not available here"
+    except Exception as e:  # noqa: BLE001 - the hub's errors are many and undocumented; all mean "not available here"
         raise UsageError(f"{bench.name}: no local file {where} and {hub_id} could not be fetched "
                          f"({type(e).__name__})", hint=fix) from None
     try:

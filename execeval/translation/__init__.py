@@ -54,12 +54,12 @@ def evaluate_translations(candidates_path: str | os.PathLike, scripts_dir: str |
     scripts = Path(scripts_dir)
     if not scripts.is_dir():
         raise UsageError(f"{scripts}: no such scripts directory", hint="give the directory holding <lang>/<id>.<ext>")
-    groups = load_candidates(candidates_path)
+    groups = load_candidates(candidates_path)  # type: ignore[arg-type]  # Path() takes any PathLike
     limits = DEFAULT_LIMITS.with_(cpu_s=run_s, wall_s=2 * run_s + 1)
     cache = cache if cache is not None else BuildCache.default()
     jobs, no_script = _jobs(groups, scripts, max(ns), limits)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    store = RunStore.in_dir(out_dir)
+    store = RunStore.in_dir(out_dir)  # type: ignore[arg-type]  # Path() takes any PathLike
     own = sandbox is None
     sandbox = sandbox or ForkServerSandbox(workers)
     try:

@@ -128,7 +128,7 @@ class Environment(ABC):
     def close(self) -> None:
         _run(self.aclose())
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - an optional hook: a no-op unless overridden
         """Release what the episode holds outside this object (nothing, but for a database server's)."""
 
     # ------------------------------------------------------------ per language

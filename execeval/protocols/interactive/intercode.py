@@ -53,7 +53,7 @@ def load(kind: str, path: Path, rows: list[dict], *, sandbox: Sandbox | None, se
     state, mounts = b"", ()
     if script_path is not None:
         script = script_path.read_text()
-        mounts = infer_mounts(script, _ignored(script_path))
+        mounts = infer_mounts(script, _ignored(script_path))  # type: ignore[assignment]  # a tuple of any length
         if mounts:
             if sandbox is None:
                 raise UsageError(f"{path}: building InterCode's file system needs a sandbox",
@@ -134,7 +134,7 @@ class InterCodeBashEnv(BashEnv):
         action = action.strip()
         workdir = self.workdir
         if action.startswith("cd") and "cd " in action:
-            self._pending = _simplify_path(self.workdir, action[action.index("cd ") + 3:].strip())
+            self._pending = _simplify_path(self.workdir, action[action.index("cd ") + 3:].strip())  # type: ignore[assignment]  # set when a cd is pending
             action, workdir = f"cd {self._pending}", "/"
         return f"cd {shlex.quote(self._job_path(workdir))} 2>/dev/null; " + _exec_line(self._to_job(action))
 
@@ -248,7 +248,7 @@ async def replay(results_path: str | Path, tasks: Sequence[InteractiveTask], san
         if task.language == "bash":
             env = InterCodeBashEnv(sandbox, check_modified=False)
         else:
-            env = environment_for(task.language, sandbox, **({"order": "always"} if task.language == "sql" else {}))
+            env = environment_for(task.language, sandbox, **({"order": "always"} if task.language == "sql" else {}))  # type: ignore[assignment]  # any Environment
         async with gate:
             return await replay_episode(env, task, episode)
 

@@ -52,7 +52,7 @@ class PostgresEnv(Environment):
         await self.aclose()
         template = await self._template(task)
         suffix = secrets.token_hex(6)
-        self.database, self.role, password = f"ee_e_{suffix}", f"ee_agent_{suffix}", secrets.token_hex(16)
+        self.database, self.role, password = f"ee_e_{suffix}", f"ee_agent_{suffix}", secrets.token_hex(16)  # type: ignore[assignment]  # set when the episode starts
         async with await self._admin() as admin:
             await admin.execute(f'CREATE ROLE "{self.role}" LOGIN PASSWORD \'{password}\' NOSUPERUSER NOCREATEDB '
                                 "NOCREATEROLE NOINHERIT CONNECTION LIMIT 2")
@@ -66,7 +66,7 @@ class PostgresEnv(Environment):
             for (table,) in tables:  # the episode's tables are the agent's, as an SQLite file's would be
                 await db.execute(f'ALTER TABLE "{table}" OWNER TO "{self.role}"')
 
-        self.conn = await psycopg.AsyncConnection.connect(self.dsn, dbname=self.database, user=self.role,
+        self.conn = await psycopg.AsyncConnection.connect(self.dsn, dbname=self.database, user=self.role,  # type: ignore[assignment]  # set when the episode starts
                                                           password=password, autocommit=True)
         self.last_rows = None
 
@@ -85,11 +85,11 @@ class PostgresEnv(Environment):
         budget = self.limits.wall_s
         try:
             rows = await asyncio.wait_for(self._query(self.conn, action, budget), budget + 1.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.conn.cancel()
             self.last_rows = None
             return Step(action, f"Error executing query: timed out after {budget:g} s", ok=False)
-        except Exception as e:  # psycopg.Error: the statement failed; the connection (autocommit) goes on
+        except Exception as e:  # noqa: BLE001 - psycopg.Error: the statement failed; the connection (autocommit) goes on
             self.last_rows = None
             return Step(action, f"Error executing query: {str(e).strip().splitlines()[0]}", ok=False)
         self.last_rows = rows

@@ -25,7 +25,7 @@ def budget_curve(run_dir: Path) -> tuple[list[tuple[float, float]], dict] | None
         return None
     per_task: dict[str, list[tuple[bool, int]]] = {}
     for r in read_rows(run_dir):
-        spent = usage.get((r["task_id"], r.get("completion_id")))
+        spent = usage.get((r["task_id"], r.get("completion_id")))  # type: ignore[arg-type]  # a completion id, None for one sample a task
         if spent is not None and r.get("status") != SANDBOX_ERROR:
             per_task.setdefault(r["task_id"], []).append((bool(r["passed"]), spent))
     if not per_task:

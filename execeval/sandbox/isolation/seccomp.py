@@ -20,7 +20,7 @@ DENIED_SYSCALLS = (
 )
 
 
-def _seccomp_binding():  # noqa: ANN202 - a module
+def _seccomp_binding():  # a module
     """pyseccomp (PyPI, ctypes over libseccomp2) or Debian's python3-seccomp: the same API. Imported when this
     module loads, before the server's mounts could hide an interpreter tree under /tmp."""
     try:
@@ -29,7 +29,7 @@ def _seccomp_binding():  # noqa: ANN202 - a module
         return pyseccomp
     except ImportError:
         try:
-            import seccomp  # type: ignore[import-not-found]
+            import seccomp
 
             return seccomp
         except ImportError:
@@ -54,7 +54,7 @@ def seccomp_program(denied: tuple[str, ...], *, network_and_namespaces: bool) ->
     for name in denied:
         try:
             flt.add_rule(sc.ERRNO(errno.EPERM), name)
-        except Exception:  # a syscall this kernel or arch does not have
+        except Exception:  # noqa: BLE001 - a syscall this kernel or arch does not have
             continue
     if network_and_namespaces:
         # no sockets at all: network families are useless in the empty network namespace, and a pathname unix

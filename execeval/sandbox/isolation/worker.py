@@ -178,7 +178,7 @@ class ServerIsolation:
             self.server_seccomp = SeccompFilter(seccomp_program(server_denied, network_and_namespaces=True))
             self.seccomp = SeccompFilter(seccomp_program(SERVER_NEEDS, network_and_namespaces=False))
             self.note("seccomp", True, "sockets, ptrace, mount, new namespaces, io_uring denied")
-        except Exception as e:  # libseccomp missing or unusable
+        except Exception as e:  # noqa: BLE001 - libseccomp missing or unusable
             self.note("seccomp", False, f"{type(e).__name__}: {e}; pip install pyseccomp (needs libseccomp2)")
         self.note("rlimits", True, "cpu, address space, processes, file size, open files, no core dumps")
 

@@ -38,14 +38,14 @@ def flat_text(value: object) -> str | None:
     if t is bool or value is None:
         return "null" if value is None else "true" if value else "false"
     if t is str:
-        text = _json_str(value)
+        text = _json_str(value)  # type: ignore[arg-type]  # a str: checked by the caller
     elif t is list and len(value) > 32:  # type: ignore[arg-type]
         kinds = set(map(type, value))  # type: ignore[call-overload]
         if not kinds <= _FLAT:
             return None
         if int in kinds:
             ints = value if kinds <= {int, bool} else [x for x in value if type(x) is int]  # type: ignore[attr-defined]
-            if not (-_BIG < min(ints) and max(ints) < _BIG):
+            if not (-_BIG < min(ints) and max(ints) < _BIG):  # type: ignore[call-overload]  # ints is a list of ints here
                 return None
         if float in kinds and kinds <= _NUMBERS:  # no strings: JSON's bare Infinity and NaN are floats' own
             text = _dumps(value)

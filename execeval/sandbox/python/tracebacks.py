@@ -12,7 +12,7 @@ import traceback
 def short(exc: BaseException) -> str:
     try:
         text = f"{type(exc).__name__}: {exc}"
-    except BaseException:  # a hostile __str__
+    except BaseException:  # noqa: BLE001 - a hostile __str__
         text = type(exc).__name__
     return text[:500]
 

@@ -76,7 +76,7 @@ class Server:
         os.environ.update(job_environment(JOB_DIR, env_extra))
         # tempfile caches its directory on first use; the server's (/tmp, not the job's TMPDIR) must not be it
         if "tempfile" in sys.modules:
-            sys.modules["tempfile"].tempdir = None
+            sys.modules["tempfile"].tempdir = None  # type: ignore[attr-defined]  # a module attribute that tempfile sets itself
         self.snapshot = runner.Snapshot()
         self.empty_stdin = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         self.case_sets = wire.CaseSets()  # the test tuples of the last few tasks (the harness keeps the same)
@@ -448,7 +448,7 @@ def main(worker_index: int, env_extra_json: str) -> None:
         msg = wire.recv(0)
         if msg is None:
             os._exit(0)
-        kind, job_id, *rest = msg  # type: ignore[misc]
+        kind, job_id, *rest = msg
         if kind == "run":
             program, limits, stream, shared = rest
             if shared is not None:  # the task's test tuple, sent once and named by its serial after that

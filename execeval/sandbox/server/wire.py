@@ -10,6 +10,7 @@ import os
 import pickle
 import struct
 from collections import OrderedDict
+from typing import Any
 
 _HEADER = struct.Struct("!I")
 #: A job with at least this many cases names its test tuple by a serial number; the tuple itself crosses only
@@ -57,8 +58,9 @@ def _read_exact(fd: int, n: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def recv(fd: int) -> object | None:
-    """The next message, or None at end of stream. Reads exactly one frame and nothing beyond it."""
+def recv(fd: int) -> Any:
+    """The next message (a tuple whose shape the message's kind says), or None at end of stream. Reads exactly one
+    frame and nothing beyond it."""
     header = _read_exact(fd, _HEADER.size)
     if header is None:
         return None

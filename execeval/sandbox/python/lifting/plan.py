@@ -259,7 +259,7 @@ class _WeightedCache:
         self.entries, self.budget, self.used = entries, budget, 0
         self.items: dict[tuple, tuple[object, int]] = {}
 
-    def get(self, key: tuple, make):  # type: ignore[no-untyped-def]
+    def get(self, key: tuple, make):
         found = self.items.pop(key, None)
         if found is None:
             found = make()
@@ -278,7 +278,7 @@ _CACHE = _WeightedCache(4096, 4_000_000)  # the same tests come with every sampl
 def _mutable(value: object) -> bool:
     if type(value) in (list, dict, set):
         return True
-    return type(value) in (tuple, frozenset) and any(map(_mutable, value))  # type: ignore[arg-type]
+    return type(value) in (tuple, frozenset) and any(map(_mutable, value))  # type: ignore[call-overload]
 
 
 def _binds(node: ast.stmt, name: str) -> bool:
@@ -317,9 +317,9 @@ def lift_job(job: PythonTests) -> Plan | None:
                 parts = _fresh(parts)  # values, shared between its calls as they were (one `copy` memo)
             seen.add(id(parts))
         else:
-            parts = (None,)
-        size[index] = len(parts)
-        for part in parts:
+            parts = (None,)  # type: ignore[assignment]  # (None,): a part that is not lifted
+        size[index] = len(parts)  # type: ignore[arg-type]  # parts is set on every path above
+        for part in parts:  # type: ignore[union-attr]  # parts is set on every path above
             if part is not None:
                 lifted[len(cases)] = part
             cases.append(case if part is None else LIFTED_CALL)

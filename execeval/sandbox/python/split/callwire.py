@@ -28,9 +28,9 @@ def full_text(value: object) -> str:
         return text
     if t is list or t in _TAGS:
         items = _joined(list(value))  # type: ignore[call-overload]
-        return f"[{items}]" if t is list else f'{{"{_TAGS[t]}":[{items}]}}'
+        return f"[{items}]" if t is list else f'{{"{_TAGS[t]}":[{items}]}}'  # type: ignore[index]  # t is one of _TAGS' types here
     if t is dict:
-        pairs = _joined([[k, v] for k, v in value.items()])  # type: ignore[union-attr]
+        pairs = _joined([[k, v] for k, v in value.items()])  # type: ignore[attr-defined]
         return '{"__d":[' + pairs + "]}"
     if t is str:
         return json.dumps(value)
@@ -53,7 +53,7 @@ _TAGS = {tuple: "__t", set: "__s", frozenset: "__fs"}
 _EXACT = frozenset({int, float, bool, str, bytes, complex, type(None)})
 
 
-def marshalled(args: list, marker) -> tuple[bytes, bool] | None:  # type: ignore[no-untyped-def]
+def marshalled(args: list, marker) -> tuple[bytes, bool] | None:
     """The tests' arguments as marshal bytes (version 2: no shared references, as `encode` shares none), and
     whether they hold handles or builtin types as markers; None when anything is not exactly builtin plain data
     (then `encode`'s text, which makes it opaque). Only for this direction: the tests' process is trusted, and
@@ -67,9 +67,9 @@ def marshalled(args: list, marker) -> tuple[bytes, bool] | None:  # type: ignore
         if t in (list, tuple, set, frozenset) and depth < 60:
             if set(map(type, value)) <= _EXACT:  # type: ignore[call-overload]  # flat: as it is (C speed)
                 return value
-            return t(walk(v, depth + 1) for v in value)  # type: ignore[call-arg, union-attr]
+            return t(walk(v, depth + 1) for v in value)  # type: ignore[attr-defined]
         if t is dict and depth < 60:
-            return {walk(k, depth + 1): walk(v, depth + 1) for k, v in value.items()}  # type: ignore[union-attr]
+            return {walk(k, depth + 1): walk(v, depth + 1) for k, v in value.items()}  # type: ignore[attr-defined]
         found = marker(value)  # a handle, `int`, `len`: a marker, or the value itself when it is none of those
         if found is value:
             raise ValueError(t.__name__)
@@ -77,7 +77,7 @@ def marshalled(args: list, marker) -> tuple[bytes, bool] | None:  # type: ignore
         return found
 
     try:
-        return marshal.dumps(walk(args, 0), 2), markers[0]
+        return marshal.dumps(walk(args, 0), 2), markers[0]  # type: ignore[arg-type]  # walk() returns marshallable values
     except (ValueError, TypeError, RecursionError):  # a marker in a set (unhashable), too deep, not plain
         return None
 

@@ -41,8 +41,8 @@ def check_plain(value: object) -> None:
             if t in (list, tuple, set, frozenset):
                 stack.extend(obj)  # type: ignore[arg-type]
             elif t is dict:
-                stack.extend(obj.keys())  # type: ignore[union-attr]
-                stack.extend(obj.values())  # type: ignore[union-attr]
+                stack.extend(obj.keys())  # type: ignore[attr-defined]
+                stack.extend(obj.values())  # type: ignore[attr-defined]
             continue
         name = _untrusted_dunder(t)
         if name:
@@ -103,17 +103,17 @@ def to_wire(value: object, table: "Table | None", depth: int = 0) -> object:
     if t in _PLAIN_SCALARS or depth > 60:
         return value
     if t is list or t is tuple or t is set or t is frozenset:
-        return t(to_wire(v, table, depth + 1) for v in value)  # type: ignore[call-arg, union-attr]
+        return t(to_wire(v, table, depth + 1) for v in value)  # type: ignore[attr-defined]
     if t is dict:
         return {to_wire(k, table, depth + 1): to_wire(v, table, depth + 1) for k, v in value.items()}  # type: ignore
     if t.__module__ == "numpy":
         return value  # encode compares numpy values as the plain values they hold
     base = _plain_base(t)
     if base is not None:
-        return to_wire(base(value), table, depth)  # type: ignore[call-arg]
+        return to_wire(base(value), table, depth)
     if table is None:
         return value
-    return {_HANDLE: [table.add(value), t.__qualname__]}  # type: ignore[union-attr]
+    return {_HANDLE: [table.add(value), t.__qualname__]}
 
 
 def _plain_base(t: type) -> type | None:

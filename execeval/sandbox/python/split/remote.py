@@ -61,13 +61,13 @@ class Handle:
         object.__setattr__(self, "_ee_remote", remote)
 
     def __getattr__(self, name: str) -> object:
-        return self._ee_remote.handle_op(self, "get", name)
+        return self._ee_remote.handle_op(self, "get", name)  # type: ignore[attr-defined]  # _ee_remote: the Remote set on the proxy
 
     def __setattr__(self, name: str, value: object) -> None:
-        self._ee_remote.handle_op(self, "set", name, [value])
+        self._ee_remote.handle_op(self, "set", name, [value])  # type: ignore[attr-defined]  # _ee_remote: the Remote set on the proxy
 
     def __call__(self, *args: object, **kwargs: object) -> object:
-        return self._ee_remote.handle_op(self, "call", "", list(args), kwargs)
+        return self._ee_remote.handle_op(self, "call", "", list(args), kwargs)  # type: ignore[attr-defined]  # _ee_remote: the Remote set on the proxy
 
     def __eq__(self, other: object) -> bool:
         return type(other) is Handle and other._ee_number == self._ee_number
@@ -99,17 +99,17 @@ class Table:
         return self.values[number] if type(number) is int and 0 <= number < len(self.values) else None
 
 
-def _revive_handles(value: object, resolve) -> object:  # type: ignore[no-untyped-def]
+def _revive_handles(value: object, resolve) -> object:
     t = type(value)
     if t is dict:
-        if len(value) == 1 and _HANDLE in value:  # type: ignore[operator]
+        if len(value) == 1 and _HANDLE in value:  # type: ignore[arg-type, operator]
             return resolve(value[_HANDLE])  # type: ignore[index]
-        if len(value) == 1 and _BUILTIN in value:  # type: ignore[operator]
+        if len(value) == 1 and _BUILTIN in value:  # type: ignore[arg-type, operator]
             found = getattr(builtins, str(value[_BUILTIN]), None)  # type: ignore[index]
             return found if isinstance(found, (type, types.BuiltinFunctionType)) else Opaque("builtin")
-        return {k: _revive_handles(v, resolve) for k, v in value.items()}  # type: ignore[union-attr]
+        return {k: _revive_handles(v, resolve) for k, v in value.items()}  # type: ignore[attr-defined]
     if t is list or t is tuple:
-        return t(_revive_handles(v, resolve) for v in value)  # type: ignore[call-arg, union-attr]
+        return t(_revive_handles(v, resolve) for v in value)  # type: ignore[attr-defined]
     return value
 
 
@@ -119,11 +119,11 @@ def _handles_out(value: object) -> object:
     if t is Handle:
         return {_HANDLE: [object.__getattribute__(value, "_ee_number"), "handle"]}
     if (t is type or t is types.BuiltinFunctionType) and getattr(builtins, value.__name__, None) is value:  # type: ignore
-        return {_BUILTIN: value.__name__}  # `int`, `len` as an argument (MBPP's remove_datatype(xs, int))
+        return {_BUILTIN: value.__name__}  # type: ignore[union-attr]  # `int`, `len` as an argument (MBPP's remove_datatype(xs, int))
     if t is list or t is tuple or t is set or t is frozenset:
-        return t(_handles_out(v) for v in value)  # type: ignore[call-arg, union-attr]
+        return t(_handles_out(v) for v in value)  # type: ignore[attr-defined]
     if t is dict:
-        return {k: _handles_out(v) for k, v in value.items()}  # type: ignore[union-attr]
+        return {k: _handles_out(v) for k, v in value.items()}  # type: ignore[attr-defined]
     return value
 
 
@@ -189,7 +189,7 @@ def serve_calls(job: PythonTests, rfd: int, wfd: int, snapshot: Snapshot) -> Non
             os._exit(0)
 
 
-def _answer(request: dict, ns: dict, table: Table, restore, entry_point: str) -> dict:  # type: ignore[no-untyped-def]
+def _answer(request: dict, ns: dict, table: Table, restore, entry_point: str) -> dict:
     """One request: call a name or a handle, or get or set a handle's attribute (a test building a tree of the
     candidate's `Node`s)."""
     started = _cpu()
@@ -210,9 +210,9 @@ def _answer(request: dict, ns: dict, table: Table, restore, entry_point: str) ->
             if op == "get":
                 value = getattr(subject, attr)
             elif op == "set":
-                value = setattr(subject, attr, args[0])
+                value = setattr(subject, attr, args[0])  # type: ignore[func-returns-value]  # setattr's None is the op's reply
             else:
-                value = subject(*args, **kwargs)  # type: ignore[misc, operator]
+                value = subject(*args, **kwargs)  # type: ignore[arg-type, operator]
         finally:
             signal.setitimer(signal.ITIMER_PROF, 0)
             restore()
@@ -225,7 +225,7 @@ def _answer(request: dict, ns: dict, table: Table, restore, entry_point: str) ->
                 after = full_text(to_wire(args, table))
                 if after != request.get("a"):
                     reply["after"] = after
-        reply["d"] = coding_s + _cpu() - started
+        reply["d"] = coding_s + _cpu() - started  # type: ignore[assignment]  # the reply mixes str and float values
         return reply
     except CaseTimeout:
         return {"s": "timeout"}
@@ -250,27 +250,27 @@ def _sync(old: object, new: object) -> None:
     """Make the tests' argument `old` what the candidate left it as (`new`), in place, nested containers too."""
     if type(old) is list and type(new) is list:
         if len(old) != len(new):
-            old[:] = new  # type: ignore[index]
+            old[:] = new
             return
-        for i, (a, b) in enumerate(zip(old, new)):  # type: ignore[call-overload]
+        for i, (a, b) in enumerate(zip(old, new)):
             if type(a) in _MUTABLE and type(a) is type(b):
                 _sync(a, b)
             elif not (a is b or type(a) is type(b) and a == b):
-                old[i] = b  # type: ignore[index]
+                old[i] = b
     elif type(old) is dict and type(new) is dict:
-        if old.keys() != new.keys():  # type: ignore[union-attr]
-            old.clear()  # type: ignore[union-attr]
-            old.update(new)  # type: ignore[union-attr]
+        if old.keys() != new.keys():
+            old.clear()
+            old.update(new)
             return
-        for key, b in new.items():  # type: ignore[union-attr]
-            a = old[key]  # type: ignore[index]
+        for key, b in new.items():
+            a = old[key]
             if type(a) in _MUTABLE and type(a) is type(b):
                 _sync(a, b)
             elif not (a is b or type(a) is type(b) and a == b):
-                old[key] = b  # type: ignore[index]
+                old[key] = b
     elif type(old) is set and type(new) is set and old != new:
-        old.clear()  # type: ignore[union-attr]
-        old.update(new)  # type: ignore[union-attr]
+        old.clear()
+        old.update(new)
 
 
 # ---------------------------------------------------------------- the tests' side
@@ -353,7 +353,7 @@ class RemoteCandidate:
         if reply is not None:
             claimed = reply.get("d") if type(reply.get("d")) in (int, float) else 0.0
             moved = len(line) + (len(packed[0]) if packed else 0) + self.pipe.last_size
-            used -= min(max(claimed, 0.0), _MARSHAL_S_PER_BYTE * moved + 0.002, used)
+            used -= min(max(claimed, 0.0), _MARSHAL_S_PER_BYTE * moved + 0.002, used)  # type: ignore[operator, type-var]  # claimed is known (not None) here
         self.case_cpu += used
         if reply is None:  # the candidate's process is gone (it exited): so is the job, as in one process
             self.on_gone()
