@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from execeval.errors import SampleFormatError, UsageError
-from execeval.tasks._jsonl import Record, is_json_array, iter_records, read_raw
+from execeval.tasks.records import Record, is_json_array, iter_records, read_raw
 from execeval.tasks.model import Task, TaskSet
 from execeval.tasks.multipl_e import cut_at_stop_tokens
 

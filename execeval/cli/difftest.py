@@ -10,7 +10,7 @@ import typer
 
 from execeval.cli.app import app, friendly
 from execeval.cli.iterate import backend_options
-from execeval.tasks._jsonl import read_raw
+from execeval.tasks.records import read_raw
 
 
 @app.command()

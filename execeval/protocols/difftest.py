@@ -15,18 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from execeval.protocols.inputs import search_inputs
 from execeval.protocols.observe import VALUE, Outcome, Program, differs, observe_many
 from execeval.sandbox.base import Sandbox
 
-if TYPE_CHECKING:
-    from execeval.progress import Reporter
-    from execeval.evaluation.runrecord import SampleRun
-    from execeval.runs.store import RunStore
-
-__all__ = ["DiffResult", "find_difference", "first_difference", "confirm", "check_test_strength"]
+__all__ = ["DiffResult", "find_difference", "first_difference", "confirm"]
 
 BUDGET, BATCH = 300, 50  # inputs per search, inputs per round
 CASE_CPU_S = 0.5  # CPU seconds per input and side: generated inputs are small (a confirmation gets twice that)
@@ -100,11 +95,3 @@ def find_difference(p: Program, q: Program, seeds: Sequence[Sequence[Any]], sand
             break
     return result
 
-
-def check_test_strength(runs: list["SampleRun"], sandbox: Sandbox, store: "RunStore",
-                        reporter: "Reporter") -> dict:
-    """`evaluate --difftest`: search each passing sample against its task's reference (see
-    `execeval.protocols.strength`)."""
-    from execeval.protocols.strength import check_test_strength as check
-
-    return check(runs, sandbox, store, reporter)

@@ -31,7 +31,7 @@ from execeval.protocols.model_search import ModelSearchConfig, parse_input, sear
 from execeval.protocols.observe import Program, call_text
 from execeval.protocols.runfiles import write_protocol_run
 from execeval.sandbox.base import Sandbox
-from execeval.tasks._jsonl import read_raw
+from execeval.tasks.records import read_raw
 
 __all__ = ["run_difftest", "run_pairs", "load_pairs", "PairSpec", "entry_point_of", "parse_seed"]
 
