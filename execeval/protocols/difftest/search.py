@@ -7,8 +7,8 @@ The model-free search runs rounds of inputs (the seeds, then mutations of them a
 `execeval.protocols.inputs`) through both programs in the sandbox and compares the outputs in the harness
 (`execeval.protocols.observe`: exceptions and timeouts are outputs too). A difference is confirmed by running
 that one input again on both sides, alone, before it is claimed, so a timeout on a busy machine is never
-reported as one. The model-driven search (Mokav's loop) is `execeval.protocols.model_search`; the test-strength
-check of `execeval evaluate --difftest` is `check_test_strength` (in `execeval.protocols.strength`).
+reported as one. The model-driven search (Mokav's loop) is `execeval.protocols.difftest.model_search`; the test-strength
+check of `execeval evaluate --difftest` is `check_test_strength` (in `execeval.protocols.difftest.strength`).
 """
 
 from __future__ import annotations
