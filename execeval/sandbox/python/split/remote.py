@@ -45,7 +45,8 @@ class RemoteError(Exception):
 
 
 class RemoteCandidate:
-    """The tests' view of the candidate's process: its names, and calls that cost its CPU time, not ours."""
+    """The tests' view of the candidate's process: its names, and calls that cost its CPU time, not ours (what the
+    runner needs of it is `runner.Candidate`)."""
 
     def __init__(self, rfd: int, wfd: int, pid: int) -> None:
         self.pipe = Lines(rfd, wfd)
