@@ -1,8 +1,9 @@
 """The import graph the README's architecture table describes: no circles, layers that only look down, and no
-module reaching for another package's private names.
+module reaching for another package's private names or private modules.
 
-Only imports that run when a module loads count (not those under `if TYPE_CHECKING:` or inside functions,
-which are how optional extras and the CLI stay lazy).
+Imports under `if TYPE_CHECKING:` never count (they never run). Imports inside functions (deferred) count for
+circles and private names: a circle that only closes at call time is still a circle. They do not count for
+layering, since deferring is how optional extras and the CLI stay lazy.
 """
 
 from __future__ import annotations
@@ -34,34 +35,56 @@ def _modules() -> dict[str, Path]:
     return found
 
 
-def _load_time_imports(path: Path) -> list[tuple[str, str | None]]:
-    """(module, name) for each `import module` / `from module import name` run when the module loads."""
+def _imports(path: Path, deferred: bool) -> list[tuple[str, str | None]]:
+    """(module, name) for each `import module` / `from module import name` run when the module loads, and with
+    `deferred` also those inside functions; never those under `if TYPE_CHECKING:`."""
     out: list[tuple[str, str | None]] = []
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+
+    def visit(node: ast.AST, top: bool) -> None:
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            continue
-        for n in ast.walk(node) if isinstance(node, (ast.If, ast.Try)) else [node]:
-            if isinstance(n, ast.Import):
-                out += [(a.name, None) for a in n.names]
-            elif isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
-                out += [(n.module, a.name) for a in n.names]
+            for child in node.orelse:
+                visit(child, top)
+            return
+        if isinstance(node, ast.Import):
+            out.extend((a.name, None) for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.extend((node.module, a.name) for a in node.names)
+        inner = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        if inner and not deferred:
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child, top and not inner)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), True)
     return out
 
 
-def _graph() -> tuple[dict[str, set[str]], list[tuple[str, str, str]]]:
+def _graph(deferred: bool = True) -> tuple[dict[str, set[str]], list[tuple[str, str, str]]]:
+    """Module -> modules it imports (package-internal only), and (importer, module, name) for each private name
+    or private module it takes from another package."""
     modules = _modules()
     edges: dict[str, set[str]] = {m: set() for m in modules}
     private: list[tuple[str, str, str]] = []
     for name, path in modules.items():
-        for module, imported in _load_time_imports(path):
+        for module, imported in _imports(path, deferred):
             full = f"{module}.{imported}" if imported else module
-            if full in modules:
-                edges[name].add(full)
-            elif module in modules:
-                edges[name].add(module)
-                if imported and imported.startswith("_") and _package(module) != _package(name):
-                    private.append((name, module, imported))
+            target = full if full in modules else module if module in modules else None
+            if target is None:
+                continue
+            edges[name].add(target)
+            if target == module and imported and imported.startswith("_"):
+                private.append((name, module, imported))
+        private += [(name, t, "") for t in _private_modules(name, edges[name])]
+    private = [p for p in private if _package(p[1]) != _package(p[0])]
     return edges, private
+
+
+def _private_modules(importer: str, targets: set[str]) -> list[str]:
+    """Targets that are, or sit inside, a module whose own name starts with `_` (`execeval.tasks._jsonl`), outside
+    the importer's package; `__init__`-style dunders are not private."""
+    def private(module: str) -> bool:
+        return any(p.startswith("_") and not p.startswith("__") for p in module.split(".")[1:])
+    return sorted(t for t in targets if private(t) and _package(t) != _package(importer))
 
 
 def _package(module: str) -> str:
@@ -119,7 +142,7 @@ def test_the_cycle_finder_finds_a_planted_circle():
 
 
 def test_lower_layers_only_look_down():
-    edges, _ = _graph()
+    edges, _ = _graph(deferred=False)
     wrong = [(m, sorted(_package(t) for t in targets if _package(t) not in ALLOWED[_package(m)]))
              for m, targets in edges.items() if _package(m) in ALLOWED]
     assert [(m, t) for m, t in wrong if t] == []
@@ -128,3 +151,17 @@ def test_lower_layers_only_look_down():
 def test_no_package_imports_another_packages_private_names():
     _, private = _graph()
     assert private == []
+
+
+def test_the_private_module_rule_catches_a_planted_import():
+    targets = {"execeval.tasks._jsonl", "execeval.tasks.records", "execeval.samples._own._deep", "execeval.values"}
+    assert _private_modules("execeval.samples", targets) == ["execeval.tasks._jsonl"]
+    assert _private_modules("execeval.tasks.mbpp", targets) == ["execeval.samples._own._deep"]
+
+
+def test_deferred_imports_are_followed_and_type_checking_ones_are_not(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text("from typing import TYPE_CHECKING\nimport a\nif TYPE_CHECKING:\n    import b\n"
+                    "else:\n    import c\ndef f():\n    from d import e\n", encoding="utf-8")
+    assert _imports(path, deferred=False) == [("typing", "TYPE_CHECKING"), ("a", None), ("c", None)]
+    assert _imports(path, deferred=True) == [("typing", "TYPE_CHECKING"), ("a", None), ("c", None), ("d", "e")]

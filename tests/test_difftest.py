@@ -14,7 +14,7 @@ from execeval.cli import app
 from execeval.models import load_backend
 from execeval.protocols.difftest import find_difference
 from execeval.protocols.inputs import search_inputs
-from execeval.protocols.model_search import ModelSearchConfig, parse_input, search_with_model
+from execeval.protocols.difftest.model_search import ModelSearchConfig, parse_input, search_with_model
 from execeval.protocols.observe import Outcome, Program, differs, observe_many
 from execeval.runs.store import RunStore
 from openai_test_server import openai_server  # noqa: F401  (fixture)
@@ -144,7 +144,7 @@ def test_difftest_command_exit_status_and_run_dir(tmp_path):
 def test_model_driven_search_over_pairs_gives_a_hand_computed_curve(openai_server, sandbox, tmp_path):
     """Pairs searched one at a time; the script answers by pair and round. Found in round: A 1, B 2, D 3; C (no
     literal ever) and the equivalent pair E never: by round 1, 2, 3 that is 1, 2, 3 of 5."""
-    from execeval.protocols.difftest_run import PairSpec, run_pairs
+    from execeval.protocols.difftest.run import PairSpec, run_pairs
     from execeval.report.html import render_report
 
     picks = {"A": (MUTANTS[0], ["f(6)"]), "B": (MUTANTS[2], ["f(4)", "f(-2)"]), "C": (MUTANTS[4], ["no idea"]),

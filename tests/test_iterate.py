@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from execeval.models import load_backend
-from execeval.protocols.examples import choose_examples, first_prompt
+from execeval.protocols.iterate.examples import choose_examples, first_prompt
 from execeval.protocols.iterate import IterateConfig, dialogue, iterate
 from execeval.protocols.observe import Outcome
 from execeval.report.html import render_report

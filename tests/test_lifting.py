@@ -161,7 +161,7 @@ def test_split_arguments_cross_as_marshal_only_when_exactly_plain():
     from fractions import Fraction
 
     from execeval.sandbox.python.split.callwire import marshalled
-    from execeval.sandbox.python.split.remote import _handles_out
+    from execeval.sandbox.python.split.handles import handles_out as _handles_out
 
     data, markers = marshalled([list(range(5)), {"a": (1, 2.5)}, {3}], _handles_out)
     assert not markers and data

@@ -22,7 +22,7 @@ from execeval.samples import Sample, SampleSet, load_samples, program_for
 from execeval.sandbox import CommandSandbox
 from execeval.sandbox.limits import Limits
 from execeval.tasks import load_tasks
-from execeval.tasks._jsonl import make_taskset
+from execeval.tasks.records import make_taskset
 from execeval.tasks.model import IOTest, Task
 from execeval.tasks.model import TestSuite as Suite
 import multilang_fixtures as fx

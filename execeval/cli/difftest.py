@@ -10,7 +10,7 @@ import typer
 
 from execeval.cli.app import app, friendly
 from execeval.cli.iterate import backend_options
-from execeval.tasks._jsonl import read_raw
+from execeval.tasks.records import read_raw
 
 
 @app.command()
@@ -46,8 +46,8 @@ def difftest(
     not."""
     from execeval.errors import UsageError
     from execeval.models import load_backend
-    from execeval.protocols.difftest_run import load_pairs, run_difftest, run_pairs
-    from execeval.protocols.model_search import ModelSearchConfig
+    from execeval.protocols.difftest.run import load_pairs, run_difftest, run_pairs
+    from execeval.protocols.difftest.model_search import ModelSearchConfig
 
     if (pairs is None) == (p is None or q is None):
         raise UsageError("give two programs P Q, or --pairs FILE", hint="see `execeval difftest --help`")
@@ -71,7 +71,7 @@ def difftest(
     if as_json:
         print(json.dumps(result.as_dict(), indent=2))
     elif result.found:
-        from execeval.protocols.difftest_run import entry_point_of
+        from execeval.protocols.difftest.run import entry_point_of
         from execeval.protocols.observe import call_text
 
         name = entry or entry_point_of(p_code, q_code)

@@ -198,7 +198,7 @@ def after_verdicts(runs: list[SampleRun], sandbox: Sandbox, store: RunStore, con
         stats["coverage"] = measure_coverage(runs, sandbox, store, config.min_coverage, reporter,
                                              build_cache=config.build_cache)
     if config.difftest:
-        from execeval.protocols.difftest import check_test_strength
+        from execeval.protocols.difftest.strength import check_test_strength
 
         stats["difftest"] = check_test_strength(runs, sandbox, store, reporter)
     return stats

@@ -24,7 +24,7 @@ from typing import Any
 
 from execeval.errors import SampleFormatError, UsageError
 from execeval.samples.model import Kind, Sample, SampleSet
-from execeval.tasks._jsonl import Record, is_json_array, iter_records, read_raw
+from execeval.tasks.records import Record, is_json_array, iter_records, read_raw
 
 __all__ = ["load_samples"]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from execeval.errors import TaskFormatError
-from execeval.tasks._jsonl import Raw, compact_json, make_taskset, need, objects, optional, read_raw, sha256
+from execeval.tasks.records import Raw, compact_json, make_taskset, need, objects, optional, read_raw, sha256
 from execeval.tasks.evalplus_quirks import oracle_for, restore_arguments
 from execeval.tasks.model import Call, Task, TaskSet, TestSuite
 from execeval.values import encode

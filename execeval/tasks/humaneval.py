@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from execeval.tasks._jsonl import Raw, make_taskset, need, objects, read_raw, sha256
+from execeval.tasks.records import Raw, make_taskset, need, objects, read_raw, sha256
 from execeval.tasks.model import Assert, Task, TaskSet, TestSuite
 
 __all__ = ["KEYS", "task_from_record", "load_humaneval"]

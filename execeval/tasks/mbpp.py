@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from execeval.errors import TaskFormatError, UsageError
-from execeval.tasks._jsonl import Raw, make_taskset, need, objects, optional, read_raw, sha256
+from execeval.tasks.records import Raw, make_taskset, need, objects, optional, read_raw, sha256
 from execeval.tasks.model import Assert, Task, TaskSet, TestSuite
 
 __all__ = ["KEYS", "SANITIZED_KEYS", "SPLITS", "FEW_SHOT_IDS", "split_of", "entry_point_of", "task_from_record",

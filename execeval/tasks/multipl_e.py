@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from execeval.errors import TaskFormatError
-from execeval.tasks._jsonl import Raw, make_taskset, need, objects, optional, read_raw, sha256
+from execeval.tasks.records import Raw, make_taskset, need, objects, optional, read_raw, sha256
 from execeval.tasks.model import Task, TaskSet, TestProgram, TestSuite
 
 __all__ = ["REQUIRED_KEYS", "LANGUAGES", "looks_like_multipl_e", "task_from_record", "load_multipl_e",

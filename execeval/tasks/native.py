@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from execeval.errors import TaskFormatError
-from execeval.tasks._jsonl import Raw, compact_json, make_taskset, need, objects, optional, read_raw, sha256
+from execeval.tasks.records import Raw, compact_json, make_taskset, need, objects, optional, read_raw, sha256
 from execeval.tasks.model import Assert, Call, Task, TaskSet, TestCase, TestSuite
 
 __all__ = ["FORMAT", "KNOWN_KEYS", "task_from_record", "load_native", "is_header"]

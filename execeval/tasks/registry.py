@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from execeval.errors import TaskFormatError, UsageError
-from execeval.tasks._jsonl import Raw, make_taskset, read_raw, sha256
+from execeval.tasks.records import Raw, make_taskset, read_raw, sha256
 from execeval.tasks.model import TaskSet
 
 __all__ = ["Benchmark", "BENCHMARKS", "LOADERS", "load_tasks", "find_file", "detect_format", "benchmark_names"]

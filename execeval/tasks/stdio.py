@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from execeval.errors import ExecevalError, TaskFormatError
-from execeval.tasks._jsonl import Raw, make_taskset, need, objects, optional, read_raw, sha256
+from execeval.tasks.records import Raw, make_taskset, need, objects, optional, read_raw, sha256
 from execeval.tasks.model import COMPARE_MODES, IOTest, Task, TaskSet, TestSuite
 
 __all__ = ["load_stdio_tasks", "looks_like_stdio", "task_from_stdio_record", "task_from_livecodebench",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from execeval.errors import SampleFormatError, UsageError
-from execeval.tasks._jsonl import iter_records, read_raw
+from execeval.tasks.records import iter_records, read_raw
 
 __all__ = ["EXTENSIONS", "Candidates", "load_candidates", "find_script", "fill_in", "function_name", "FILLED"]
 

@@ -22,7 +22,6 @@ from execeval.errors import TaskFormatError, UsageError
 from execeval.protocols.interactive.bash import FS, BashEnv
 from execeval.protocols.interactive.env import InteractiveTask
 from execeval.protocols.interactive.mysqldump import convert_dump_file
-from execeval.protocols.interactive.tasks import infer_mounts
 from execeval.sandbox.base import Command, Sandbox
 from execeval.sandbox.limits import Limits
 
@@ -80,6 +79,12 @@ def _setup_script(path: Path, setup) -> Path | None:
             return candidate
     raise TaskFormatError(f"{path}: InterCode's setup_nl2b_fs_{m.group(1)}.sh is not in a docker/bash_scripts "
                           "above it", hint="pass setup=PATH (execeval interact --setup)")
+
+
+def infer_mounts(setup_script: str, ignored: set[str]) -> tuple[str, ...]:
+    """The absolute top-level paths a setup script writes (InterCode's /testbed, /system, ...)."""
+    names = re.findall(r"(?<![\w.$/-])/([A-Za-z_][\w.-]*)", setup_script)
+    return tuple(sorted({f"/{n}" for n in names if n not in ignored}))
 
 
 def _ignored(script_path: Path) -> set[str]:

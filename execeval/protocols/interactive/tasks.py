@@ -18,7 +18,6 @@ InterCode (detected from the file's content): `nl2bash_fs_N.json` (its tree is b
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from pathlib import Path
 
@@ -103,9 +102,3 @@ def sqlite_bytes(db: Path) -> bytes:
         raise TaskFormatError(f"{db}: the script does not build a database ({e})") from e
     finally:
         con.close()
-
-
-def infer_mounts(setup_script: str, ignored: set[str]) -> tuple[str, ...]:
-    """The absolute top-level paths a setup script writes (InterCode's /testbed, /system, ...)."""
-    names = re.findall(r"(?<![\w.$/-])/([A-Za-z_][\w.-]*)", setup_script)
-    return tuple(sorted({f"/{n}" for n in names if n not in ignored}))

@@ -24,8 +24,9 @@ import sys
 import time
 import traceback
 import types
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from operator import is_
+from typing import NoReturn, Protocol
 
 from execeval.sandbox.base import Assert, PythonTests
 from execeval.sandbox.python.split.guard import check_plain, to_wire
@@ -170,14 +171,31 @@ class _Channel:
             os._exit(3)  # the candidate closed or replaced our pipe: no closing line, so no pass
 
 
-def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Snapshot, remote: object = None,
-                     lifted: dict[int, tuple] | None = None) -> None:
+class Candidate(Protocol):
+    """The candidate in a process of its own, as the runner sees it (`split.remote.RemoteCandidate` is one).
+
+    Why a protocol: the runner must not import the split job's modules (they import the runner), yet it sets the
+    case's CPU budget on the candidate and reads back what the candidate's process spent."""
+
+    hello: dict  # {"s": "ready", ...}, or how the program failed to load ("where": "load" or "setup")
+    on_gone: Callable[[], None]  # called when the candidate's process has exited mid-call
+    budget: float  # the current case's CPU limit (0: none)
+    case_cpu: float  # the candidate's CPU time in the current case
+    marshal: float  # this process's CPU time spent encoding and decoding calls (not the case's)
+
+    def namespace(self, modules: dict) -> dict: ...
+
+    def call_output(self, name: str, args: list) -> str: ...
+
+
+def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Snapshot,
+                     remote: Candidate | None = None, lifted: dict[int, tuple] | None = None) -> None:
     """Execute the candidate and its cases; report on the channel; never returns.
 
-    `remote`: a `remote.RemoteCandidate`: the candidate runs in another process and this one runs only the
-    tests (the candidate's names are proxies). `lifted`: `Call` cases that were `Assert`s (`lifting`), with their
-    literal arguments, ready made (decoding them would cost each job copy-on-write faults in the values module): their
-    values cross as `remote.to_wire` makes them, for the server to compare."""
+    `remote`: the candidate runs in another process and this one runs only the tests (the candidate's names are
+    proxies). `lifted`: `Call` cases that were `Assert`s (`lifting`), with their literal arguments, ready made
+    (decoding them would cost each job copy-on-write faults in the values module): their values cross as
+    `guard.to_wire` makes them, for the server to compare."""
     out = _Channel(channel_fd, token)
     ns_builtins, test_builtins = snapshot.job_builtins
     private = [ns_builtins, test_builtins]
@@ -193,7 +211,7 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
             reach.update(snapshot.used_by(test_ns))
         snapshot.restore(reach, private)
 
-    def program_error(exc: BaseException | dict, where: str) -> None:
+    def program_error(exc: BaseException | dict, where: str) -> NoReturn:
         restore()
         out.send({"program": where, "t": type(exc).__name__, "m": short(exc),
                   "tb": traceback_text(exc, sources, skip_file=__file__)[-2000:]} if isinstance(exc, BaseException)
@@ -204,30 +222,14 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
     sources = {"<candidate>": job.program, "<tests>": job.setup}
     ns: dict | None = None
     if remote is None:
-        # a real module, so the candidate's functions pickle by reference (multiprocessing, ProcessPoolExecutor)
-        module = types.ModuleType("__candidate__")
-        sys.modules["__candidate__"] = module
-        ns = module.__dict__
-        ns["__builtins__"] = ns_builtins
-        try:
-            exec(compile(job.program, "<candidate>", "exec"), ns)
-        except BaseException as exc:  # noqa: BLE001 - every way out of the program is a failure to load
-            program_error(exc, "load")
-        # The tests get their own globals: the candidate's names (helpers from the prompt, the entry point), never
-        # one that shadows a builtin the tests rely on (a candidate `def abs(v): return 0`), and pristine modules.
-        test_ns.update((k, v) for k, v in ns.items() if k not in _BUILTIN_NAMES)
-        target = ns.get(job.entry_point)
-    elif remote.hello.get("s") != "ready":  # type: ignore[attr-defined]
-        program_error(remote.hello, "setup" if remote.hello.get("where") == "setup" else "load")  # type: ignore
+        ns = _load_here(job, ns_builtins, program_error)
+        names = ns
     else:
-        def gone() -> None:
-            out.flush()
-            os._exit(0)
-
-        remote.on_gone = gone  # type: ignore[attr-defined]
-        names = remote.namespace(snapshot.modules)  # type: ignore[attr-defined]
-        test_ns.update((k, v) for k, v in names.items() if k not in _BUILTIN_NAMES)
-        target = names.get(job.entry_point)
+        names = _load_remote(remote, out, snapshot, program_error)
+    # The tests get their own globals: the candidate's names (helpers from the prompt, the entry point), never
+    # one that shadows a builtin the tests rely on (a candidate `def abs(v): return 0`), and pristine modules.
+    test_ns.update((k, v) for k, v in names.items() if k not in _BUILTIN_NAMES)
+    target = names.get(job.entry_point)
     test_ns.update({"__name__": "__tests__", "__builtins__": test_builtins})
     restore()  # whatever the program patched at import time, in what the tests and the runner use
     try:
@@ -246,7 +248,7 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
 
     def guarded(*args: object, **kwargs: object) -> object:
         try:
-            value = target(*args, **kwargs)  # type: ignore[misc]  # target is set once the module loaded
+            value = target(*args, **kwargs)  # target is set once the module loaded
         finally:
             restore(rescan=False)
         if remote is None:  # a remote value is plain data or a handle already
@@ -254,7 +256,45 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
         return value
 
     test_ns[job.entry_point] = guarded
+    _run_cases(job, out, snapshot, test_ns, sources, target, remote, lifted, restore)
+    out.send("done", flush=True)
+    os._exit(0)
 
+
+def _load_here(job: PythonTests, ns_builtins: dict, program_error: Callable[[BaseException, str], NoReturn]) -> dict:
+    """The candidate's globals after running its program in this process (one-process jobs)."""
+    # a real module, so the candidate's functions pickle by reference (multiprocessing, ProcessPoolExecutor)
+    module = types.ModuleType("__candidate__")
+    sys.modules["__candidate__"] = module
+    ns = module.__dict__
+    ns["__builtins__"] = ns_builtins
+    try:
+        exec(compile(job.program, "<candidate>", "exec"), ns)
+    except BaseException as exc:  # noqa: BLE001 - every way out of the program is a failure to load
+        program_error(exc, "load")
+    return ns
+
+
+def _load_remote(remote: Candidate, out: _Channel, snapshot: Snapshot,
+                 program_error: Callable[[dict, str], NoReturn]) -> dict:
+    """The candidate's names as proxies (split jobs); its process already loaded the program, or says how it
+    failed. If that process exits mid-call, what was reported goes out and this process leaves too."""
+    if remote.hello.get("s") != "ready":
+        program_error(remote.hello, "setup" if remote.hello.get("where") == "setup" else "load")
+
+    def gone() -> None:
+        out.flush()
+        os._exit(0)
+
+    remote.on_gone = gone
+    return remote.namespace(snapshot.modules)
+
+
+def _run_cases(job: PythonTests, out: _Channel, snapshot: Snapshot, test_ns: dict, sources: dict[str, str],
+               target: Callable, remote: Candidate | None, lifted: dict[int, tuple] | None,
+               restore: Callable[..., None]) -> None:
+    """Run the cases in order, one report line each; stop at the first failure when the job asks to, or at a
+    timeout. Hot path: what it uses comes in as arguments (locals), so a case costs what it did inline."""
     for index, case in enumerate(job.cases):
         limit = job.case_cpu_s[index] if job.case_cpu_s else 0.0
         result: dict = {"i": index}
@@ -262,7 +302,7 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
             out.flush()  # the harness's wall-clock bound is still the earlier, smaller case's: move it on
         start = _cpu()
         if remote is not None:
-            remote.budget, remote.case_cpu, remote.marshal = limit, 0.0, 0.0  # type: ignore[attr-defined]
+            remote.budget, remote.case_cpu, remote.marshal = limit, 0.0, 0.0
         try:
             if limit:  # split: the candidate's process has its own timer; this one's marshalling is not the case's
                 _setitimer(signal.ITIMER_PROF, limit if remote is None else 4 * limit + 1.0)
@@ -273,14 +313,14 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
                 result["s"] = "passed"
             elif lifted and index in lifted:  # compared by the server with the assert's literal
                 result["s"] = "returned"
-                result["o"] = _lifted_text(target(*lifted[index]))  # type: ignore[misc]  # target is set once the module loaded
+                result["o"] = _lifted_text(target(*lifted[index]))  # target is set once the module loaded
             else:  # judged outside on plain data: no guard needed, and restoring once per case is enough
                 result["s"] = "returned"
                 args = decode(case.args_json) if case.tagged else json.loads(case.args_json)
                 if remote is not None:
-                    result["o"] = remote.call_output(job.entry_point, args)  # type: ignore[attr-defined]
+                    result["o"] = remote.call_output(job.entry_point, args)
                 else:
-                    value = target(*args)  # type: ignore[misc]  # target is set once the module loaded
+                    value = target(*args)  # target is set once the module loaded
                     result["o"] = flat_text(value) or encode(value)
         except CaseTimeout:
             result.update(s="timeout", t="TimeoutError", m=f"case CPU time over {limit:.3g}s")
@@ -297,7 +337,7 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
                 restore(rescan=False)
         cpu = _cpu() - start
         if remote is not None:  # the candidate's time, not this process's marshalling of its calls
-            cpu = max(cpu - remote.marshal, 0.0) + remote.case_cpu  # type: ignore[attr-defined]
+            cpu = max(cpu - remote.marshal, 0.0) + remote.case_cpu
         cpu = round(cpu, 6)
         failed = result["s"] not in ("passed", "returned")
         if failed:
@@ -310,8 +350,6 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
         # would burn its whole budget too (the rest count as not run)
         if failed and (job.stop_on_failure or result["s"] == "timeout"):
             break
-    out.send("done", flush=True)
-    os._exit(0)
 
 
 def _lifted_text(value: object) -> str:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from execeval.sandbox.python import runner
-from execeval.sandbox.python.split import remote
+from execeval.sandbox.python.split import candidate_end, remote
 from execeval.sandbox.server import wire
 from execeval.sandbox.base import Assert, Command, PythonTests, Script
 from execeval.sandbox.isolation.worker import JOB_DIR, ServerIsolation
@@ -211,7 +211,7 @@ class Server:
             os.close(RESULT_FD)
             runner.run_script(program.code, program.args)
         if serve:
-            remote.serve_calls(program, CALLS_IN_FD, CALLS_OUT_FD, self.snapshot)  # type: ignore
+            candidate_end.serve_calls(program, CALLS_IN_FD, CALLS_OUT_FD, self.snapshot)  # type: ignore
         if remote_end:
             tests_side = remote.RemoteCandidate(CALLS_IN_FD, CALLS_OUT_FD, remote_end[2])  # type: ignore[arg-type]
             runner.run_python_tests(program, RESULT_FD, token, self.snapshot, tests_side)  # type: ignore[arg-type]

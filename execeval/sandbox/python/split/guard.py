@@ -11,10 +11,8 @@ from __future__ import annotations
 import os
 import sysconfig
 import types
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from execeval.sandbox.python.split.remote import Table
+from execeval.sandbox.python.split.handles import HANDLE, Table
 
 _SUSPECT_DUNDERS = frozenset({
     "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__len__", "__hash__", "__abs__",
@@ -93,10 +91,9 @@ def _trusted_code(attr: object) -> bool:
 
 
 _PLAIN_SCALARS = (int, float, bool, str, bytes, complex, type(None))
-_HANDLE = "__execeval_handle__"
 
 
-def to_wire(value: object, table: "Table | None", depth: int = 0) -> object:
+def to_wire(value: object, table: Table | None, depth: int = 0) -> object:
     """Plain data for `encode`: builtin containers walked, a trusted subclass of a builtin type as that type;
     anything else a handle into `table` (the candidate's side) or left for `encode` to mark opaque (no table)."""
     t = type(value)
@@ -113,7 +110,7 @@ def to_wire(value: object, table: "Table | None", depth: int = 0) -> object:
         return to_wire(base(value), table, depth)
     if table is None:
         return value
-    return {_HANDLE: [table.add(value), t.__qualname__]}
+    return {HANDLE: [table.add(value), t.__qualname__]}
 
 
 def _plain_base(t: type) -> type | None:

@@ -15,30 +15,25 @@ only to itself, and passed back to the candidate as the object it stands for (MB
 An exception crosses by type name and message and is raised again in the tests' process (as the builtin
 exception of that name when there is one, so `except ValueError` in a test still works). The candidate's CPU
 time is read from outside, from its process clock, so a candidate that disarms its timer can't look fast.
+
+This module is the tests' end (`RemoteCandidate`); the candidate's end is `candidate_end`, and the handles both
+ends keep for values that stay in the candidate's process are `handles`.
 """
 
 from __future__ import annotations
 
 import builtins
 import json
-import marshal
-import os
-import signal
-import sys
 import time
-import types
+from collections.abc import Callable
 
-_cpu = time.process_time
-
-from execeval.sandbox.base import PythonTests
+from execeval.sandbox.python.runner import CaseTimeout
 from execeval.sandbox.python.split.callwire import Lines, full_text, marshalled
-from execeval.sandbox.python.split.guard import _HANDLE, check_plain, to_wire
-from execeval.sandbox.python.runner import CaseTimeout, Snapshot
-from execeval.sandbox.python.tracebacks import short, traceback_text
+from execeval.sandbox.python.split.handles import MUTABLE, Handle, handles_out, revive_handles
 from execeval.values import DIGEST_OVER, Opaque, decode, encode
 
+_cpu = time.process_time
 _MARSHAL_S_PER_BYTE = 4e-7  # the most a call's encoding and decoding may be said to cost, per byte of it
-_BUILTIN = "__execeval_builtin__"
 
 
 class RemoteError(Exception):
@@ -49,240 +44,16 @@ class RemoteError(Exception):
         self.remote_type = type_name
 
 
-class Handle:
-    """A value of the candidate's that is not plain data, in the tests: opaque, equal only to the same value;
-    its attributes, methods and calls are the candidate's, run in the candidate's process."""
-
-    __slots__ = ("_ee_number", "_ee_type", "_ee_remote")  # names a candidate's attribute won't have
-
-    def __init__(self, number: int, type_name: str, remote: "RemoteCandidate") -> None:
-        object.__setattr__(self, "_ee_number", number)
-        object.__setattr__(self, "_ee_type", type_name)
-        object.__setattr__(self, "_ee_remote", remote)
-
-    def __getattr__(self, name: str) -> object:
-        return self._ee_remote.handle_op(self, "get", name)  # type: ignore[attr-defined]  # _ee_remote: the Remote set on the proxy
-
-    def __setattr__(self, name: str, value: object) -> None:
-        self._ee_remote.handle_op(self, "set", name, [value])  # type: ignore[attr-defined]  # _ee_remote: the Remote set on the proxy
-
-    def __call__(self, *args: object, **kwargs: object) -> object:
-        return self._ee_remote.handle_op(self, "call", "", list(args), kwargs)  # type: ignore[attr-defined]  # _ee_remote: the Remote set on the proxy
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Handle and other._ee_number == self._ee_number
-
-    def __hash__(self) -> int:
-        return hash(("handle", self._ee_number))
-
-    def __repr__(self) -> str:
-        return f"<{self._ee_type}>"
-
-
-# ---------------------------------------------------------------- values both ways
-class Table:
-    """The candidate's values that crossed as handles, one number per object (kept alive while the job runs)."""
-
-    def __init__(self) -> None:
-        self.values: list = []
-        self.numbers: dict[int, int] = {}
-
-    def add(self, value: object) -> int:
-        number = self.numbers.get(id(value))
-        if number is None:
-            number = self.numbers[id(value)] = len(self.values)
-            self.values.append(value)
-        return number
-
-    def get(self, marker: object) -> object:
-        number = marker[0] if isinstance(marker, list) and marker else marker
-        return self.values[number] if type(number) is int and 0 <= number < len(self.values) else None
-
-
-def _revive_handles(value: object, resolve) -> object:
-    t = type(value)
-    if t is dict:
-        if len(value) == 1 and _HANDLE in value:  # type: ignore[arg-type, operator]
-            return resolve(value[_HANDLE])  # type: ignore[index]
-        if len(value) == 1 and _BUILTIN in value:  # type: ignore[arg-type, operator]
-            found = getattr(builtins, str(value[_BUILTIN]), None)  # type: ignore[index]
-            return found if isinstance(found, (type, types.BuiltinFunctionType)) else Opaque("builtin")
-        return {k: _revive_handles(v, resolve) for k, v in value.items()}  # type: ignore[attr-defined]
-    if t is list or t is tuple:
-        return t(_revive_handles(v, resolve) for v in value)  # type: ignore[attr-defined]
-    return value
-
-
-def _handles_out(value: object) -> object:
-    """Handles back to their markers (tests' side, arguments of a call)."""
-    t = type(value)
-    if t is Handle:
-        return {_HANDLE: [object.__getattribute__(value, "_ee_number"), "handle"]}
-    if (t is type or t is types.BuiltinFunctionType) and getattr(builtins, value.__name__, None) is value:  # type: ignore
-        return {_BUILTIN: value.__name__}  # type: ignore[union-attr]  # `int`, `len` as an argument (MBPP's remove_datatype(xs, int))
-    if t is list or t is tuple or t is set or t is frozenset:
-        return t(_handles_out(v) for v in value)  # type: ignore[attr-defined]
-    if t is dict:
-        return {k: _handles_out(v) for k, v in value.items()}  # type: ignore[attr-defined]
-    return value
-
-
-# ---------------------------------------------------------------- the candidate's side
-_OWN_MODULES = ("builtins", "json", "json.decoder", "json.encoder", "json.scanner", "signal", "types", "math",
-                "hashlib", "marshal", "execeval.values", "execeval.sandbox.python.split.callwire", __name__)
-
-
-def serve_calls(job: PythonTests, rfd: int, wfd: int, snapshot: Snapshot) -> None:
-    """In the candidate's process: load the program (and the setup, as one script would), say which names it
-    defines, then answer calls until the tests' process closes the pipe; never returns.
-
-    Restoring here is for correct programs only (a candidate that patched `builtins.len` must not break this
-    loop, and gets the same pristine builtins between calls as in one process): nothing here can mark a pass."""
-    ns_builtins = snapshot.job_builtins[0]
-    own = [m for m in _OWN_MODULES if m in snapshot.modules]
-
-    def restore() -> None:
-        snapshot.restore(own, (ns_builtins,))
-
-    pipe = Lines(rfd, wfd)
-    module = types.ModuleType("__candidate__")
-    sys.modules["__candidate__"] = module
-    ns = module.__dict__
-    ns["__builtins__"] = ns_builtins
-    sources = {"<candidate>": job.program, "<tests>": job.setup}
-    where = "load"
-    try:
-        exec(compile(job.program, "<candidate>", "exec"), ns)
-        where = "setup"
-        if job.setup:
-            exec(compile(job.setup, "<tests>", "exec"), ns)
-    except BaseException as exc:  # noqa: BLE001 - every way out of the program is a failure to load
-        restore()
-        pipe.send({"s": "program", "where": where, "t": type(exc).__name__, "m": short(exc),
-                   "tb": traceback_text(exc, sources, skip_file=__file__)[-2000:]})
-        os._exit(0)
-    restore()
-    functions, modules = [], {}
-    for key, value in list(ns.items()):
-        if not isinstance(key, str) or key.startswith("__") and key.endswith("__"):
-            continue  # (the tests' side leaves out names that shadow a builtin, but for the entry point)
-        if isinstance(value, types.ModuleType):
-            modules[key] = getattr(value, "__name__", "")
-        elif callable(value):
-            functions.append(key)
-    pipe.send({"s": "ready", "f": functions, "mod": modules})
-    table = Table()
-    while True:
-        started = _cpu()  # reading blocks at no CPU cost: what this measures is parsing the request
-        request = pipe.recv()
-        if request is not None and type(request.get("pm")) is int:
-            request["pm"] = pipe.recv_bytes(request["pm"])
-        if request is None or request.get("pm") is None and "pm" in request:
-            os._exit(0)
-        parsed = _cpu() - started
-        reply = _answer(request, ns, table, restore, job.entry_point)
-        if "d" in reply:
-            reply["d"] += parsed
-        try:
-            pipe.send(reply)
-        except OSError:  # the tests' process is gone
-            os._exit(0)
-
-
-def _answer(request: dict, ns: dict, table: Table, restore, entry_point: str) -> dict:
-    """One request: call a name or a handle, or get or set a handle's attribute (a test building a tree of the
-    candidate's `Node`s)."""
-    started = _cpu()
-    try:
-        subject = table.get(request["h"]) if "h" in request else ns.get(request["n"])
-        op, attr = request.get("op", "call"), str(request.get("attr", ""))
-        if "pm" in request:  # from the tests' process (trusted): marshal, at C speed
-            args = marshal.loads(request["pm"])
-            args = _revive_handles(args, table.get) if request.get("pk") else args
-        else:
-            args = _revive_handles(decode(request.get("a", "[]")), table.get)
-        kwargs = _revive_handles(decode(request["k"]), table.get) if request.get("k") else {}
-        budget = float(request.get("b") or 0)
-        coding_s = _cpu() - started
-        if budget > 0:
-            signal.setitimer(signal.ITIMER_PROF, budget)
-        try:
-            if op == "get":
-                value = getattr(subject, attr)
-            elif op == "set":
-                value = setattr(subject, attr, args[0])  # type: ignore[func-returns-value]  # setattr's None is the op's reply
-            else:
-                value = subject(*args, **kwargs)  # type: ignore[arg-type, operator]
-        finally:
-            signal.setitimer(signal.ITIMER_PROF, 0)
-            restore()
-        if request.get("n") == entry_point:  # what a test would see in one process: the same guard
-            check_plain(value)
-        started = _cpu()
-        reply = {"s": "ok", "o": full_text(to_wire(value, table))}
-        if op == "call" and any(type(a) in _MUTABLE for a in args):  # a test may look at its arguments afterwards
-            if not _unchanged(args, request):
-                after = full_text(to_wire(args, table))
-                if after != request.get("a"):
-                    reply["after"] = after
-        reply["d"] = coding_s + _cpu() - started  # type: ignore[assignment]  # the reply mixes str and float values
-        return reply
-    except CaseTimeout:
-        return {"s": "timeout"}
-    except BaseException as exc:  # noqa: BLE001 - crosses as its type and message
-        return {"s": "error", "t": type(exc).__name__, "m": short(exc)}
-
-
-_MUTABLE = (list, dict, set, bytearray)
-
-
-def _unchanged(args: list, request: dict) -> bool:
-    """The arguments marshal as they came (no handles in them): the call left them as they were."""
-    if "pm" not in request or request.get("pk"):
-        return False
-    try:
-        return marshal.dumps(args, 2) == request["pm"]  # version 2: no back-references, equal values equal bytes
-    except ValueError:  # something only the candidate can have put there
-        return False
-
-
-def _sync(old: object, new: object) -> None:
-    """Make the tests' argument `old` what the candidate left it as (`new`), in place, nested containers too."""
-    if type(old) is list and type(new) is list:
-        if len(old) != len(new):
-            old[:] = new
-            return
-        for i, (a, b) in enumerate(zip(old, new)):
-            if type(a) in _MUTABLE and type(a) is type(b):
-                _sync(a, b)
-            elif not (a is b or type(a) is type(b) and a == b):
-                old[i] = b
-    elif type(old) is dict and type(new) is dict:
-        if old.keys() != new.keys():
-            old.clear()
-            old.update(new)
-            return
-        for key, b in new.items():
-            a = old[key]
-            if type(a) in _MUTABLE and type(a) is type(b):
-                _sync(a, b)
-            elif not (a is b or type(a) is type(b) and a == b):
-                old[key] = b
-    elif type(old) is set and type(new) is set and old != new:
-        old.clear()
-        old.update(new)
-
-
-# ---------------------------------------------------------------- the tests' side
 class RemoteCandidate:
-    """The tests' view of the candidate's process: its names, and calls that cost its CPU time, not ours."""
+    """The tests' view of the candidate's process: its names, and calls that cost its CPU time, not ours (what the
+    runner needs of it is `runner.Candidate`)."""
 
     def __init__(self, rfd: int, wfd: int, pid: int) -> None:
         self.pipe = Lines(rfd, wfd)
         self.clock = ((~pid) << 3) | 2  # the process's CPU clock (CPUCLOCK_SCHED), readable from outside
         self.case_cpu = 0.0  # the candidate's CPU time in the current case
         self.marshal = 0.0  # this process's CPU time spent encoding and decoding calls, not the test's
-        self.on_gone = lambda: None  # the runner's: what was reported goes out, then this process leaves
+        self.on_gone: Callable[[], None] = lambda: None  # the runner's: what was reported goes out, then this process leaves
         self.budget = 0.0
         self.hello = self.pipe.recv() or {"s": "program", "where": "load", "t": "SystemExit",
                                           "m": "the program exited while loading", "tb": ""}
@@ -314,7 +85,7 @@ class RemoteCandidate:
 
     def _value(self, text: str) -> object:
         started = _cpu()
-        value = _revive_handles(decode(text), self._handle)
+        value = revive_handles(decode(text), self._handle)
         self.marshal += _cpu() - started
         return value
 
@@ -332,12 +103,12 @@ class RemoteCandidate:
         test in one process passes its arguments for free): the candidate's own account of it, at most what its
         size can cost, so a candidate can't hide its work behind it."""
         started = _cpu()
-        packed = marshalled(list(args), _handles_out)
+        packed = marshalled(list(args), handles_out)
         if packed is None:
-            request.update(a=full_text(_handles_out(list(args))))
+            request.update(a=full_text(handles_out(list(args))))
         else:
             request.update(pm=len(packed[0]), pk=packed[1])
-        request["k"] = full_text(_handles_out(kwargs)) if kwargs else ""
+        request["k"] = full_text(handles_out(kwargs)) if kwargs else ""
         if self.budget:
             request["b"] = max(self.budget - self.case_cpu, 0.001)
         line = json.dumps(request, separators=(",", ":"))
@@ -353,14 +124,14 @@ class RemoteCandidate:
         if reply is not None:
             claimed = reply.get("d") if type(reply.get("d")) in (int, float) else 0.0
             moved = len(line) + (len(packed[0]) if packed else 0) + self.pipe.last_size
-            used -= min(max(claimed, 0.0), _MARSHAL_S_PER_BYTE * moved + 0.002, used)  # type: ignore[operator, type-var]  # claimed is known (not None) here
+            used -= min(max(claimed, 0.0), _MARSHAL_S_PER_BYTE * moved + 0.002, used)  # type: ignore[operator, type-var]  # claimed is a number here
         self.case_cpu += used
         if reply is None:  # the candidate's process is gone (it exited): so is the job, as in one process
             self.on_gone()
             raise RemoteError("SystemExit", "the program exited during the call")
         if isinstance(reply.get("after"), str) and reply.get("s") == "ok":
             started = _cpu()
-            after = _revive_handles(decode(reply["after"]), self._handle)
+            after = revive_handles(decode(reply["after"]), self._handle)
             for old, new in zip(args, after if type(after) is list else ()):
                 _sync(old, new)
             self.marshal += _cpu() - started
@@ -400,3 +171,30 @@ class RemoteFunction:
 
     def __repr__(self) -> str:
         return f"<function {self.__name__}>"
+
+
+def _sync(old: object, new: object) -> None:
+    """Make the tests' argument `old` what the candidate left it as (`new`), in place, nested containers too."""
+    if type(old) is list and type(new) is list:
+        if len(old) != len(new):
+            old[:] = new
+            return
+        for i, (a, b) in enumerate(zip(old, new)):
+            if type(a) in MUTABLE and type(a) is type(b):
+                _sync(a, b)
+            elif not (a is b or type(a) is type(b) and a == b):
+                old[i] = b
+    elif type(old) is dict and type(new) is dict:
+        if old.keys() != new.keys():
+            old.clear()
+            old.update(new)
+            return
+        for key, b in new.items():
+            a = old[key]
+            if type(a) in MUTABLE and type(a) is type(b):
+                _sync(a, b)
+            elif not (a is b or type(a) is type(b) and a == b):
+                old[key] = b
+    elif type(old) is set and type(new) is set and old != new:
+        old.clear()
+        old.update(new)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from execeval.judges import FUNCTION, task_kind
-from execeval.protocols.difftest import first_difference
+from execeval.protocols.difftest.search import first_difference
 from execeval.protocols.inputs import key_of, search_inputs
 from execeval.protocols.observe import (CASE_CPU_S, Outcome, call_text, differs, observe_many, task_inputs, task_oracle,
                                        task_program, with_contract)

@@ -7,26 +7,21 @@ The model-free search runs rounds of inputs (the seeds, then mutations of them a
 `execeval.protocols.inputs`) through both programs in the sandbox and compares the outputs in the harness
 (`execeval.protocols.observe`: exceptions and timeouts are outputs too). A difference is confirmed by running
 that one input again on both sides, alone, before it is claimed, so a timeout on a busy machine is never
-reported as one. The model-driven search (Mokav's loop) is `execeval.protocols.model_search`; the test-strength
-check of `execeval evaluate --difftest` is `check_test_strength` (in `execeval.protocols.strength`).
+reported as one. The model-driven search (Mokav's loop) is `execeval.protocols.difftest.model_search`; the test-strength
+check of `execeval evaluate --difftest` is `check_test_strength` (in `execeval.protocols.difftest.strength`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from execeval.protocols.inputs import search_inputs
 from execeval.protocols.observe import VALUE, Outcome, Program, differs, observe_many
 from execeval.sandbox.base import Sandbox
 
-if TYPE_CHECKING:
-    from execeval.progress import Reporter
-    from execeval.evaluation.runrecord import SampleRun
-    from execeval.runs.store import RunStore
-
-__all__ = ["DiffResult", "find_difference", "first_difference", "confirm", "check_test_strength"]
+__all__ = ["DiffResult", "find_difference", "first_difference", "confirm"]
 
 BUDGET, BATCH = 300, 50  # inputs per search, inputs per round
 CASE_CPU_S = 0.5  # CPU seconds per input and side: generated inputs are small (a confirmation gets twice that)
@@ -100,11 +95,3 @@ def find_difference(p: Program, q: Program, seeds: Sequence[Sequence[Any]], sand
             break
     return result
 
-
-def check_test_strength(runs: list["SampleRun"], sandbox: Sandbox, store: "RunStore",
-                        reporter: "Reporter") -> dict:
-    """`evaluate --difftest`: search each passing sample against its task's reference (see
-    `execeval.protocols.strength`)."""
-    from execeval.protocols.strength import check_test_strength as check
-
-    return check(runs, sandbox, store, reporter)

@@ -26,12 +26,12 @@ from typing import Any
 import execeval
 from execeval.errors import UsageError
 from execeval.models.base import Backend
-from execeval.protocols.difftest import BATCH, BUDGET, DiffResult, find_difference
-from execeval.protocols.model_search import ModelSearchConfig, parse_input, search_key, search_with_model
+from execeval.protocols.difftest.search import BATCH, BUDGET, DiffResult, find_difference
+from execeval.protocols.difftest.model_search import ModelSearchConfig, parse_input, search_key, search_with_model
 from execeval.protocols.observe import Program, call_text
 from execeval.protocols.runfiles import write_protocol_run
 from execeval.sandbox.base import Sandbox
-from execeval.tasks._jsonl import read_raw
+from execeval.tasks.records import read_raw
 
 __all__ = ["run_difftest", "run_pairs", "load_pairs", "PairSpec", "entry_point_of", "parse_seed"]
 

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 from execeval.errors import UsageError
 from execeval.models.base import Backend, GenerationRequest, SamplingParams
 from execeval.models.extract import fenced_blocks
-from execeval.protocols.difftest import DiffResult, confirm, first_difference
+from execeval.protocols.difftest.search import DiffResult, confirm, first_difference
 from execeval.protocols.inputs import key_of
 from execeval.protocols.observe import Outcome, Program, call_text, observe_many
-from execeval.protocols.trace import only_in, variable_values
+from execeval.protocols.difftest.trace import only_in, variable_values
 from execeval.sandbox.base import Sandbox
 from execeval.values import decode
 

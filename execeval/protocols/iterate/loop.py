@@ -27,7 +27,7 @@ from execeval.judges import FUNCTION, task_kind
 from execeval.models.base import Backend, Generation, GenerationRequest, SamplingParams, generate_all
 from execeval.models.prompts import InstructStyle, instruct_messages
 from execeval.progress import NullReporter, Reporter
-from execeval.protocols.examples import choose_examples, feedback, first_prompt
+from execeval.protocols.iterate.examples import choose_examples, feedback, first_prompt
 from execeval.protocols.inputs import key_of
 from execeval.protocols.observe import VALUE, Outcome, call_text, differs, observe_many, task_inputs, task_oracle
 from execeval.protocols.observe import task_program
