@@ -128,3 +128,25 @@ def test_lower_layers_only_look_down():
 def test_no_package_imports_another_packages_private_names():
     _, private = _graph()
     assert private == []
+
+
+CHOSEN_BY_THE_FACTORY = {"ForkServerSandbox", "RaySandbox"}
+
+
+def _backends_built_outside_the_sandbox() -> list[str]:
+    """`module:line` of every call that builds a backend `open_sandbox` chooses, outside execeval/sandbox/."""
+    found = []
+    for name, path in _modules().items():
+        if name == "execeval.sandbox" or name.startswith("execeval.sandbox."):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if called in CHOSEN_BY_THE_FACTORY:
+                    found.append(f"{name}:{node.lineno}")
+    return found
+
+
+def test_every_caller_gets_its_sandbox_from_open_sandbox():
+    """A caller that builds a fork server itself never sees `--executor ray`: they all ask `open_sandbox`."""
+    assert _backends_built_outside_the_sandbox() == []

@@ -6,15 +6,19 @@
         result.all_cases_passed   # True
 
 Backends (`Sandbox` protocol in base.py): `ForkServerSandbox` (pre-warmed Python, fork per job) and
-`CommandSandbox` (any argv). `execeval.doctor.diagnose()` tells which isolation primitives this machine gives.
+`CommandSandbox` (any argv). Callers get theirs from `open_sandbox(workers, executor, address)` (local or Ray);
+`FakeSandbox(handler)` answers jobs from a function, for tests that need no process.
+`execeval.doctor.diagnose()` tells which isolation primitives this machine gives.
 """
 
 from execeval.sandbox.base import (Assert, Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport,
                                    Primitive, Program, PythonTests, Sandbox, Script, Status, TestCase)
 from execeval.sandbox.command import CommandSandbox
+from execeval.sandbox.factory import EXECUTORS, open_sandbox
+from execeval.sandbox.fake import FakeSandbox
 from execeval.sandbox.forkserver import ForkServerSandbox, WorkerPool
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["Assert", "Call", "CaseResult", "CaseStatus", "Command", "CommandSandbox", "DEFAULT_LIMITS",
-           "ExecResult", "ForkServerSandbox", "IsolationReport", "Limits", "Primitive", "Program", "PythonTests",
-           "Sandbox", "Script", "Status", "TestCase", "WorkerPool"]
+           "EXECUTORS", "ExecResult", "FakeSandbox", "ForkServerSandbox", "IsolationReport", "Limits", "Primitive",
+           "Program", "PythonTests", "Sandbox", "Script", "Status", "TestCase", "WorkerPool", "open_sandbox"]
