@@ -1,7 +1,8 @@
 """`FakeSandbox`: a `Sandbox` whose results come from a function, for tests that need no process.
 
 Like an HTTP client's mock transport: the test says what each job returns (`handler(program, limits)`; the limits
-too, since what a job hits depends on them), and the code under test talks to it through the real protocol. The jobs it was sent are kept in `jobs`, in order.
+too, since what a job hits depends on them), and the code under test talks to it through the real protocol. The
+jobs it was sent are kept in `jobs`, in order.
 
     sandbox = FakeSandbox(lambda job, limits: ExecResult(Status.OK, stdout=b"42\\n"))
 """
