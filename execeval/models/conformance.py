@@ -1,4 +1,5 @@
-"""The contract every generation backend keeps, as checks that take a backend factory.
+"""The contract every generation backend keeps, as checks that take a backend factory (run by
+tests/test_models_openai.py for each backend; here beside the backends, as sandbox/ and languages/ keep theirs).
 
 A factory is `factory(reply, requests) -> Backend`: a backend whose model writes `reply(prompt)` for each
 prompt (chat: the last message's content) and that can answer `requests` (a replay backend stores
