@@ -7,8 +7,7 @@ import pytest
 from execeval.errors import UsageError
 from execeval.evaluation import pipeline
 from execeval.evaluation.pipeline import EvalConfig, make_sandbox
-from execeval.sandbox import EXECUTORS, ForkServerSandbox, Script, Status, open_sandbox
-from execeval.sandbox import factory
+from execeval.sandbox import EXECUTORS, ForkServerSandbox, Script, factory, open_sandbox
 
 
 def test_local_is_this_machines_fork_servers():
@@ -24,7 +23,7 @@ def test_an_unknown_executor_is_a_usage_error_naming_the_choices():
 
 
 def test_ray_goes_to_the_ray_sandbox_with_address_and_workers_per_node(monkeypatch):
-    import execeval.sandbox.raycluster as raycluster
+    from execeval.sandbox import raycluster
 
     made = []
     monkeypatch.setattr(raycluster, "RaySandbox", lambda address, *, workers_per_node: made.append(

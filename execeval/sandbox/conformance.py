@@ -16,7 +16,8 @@ import json
 from collections.abc import Callable, Iterable
 
 from execeval.errors import SandboxError
-from execeval.sandbox.base import Assert, Call, Command, ExecResult, Program, PythonTests, Sandbox, Script, Status
+from execeval.sandbox.base import (Assert, Call, Command, ExecResult, Program, PythonTests, Sandbox, Script,
+                                   Status)
 from execeval.sandbox.limits import Limits
 
 FAST = Limits(wall_s=5, cpu_s=5, memory_mb=512, output_bytes=64 * 1024)
