@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from execeval.evaluation.calibration import measure_machine_speed
 from execeval.languages import Toolchain, toolchains
 from execeval.sandbox.base import IsolationReport
-from execeval.sandbox.forkserver import ForkServerSandbox
+from execeval.sandbox.factory import open_sandbox
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,6 @@ class Diagnosis:
 
 def diagnose() -> Diagnosis:
     """Start one fork server, ask it both questions (isolation, speed), stop it; look up the toolchains."""
-    with ForkServerSandbox(workers=1) as sandbox:
+    with open_sandbox(workers=1) as sandbox:
         isolation, speed = sandbox.isolation(), measure_machine_speed(sandbox)
     return Diagnosis(isolation, speed, tuple(toolchains()))

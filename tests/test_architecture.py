@@ -165,3 +165,25 @@ def test_deferred_imports_are_followed_and_type_checking_ones_are_not(tmp_path):
                     "else:\n    import c\ndef f():\n    from d import e\n", encoding="utf-8")
     assert _imports(path, deferred=False) == [("typing", "TYPE_CHECKING"), ("a", None), ("c", None)]
     assert _imports(path, deferred=True) == [("typing", "TYPE_CHECKING"), ("a", None), ("c", None), ("d", "e")]
+
+
+CHOSEN_BY_THE_FACTORY = {"ForkServerSandbox", "RaySandbox"}
+
+
+def _backends_built_outside_the_sandbox() -> list[str]:
+    """`module:line` of every call that builds a backend `open_sandbox` chooses, outside execeval/sandbox/."""
+    found = []
+    for name, path in _modules().items():
+        if name == "execeval.sandbox" or name.startswith("execeval.sandbox."):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if called in CHOSEN_BY_THE_FACTORY:
+                    found.append(f"{name}:{node.lineno}")
+    return found
+
+
+def test_every_caller_gets_its_sandbox_from_open_sandbox():
+    """A caller that builds a fork server itself never sees `--executor ray`: they all ask `open_sandbox`."""
+    assert _backends_built_outside_the_sandbox() == []

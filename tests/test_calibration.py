@@ -13,6 +13,8 @@ from execeval.evaluate import EvalConfig, evaluate
 from execeval.evaluation.programs import Reference, TimePolicy, plan_tests
 from execeval.runs.files import read_results
 from execeval.runs.store import RunStore
+from execeval.errors import SandboxError
+from execeval.sandbox import CaseResult, CaseStatus, ExecResult, FakeSandbox, PythonTests, Status
 from execeval.tasks import load_tasks
 
 # A task whose reference is instant, and a candidate that is correct but spends ~0.3 s of CPU first.
@@ -69,23 +71,39 @@ def test_measured_speed_is_a_step_within_range(sandbox):
     assert abs(speed / SPEED_STEP - round(speed / SPEED_STEP)) < 1e-9
 
 
-class _NoSandbox:
+def _measured(program, limits):
+    raise AssertionError("measured although a stored speed existed")
+
+
+def _no_jobs() -> FakeSandbox:
     """Fails the test if calibration tries to measure."""
-
-    def submit(self, *args, **kwargs):
-        raise AssertionError("measured although a stored speed existed")
+    return FakeSandbox(_measured)
 
 
-def test_the_runs_speed_wins_then_the_shared_one_then_a_measurement(tmp_path, sandbox):
+def _twice_as_slow(program, limits):
+    """The calibration job's answer on a machine that takes twice the reference machine's CPU time."""
+    assert isinstance(program, PythonTests) and program.entry_point == "work", program
+    return ExecResult(Status.OK, completed=True, cases=(CaseResult(0, CaseStatus.PASSED, cpu_s=2 * REFERENCE_CPU_S),))
+
+
+def test_the_runs_speed_wins_then_the_shared_one_then_a_measurement(tmp_path):
     run, shared = RunStore(tmp_path / "run.sqlite"), RunStore(tmp_path / "shared.sqlite")
-    measured = Calibration(TimePolicy(), sandbox, run, shared).policy().speed  # nothing stored: measured, kept
-    assert run.get_meta("machine_speed") == measured
+    measuring = FakeSandbox(_twice_as_slow)
+    measured = Calibration(TimePolicy(), measuring, run, shared).policy().speed  # nothing stored: measured, kept
+    assert measured == 2.0 and run.get_meta("machine_speed") == 2.0 and measuring.jobs
     other_run = RunStore(tmp_path / "other.sqlite")
-    assert Calibration(TimePolicy(), _NoSandbox(), other_run, shared).policy().speed == measured  # this machine's
+    assert Calibration(TimePolicy(), _no_jobs(), other_run, shared).policy().speed == measured  # this machine's
     run.set_meta("machine_speed", 3.0)
-    assert Calibration(TimePolicy(), _NoSandbox(), run, shared).policy().speed == 3.0  # a resumed run keeps its own
-    given = Calibration(TimePolicy(speed=1.0), _NoSandbox(), RunStore(tmp_path / "given.sqlite"), shared)
+    assert Calibration(TimePolicy(), _no_jobs(), run, shared).policy().speed == 3.0  # a resumed run keeps its own
+    given = Calibration(TimePolicy(speed=1.0), _no_jobs(), RunStore(tmp_path / "given.sqlite"), shared)
     assert given.policy().speed == 1.0  # --machine-speed: nothing measured or looked up
+
+
+def test_a_calibration_job_that_did_not_run_is_a_sandbox_error_with_a_way_out():
+    broken = FakeSandbox(lambda program, limits: ExecResult(Status.SANDBOX_ERROR, detail="no fork server"))
+    with pytest.raises(SandboxError, match="calibration job did not run") as e:
+        calibration.SpeedMeasurement(broken).speed()
+    assert "--machine-speed 1" in (e.value.hint or "")
 
 
 def test_a_slow_but_correct_program_passes_on_a_slow_machine_and_times_out_on_a_fast_one(tmp_path, sandbox):

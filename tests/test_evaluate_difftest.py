@@ -11,6 +11,7 @@ import pytest
 from execeval.evaluate import EvalConfig, evaluate
 from execeval.report.html import render_report
 from execeval.runs.files import read_results
+from execeval.sandbox import FakeSandbox, Sandbox
 
 # (task id, entry point, reference, weak inputs, [(completion id, program, wrong?)])
 TASKS = [
@@ -78,27 +79,14 @@ def test_planted_passed_but_wrong_samples_are_all_flagged(tmp_path, sandbox):
     page = render_report(out).read_text()
     assert 'id="difftest"' in page and "Passed but wrong" in page and "weak/clamp, weak/div" in page
 
-    again = evaluate(samples, tasks, out, EvalConfig(k=(1,), difftest=True), sandbox=_NoJobs(sandbox))
+    again = evaluate(samples, tasks, out, EvalConfig(k=(1,), difftest=True), sandbox=_refusing(sandbox))
     assert again["difftest"] == d  # every search (and every verdict) from the store
 
 
-class _NoJobs:
+def _refusing(inner: Sandbox) -> FakeSandbox:
     """A sandbox that refuses work: a rerun that needs none passes through it."""
 
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.capacity = inner.capacity
-
-    def submit(self, program, limits=None, priority=0.0):
+    def refuse(program, limits):
         raise AssertionError(f"a rerun ran a job: {type(program).__name__}")
 
-    run = submit
-
-    def supports(self, program) -> bool:
-        return self.inner.supports(program)
-
-    def isolation(self):
-        return self.inner.isolation()
-
-    def close(self) -> None:
-        pass
+    return FakeSandbox(refuse, capacity=inner.capacity, isolation=inner.isolation())

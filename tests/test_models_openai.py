@@ -12,12 +12,12 @@ from collections.abc import Iterator, Sequence
 
 import httpx
 import pytest
-from model_conformance import CHECKS, Reply, StubModel, run_check, stub_transformers
 from openai_test_server import Fault, OpenAITestServer
 
 from execeval.errors import ModelError, SampleFormatError, UsageError
 from execeval.models import (Generation, GenerationRequest, SamplingParams, cut_at_stop, generate_all,
                              load_backend, parse_spec)
+from execeval.models.conformance import CHECKS, Reply, StubModel, run_check, stub_transformers
 from execeval.models.fake import FakeBackend
 from execeval.models.openai import OpenAIBackend, _retry_after
 from execeval.models.replay import ReplayBackend

@@ -44,10 +44,10 @@ def run(
     """Run an agent loop on every task; rerun the same command to resume."""
     from execeval.models import SamplingParams, load_backend
     from execeval.protocols.interactive import load_interactive_tasks, run_interactive
-    from execeval.sandbox import ForkServerSandbox
+    from execeval.sandbox import open_sandbox
 
     options = {"base_url": base_url} if base_url and model.startswith("openai:") else {}
-    with ForkServerSandbox(workers) as sandbox:
+    with open_sandbox(workers) as sandbox:
         taskset = load_interactive_tasks(tasks, sandbox=sandbox, setup=setup, dump=dump, limit=limit)
 
         async def go() -> dict:
@@ -75,9 +75,9 @@ def replay(
     """Re-execute a published trajectory file's actions and compare the rewards with the recorded ones."""
     from execeval.protocols.interactive import load_interactive_tasks
     from execeval.protocols.interactive.intercode import replay as replay_file
-    from execeval.sandbox import ForkServerSandbox
+    from execeval.sandbox import open_sandbox
 
-    with ForkServerSandbox(workers) as sandbox:
+    with open_sandbox(workers) as sandbox:
         taskset = load_interactive_tasks(tasks, sandbox=sandbox, setup=setup, dump=dump)
         summary = asyncio.run(replay_file(results, taskset, sandbox, limit=limit))
     if out is not None:

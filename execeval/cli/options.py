@@ -23,8 +23,9 @@ import typer
 
 from execeval.cli.app import parse_k
 from execeval.errors import UsageError
-from execeval.evaluation.pipeline import EXECUTORS, EvalConfig
+from execeval.evaluation.pipeline import EvalConfig
 from execeval.evaluation.programs import TimePolicy, not_positive
+from execeval.sandbox.factory import EXECUTORS
 from execeval.sandbox.limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:

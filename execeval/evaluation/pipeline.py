@@ -33,6 +33,7 @@ from execeval.progress import NullReporter, Reporter
 from execeval.evaluation.runrecord import SampleRun
 from execeval.samples import Matching, Sample, SampleSet, program_for
 from execeval.sandbox.base import Call, CaseStatus, IsolationReport, Sandbox
+from execeval.sandbox.factory import open_sandbox
 from execeval.evaluation.scoring import score_run
 from execeval.runs.store import RunStore
 from execeval.tasks.model import Task, TaskSet
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 
 REFERENCES = "references"  # the progress phase of reference runs
 REFERENCE_UNITS = "/reference-machine-s"  # in the cache keys of references: their CPU times are normalized
-EXECUTORS = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -69,13 +69,7 @@ class EvalConfig:
 
 def make_sandbox(config: EvalConfig) -> Sandbox:
     """The sandbox a run uses when the caller gives none: this machine's fork servers, or a Ray cluster's."""
-    if config.executor == "ray":
-        from execeval.sandbox.raycluster import RaySandbox
-
-        return RaySandbox(config.ray_address, workers_per_node=config.workers)
-    from execeval.sandbox.forkserver import ForkServerSandbox
-
-    return ForkServerSandbox(config.workers)
+    return open_sandbox(config.workers, config.executor, config.ray_address)
 
 
 class Pipeline:

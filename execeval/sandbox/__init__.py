@@ -18,6 +18,8 @@ Module map (the contract and the backends here; one concern per sub-package):
   server, compared outside the candidate), in-process (`python/runner.py`), or split (`python/split/`: tests and
   candidate in two processes, only plain data crossing).
 - `python/`: what runs in the job's child for Python jobs.
+- `factory.py`: `open_sandbox(workers, executor, address)`, how every caller gets its sandbox (local or Ray);
+  `fake.py`: `FakeSandbox(handler)` answers jobs from a function, for tests that need no process.
 
 `execeval.doctor.diagnose()` tells which isolation primitives this machine gives.
 """
@@ -25,9 +27,11 @@ Module map (the contract and the backends here; one concern per sub-package):
 from execeval.sandbox.base import (Assert, Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport,
                                    Primitive, Program, PythonTests, Sandbox, Script, Status, TestCase)
 from execeval.sandbox.command import CommandSandbox
+from execeval.sandbox.factory import EXECUTORS, open_sandbox
+from execeval.sandbox.fake import FakeSandbox
 from execeval.sandbox.forkserver import ForkServerSandbox, WorkerPool
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["Assert", "Call", "CaseResult", "CaseStatus", "Command", "CommandSandbox", "DEFAULT_LIMITS",
-           "ExecResult", "ForkServerSandbox", "IsolationReport", "Limits", "Primitive", "Program", "PythonTests",
-           "Sandbox", "Script", "Status", "TestCase", "WorkerPool"]
+           "EXECUTORS", "ExecResult", "FakeSandbox", "ForkServerSandbox", "IsolationReport", "Limits", "Primitive",
+           "Program", "PythonTests", "Sandbox", "Script", "Status", "TestCase", "WorkerPool", "open_sandbox"]

@@ -10,7 +10,7 @@ import enum
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 
@@ -197,3 +197,7 @@ class Sandbox(Protocol):
     def isolation(self) -> IsolationReport: ...
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...  # `with open_sandbox() as sandbox:` closes it whatever happens
+
+    def __exit__(self, *exc: object) -> None: ...

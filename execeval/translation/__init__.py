@@ -28,7 +28,7 @@ from execeval.evaluation.programs import TimePolicy
 from execeval.metrics.computational_accuracy import SUCCESS, ca_table, first_failure_kinds
 from execeval.runs.files import RESULTS_NAME, atomic_write, write_summary
 from execeval.sandbox.base import Sandbox
-from execeval.sandbox.forkserver import ForkServerSandbox
+from execeval.sandbox.factory import open_sandbox
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.runs.store import RunStore
 from execeval.translation.harness import KINDS, SANDBOX_ERROR, Outcome, run_script
@@ -45,8 +45,8 @@ def evaluate_translations(candidates_path: str | os.PathLike, scripts_dir: str |
                           sandbox: Sandbox | None = None) -> dict:
     """Judge the first max(ns) candidates of every function; return (and write) the summary.
 
-    `sandbox`: any that runs `Command`s and `Script`s (default: a `ForkServerSandbox` of `workers`, which forks
-    Python scripts from its pre-warmed interpreter and execve's compilers and binaries); about `capacity` scripts
+    `sandbox`: any that runs `Command`s and `Script`s (default: `open_sandbox(workers)`, this machine's fork
+    servers, which fork Python scripts from their pre-warmed interpreter and execve compilers and binaries); about `capacity` scripts
     are kept in flight."""
     started = time.time()
     if not ns or min(ns) < 1:
@@ -61,7 +61,7 @@ def evaluate_translations(candidates_path: str | os.PathLike, scripts_dir: str |
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     store = RunStore.in_dir(out_dir)  # type: ignore[arg-type]  # Path() takes any PathLike
     own = sandbox is None
-    sandbox = sandbox or ForkServerSandbox(workers)
+    sandbox = sandbox or open_sandbox(workers)
     try:
         known = {k: Outcome.from_dict(v) for k, v in store.verdicts({j["key"] for j in jobs}).items()}
         todo = list({j["key"]: j for j in jobs if j["key"] not in known}.values())

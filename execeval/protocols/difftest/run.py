@@ -127,9 +127,9 @@ def _run(pairs: Sequence[PairSpec], backend: Backend | None, model_config: Model
     started = time.time()
     own = sandbox is None
     if sandbox is None:
-        from execeval.sandbox.forkserver import ForkServerSandbox
+        from execeval.sandbox.factory import open_sandbox
 
-        sandbox = ForkServerSandbox()
+        sandbox = open_sandbox()
     store = None
     if out_dir is not None:
         from execeval.runs.store import RunStore

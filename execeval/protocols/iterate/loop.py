@@ -100,9 +100,9 @@ async def iterate_async(tasks: str | os.PathLike | TaskSet, backend: Backend, ou
     reporter = reporter or NullReporter()
     own = sandbox is None
     if sandbox is None:
-        from execeval.sandbox.forkserver import ForkServerSandbox
+        from execeval.sandbox.factory import open_sandbox
 
-        sandbox = ForkServerSandbox()
+        sandbox = open_sandbox()
     store = RunStore.in_dir(out_dir)  # type: ignore[arg-type]  # Path() takes any PathLike
     try:
         async with backend:

@@ -1,4 +1,5 @@
-"""The contract every generation backend keeps, as checks that take a backend factory.
+"""The contract every generation backend keeps, as checks that take a backend factory (run by
+tests/test_models_openai.py for each backend; here beside the backends, as sandbox/ and languages/ keep theirs).
 
 A factory is `factory(reply, requests) -> Backend`: a backend whose model writes `reply(prompt)` for each
 prompt (chat: the last message's content) and that can answer `requests` (a replay backend stores
@@ -64,7 +65,7 @@ async def check_text_is_cut_at_stop(factory: BackendFactory) -> None:
     """`text` is the model's text up to the first stop sequence; `raw_text` starts with it."""
     async with factory(reply, REQUESTS) as backend:
         for request in REQUESTS:
-            prompt = request.prompt if request.prompt is not None else request.messages[-1]["content"]
+            prompt = request.prompt if request.prompt is not None else request.messages[-1]["content"]  # type: ignore[index]  # a request has a prompt or messages
             for g in await _collect(backend, request):
                 assert g.text == expected_text(prompt), g
                 assert not any(s in g.text for s in STOP)
@@ -97,11 +98,11 @@ async def check_early_exit_leaves_nothing_running(factory: BackendFactory) -> No
     stream = backend.generate(MANY[0])
     first = await anext(stream)
     assert first.task_id == MANY[0].task_id
-    await stream.aclose()
+    await stream.aclose()  # type: ignore[attr-defined]  # backends' streams are async generators
     merged = generate_all(backend, MANY, concurrency=4)
     async for _ in merged:
         break
-    await merged.aclose()
+    await merged.aclose()  # type: ignore[attr-defined]  # backends' streams are async generators
     await backend.aclose()
     await backend.aclose()
     for _ in range(3):
@@ -136,7 +137,7 @@ def run_check(check: Check, factory: BackendFactory, timeout: float = 10.0) -> N
 class _Vec(list):
     """Enough of a tensor row: slicing, tolist, sum."""
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         return _Vec(super().__getitem__(i)) if isinstance(i, slice) else super().__getitem__(i)
 
     def tolist(self) -> list:
@@ -158,7 +159,7 @@ class _StubTokenizer:
     pad_token_id = property(lambda self: 0 if self.pad_token else None)
 
     def __call__(self, prompts: list[str], return_tensors: str, padding: bool) -> dict:
-        assert self.padding_side == "left"
+        assert self.padding_side == "left"  # type: ignore[attr-defined]  # set by the backend under test
         rows = [[ord(c) + 10 for c in p] for p in prompts]
         width = max(map(len, rows))
         enc = _Batch([_Batch(_Vec([0] * (width - len(r)) + r) for r in rows),
@@ -174,7 +175,7 @@ class _StubTokenizer:
 
 class StubModel:
     def __init__(self, reply: Reply) -> None:
-        self.reply, self.batches = reply, []
+        self.reply, self.batches = reply, []  # type: ignore[var-annotated]  # the batches the stub was asked
         self.to = self.eval = lambda *a: self
 
     def generate(self, input_ids, attention_mask, max_new_tokens, pad_token_id, do_sample, **kw) -> _Batch:

@@ -1,0 +1,40 @@
+"""`open_sandbox`: the one factory; the pipeline's config reaches it field by field."""
+
+from __future__ import annotations
+
+import pytest
+
+from execeval.errors import UsageError
+from execeval.evaluation import pipeline
+from execeval.evaluation.pipeline import EvalConfig, make_sandbox
+from execeval.sandbox import EXECUTORS, ForkServerSandbox, Script, factory, open_sandbox
+
+
+def test_local_is_this_machines_fork_servers():
+    with open_sandbox(workers=1) as sb:
+        assert isinstance(sb, ForkServerSandbox) and sb.capacity == 1
+        assert sb.run(Script("print(6 * 7)")).stdout == b"42\n"
+
+
+def test_an_unknown_executor_is_a_usage_error_naming_the_choices():
+    with pytest.raises(UsageError, match="local, ray"):
+        open_sandbox(executor="slurm")
+    assert EXECUTORS == ("local", "ray")
+
+
+def test_ray_goes_to_the_ray_sandbox_with_address_and_workers_per_node(monkeypatch):
+    from execeval.sandbox import raycluster
+
+    made = []
+    monkeypatch.setattr(raycluster, "RaySandbox", lambda address, *, workers_per_node: made.append(
+        (address, workers_per_node)) or "ray-sandbox")
+    assert open_sandbox(3, "ray", "10.0.0.1:6379") == "ray-sandbox"
+    assert made == [("10.0.0.1:6379", 3)]
+
+
+def test_the_pipeline_passes_its_config_to_the_factory(monkeypatch):
+    seen = []
+    monkeypatch.setattr(pipeline, "open_sandbox", lambda *args: seen.append(args) or "sandbox")
+    assert make_sandbox(EvalConfig(workers=5, executor="ray", ray_address="auto")) == "sandbox"
+    assert seen == [(5, "ray", "auto")]
+    assert factory.open_sandbox is open_sandbox
