@@ -45,9 +45,35 @@ class Supervision:
     reported so far. `watch` polls until the job ends, `reap` waits for it (and keeps its wait status and usage),
     `drain` reads what is left, `result` is the reply to the harness."""
 
-    __slots__ = ("job_id", "pid", "partner", "start", "hard_deadline", "deadline", "case_cpu", "slack", "reported",
-                 "credited", "out_r", "err_r", "res_r", "stdout", "stderr", "results", "held", "stream", "reason",
-                 "exited", "open_fds", "pidfd", "poller", "status", "wall_s", "cpu_s", "peak_memory_mb")
+    __slots__ = (
+        "case_cpu",
+        "cpu_s",
+        "credited",
+        "deadline",
+        "err_r",
+        "exited",
+        "hard_deadline",
+        "held",
+        "job_id",
+        "open_fds",
+        "out_r",
+        "partner",
+        "peak_memory_mb",
+        "pid",
+        "pidfd",
+        "poller",
+        "reason",
+        "reported",
+        "res_r",
+        "results",
+        "slack",
+        "start",
+        "status",
+        "stderr",
+        "stdout",
+        "stream",
+        "wall_s",
+    )
 
     def __init__(self, job_id: int, pid: int, program: object, limits: Limits, start: float,
                  pipes: tuple[int, int, int], results: ResultLines, stream: bool, partner: int | None) -> None:
