@@ -6,7 +6,8 @@ This module only reads the run files (`results.jsonl`, and `summary.json` when p
 themselves (flips, NFR/PFR, exact McNemar, paired bootstrap CI, mean regression) live in `execeval.metrics.flips`.
 
 A is the old (baseline) run, B the new one; every difference is B minus A. The result is a plain JSON-ready dict
-(`execeval compare --json` prints it as is); `render_comparison` prints it as rich tables.
+(`execeval compare --json` prints it as is); `execeval.report.terminal.render_comparison` prints it as rich
+tables. This module only computes: it renders nothing and does not import `execeval.report`.
 
 Which verdict is compared (`variant`):
 
@@ -27,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from execeval.errors import UsageError
-from execeval.metrics import check_same_tasks, compare_outcomes
+from execeval.metrics import Comparison, check_same_tasks, compare_outcomes
 from execeval.runs.files import RESULT_KEYS, read_results, read_summary
 from execeval.evaluation.verdict import SANDBOX_ERROR
 
-__all__ = ["VARIANTS", "compare_many", "compare_runs", "load_outcomes", "read_rows", "render_comparison", "render_matrix"]
+__all__ = ["VARIANTS", "compare_many", "compare_runs", "load_outcomes", "read_rows"]
 
 VARIANTS = ("auto", "base", "plus")
 
@@ -108,33 +109,9 @@ def compare_runs(
     when variant "plus" is asked of a run without plus verdicts.
     """
     a, b = Path(run_a), Path(run_b)
-    rows_a, rows_b = read_rows(a), read_rows(b)
-    variant = _resolve_variant(variant, rows_a, rows_b, a, b)
-    out_a, dropped_a = load_outcomes(rows_a, variant)
-    out_b, dropped_b = load_outcomes(rows_b, variant)
-    try:
-        check_same_tasks(out_a, out_b)
-    except UsageError as e:
-        raise UsageError(f"cannot compare {a} (A) with {b} (B): {e}", hint=e.hint) from None
-    empty = [f"{t} ({name})" for name, out in (("A", out_a), ("B", out_b)) for t, oks in out.items() if not oks]
-    if empty:
-        raise UsageError(f"cannot compare {a} (A) with {b} (B): tasks with only sandbox errors: "
-                         + ", ".join(empty[:5]) + (f" (+{len(empty) - 5} more)" if len(empty) > 5 else ""),
-                         hint="re-run `execeval evaluate` on that run directory to retry them")
-
+    variant, (out_a, dropped_a), (out_b, dropped_b) = _load_pair(a, b, variant)
     cmp = compare_outcomes(out_a, out_b, n_resamples=n_resamples, seed=seed, confidence=confidence)
-
     order = list(out_a)  # results.jsonl order of run A
-    neg = set(cmp.flips.negative) if cmp.flips else set()
-    pos = set(cmp.flips.positive) if cmp.flips else set()
-    tasks = {}
-    for t in order:
-        n_a, c_a, n_b, c_b = len(out_a[t]), sum(out_a[t]), len(out_b[t]), sum(out_b[t])
-        tasks[t] = {
-            "n_a": n_a, "c_a": c_a, "n_b": n_b, "c_b": c_b,
-            "rate_a": c_a / n_a, "rate_b": c_b / n_b, "change": cmp.rate_changes[t],
-            "flip": "negative" if t in neg else "positive" if t in pos else None,
-        }
 
     def in_order(ids: Sequence[str]) -> list[str]:
         wanted = set(ids)
@@ -145,19 +122,7 @@ def compare_runs(
         flips = cmp.flips.as_dict()
         flips["negative_tasks"] = in_order(cmp.flips.negative)
         flips["positive_tasks"] = in_order(cmp.flips.positive)
-
     sum_a, sum_b = read_summary(a), read_summary(b)
-    warnings = []
-    for name, dropped in (("A", dropped_a), ("B", dropped_b)):
-        if dropped:
-            warnings.append(f"{dropped} sandbox-error sample(s) in {name} left out")
-    if sum_a.get("tasks_sha256") and sum_b.get("tasks_sha256") and sum_a["tasks_sha256"] != sum_b["tasks_sha256"]:
-        warnings.append("the runs used different task files (tasks_sha256 differs): same ids, maybe other tests")
-    if _spread(out_a) != _spread(out_b):
-        warnings.append("the runs drew different numbers of samples per task")
-    if cmp.single_sample and cmp.flips is not None and len(neg) + len(pos) < 10:
-        warnings.append(f"only {len(neg) + len(pos)} flip(s): too few for the McNemar test to detect much")
-
     return {
         "run_a": str(a),
         "run_b": str(b),
@@ -176,9 +141,65 @@ def compare_runs(
         "regressed_tasks": in_order(cmp.regressed),
         "improved_tasks": in_order(cmp.improved),
         "mean_regression": cmp.mean_regression,
-        "tasks": tasks,
-        "warnings": warnings,
+        "tasks": _task_changes(order, out_a, out_b, cmp),
+        "warnings": _pair_warnings(cmp, out_a, out_b, (dropped_a, dropped_b), (sum_a, sum_b)),
     }
+
+
+def _load_pair(a: Path, b: Path, variant: str) -> tuple[str, tuple[dict[str, list[bool]], int],
+                                                         tuple[dict[str, list[bool]], int]]:
+    """Both runs' outcomes under the resolved variant, once they are known to be comparable: the same tasks,
+    and every task with at least one sample that is not a sandbox error."""
+    rows_a, rows_b = read_rows(a), read_rows(b)
+    variant = _resolve_variant(variant, rows_a, rows_b, a, b)
+    out_a, dropped_a = load_outcomes(rows_a, variant)
+    out_b, dropped_b = load_outcomes(rows_b, variant)
+    try:
+        check_same_tasks(out_a, out_b)
+    except UsageError as e:
+        raise UsageError(f"cannot compare {a} (A) with {b} (B): {e}", hint=e.hint) from None
+    empty = [f"{t} ({name})" for name, out in (("A", out_a), ("B", out_b)) for t, oks in out.items() if not oks]
+    if empty:
+        raise UsageError(f"cannot compare {a} (A) with {b} (B): tasks with only sandbox errors: "
+                         + ", ".join(empty[:5]) + (f" (+{len(empty) - 5} more)" if len(empty) > 5 else ""),
+                         hint="re-run `execeval evaluate` on that run directory to retry them")
+    return variant, (out_a, dropped_a), (out_b, dropped_b)
+
+
+def _task_changes(order: Sequence[str], out_a: dict[str, list[bool]], out_b: dict[str, list[bool]],
+                  cmp: Comparison) -> dict[str, dict]:
+    """Per task, in run A's order: counts and pass rates on both sides, the change, and which flip it is."""
+    neg = set(cmp.flips.negative) if cmp.flips else set()
+    pos = set(cmp.flips.positive) if cmp.flips else set()
+    tasks = {}
+    for t in order:
+        n_a, c_a, n_b, c_b = len(out_a[t]), sum(out_a[t]), len(out_b[t]), sum(out_b[t])
+        tasks[t] = {
+            "n_a": n_a, "c_a": c_a, "n_b": n_b, "c_b": c_b,
+            "rate_a": c_a / n_a, "rate_b": c_b / n_b, "change": cmp.rate_changes[t],
+            "flip": "negative" if t in neg else "positive" if t in pos else None,
+        }
+    return tasks
+
+
+def _pair_warnings(cmp: Comparison, out_a: dict[str, list[bool]], out_b: dict[str, list[bool]],
+                   dropped: tuple[int, int], summaries: tuple[dict, dict]) -> list[str]:
+    """What makes the comparison weaker than it looks: dropped samples, other task files, unequal sample counts,
+    too few flips for McNemar."""
+    warnings = []
+    for name, n_dropped in zip(("A", "B"), dropped):
+        if n_dropped:
+            warnings.append(f"{n_dropped} sandbox-error sample(s) in {name} left out")
+    sha_a, sha_b = (s.get("tasks_sha256") for s in summaries)
+    if sha_a and sha_b and sha_a != sha_b:
+        warnings.append("the runs used different task files (tasks_sha256 differs): same ids, maybe other tests")
+    if _spread(out_a) != _spread(out_b):
+        warnings.append("the runs drew different numbers of samples per task")
+    if cmp.single_sample and cmp.flips is not None:
+        n_flips = len(set(cmp.flips.negative)) + len(set(cmp.flips.positive))
+        if n_flips < 10:
+            warnings.append(f"only {n_flips} flip(s): too few for the McNemar test to detect much")
+    return warnings
 
 
 def _names(dirs: Sequence[Path]) -> list[str]:
@@ -227,112 +248,3 @@ def compare_many(run_dirs: Sequence[str | os.PathLike], *, variant: str = "auto"
         "average_compatibility": compat.ac, "average_multimodel_accuracy": compat.am,
         "warnings": [f"{n} sandbox-error sample(s) in {name} left out" for name, n in zip(names, dropped) if n],
     }
-
-
-def render_matrix(many: dict, console: Any = None) -> None:
-    """Print `compare_many`'s result: one row per older run, one column per newer run."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console()
-    names, nfr, compat = many["names"], many["negative_flip_rate"], many["compatibility"]
-    table = Table(title=f"{len(names)} runs over {many['n_tasks']} tasks ({many['variant']} tests): negative flip "
-                        "rate from the row's run to the column's, and how much of the row's passes the column "
-                        "keeps", title_justify="left")
-    table.add_column("from \\ to")
-    for name in names:
-        table.add_column(name, justify="right")
-    for i, name in enumerate(names):
-        cells = []
-        for j in range(len(names)):
-            if i == j:
-                cells.append(f"[bold]pass@1 {_pct(many['pass_at_1'][i])}[/]")
-            else:
-                kept = compat[j][i]
-                cells.append(f"[red]NFR {_pct(nfr[i][j])}[/] · keeps {_pct(kept)}")
-        table.add_row(name, *cells)
-    console.print(table)
-    ac, am = many["average_compatibility"], many["average_multimodel_accuracy"]
-    console.print(f"average compatibility (AC) {_pct(ac)}, average multi-model accuracy (AM) {_pct(am)} "
-                  "(runs taken oldest first, in the order given)")
-    for w in many.get("warnings", []):
-        console.print(f"[yellow]note: {w}[/]")
-
-
-# ----------------------------------------------------------------------------------------------- terminal output
-
-def _pct(x: float | None, signed: bool = False) -> str:
-    if x is None:
-        return "—"
-    return f"{x * 100:+.1f}%" if signed else f"{x * 100:.1f}%"
-
-
-def _signed_style(x: float) -> str:
-    return "green" if x > 0 else "red" if x < 0 else "white"
-
-
-def render_comparison(comparison: dict, console: Any = None, *, max_tasks: int = 15) -> None:
-    """Print a comparison (the dict `compare_runs` returns) as rich tables."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console()
-    c = comparison
-    p = c["pass_at_1"]
-    spt = c["samples_per_task"]["b"]
-    per = f"{spt['min']}" if spt["min"] == spt["max"] else f"{spt['min']}–{spt['max']}"
-    samples = "1 sample" if per == "1" else f"{per} samples"
-    table = Table(title=f"B vs A over {c['n_tasks']} tasks ({samples} per task, {c['variant']} tests)",
-                  title_justify="left", show_header=True)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    table.add_column("", style="dim")
-    table.add_row("pass@1 A", f"{p['a']:.4f}", c["run_a"])
-    table.add_row("pass@1 B", f"{p['b']:.4f}", c["run_b"])
-    table.add_row("difference B − A", f"[{_signed_style(p['diff'])}]{p['diff']:+.4f}[/]",
-                  f"{p['confidence'] * 100:.0f}% CI [{p['ci_low']:+.4f}, {p['ci_high']:+.4f}] "
-                  f"(paired bootstrap, {p['n_resamples']} resamples, seed {p['seed']})")
-    f = c.get("flips")
-    if f is not None:
-        table.add_row("negative flips", f"[red]{f['negative_flips']}[/]",
-                      f"NFR {_pct(f['negative_flip_rate'])} of all tasks (A passed, B failed)")
-        table.add_row("positive flips", f"[green]{f['positive_flips']}[/]",
-                      f"PFR {_pct(f['positive_flip_rate'])} of all tasks (A failed, B passed)")
-    m = c.get("mcnemar")
-    if m is not None:
-        table.add_row("McNemar p", f"{m['p_value']:.4g}", f"exact, b={m['b']} c={m['c']}")
-    table.add_row("tasks regressed / improved", f"{len(c['regressed_tasks'])} / {len(c['improved_tasks'])}", "")
-    if c.get("mean_regression") is not None and not c["single_sample"]:
-        table.add_row("mean regression", f"{c['mean_regression'] * 100:.1f} pts",
-                      "mean pass-rate drop over the regressed tasks")
-    console.print(table)
-
-    tasks = c["tasks"]
-    changed = [t for t in tasks if tasks[t]["change"] != 0]
-    if changed:
-        pos = {t: i for i, t in enumerate(tasks)}
-        changed.sort(key=lambda t: (tasks[t]["change"], pos[t]))
-        shown = changed if len(changed) <= max_tasks else changed[:max_tasks]
-        tt = Table(title="changed tasks (largest regressions first)", title_justify="left")
-        tt.add_column("task")
-        tt.add_column("A", justify="right")
-        tt.add_column("B", justify="right")
-        tt.add_column("change", justify="right")
-        for t in shown:
-            row = tasks[t]
-            if c["single_sample"]:
-                a_cell = "[green]pass[/]" if row["c_a"] else "[red]fail[/]"
-                b_cell = "[green]pass[/]" if row["c_b"] else "[red]fail[/]"
-                change = "[red]negative flip[/]" if row["flip"] == "negative" else "[green]positive flip[/]"
-            else:
-                a_cell = f"{row['c_a']}/{row['n_a']}"
-                b_cell = f"{row['c_b']}/{row['n_b']}"
-                change = f"[{_signed_style(row['change'])}]{row['change'] * 100:+.1f} pts[/]"
-            tt.add_row(t, a_cell, b_cell, change)
-        console.print(tt)
-        if len(changed) > len(shown):
-            console.print(f"[dim]… and {len(changed) - len(shown)} more changed task(s) (see --json)[/]")
-    else:
-        console.print("[dim]no task changed its pass rate[/]")
-    for w in c.get("warnings", []):
-        console.print(f"[yellow]note: {w}[/]")

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from execeval.compare import compare_runs, render_comparison
+from execeval.compare import compare_runs
+from execeval.report.terminal import render_comparison
 from execeval.errors import UsageError
 
 DEMO = Path(__file__).resolve().parents[1] / "execeval/tasks/demo"

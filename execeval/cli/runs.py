@@ -24,7 +24,8 @@ def compare(
     """What changed from RUN_A to RUN_B: flips per task, pass@1 difference with a paired bootstrap interval,
     and an exact McNemar test. With three runs or more: negative flip rate and compatibility for every ordered
     pair."""
-    from execeval.compare import compare_many, compare_runs, render_comparison, render_matrix
+    from execeval.compare import compare_many, compare_runs
+    from execeval.report.terminal import render_comparison, render_matrix
     from execeval.errors import UsageError
 
     if len(runs) < 2:

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import base64
 import gzip
-import html
 import json
-import math
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -30,7 +28,7 @@ from typing import Any
 from execeval.compare import compare_many, compare_runs, read_rows
 from execeval.runs.files import atomic_write, read_summary
 from execeval.errors import UsageError
-from execeval.metrics import mean_pass_at_k
+from execeval.report.passk_chart import BLUE, GREEN, GREY, fmt_pct, pass_at_k_curve, passk_svg
 from execeval.report.sections import collect as collect_sections
 from execeval.evaluation.verdict import (ERROR, FAILED, KILLED, MEMORY_LIMIT, OUTPUT_LIMIT, PASSED, PASSED_UNDERTESTED,
                               SANDBOX_ERROR, SYNTAX_ERROR, TIMEOUT)
@@ -97,92 +95,6 @@ def _pack(samples: list[dict]) -> str:
         recs.append(rec)
     payload = json.dumps({"p": list(programs), "s": recs}, separators=(",", ":"), ensure_ascii=False)
     return base64.b64encode(gzip.compress(payload.encode("utf-8"), compresslevel=9, mtime=0)).decode("ascii")
-
-
-def _outcome(row: dict, plus: bool) -> bool:
-    if plus and row.get("plus_passed") is not None:
-        return bool(row["plus_passed"])
-    return bool(row.get("passed"))
-
-
-def _curve(tasks: dict[str, list[dict]], plus: bool) -> list[tuple[int, float]]:
-    """Mean unbiased pass@k for every k from 1 to the fewest samples any task has (sandbox errors left out)."""
-    counts = []
-    for samples in tasks.values():
-        kept = [r for r in samples if r.get("status") != SANDBOX_ERROR]
-        if kept:
-            counts.append((len(kept), sum(_outcome(r, plus) for r in kept)))
-    if not counts:
-        return []
-    min_n = min(n for n, _ in counts)
-    ks = list(range(1, min_n + 1))
-    if min_n > 400:  # enough points for a smooth curve
-        ks = sorted({1, min_n, *(round(math.exp(i * math.log(min_n) / 300)) for i in range(301))})
-    values = mean_pass_at_k(counts, ks).values
-    return [(k, values[k]) for k in ks]
-
-
-# --------------------------------------------------------------------------------------------------- SVG charts
-
-# series styles: this run (base), this run (plus), the baseline
-BLUE, GREEN, GREY = ("#2563eb", ""), ("#16a34a", ""), ("#8b95a7", "6 4")
-
-
-def _fmt_pct(v: float) -> str:
-    return f"{v * 100:.1f}%"
-
-
-def _passk_svg(series: list[tuple[str, list[tuple[int, float]], tuple[str, str]]]) -> str:
-    """A line chart of pass@k against k (log-scaled k when there are many samples)."""
-    w, h = 560, 250
-    left, right, top, bottom = 48, 16, 14, 36
-    max_k = max(k for _, pts, _ in series for k, _ in pts)
-    log = max_k > 12
-    lo_v = 0.0
-
-    def x(k: float) -> float:
-        span = math.log(max_k) if log else (max_k - 1)
-        frac = (math.log(k) if log else (k - 1)) / span if span else 0.5
-        return left + frac * (w - left - right)
-
-    def y(v: float) -> float:
-        return top + (1 - (v - lo_v)) * (h - top - bottom)
-
-    parts = [(f'<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="pass@k curve" '
-              f'preserveAspectRatio="xMidYMid meet">')]
-    for i in range(0, 11, 2):
-        v = i / 10
-        parts.append(f'<line class="grid" x1="{left}" x2="{w - right}" y1="{y(v):.1f}" y2="{y(v):.1f}"/>'
-                     f'<text class="tick" x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{i * 10}%</text>')
-    if log:
-        ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if t <= max_k]
-        if max_k not in ticks and max_k / ticks[-1] > 1.5:
-            ticks.append(max_k)
-    else:
-        step = 1 if max_k <= 12 else 5
-        ticks = list(range(1, max_k + 1, step))
-    for t in ticks:
-        parts.append(f'<line class="grid v" x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{h - bottom}"/>'
-                     f'<text class="tick" x="{x(t):.1f}" y="{h - bottom + 16}" text-anchor="middle">{t}</text>')
-    parts.append(f'<text class="axis" x="{(left + w - right) / 2}" y="{h - 4}" text-anchor="middle">'
-                 f'k (samples drawn{", log scale" if log else ""})</text>')
-    for label, pts, (colour, dash) in series:
-        d = " ".join(f"{'M' if i == 0 else 'L'}{x(k):.1f},{y(v):.1f}" for i, (k, v) in enumerate(pts))
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(f'<path class="line" d="{d}" stroke="{colour}"{dash_attr}><title>{html.escape(label)}</title>'
-                     f'</path>')
-        marked = set(ticks) | {pts[-1][0]}  # dots at the labelled ks (every k when there are few)
-        for k, v in pts:
-            if k in marked:
-                parts.append(f'<circle class="pt" cx="{x(k):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
-                             f'<title>{html.escape(label)} pass@{k} = {_fmt_pct(v)}</title></circle>')
-    parts.append("</svg>")
-    legend = "".join(
-        f'<span class="key"><svg width="24" height="10" aria-hidden="true"><line x1="1" x2="23" y1="5" y2="5" '
-        f'stroke="{colour}" stroke-width="2.5"' + (f' stroke-dasharray="{dash}"' if dash else "")
-        + f'/></svg>{html.escape(label)}</span>'
-        for label, _, (colour, dash) in series)
-    return "".join(parts) + f'<div class="legend">{legend}</div>'
 
 
 # ------------------------------------------------------------------------------------------------- page data
@@ -253,31 +165,31 @@ def _cards(summary: dict, tasks: dict[str, list[dict]], rows: list[dict], has_pl
     for key, v in base.items():
         if v is None:
             continue
-        sub = f"plus {_fmt_pct(plus[key])}" if has_plus and plus.get(key) is not None else ""
-        cards.append({"label": key, "value": _fmt_pct(v), "sub": sub, "accent": key == "pass@1"})
+        sub = f"plus {fmt_pct(plus[key])}" if has_plus and plus.get(key) is not None else ""
+        cards.append({"label": key, "value": fmt_pct(v), "sub": sub, "accent": key == "pass@1"})
     n_ok = [r for r in rows if r.get("status") != SANDBOX_ERROR]
     ratio = summary.get("pass_ratio")
     if ratio is None and n_ok:
         ratio = sum((r.get("pass_ratio") or 0.0) for r in n_ok) / len(n_ok)
     if ratio is not None:
-        cards.append({"label": "pass ratio", "value": _fmt_pct(ratio), "sub": "mean share of tests passed",
+        cards.append({"label": "pass ratio", "value": fmt_pct(ratio), "sub": "mean share of tests passed",
                       "accent": False})
     exe = summary.get("executability")
     if exe is None and n_ok:
         exe = sum(1 for r in n_ok if r.get("executable")) / len(n_ok)
     if exe is not None:
-        cards.append({"label": "executability", "value": _fmt_pct(exe), "sub": "ran without error",
+        cards.append({"label": "executability", "value": fmt_pct(exe), "sub": "ran without error",
                       "accent": False})
     cov = summary.get("coverage") or {}
     if cov.get("mean_coverage") is not None:
         gated = f"; {cov['passed_undertested']} undertested under {cov['min_coverage']:g}" \
             if cov.get("min_coverage") is not None else ""
-        cards.append({"label": "coverage of passes", "value": _fmt_pct(cov["mean_coverage"]),
-                      "sub": f"lines {_fmt_pct(cov['mean_line_coverage'])} · branches "
-                             f"{_fmt_pct(cov['mean_branch_coverage'])}{gated}", "accent": False})
+        cards.append({"label": "coverage of passes", "value": fmt_pct(cov["mean_coverage"]),
+                      "sub": f"lines {fmt_pct(cov['mean_line_coverage'])} · branches "
+                             f"{fmt_pct(cov['mean_branch_coverage'])}{gated}", "accent": False})
     ungated = (summary.get("pass_at_k_ungated") or {}).get("base", {}).get("pass@1")
     if ungated is not None:
-        cards.append({"label": "pass@1 without the coverage gate", "value": _fmt_pct(ungated),
+        cards.append({"label": "pass@1 without the coverage gate", "value": fmt_pct(ungated),
                       "sub": "undertested passes counted as passes", "accent": False})
     ns = [len(s) for s in tasks.values()]
     per = str(ns[0]) if min(ns) == max(ns) else f"{min(ns)}–{max(ns)}"
@@ -299,22 +211,10 @@ def build_report_data(run_dir: str | os.PathLike, compare_dir: str | os.PathLike
     tasks = _group(rows)
     task_ids = list(tasks)
     has_plus = any(r.get("plus_passed") is not None for r in rows)
-    counts = Counter(r.get("status") or "unknown" for r in rows)
-
-    cells = ["".join(_code(r) for r in samples) for samples in tasks.values()]
-    ids: list[list[Any] | None] = []
-    for samples in tasks.values():
-        cids = [r.get("completion_id", 0) for r in samples]
-        ids.append(None if cids == list(range(len(cids))) else cids)
-    grid: dict[str, Any] = {"tasks": task_ids, "cells": cells}
-    if any(i is not None for i in ids):
-        grid["ids"] = ids
-    # per task: total wall time, for the "slowest" sort
-    grid["wall"] = [round(sum(r.get("wall_s") or 0.0 for r in s), 3) for s in tasks.values()]
-
-    curves = {"base": _curve(tasks, plus=False)}
+    grid = _grid(tasks)
+    curves = {"base": pass_at_k_curve(tasks, plus=False)}
     if has_plus:
-        curves["plus"] = _curve(tasks, plus=True)
+        curves["plus"] = pass_at_k_curve(tasks, plus=True)
     series = [("this run" if not has_plus else "this run, base", curves["base"], BLUE)]
     if has_plus:
         series.append(("this run, base + plus", curves["plus"], GREEN))
@@ -324,75 +224,30 @@ def build_report_data(run_dir: str | os.PathLike, compare_dir: str | os.PathLike
     if compare_dir is not None:
         compare_dir = Path(compare_dir)
         comparison = compare_runs(compare_dir, run_dir, variant=variant, seed=seed, n_resamples=n_resamples)
-        base_rows = read_rows(compare_dir)
-        base_tasks = _group(base_rows)
-        plus_cmp = comparison["variant"] == "plus"
-        base_curve = _curve(base_tasks, plus=plus_cmp)
-        if plus_cmp and has_plus:  # show like with like: this run's plus curve against the baseline's
-            series = [("this run, base + plus", curves["plus"], BLUE), ("baseline, base + plus", base_curve, GREY)]
-        else:
-            series = [("this run", curves["base"], BLUE), ("baseline", base_curve, GREY)]
-        tinfo = comparison["tasks"]
-        grid["cmp"] = {
-            "flip": [(tinfo[t]["flip"] or "")[:1] for t in task_ids],
-            "a": [[tinfo[t]["c_a"], tinfo[t]["n_a"]] for t in task_ids],
-            "change": [round(tinfo[t]["change"], 6) for t in task_ids],
-        }
-        if comparison["single_sample"]:  # the baseline's own sample for each flipped task, for side-by-side
-            for t in task_ids:
-                if tinfo[t]["flip"]:
-                    baseline_chunks[t] = _pack(base_tasks[t])
+        series, grid["cmp"], baseline_chunks = _against_baseline(compare_dir, comparison, task_ids, curves, has_plus)
 
     chart_series = [s for s in series if s[1]]
-    min_n = min(len(s) for s in tasks.values())
-    passk_svg = _passk_svg(chart_series) if chart_series and max(len(s[1]) for s in chart_series) > 1 else None
-
-    # slowest tasks: by total wall time over their samples
-    slow = []
-    for t, samples in tasks.items():
-        walls = [r.get("wall_s") or 0.0 for r in samples]
-        worst = max(samples, key=lambda r: r.get("wall_s") or 0.0)
-        slow.append({"task": t, "total": sum(walls), "mean": sum(walls) / len(walls), "max": max(walls),
-                     "max_cpu": max((r.get("cpu_s") or 0.0) for r in samples),
-                     "timeouts": sum(1 for r in samples if r.get("status") == TIMEOUT),
-                     "worst": worst.get("completion_id", 0), "worst_code": _code(worst)})
-    slow.sort(key=lambda s: -s["total"])
-
-    total = len(rows)
-    verdicts = []
-    seen_codes: Counter = Counter(c for row in cells for c in row)
-    for code, (label, colour, meaning) in STATUS_INFO.items():
-        if seen_codes.get(code):
-            verdicts.append({"code": code, "label": label, "colour": colour, "meaning": meaning,
-                             "count": seen_codes[code], "share": seen_codes[code] / total})
-    errors = Counter(r.get("error_type") for r in rows if r.get("error_type") and not r.get("passed"))
-
-    top_reg: list[tuple[str, float]] = []
-    top_imp: list[tuple[str, float]] = []
-    if comparison is not None:
-        changes = [(t, comparison["tasks"][t]["change"]) for t in task_ids]
-        top_reg = sorted((x for x in changes if x[1] < 0), key=lambda x: x[1])[:12]
-        top_imp = sorted((x for x in changes if x[1] > 0), key=lambda x: -x[1])[:12]
-
-    title = summary.get("benchmark") or run_dir.name
+    chart = passk_svg(chart_series) if chart_series and max(len(s[1]) for s in chart_series) > 1 else None
+    top_reg, top_imp = _top_changes(comparison, task_ids)
     return {
-        "title": title,
+        "title": summary.get("benchmark") or run_dir.name,
         "run_dir": str(run_dir),
         "summary": summary,
         "has_summary": bool(summary),
         "has_plus": has_plus,
         "n_tasks": len(tasks),
-        "n_samples": total,
-        "min_n": min_n,
+        "n_samples": len(rows),
+        "min_n": min(len(s) for s in tasks.values()),
         "cards": _cards(summary, tasks, rows, has_plus, curves),
-        "warnings": _warnings(summary, counts),
+        "warnings": _warnings(summary, Counter(r.get("status") or "unknown" for r in rows)),
         "settings": _settings(summary, run_dir),
         "isolation": summary.get("isolation") or {},
-        "passk_svg": passk_svg,
+        "passk_svg": chart,
         "passk_points": {name: pts for name, pts, _ in chart_series},
-        "verdicts": verdicts,
-        "error_types": errors.most_common(12),
-        "slowest": slow[:10],
+        "verdicts": _verdicts(grid["cells"], len(rows)),
+        "error_types": Counter(r.get("error_type") for r in rows
+                               if r.get("error_type") and not r.get("passed")).most_common(12),
+        "slowest": _slowest(tasks)[:10],
         "grid": grid,
         "status_info": {c: {"label": lab, "colour": col, "meaning": m} for c, (lab, col, m) in STATUS_INFO.items()},
         "chunks": [_pack(samples) for samples in tasks.values()],
@@ -403,6 +258,79 @@ def build_report_data(run_dir: str | os.PathLike, compare_dir: str | os.PathLike
         "compare_dir": str(compare_dir) if compare_dir is not None else None,
         "matrix": compare_many([*with_runs, run_dir], variant=variant) if with_runs else None,
     }
+
+
+def _grid(tasks: dict[str, list[dict]]) -> dict[str, Any]:
+    """The task x sample grid the page draws: one status letter per sample, the completion ids only when they are
+    not 0..n-1, and each task's total wall time (for the "slowest" sort)."""
+    cells = ["".join(_code(r) for r in samples) for samples in tasks.values()]
+    ids: list[list[Any] | None] = []
+    for samples in tasks.values():
+        cids = [r.get("completion_id", 0) for r in samples]
+        ids.append(None if cids == list(range(len(cids))) else cids)
+    grid: dict[str, Any] = {"tasks": list(tasks), "cells": cells}
+    if any(i is not None for i in ids):
+        grid["ids"] = ids
+    grid["wall"] = [round(sum(r.get("wall_s") or 0.0 for r in s), 3) for s in tasks.values()]
+    return grid
+
+
+def _against_baseline(compare_dir: Path, comparison: dict, task_ids: list[str],
+                      curves: dict[str, list[tuple[int, float]]], has_plus: bool,
+                      ) -> tuple[list[tuple[str, list[tuple[int, float]], tuple[str, str]]], dict, dict[str, str]]:
+    """What the baseline adds to the page: the chart's series (this run against the baseline, like with like),
+    the grid's per-task flips and changes, and, with one sample per task, the baseline's sample of each flipped
+    task (for side-by-side)."""
+    base_tasks = _group(read_rows(compare_dir))
+    plus_cmp = comparison["variant"] == "plus"
+    base_curve = pass_at_k_curve(base_tasks, plus=plus_cmp)
+    if plus_cmp and has_plus:  # show like with like: this run's plus curve against the baseline's
+        series = [("this run, base + plus", curves["plus"], BLUE), ("baseline, base + plus", base_curve, GREY)]
+    else:
+        series = [("this run", curves["base"], BLUE), ("baseline", base_curve, GREY)]
+    tinfo = comparison["tasks"]
+    grid_cmp = {
+        "flip": [(tinfo[t]["flip"] or "")[:1] for t in task_ids],
+        "a": [[tinfo[t]["c_a"], tinfo[t]["n_a"]] for t in task_ids],
+        "change": [round(tinfo[t]["change"], 6) for t in task_ids],
+    }
+    baseline_chunks = {}
+    if comparison["single_sample"]:
+        baseline_chunks = {t: _pack(base_tasks[t]) for t in task_ids if tinfo[t]["flip"]}
+    return series, grid_cmp, baseline_chunks
+
+
+def _slowest(tasks: dict[str, list[dict]]) -> list[dict]:
+    """Tasks by total wall time over their samples, slowest first, with each one's worst sample."""
+    slow = []
+    for t, samples in tasks.items():
+        walls = [r.get("wall_s") or 0.0 for r in samples]
+        worst = max(samples, key=lambda r: r.get("wall_s") or 0.0)
+        slow.append({"task": t, "total": sum(walls), "mean": sum(walls) / len(walls), "max": max(walls),
+                     "max_cpu": max((r.get("cpu_s") or 0.0) for r in samples),
+                     "timeouts": sum(1 for r in samples if r.get("status") == TIMEOUT),
+                     "worst": worst.get("completion_id", 0), "worst_code": _code(worst)})
+    slow.sort(key=lambda s: -s["total"])
+    return slow
+
+
+def _verdicts(cells: list[str], total: int) -> list[dict]:
+    """The verdict legend: every status letter the grid uses, in the legend's order, with its count and share."""
+    seen_codes: Counter = Counter(c for row in cells for c in row)
+    return [{"code": code, "label": label, "colour": colour, "meaning": meaning,
+             "count": seen_codes[code], "share": seen_codes[code] / total}
+            for code, (label, colour, meaning) in STATUS_INFO.items() if seen_codes.get(code)]
+
+
+def _top_changes(comparison: dict | None, task_ids: list[str]) -> tuple[list[tuple[str, float]],
+                                                                          list[tuple[str, float]]]:
+    """The 12 largest regressions and the 12 largest improvements against the baseline (none without one)."""
+    if comparison is None:
+        return [], []
+    changes = [(t, comparison["tasks"][t]["change"]) for t in task_ids]
+    top_reg = sorted((x for x in changes if x[1] < 0), key=lambda x: x[1])[:12]
+    top_imp = sorted((x for x in changes if x[1] > 0), key=lambda x: -x[1])[:12]
+    return top_reg, top_imp
 
 
 def _script_json(data: Any) -> str:

@@ -1,4 +1,5 @@
-"""Terminal rendering of a run's summary and of the sandbox's isolation report (rich tables)."""
+"""Terminal rendering (rich tables): a run's summary, the sandbox's isolation report, the toolchains, abstention
+scores, and `execeval compare`'s comparisons (the data of `execeval.compare`)."""
 
 from __future__ import annotations
 
@@ -117,3 +118,109 @@ def print_abstention(result: dict, console: Console | None = None) -> None:
         table.add_row(label, *(str(s[key]) if key == "n" else fmt(s[key]) for s in sides))
     table.add_row("I-Score / O-Score", fmt(sides[0]["i_score"]), fmt(sides[1]["o_score"]))
     console.print(table)
+
+
+# ------------------------------------------------------------------- `execeval compare`: the results of execeval.compare
+
+def _signed_style(x: float) -> str:
+    return "green" if x > 0 else "red" if x < 0 else "white"
+
+
+def render_comparison(comparison: dict, console: Console | None = None, *, max_tasks: int = 15) -> None:
+    """Print a comparison (the dict `execeval.compare.compare_runs` returns) as rich tables: the metrics, then
+    the tasks whose pass rate changed, then the comparison's warnings."""
+    console = console or Console()
+    console.print(_comparison_table(comparison))
+    _print_changed_tasks(comparison, console, max_tasks)
+    for w in comparison.get("warnings", []):
+        console.print(f"[yellow]note: {w}[/]")
+
+
+def _comparison_table(c: dict) -> Table:
+    p = c["pass_at_1"]
+    spt = c["samples_per_task"]["b"]
+    per = f"{spt['min']}" if spt["min"] == spt["max"] else f"{spt['min']}–{spt['max']}"
+    samples = "1 sample" if per == "1" else f"{per} samples"
+    table = Table(title=f"B vs A over {c['n_tasks']} tasks ({samples} per task, {c['variant']} tests)",
+                  title_justify="left", show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("", style="dim")
+    table.add_row("pass@1 A", f"{p['a']:.4f}", c["run_a"])
+    table.add_row("pass@1 B", f"{p['b']:.4f}", c["run_b"])
+    table.add_row("difference B − A", f"[{_signed_style(p['diff'])}]{p['diff']:+.4f}[/]",
+                  f"{p['confidence'] * 100:.0f}% CI [{p['ci_low']:+.4f}, {p['ci_high']:+.4f}] "
+                  f"(paired bootstrap, {p['n_resamples']} resamples, seed {p['seed']})")
+    f = c.get("flips")
+    if f is not None:
+        table.add_row("negative flips", f"[red]{f['negative_flips']}[/]",
+                      f"NFR {_pct(f['negative_flip_rate'])} of all tasks (A passed, B failed)")
+        table.add_row("positive flips", f"[green]{f['positive_flips']}[/]",
+                      f"PFR {_pct(f['positive_flip_rate'])} of all tasks (A failed, B passed)")
+    m = c.get("mcnemar")
+    if m is not None:
+        table.add_row("McNemar p", f"{m['p_value']:.4g}", f"exact, b={m['b']} c={m['c']}")
+    table.add_row("tasks regressed / improved", f"{len(c['regressed_tasks'])} / {len(c['improved_tasks'])}", "")
+    if c.get("mean_regression") is not None and not c["single_sample"]:
+        table.add_row("mean regression", f"{c['mean_regression'] * 100:.1f} pts",
+                      "mean pass-rate drop over the regressed tasks")
+    return table
+
+
+def _print_changed_tasks(c: dict, console: Console, max_tasks: int) -> None:
+    tasks = c["tasks"]
+    changed = [t for t in tasks if tasks[t]["change"] != 0]
+    if not changed:
+        console.print("[dim]no task changed its pass rate[/]")
+        return
+    pos = {t: i for i, t in enumerate(tasks)}
+    changed.sort(key=lambda t: (tasks[t]["change"], pos[t]))
+    shown = changed if len(changed) <= max_tasks else changed[:max_tasks]
+    table = Table(title="changed tasks (largest regressions first)", title_justify="left")
+    table.add_column("task")
+    table.add_column("A", justify="right")
+    table.add_column("B", justify="right")
+    table.add_column("change", justify="right")
+    for t in shown:
+        table.add_row(t, *_changed_task_cells(tasks[t], c["single_sample"]))
+    console.print(table)
+    if len(changed) > len(shown):
+        console.print(f"[dim]… and {len(changed) - len(shown)} more changed task(s) (see --json)[/]")
+
+
+def _changed_task_cells(row: dict, single_sample: bool) -> tuple[str, str, str]:
+    """A, B and change cells: pass/fail and the flip with one sample per task, counts and points with more."""
+    if single_sample:
+        a_cell = "[green]pass[/]" if row["c_a"] else "[red]fail[/]"
+        b_cell = "[green]pass[/]" if row["c_b"] else "[red]fail[/]"
+        change = "[red]negative flip[/]" if row["flip"] == "negative" else "[green]positive flip[/]"
+        return a_cell, b_cell, change
+    change = f"[{_signed_style(row['change'])}]{row['change'] * 100:+.1f} pts[/]"
+    return f"{row['c_a']}/{row['n_a']}", f"{row['c_b']}/{row['n_b']}", change
+
+
+def render_matrix(many: dict, console: Console | None = None) -> None:
+    """Print `execeval.compare.compare_many`'s result: one row per older run, one column per newer run."""
+    console = console or Console()
+    names, nfr, compat = many["names"], many["negative_flip_rate"], many["compatibility"]
+    table = Table(title=f"{len(names)} runs over {many['n_tasks']} tasks ({many['variant']} tests): negative flip "
+                        "rate from the row's run to the column's, and how much of the row's passes the column "
+                        "keeps", title_justify="left")
+    table.add_column("from \\ to")
+    for name in names:
+        table.add_column(name, justify="right")
+    for i, name in enumerate(names):
+        cells = []
+        for j in range(len(names)):
+            if i == j:
+                cells.append(f"[bold]pass@1 {_pct(many['pass_at_1'][i])}[/]")
+            else:
+                kept = compat[j][i]
+                cells.append(f"[red]NFR {_pct(nfr[i][j])}[/] · keeps {_pct(kept)}")
+        table.add_row(name, *cells)
+    console.print(table)
+    ac, am = many["average_compatibility"], many["average_multimodel_accuracy"]
+    console.print(f"average compatibility (AC) {_pct(ac)}, average multi-model accuracy (AM) {_pct(am)} "
+                  "(runs taken oldest first, in the order given)")
+    for w in many.get("warnings", []):
+        console.print(f"[yellow]note: {w}[/]")

@@ -4,7 +4,7 @@ Started by `forkserver.WorkerPool` as `python -s -P -c <boot>` with an environme
 PYTHONHASHSEED=0 holds: set order is the same in every job); never imported by the harness itself. It makes its
 namespaces once, becomes PID 1 of its own PID namespace (so `kill(-1)` after each job reaps every descendant,
 `setsid()` daemons included), pre-imports common modules, and then serves jobs read from stdin. Job output is
-drained while the job runs and cut at the limit; results go back on stdout.
+drained while the job runs and cut at the limit (supervision.py); results go back on stdout.
 """
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ import glob
 import json
 import os
 import random
-import select
 import signal
 import stat
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from execeval.sandbox.python import runner
 from execeval.sandbox.python.split import candidate_end, remote
@@ -34,6 +32,7 @@ from execeval.sandbox.python.lifting.plan import Plan, lift_job
 from execeval.sandbox.limits import Limits
 from execeval.sandbox.isolation.linux import PR_SET_DUMPABLE, prctl
 from execeval.sandbox.server.reportlines import ResultLines
+from execeval.sandbox.server.supervision import Supervision
 
 PREWARM = ("math", "re", "string", "collections", "itertools", "functools", "heapq", "bisect", "json", "random",
            "statistics", "typing", "fractions", "decimal", "operator", "copy", "datetime", "hashlib", "array",
@@ -42,24 +41,6 @@ PREWARM = ("math", "re", "string", "collections", "itertools", "functools", "hea
 RESULT_FD = 737  # where the job's report channel lives in the child; closing or reusing it just fails the job
 CALLS_IN_FD, CALLS_OUT_FD = 735, 736  # the pipe between the tests' and the candidate's process (remote.py)
 LANDLOCK_FD = 738
-_RESULT_CAP = 64 << 20
-_READ = 1 << 16
-
-
-@dataclass
-class _Capture:
-    cap: int
-    data: bytearray
-    truncated: bool = False
-
-    def add(self, chunk: bytes) -> bool:
-        room = self.cap - len(self.data)
-        if len(chunk) > room:
-            self.data += chunk[:max(room, 0)]
-            self.truncated = True
-            return False
-        self.data += chunk
-        return True
 
 
 def job_environment(workdir: str, extra: dict[str, str]) -> dict[str, str]:
@@ -156,8 +137,8 @@ class Server:
         for fd in (stdin_fd, out_w, err_w, res_w, *(calls or ())):
             os.close(fd)
         try:
-            return self._supervise(job_id, pid, program, limits, start, out_r, err_r, res_r, results, stream,
-                                   partner)
+            return self._supervise(Supervision(job_id, pid, program, limits, start, (out_r, err_r, res_r), results,
+                                               stream, partner))
         finally:
             for fd in (out_r, err_r, res_r):
                 os.close(fd)
@@ -218,114 +199,13 @@ class Server:
         runner.run_python_tests(program, RESULT_FD, token, self.snapshot, lifted=lifted)  # type: ignore[arg-type]
         os._exit(0)
 
-    def _supervise(self, job_id: int, pid: int, program: object, limits: Limits, start: float, out_r: int, err_r: int,
-                   res_r: int, results: ResultLines, stream: bool, partner: int | None = None) -> dict:
-        hard_deadline = start + limits.wall_s
-        case_cpu = getattr(program, "case_cpu_s", None) or ()
-        reported, credited = 0, 0.0
-        slack = 2.0 if partner else 0.0  # a split job's calls also carry their arguments both ways
-        deadline = min(hard_deadline, _case_deadline(case_cpu, 0, start) + slack)
-        stdout, stderr = _Capture(limits.output_bytes, bytearray()), _Capture(limits.output_bytes, bytearray())
-        held: list[dict] = []  # case results not streamed (nobody waits for them before the end)
-        pidfd = os.pidfd_open(pid)
-        poller = select.poll()
-        for fd in (out_r, err_r, res_r, pidfd, 0):
-            poller.register(fd, select.POLLIN)
-        open_fds = {out_r, err_r, res_r}
-        reason, exited = None, False
-        while True:
-            timeout = deadline - time.monotonic()
-            if timeout <= 0:
-                waited = _runqueue_wait(pid) + (_runqueue_wait(partner) if partner else 0.0) - credited
-                # (time it wanted a CPU and got none: a busy machine)
-                if waited > 0.05 and deadline < hard_deadline and not exited:
-                    credited += waited
-                    deadline = min(hard_deadline, deadline + waited)
-                    continue
-                reason = reason or "timeout"
-                break
-            for fd, _ in poller.poll(timeout * 1000):
-                if fd == 0:
-                    msg = wire.recv(0)
-                    if msg is None:
-                        os._exit(0)  # harness gone: the job dies with this namespace
-                    if msg == ("stop", job_id):
-                        reason = "stopped"
-                elif fd == pidfd:
-                    exited = True
-                    poller.unregister(pidfd)
-                    if partner:  # the tests are over: the candidate's process has nothing left to answer
-                        _kill(partner)
-                else:
-                    chunk = os.read(fd, _READ)
-                    if not chunk:
-                        poller.unregister(fd)
-                        open_fds.discard(fd)
-                    elif fd == out_r and not stdout.add(chunk) or fd == err_r and not stderr.add(chunk):
-                        reason = "output_limit"
-                    elif fd == res_r:
-                        batch = results.feed(chunk)
-                        if results.stop and not results.tampered:  # a lifted case failed: as the harness would
-                            held.extend(batch)
-                            reason = "stopped"
-                            continue
-                        if results.tampered or results.size > _RESULT_CAP:
-                            reason = "tampered"
-                            continue
-                        if results.lines > reported:
-                            reported = results.lines
-                            deadline = min(hard_deadline, _case_deadline(case_cpu, reported, time.monotonic()) + slack)
-                        if batch and stream:
-                            wire.send(1, ("cases", job_id, batch))
-                        else:
-                            held.extend(batch)
-            if reason or (exited and not open_fds):
-                break
-            if exited:  # child gone, a descendant still holds a pipe: end them all, then drain what is left
-                self._kill_all(pid, reap=False)
-                deadline = min(deadline, time.monotonic() + 0.5)
-        if not exited:
-            os.kill(pid, signal.SIGKILL)
-        _, status, usage = os.wait4(pid, 0)
-        wall = time.monotonic() - start
-        os.close(pidfd)
-        cpu = usage.ru_utime + usage.ru_stime
-        peak = usage.ru_maxrss / 1024
-        if partner:
-            _kill(partner)
-            _, candidate_status, candidate = os.wait4(partner, 0)
-            cpu += candidate.ru_utime + candidate.ru_stime
-            peak = max(peak, candidate.ru_maxrss / 1024)
-            crashed = os.WTERMSIG(candidate_status) if os.WIFSIGNALED(candidate_status) else 0
-            if reason is None and not os.WIFSIGNALED(status) and crashed != signal.SIGKILL \
-                    and (crashed or not results.done):
-                status = candidate_status  # it crashed, or exited mid-test: the job's end, as in one process
-        self._kill_all(pid)
-        for fd in list(open_fds):  # whatever is still buffered in the pipes
-            self._drain(fd, out_r, err_r, res_r, stdout, stderr, results, held)
-        oom = self.iso.cgroup is not None and self.iso.cgroup.oom_killed_since_last()
-        return {
-            "reason": reason, "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-            "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-            "wall_s": wall, "cpu_s": cpu, "peak_memory_mb": peak, "oom_killed": oom,
-            "stdout": bytes(stdout.data), "stderr": bytes(stderr.data), "stdout_truncated": stdout.truncated,
-            "stderr_truncated": stderr.truncated, "completed": results.done and not results.tampered,
-            "tampered": results.tampered, "program_error": results.program_error, "cases": held,
-        }
-
-    def _drain(self, fd: int, out_r: int, err_r: int, res_r: int, stdout: _Capture, stderr: _Capture,
-               results: ResultLines, held: list[dict]) -> None:
-        os.set_blocking(fd, False)
-        try:
-            while chunk := os.read(fd, _READ):
-                if fd == out_r:
-                    stdout.add(chunk)
-                elif fd == err_r:
-                    stderr.add(chunk)
-                elif (batch := results.feed(chunk)) and not results.tampered:
-                    held.extend(batch)
-        except (BlockingIOError, OSError):
-            pass
+    def _supervise(self, job: Supervision) -> dict:
+        """Watch the job to its end, reap it and every process it left, then read what its pipes still hold."""
+        job.watch(self._kill_all)
+        job.reap()
+        self._kill_all(job.pid)
+        job.drain()
+        return job.result(self.iso.cgroup is not None and self.iso.cgroup.oom_killed_since_last())
 
     def _kill_all(self, pid: int, reap: bool = True) -> None:
         """End every process of the job. As PID 1 of our namespace, kill(-1) reaches exactly the job's."""
@@ -344,13 +224,6 @@ class Server:
                 os.killpg(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _raw_fork() -> int:
@@ -399,22 +272,6 @@ def collect_files(workdir: str, patterns: tuple[str, ...], max_bytes: int) -> di
             finally:
                 os.close(fd)
     return found
-
-
-def _runqueue_wait(pid: int) -> float:
-    """Seconds the job's process spent runnable but waiting for a CPU (/proc/PID/schedstat), 0 if unknown."""
-    try:
-        with open(f"/proc/{pid}/schedstat", "rb") as f:
-            return int(f.read().split()[1]) / 1e9
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
-def _case_deadline(case_cpu: tuple[float, ...], reported: int, now: float) -> float:
-    """Wall-clock bound for the case now running: its CPU budget with slack (a sleeping case uses no CPU)."""
-    if reported >= len(case_cpu):
-        return now + 2.0 if case_cpu else float("inf")  # the closing line is all that is left
-    return now + case_cpu[reported] + 1.0 + (0.5 if reported == 0 else 0.0)
 
 
 def main(worker_index: int, env_extra_json: str) -> None:
