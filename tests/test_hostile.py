@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from execeval.sandbox import Assert, Call, ForkServerSandbox, Limits, PythonTests, Script, Status
+from execeval.evaluation.verdict import ERROR, FAILED, KILLED, MEMORY_LIMIT, OUTPUT_LIMIT, TIMEOUT, verdict_of
 from execeval.sandbox.isolation.worker import job_uid_for
 from execeval.values import encode
 
@@ -110,6 +111,17 @@ def world_writable_dir(parent: Path, name: str) -> Path:
 
 def run(sb, program, limits=QUICK):
     return sb.run(program, limits)
+
+
+CODE_FAULTS = (FAILED, ERROR, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT, KILLED)  # the candidate's failures, as judged
+
+
+def assert_judged_failure(r, job: PythonTests, why: str = "") -> None:
+    """The job's result is a verdict against the code, not a harness fault: "not all passed" alone is also what a
+    sandbox error gives, which is retried and left out of the metrics (a forgery that ended there would not count)."""
+    assert r.status is not Status.SANDBOX_ERROR, f"{why} a sandbox error, not a verdict: {r}"
+    verdict = verdict_of(r, len(job.cases))
+    assert not verdict.passed and verdict.status in CODE_FAULTS, f"{why} judged {verdict.status}: {r}"
 
 
 # ---------------------------------------------------------------- processes: bombs, orphans, timeouts
@@ -542,8 +554,10 @@ def _forgery_params():
 @pytest.mark.parametrize("trick,kind,mode", _forgery_params())
 def test_forgery_wrong_code_never_passes(sandbox, trick, kind, mode):
     code = hp.render(hp.FORGERY_TRICKS[trick].code, RET=hp.WRONG_SQUARE, FAKE=hp.FAKE_LINES)
-    r = run(sandbox, square_job(code, kind, mode))
+    job = square_job(code, kind, mode)
+    r = run(sandbox, job)
     assert r.all_cases_passed is False, f"wrong code passed with {trick!r}: {r}"
+    assert_judged_failure(r, job, f"{trick!r}:")
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -612,8 +626,10 @@ def _patch_params():
 @pytest.mark.parametrize("trick,kind", _patch_params())
 def test_forgery_patching_what_tests_use_never_passes(sandbox, trick, kind):
     patch = hp.PATCH_TRICKS[trick]
-    r = run(sandbox, double_job(patch, patch.wrong, kind))
+    job = double_job(patch, patch.wrong, kind)
+    r = run(sandbox, job)
     assert r.all_cases_passed is False, f"wrong code passed by patching {trick}: {r.cases}"
+    assert_judged_failure(r, job, f"patching {trick}:")
 
 
 @pytest.mark.parametrize("kind", KINDS)
