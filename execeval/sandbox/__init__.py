@@ -5,8 +5,9 @@
         result = sandbox.run(PythonTests("def f(x): return x + 1", "f", (Assert("assert f(1) == 2"),)))
         result.all_cases_passed   # True
 
-Backends (`Sandbox` protocol in base.py): `ForkServerSandbox` (pre-warmed Python, fork per job) and
-`CommandSandbox` (any argv). `execeval.doctor.diagnose()` tells which isolation primitives this machine gives.
+Backends (`Sandbox` protocol in base.py): `ForkServerSandbox` (pre-warmed Python, fork per job),
+`CommandSandbox` (any argv) and `raycluster.RaySandbox` (jobs on the nodes of a Ray cluster; imported from
+its module, so Ray stays optional). `execeval.doctor.diagnose()` tells which isolation primitives this machine gives.
 """
 
 from execeval.sandbox.base import (Assert, Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport,
