@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from execeval.sandbox import Assert, Call, ForkServerSandbox, Limits, PythonTests, Script, Status
 from execeval.evaluation.verdict import ERROR, FAILED, KILLED, MEMORY_LIMIT, OUTPUT_LIMIT, TIMEOUT, verdict_of
+from execeval.sandbox import Assert, Call, ForkServerSandbox, Limits, PythonTests, Script, Status
 from execeval.sandbox.isolation.worker import job_uid_for
 from execeval.values import encode
 
