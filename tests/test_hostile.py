@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from execeval.evaluation.verdict import ERROR, FAILED, KILLED, MEMORY_LIMIT, OUTPUT_LIMIT, TIMEOUT, verdict_of
 from execeval.sandbox import Assert, Call, ForkServerSandbox, Limits, PythonTests, Script, Status
 from execeval.sandbox.isolation.worker import job_uid_for
 from execeval.values import encode
@@ -110,6 +111,17 @@ def world_writable_dir(parent: Path, name: str) -> Path:
 
 def run(sb, program, limits=QUICK):
     return sb.run(program, limits)
+
+
+CODE_FAULTS = (FAILED, ERROR, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT, KILLED)  # the candidate's failures, as judged
+
+
+def assert_judged_failure(r, job: PythonTests, why: str = "") -> None:
+    """The job's result is a verdict against the code, not a harness fault: "not all passed" alone is also what a
+    sandbox error gives, which is retried and left out of the metrics (a forgery that ended there would not count)."""
+    assert r.status is not Status.SANDBOX_ERROR, f"{why} a sandbox error, not a verdict: {r}"
+    verdict = verdict_of(r, len(job.cases))
+    assert not verdict.passed and verdict.status in CODE_FAULTS, f"{why} judged {verdict.status}: {r}"
 
 
 # ---------------------------------------------------------------- processes: bombs, orphans, timeouts
@@ -269,9 +281,10 @@ def test_sleep_forever_ignoring_signals_is_gone_within_timeout(sandbox):
     elapsed = time.monotonic() - start
     assert_no_survivors(marker)  # right when the result is back
     assert len(watch.seen) >= 2, "the watch never saw the sleeper and its setsid child"
-    assert r.status is Status.TIMEOUT, r
-    assert r.wall_s < wall + 0.5, r.wall_s
-    assert elapsed < wall + 0.5 + 1.5, elapsed  # the same bound from outside, with room for a noisy machine
+    assert r.status is Status.TIMEOUT, r  # stopped by its wall limit: a sleeper not stopped never returns
+    # generous on purpose (a loaded machine stretches wall time): it only catches a kill that waited on something
+    # else (a grace period of its own, the next job), never how fast the kill was
+    assert elapsed < wall + 30, elapsed
 
 
 @pytest.mark.slow
@@ -542,8 +555,10 @@ def _forgery_params():
 @pytest.mark.parametrize("trick,kind,mode", _forgery_params())
 def test_forgery_wrong_code_never_passes(sandbox, trick, kind, mode):
     code = hp.render(hp.FORGERY_TRICKS[trick].code, RET=hp.WRONG_SQUARE, FAKE=hp.FAKE_LINES)
-    r = run(sandbox, square_job(code, kind, mode))
+    job = square_job(code, kind, mode)
+    r = run(sandbox, job)
     assert r.all_cases_passed is False, f"wrong code passed with {trick!r}: {r}"
+    assert_judged_failure(r, job, f"{trick!r}:")
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -567,11 +582,15 @@ def test_forgery_control_wrong_fails_right_passes(sandbox):
 @pytest.mark.parametrize("trick", list(hp.TIMER_LOOP_TRICKS))
 def test_forgery_timer_tricks_then_looping_never_pass(sandbox, trick, kind):
     job = square_job(hp.TIMER_LOOP_TRICKS[trick], kind, case_cpu_s=(0.2,) * 3)
+    limits = Limits(wall_s=6, cpu_s=1)
     start = time.monotonic()
-    r = run(sandbox, job, Limits(wall_s=6, cpu_s=1))
+    r = run(sandbox, job, limits)
     assert r.all_cases_passed is False, r
     assert r.status in (Status.TIMEOUT, Status.CPU_LIMIT, Status.FAILED), r
-    assert time.monotonic() - start < 6 + 3, "the job outlived its limits"
+    # the job's CPU limit held, whatever the tricks did to the timers: CPU time as the sandbox measured it, which
+    # machine load does not stretch (RLIMIT_CPU counts whole seconds: a little over the limit is still stopped)
+    assert r.cpu_s < limits.cpu_s + 0.5, r
+    assert time.monotonic() - start < limits.wall_s + 60, "the job outlived its limits"  # generous: load
 
 
 SLOW_BUDGET = 0.1
@@ -612,8 +631,10 @@ def _patch_params():
 @pytest.mark.parametrize("trick,kind", _patch_params())
 def test_forgery_patching_what_tests_use_never_passes(sandbox, trick, kind):
     patch = hp.PATCH_TRICKS[trick]
-    r = run(sandbox, double_job(patch, patch.wrong, kind))
+    job = double_job(patch, patch.wrong, kind)
+    r = run(sandbox, job)
     assert r.all_cases_passed is False, f"wrong code passed by patching {trick}: {r.cases}"
+    assert_judged_failure(r, job, f"patching {trick}:")
 
 
 @pytest.mark.parametrize("kind", KINDS)

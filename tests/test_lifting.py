@@ -43,20 +43,34 @@ def _verdicts(sandbox, job: PythonTests) -> list[str]:
 def test_the_demos_big_argument_is_lifted_and_built_in_the_server():
     (part,) = lift_assert(DEMO_14, "find_first")
     assert part.args == (list(range(0, 2_000_000, 2)), 1_999_998) and part.expected == 999_999
-    assert lift_job(_job(FIND_FIRST, "find_first", DEMO_14)) is not None
+    plan = lift_job(_job(FIND_FIRST, "find_first", DEMO_14))
+    assert plan is not None and plan.origin == (0,) and plan.size == {0: 1} and plan.lifted == {0: part}
+    assert type(plan.job.cases[0]).__name__ == "Call"  # the job calls; the server holds the arguments
 
 
-@pytest.mark.parametrize("code", [
-    "assert f(3 * 19 * 3) == [3, 3, 19]",
-    "assert f([[0] * 16 for _ in range(16)]) == 155117520",
-    "assert f('abcde' + 'cade') == 5",
-    "assert f(sorted({3, 1, 2}), max(4, 5)) == (3 + 5 + 7, 3 * 5 * 7)",
-    "assert f(' '.join(map(str, range(3)))) == len('x' * 3)",
-    "assert abs(f(1.33) - 0.33) < 1e-6",
-    "assert f([]) is None",
+@pytest.mark.parametrize("code, args, expected", [
+    ("assert f(3 * 19 * 3) == [3, 3, 19]", (171,), [3, 3, 19]),
+    ("assert f([[0] * 16 for _ in range(16)]) == 155117520", ([[0] * 16] * 16,), 155117520),
+    ("assert f('abcde' + 'cade') == 5", ("abcdecade",), 5),
+    ("assert f(sorted({3, 1, 2}), max(4, 5)) == (3 + 5 + 7, 3 * 5 * 7)", ([1, 2, 3], 5), (15, 105)),
+    ("assert f(' '.join(map(str, range(3)))) == len('x' * 3)", ("0 1 2",), 3),
 ])
-def test_trusted_expressions_are_lifted(code):
-    assert lift_assert(code, "f") is not None
+def test_trusted_expressions_are_lifted(code, args, expected):
+    """Evaluated to the values the in-process assert would call with and compare to."""
+    (part,) = lift_assert(code, "f")
+    assert (part.args, part.expected, part.test, part.line) == (args, expected, None, code)
+    assert type(part.expected) is type(expected)  # a tuple stays a tuple: (15, 105) != [15, 105] in Python
+
+
+@pytest.mark.parametrize("code, args, holds, fails", [
+    ("assert abs(f(1.33) - 0.33) < 1e-6", (1.33,), 0.33, 0.34),
+    ("assert f([]) is None", ([],), None, 0),
+])
+def test_trusted_predicates_are_lifted(code, args, holds, fails):
+    """A test that is not `== expected` is lifted as a predicate over the returned value, judged as the assert."""
+    (part,) = lift_assert(code, "f")
+    assert part.args == args and part.test is not None and part.line == code
+    assert part.test.holds(holds) is True and part.test.holds(fails) is False
 
 
 @pytest.mark.parametrize("code, why", [

@@ -21,8 +21,8 @@ import math
 import platform
 from typing import TYPE_CHECKING
 
-import execeval
 from execeval.errors import SandboxError
+from execeval.runs.codehash import judging_code_id
 from execeval.sandbox.base import Call, CaseStatus, PythonTests, Sandbox
 from execeval.sandbox.limits import DEFAULT_LIMITS
 
@@ -80,9 +80,10 @@ def measure_machine_speed(sandbox: Sandbox) -> float:
 
 
 def _cache_key() -> str:
-    """What a stored speed depends on: the workload and its reference time, Python, the CPU."""
+    """What a stored speed depends on: the workload and its reference time, the judging code (the sandbox it runs
+    in), Python, the CPU."""
     what = hashlib.sha256(f"{WORKLOAD}{WORKLOAD_ARGS}{REFERENCE_CPU_S}".encode()).hexdigest()[:12]
-    return f"speed:{execeval.__version__}:{what}:{platform.python_version()}:{_cpu_model()}"
+    return f"speed:{judging_code_id()}:{what}:{platform.python_version()}:{_cpu_model()}"
 
 
 def _cpu_model() -> str:

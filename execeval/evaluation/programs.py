@@ -18,8 +18,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-import execeval
 from execeval.errors import UsageError
+from execeval.runs.codehash import judging_code_id
 from execeval.sandbox.base import Assert, Call, PythonTests, TestCase
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.tasks.model import IOTest, Task, TestProgram, TestSuite
@@ -167,7 +167,7 @@ def plan_build_and_run(task: Task, policy: TimePolicy, *, plus: bool = True, all
     if suite.compare == "checker":
         toolchains.append(get_language(suite.checker_language).toolchain().identity)
     tests = [["P", c.code] if isinstance(c, TestProgram) else ["IO", c.stdin, c.stdout] for c in cases]  # type: ignore[union-attr]  # cases here are IOTest or TestProgram
-    payload = json.dumps([execeval.__version__, "build-and-run", task.language, toolchains, tests, suite.compare,
+    payload = json.dumps([judging_code_id(), "build-and-run", task.language, toolchains, tests, suite.compare,
                           suite.atol, suite.checker, suite.checker_language, limits.as_dict(), not all_tests])
     return TestPlan(task, cases, (run_s,) * len(cases), n_base, limits, tuple(case_label(c) for c in cases),
                     0.5 + 0.05 * len(cases), not all_tests, hashlib.sha256(payload.encode()).hexdigest())
@@ -189,6 +189,6 @@ def job_key(program: PythonTests, limits: Limits) -> str:
     """Content hash of everything that can change a verdict."""
     cases = [["A", c.code] if isinstance(c, Assert) else ["C", c.args_json, c.expected, c.tagged, c.oracle]
              for c in program.cases]
-    payload = json.dumps([execeval.__version__, program.program, program.entry_point, program.setup, cases,
+    payload = json.dumps([judging_code_id(), program.program, program.entry_point, program.setup, cases,
                           program.atol, program.stop_on_failure, program.case_cpu_s, limits.as_dict()])
     return hashlib.sha256(payload.encode()).hexdigest()

@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import execeval
 from execeval.errors import SandboxError
 from execeval.languages.base import Language, Toolchain
+from execeval.runs.codehash import judging_code_id
 from execeval.sandbox.base import Command, ExecResult, Sandbox, Status
 from execeval.sandbox.limits import COMPILE_LIMITS, DEFAULT_LIMITS, Limits
 
@@ -92,7 +92,7 @@ class BuildCache:
 
 def build_key(language: Language, toolchain: Toolchain, command: Command | None, source: bytes) -> str:
     files = sorted((n, hashlib.sha256(data).hexdigest()) for n, data in command.files.items()) if command else None
-    recipe = [execeval.__version__, language.name, toolchain.identity,
+    recipe = [judging_code_id(), language.name, toolchain.identity,
               list(command.argv) if command else None, list(command.collect) if command else None, files]
     return hashlib.sha256(json.dumps(recipe).encode() + b"\0" + source).hexdigest()
 

@@ -9,7 +9,7 @@ Module map (the contract and the backends here; one concern per sub-package):
 - `base.py`: what a job is (`Script`, `PythonTests`, `Command`, `Program`), what it gives back (`ExecResult`,
   `CaseResult`), and the `Sandbox` protocol; `limits.py`: `Limits`; `conformance.py`: the suite every backend passes.
 - Backends: `forkserver.py` (pre-warmed Python fork servers, one fork per job), `command.py` (any argv, through the
-  same servers), `raycluster.py` (the same protocol over a Ray cluster's nodes).
+  same servers), `raycluster.py` (the same protocol over a Ray cluster's nodes; imported from its module, so Ray stays optional).
 - `grading.py`: a job's streamed outputs compared with the expected ones, in the harness, never in the job;
   `crashes.py`: how runtimes name the exception that ended a process.
 - `isolation/`: namespaces, the unprivileged uid, Landlock, seccomp, rlimits, the memory cgroup, the work dir.

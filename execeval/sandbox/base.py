@@ -176,10 +176,11 @@ class IsolationReport:
 # ---------------------------------------------------------------- the extension point
 @runtime_checkable
 class Sandbox(Protocol):
-    """Runs programs under limits. Implementations: `forkserver.ForkServerSandbox`, `command.CommandSandbox`.
+    """Runs programs under limits. Implementations: `forkserver.ForkServerSandbox`, `command.CommandSandbox`,
+    `raycluster.RaySandbox`.
 
     Every caller (the executor, references, calibration, protocols, the service) goes through these methods only,
-    so a backend that runs jobs elsewhere (a Ray cluster) slots in behind them. `submit` queues a job and returns
+    so a backend that runs jobs elsewhere (`RaySandbox`: a Ray cluster) slots in behind them. `submit` queues a job and returns
     a future of its `ExecResult`; lower `priority` runs first (callers pass `-cost` for longest-first).
     `capacity` is how many jobs run at once: callers keep about that many in flight.
     """

@@ -1,6 +1,6 @@
 """Harness side of the fork servers: a pool of workers behind one global, prioritised work queue.
 
-Each worker is a separate small process (`server.py`), started fresh — never forked from the harness, whose
+Each worker is a separate small process (`server/process.py`), started fresh — never forked from the harness, whose
 memory would make every fork slow and whose secrets the job would inherit. Expected outputs stay here: the
 worker and the job get inputs only, and `Call` outputs are graded in this process (`grading.py`) as they stream
 back, so the first wrong answer stops the job early without the job ever holding what "right" looks like.

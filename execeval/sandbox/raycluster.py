@@ -26,6 +26,7 @@ from typing import Any, Self
 
 import execeval
 from execeval.errors import SandboxError, UsageError
+from execeval.runs.codehash import judging_code_id
 from execeval.sandbox.base import ExecResult, IsolationReport, Program, PythonTests, Command, Script, Status
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 
@@ -45,7 +46,7 @@ class NodeSandbox:
     def describe(self) -> dict:
         import ray
 
-        return {"version": execeval.__version__, "pid": os.getpid(), "capacity": self.sandbox.capacity,
+        return {"version": judging_code_id(), "pid": os.getpid(), "capacity": self.sandbox.capacity,
                 "isolation": self.sandbox.isolation(), "node_id": ray.get_runtime_context().get_node_id()}
 
     def run(self, program: Program, limits: Limits) -> ExecResult:
@@ -126,12 +127,15 @@ class RaySandbox:
                 ray.kill(h)
             raise SandboxError(f"a Ray node could not start its fork servers: {_last_line(e)}",
                                hint="run `execeval doctor` on that node; execeval must be installed there") from e
-        wrong = [i for i in infos if i["version"] != execeval.__version__]
+        # the judging code's id, not the bare version: a node's verdicts are stored under this harness's keys,
+        # so a node whose code differs (a development checkout at another commit) must not answer
+        here = judging_code_id()
+        wrong = [i for i in infos if i["version"] != here]
         if wrong:
             for h in handles:
                 ray.kill(h)
-            raise SandboxError(f"a Ray node runs execeval {wrong[0]['version']}, this one {execeval.__version__}",
-                               hint="install the same execeval version on every node")
+            raise SandboxError(f"a Ray node runs execeval {wrong[0]['version']}, this one {here}",
+                               hint="install the same execeval (version and code) on every node")
         return [_Actor(h, i["node_id"], i["capacity"], i["pid"], i["isolation"]) for h, i in zip(handles, infos)]
 
     # ------------------------------------------------------------ the protocol

@@ -2,7 +2,8 @@
 
 A benchmark loader turns its file into `Task`s; everything downstream (program assembly, execution, metrics) sees
 only this model. Tests are `Assert` code or `Call` inputs (see `execeval.sandbox.base`); `Call` expectations are
-filled in later by running the reference solution in the sandbox (`execeval.expected`), never by the loader.
+filled in later by running the reference solution in the sandbox
+(`execeval.evaluation.pipeline.compute_references`), never by the loader.
 """
 
 from __future__ import annotations

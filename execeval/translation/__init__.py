@@ -108,7 +108,7 @@ def _jobs(groups: list[Candidates], scripts: Path, n_max: int, limits: Limits) -
 
 
 def _recipe(lang: Language, toolchain: Toolchain, filled: str) -> str:
-    """What an outcome depends on besides its limits: the build's key (execeval version, toolchain identity,
+    """What an outcome depends on besides its limits: the build's key (the judging code id, toolchain identity,
     compile command and every file it is given, e.g. Java's javafx.util.Pair) over the filled-in script."""
     source = filled.encode()
     command = lang.build_command(toolchain, source) if toolchain.available else None  # missing: never stored
