@@ -17,7 +17,7 @@ ROOT = Path(execeval.__file__).resolve().parent
 
 # what a lower layer may import: the sandbox runs untrusted code and must not depend on what judges it
 ALLOWED = {
-    "execeval.sandbox": {"execeval", "execeval.errors", "execeval.values", "execeval.sandbox"},
+    "execeval.sandbox": {"execeval", "execeval.errors", "execeval.values", "execeval.codeid", "execeval.sandbox"},
     "execeval.runs": {"execeval.errors", "execeval.metrics", "execeval.runs"},
     "execeval.metrics": {"execeval.errors", "execeval.metrics"},
     "execeval.errors": set(),

@@ -13,7 +13,7 @@ import pytest
 
 from execeval.evaluation import calibration, programs
 from execeval.languages import get_language
-from execeval.runs import codehash
+from execeval import codeid
 from execeval.sandbox.base import Assert, Command, PythonTests
 from execeval.sandbox.limits import DEFAULT_LIMITS
 
@@ -24,14 +24,14 @@ build_module = importlib.import_module("execeval.languages.build")  # the packag
 def package(tmp_path: Path) -> Path:
     """A copy of the installed package to edit."""
     copy = tmp_path / "execeval"
-    shutil.copytree(codehash.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(codeid.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     return copy
 
 
 def test_the_id_is_the_version_and_the_hash_of_the_judging_sources(package):
-    assert codehash.code_id(package) == codehash.code_id(package) == codehash.code_id()  # stable, path-free
-    assert codehash.code_id().startswith(codehash.execeval.__version__ + "+")
-    names = {p.relative_to(package).as_posix() for p in codehash.judging_sources(package)}
+    assert codeid.code_id(package) == codeid.code_id(package) == codeid.code_id()  # stable, path-free
+    assert codeid.code_id().startswith(codeid.execeval.__version__ + "+")
+    names = {p.relative_to(package).as_posix() for p in codeid.judging_sources(package)}
     assert {"values.py", "sandbox/base.py", "sandbox/server/process.py", "evaluation/verdict.py",
             "judges/compare.py", "languages/ExecevalBatch.java", "tasks/model.py", "translation/harness.py"} <= names
     assert not any(n.startswith(("report/", "cli/", "runs/")) for n in names)
@@ -40,36 +40,36 @@ def test_the_id_is_the_version_and_the_hash_of_the_judging_sources(package):
 @pytest.mark.parametrize("path", ["sandbox/base.py", "evaluation/verdict.py", "values.py",
                                   "languages/ExecevalBatch.java", "sandbox/python/lifting/plan.py"])
 def test_a_change_to_a_judging_source_changes_the_id(package, path):
-    before = codehash.code_id(package)
+    before = codeid.code_id(package)
     with (package / path).open("a") as f:
         f.write("\n# a changed line\n")
-    assert codehash.code_id(package) != before
+    assert codeid.code_id(package) != before
 
 
 def test_a_new_judging_module_changes_the_id_a_renamed_one_too(package):
-    before = codehash.code_id(package)
+    before = codeid.code_id(package)
     (package / "judges" / "newjudge.py").write_text("X = 1\n")
-    added = codehash.code_id(package)
+    added = codeid.code_id(package)
     assert added != before
     (package / "judges" / "newjudge.py").rename(package / "judges" / "otherjudge.py")
-    assert codehash.code_id(package) not in (before, added)
+    assert codeid.code_id(package) not in (before, added)
 
 
 def test_other_code_and_bytecode_leave_the_id_alone(package):
-    before = codehash.code_id(package)
+    before = codeid.code_id(package)
     with (package / "report" / "html.py").open("a") as f:
         f.write("\n# a changed line\n")
     (package / "sandbox" / "__pycache__").mkdir()
     (package / "sandbox" / "__pycache__" / "base.cpython-311.pyc").write_bytes(b"\0" * 16)
     (package / "tasks" / "demo" / "notes.txt").write_text("not code\n")
-    assert codehash.code_id(package) == before
+    assert codeid.code_id(package) == before
 
 
 def test_computed_once_per_process():
-    codehash.judging_code_id()
-    hits = codehash.judging_code_id.cache_info().hits
-    assert codehash.judging_code_id() == codehash.code_id()
-    assert codehash.judging_code_id.cache_info().hits == hits + 1
+    codeid.judging_code_id()
+    hits = codeid.judging_code_id.cache_info().hits
+    assert codeid.judging_code_id() == codeid.code_id()
+    assert codeid.judging_code_id.cache_info().hits == hits + 1
 
 
 def test_every_stored_key_follows_the_id(monkeypatch):
@@ -93,6 +93,6 @@ def test_every_stored_key_follows_the_id(monkeypatch):
 def test_the_sandbox_server_does_not_import_it():
     """The id is the harness's business: the fork server (and so every job forked from it) never loads it."""
     code = ("import sys, execeval.sandbox.server.process, execeval.sandbox.python.runner\n"
-            "print('execeval.runs.codehash' in sys.modules)")
+            "print('execeval.codeid' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out

@@ -22,7 +22,7 @@ import platform
 from typing import TYPE_CHECKING
 
 from execeval.errors import SandboxError
-from execeval.runs.codehash import judging_code_id
+from execeval.codeid import judging_code_id
 from execeval.sandbox.base import Call, CaseStatus, PythonTests, Sandbox
 from execeval.sandbox.limits import DEFAULT_LIMITS
 

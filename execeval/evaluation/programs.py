@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 
 from execeval.errors import UsageError
-from execeval.runs.codehash import judging_code_id
+from execeval.codeid import judging_code_id
 from execeval.sandbox.base import Assert, Call, PythonTests, TestCase
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.tasks.model import IOTest, Task, TestProgram, TestSuite

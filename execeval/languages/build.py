@@ -19,7 +19,7 @@ from pathlib import Path
 
 from execeval.errors import SandboxError
 from execeval.languages.base import Language, Toolchain
-from execeval.runs.codehash import judging_code_id
+from execeval.codeid import judging_code_id
 from execeval.sandbox.base import Command, ExecResult, Sandbox, Status
 from execeval.sandbox.limits import COMPILE_LIMITS, DEFAULT_LIMITS, Limits
 

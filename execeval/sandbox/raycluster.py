@@ -26,7 +26,7 @@ from typing import Any, Self
 
 import execeval
 from execeval.errors import SandboxError, UsageError
-from execeval.runs.codehash import judging_code_id
+from execeval.codeid import judging_code_id
 from execeval.sandbox.base import ExecResult, IsolationReport, Program, PythonTests, Command, Script, Status
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 
