@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 
 from execeval.sandbox.python import runner
+from execeval.sandbox.python.snapshot import Snapshot
 from execeval.sandbox.python.split import candidate_end, remote
 from execeval.sandbox.server import wire
 from execeval.sandbox.base import Assert, Command, PythonTests, Script
@@ -58,7 +59,7 @@ class Server:
         # tempfile caches its directory on first use; the server's (/tmp, not the job's TMPDIR) must not be it
         if "tempfile" in sys.modules:
             sys.modules["tempfile"].tempdir = None  # type: ignore[attr-defined]  # a module attribute that tempfile sets itself
-        self.snapshot = runner.Snapshot()
+        self.snapshot = Snapshot()
         self.empty_stdin = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         self.case_sets = wire.CaseSets()  # the test tuples of the last few tasks (the harness keeps the same)
 

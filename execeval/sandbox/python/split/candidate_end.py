@@ -14,7 +14,8 @@ import time
 import types
 
 from execeval.sandbox.base import PythonTests
-from execeval.sandbox.python.runner import CaseTimeout, Snapshot
+from execeval.sandbox.python.runner import CaseTimeout
+from execeval.sandbox.python.snapshot import Snapshot
 from execeval.sandbox.python.split.callwire import Lines, full_text
 from execeval.sandbox.python.split.guard import check_plain, to_wire
 from execeval.sandbox.python.split.handles import MUTABLE, Table, revive_handles
