@@ -8,7 +8,7 @@ docs/time-limits.md for why.
 
 Tasks in other languages, and stdin/stdout tasks, have no reference to calibrate against: each run (one
 `TestProgram`, or one `IOTest` input) gets a fixed CPU budget, the task's `metadata["time_limit_s"]` when it has
-one, else `TimePolicy.run_s` (`--run-timeout`). Their jobs are `BuildAndRun`s, judged by `execeval.judges`.
+one, else `TimePolicy.run_s` (`--run-timeout`), and the memory limit `metadata["memory_limit_mb"]` when it has one. Their jobs are `BuildAndRun`s, judged by `execeval.judges`.
 """
 
 from __future__ import annotations
@@ -161,7 +161,8 @@ def plan_build_and_run(task: Task, policy: TimePolicy, *, plus: bool = True, all
 
     cases, n_base = all_cases(task, plus)
     run_s = policy.here(float(task.metadata.get("time_limit_s") or policy.run_s))
-    limits = DEFAULT_LIMITS.with_(cpu_s=run_s, wall_s=2 * run_s + 1, memory_mb=policy.memory_mb)
+    memory_mb = int(task.metadata.get("memory_limit_mb") or policy.memory_mb)  # the problem's own, when it has one
+    limits = DEFAULT_LIMITS.with_(cpu_s=run_s, wall_s=2 * run_s + 1, memory_mb=memory_mb)
     suite = task.tests
     toolchains = [get_language(task.language).toolchain().identity]
     if suite.compare == "checker":

@@ -54,8 +54,16 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
     Benchmark("mbpp+", "MbppPlus-v0.2.0.jsonl", _MBPP_PLUS, "evalplus", ("evalplus/mbppplus", None)),
     Benchmark("mbpp+-mini", "MbppPlus-Mini-v0.2.0.jsonl", _MBPP_PLUS, "evalplus", mini=True),
     Benchmark("demo", "tasks.jsonl", ("tasks.jsonl",), "native"),
+    # competitive programming (execeval/tasks/competitive.py): JSONL exports of the hub datasets, no hub fallback
+    Benchmark("apps", "apps_test.jsonl", ("apps_test.jsonl.gz", "apps_test.jsonl", "apps*.jsonl.gz", "apps*.jsonl"),
+              "apps"),
+    Benchmark("codecontests", "code_contests_test.jsonl", ("code_contests*.jsonl.gz", "code_contests*.jsonl",
+                                                           "codecontests*.jsonl.gz", "codecontests*.jsonl"),
+              "codecontests"),
+    Benchmark("taco", "taco_test.jsonl", ("taco*.jsonl.gz", "taco*.jsonl"), "taco"),
+    Benchmark("codeforces", "codeforces_test.jsonl", ("codeforces*.jsonl.gz", "codeforces*.jsonl"), "codeforces"),
 )}
-_ALIASES = {"humanevalplus": "humaneval+", "humaneval-plus": "humaneval+", "mbppplus": "mbpp+", "mbpp-plus": "mbpp+",
+_ALIASES = {"code_contests": "codecontests", "humanevalplus": "humaneval+", "humaneval-plus": "humaneval+", "mbppplus": "mbpp+", "mbpp-plus": "mbpp+",
             "sanitized-mbpp": "mbpp-sanitized", "humanevalplus-mini": "humaneval+-mini"}
 
 
@@ -79,6 +87,10 @@ LOADERS: dict[str, Callable[..., TaskSet]] = {
     "native": _lazy("execeval.tasks.native:load_native"),
     "multipl-e": _lazy("execeval.tasks.multipl_e:load_multipl_e"),
     "stdio": _lazy("execeval.tasks.stdio:load_stdio_tasks"),
+    "apps": _lazy("execeval.tasks.competitive:load_apps"),
+    "codecontests": _lazy("execeval.tasks.competitive:load_codecontests"),
+    "taco": _lazy("execeval.tasks.competitive:load_taco"),
+    "codeforces": _lazy("execeval.tasks.competitive:load_codeforces"),
 }
 
 
@@ -106,10 +118,13 @@ def find_file(bench: Benchmark, data_dir: Path) -> Path | None:
 def detect_format(raw: Raw) -> str:
     """The loader for a file (a key of LOADERS), from the keys of its first record."""
     from execeval.tasks.multipl_e import looks_like_multipl_e, records
+    from execeval.tasks.competitive import competitive_format
     from execeval.tasks.stdio import looks_like_stdio
 
     for where, rec in records(raw):
         keys = set(rec)
+        if (competitive := competitive_format(rec)) is not None:
+            return competitive
         if looks_like_multipl_e(rec) and not keys & {"format", "task_id"}:
             return "multipl-e"
         if looks_like_stdio(rec):
@@ -161,7 +176,7 @@ def _data_dir(data_dir: str | Path | None) -> Path | None:
 
 def load_tasks(name_or_path: str | os.PathLike[str], *, data_dir: str | Path | None = None, split: str = "test") -> TaskSet:
     """Load a benchmark by name (`humaneval`, `humaneval+`, `humaneval+-mini`, `mbpp`, `mbpp-sanitized`, `mbpp+`,
-    `demo`) or a task file by path (format detected from its content).
+    `demo`, `apps`, `codecontests`, `taco`, `codeforces`) or a task file by path (format detected from its content).
 
     `split` selects the original-MBPP split ("prompt", "test", "validation", "train", "all"); other benchmarks have
     a single split and ignore it.
