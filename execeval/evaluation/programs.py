@@ -8,7 +8,8 @@ docs/time-limits.md for why.
 
 Tasks in other languages, and stdin/stdout tasks, have no reference to calibrate against: each run (one
 `TestProgram`, or one `IOTest` input) gets a fixed CPU budget, the task's `metadata["time_limit_s"]` when it has
-one, else `TimePolicy.run_s` (`--run-timeout`), and the memory limit `metadata["memory_limit_mb"]` when it has one. Their jobs are `BuildAndRun`s, judged by `execeval.judges`.
+one, else `TimePolicy.run_s` (`--run-timeout`), and the memory limit `metadata["memory_limit_mb"]` when it has
+one. Their jobs are `BuildAndRun`s, judged by `execeval.judges`.
 """
 
 from __future__ import annotations

