@@ -220,3 +220,29 @@ def test_call_based(sandbox, bench, task_id):
     wrong = "def findNumber(n):\n    return str(2 * n - 1)\n"  # right up to n = 10 (19), wrong at 11 (21, not 31)
     result = judge(task, program(wrong), sandbox)
     assert result.status is not Status.OK and [c.status for c in result.cases][:10] == [P] * 9 + [F]
+
+
+# ---------------------------------------------------------------- the whole pipeline
+def test_evaluate_apps_end_to_end(tmp_path, sandbox):
+    """`evaluate` on the APPS file: the reference run fills the call-based expectations, each sample gets the
+    entry point appended, the stdin problem is judged with the file's tests."""
+    from execeval.evaluate import EvalConfig, evaluate
+    from execeval.runs.files import read_results
+
+    apps = load("apps")
+    samples = [
+        {"task_id": "4000", "solution": apps["4000"].reference},
+        {"task_id": "4000", "solution": "import math\nn = int(input())\nprint(math.comb(n, 5) * 120)\n"},
+        {"task_id": "4001", "solution": "def findNumber(n):\n    return str(2 * n - 1)\n"},
+        {"task_id": "4001", "solution": "class Solution:\n    def findNumber(self, n):\n        s = ''\n"
+                                        "        while n:\n            n, r = divmod(n - 1, 5)\n"
+                                        "            s = '13579'[r] + s\n        return s\n"},
+    ]
+    path = tmp_path / "samples.jsonl"
+    path.write_text("".join(json.dumps(s) + "\n" for s in samples))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        evaluate(path, FIXTURES / "apps.jsonl", tmp_path / "run",
+                 EvalConfig(k=(1,), policy=TimePolicy(speed=1.0)), sandbox=sandbox)
+    rows = sorted(read_results(tmp_path / "run"), key=lambda r: (r["task_id"], r["completion_id"]))
+    assert [r["passed"] for r in rows] == [True, False, False, True], rows
