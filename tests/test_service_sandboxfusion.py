@@ -239,3 +239,30 @@ def test_status_rules_follow_sandboxfusion():
     assert harness["status"] == "Error" and overall([harness]) == ("SandboxError", "worker lost")
     with pytest.raises(BadRequest):
         parse(b'{"language": "python", "code": "1", "memory_limit_MB": 0}', 60, 8192, 1000)
+
+
+def test_verl_many_threads_one_request_per_test_case(url):
+    """verl posts one request per test case from a thread pool; every answer is scored from the same fields."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    code = "n = int(input())\nprint(n * n)"
+    cases = [(str(i), str(i * i) + ("" if i % 5 else "x")) for i in range(40)]  # every fifth expected is wrong
+
+    def one(case: tuple[str, str]) -> bool:
+        a = post(url, {"compile_timeout": 10, "run_timeout": 10, "code": code, "stdin": case[0],
+                       "memory_limit_MB": 1024, "language": "python", "files": {}, "fetch_files": []}).json()
+        return a["status"] == "Success" and a["run_result"]["stdout"].strip() == case[1]
+
+    with ThreadPoolExecutor(16) as pool:
+        passed = list(pool.map(one, cases))
+    assert passed == [i % 5 != 0 for i in range(40)]
+
+
+def test_metrics_count_answers_and_build_cache_hits(url):
+    program = CPP_PRINT.replace("123", "cache-me")
+    for _ in range(2):
+        assert post(url, {"language": "cpp", "code": program}).json()["status"] == "Success"
+    text = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
+    hits = [line for line in text.splitlines() if line.startswith('execeval_run_code_builds_total{source="cache"}')]
+    assert hits and float(hits[0].split()[-1]) >= 1, text
+    assert 'execeval_run_code_total{status="Success"}' in text
