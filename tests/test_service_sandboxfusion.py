@@ -266,3 +266,14 @@ def test_metrics_count_answers_and_build_cache_hits(url):
     hits = [line for line in text.splitlines() if line.startswith('execeval_run_code_builds_total{source="cache"}')]
     assert hits and float(hits[0].split()[-1]) >= 1, text
     assert 'execeval_run_code_total{status="Success"}' in text
+
+
+def test_verl_check_correctness_itself_when_installed(url):
+    """verl's own scorer, where verl is installed (it is heavy: torch); without it the replays above stand in.
+    Its codes: True passed, -3 a run error or time-out, -4 a compile error."""
+    verl = pytest.importorskip("verl.utils.reward_score.sandbox_fusion.utils")
+    io = {"inputs": ["1 2\n", "3 4\n"], "outputs": ["3\n", "7\n"]}
+    endpoint = f"{url}/t/{TOKEN}/run_code"
+    assert verl.check_correctness(endpoint, io, "a, b = map(int, input().split())\nprint(a + b)")[0] == [True, True]
+    assert verl.check_correctness(endpoint, io, "int main(){", language="cpp")[0] == [-4, -4]
+    assert verl.check_correctness(endpoint, io, "while True: pass", timeout=1)[0] == [-3, -3]
