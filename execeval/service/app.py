@@ -3,6 +3,7 @@
     POST /v1/verify   one job or a batch (execeval/service/schema.py) -> {"results": [results.jsonl rows]}
     GET  /healthz     {"ok": true, "queue": ..., "capacity": ...}
     GET  /metrics     Prometheus text: queue depth, jobs/s, request latency, verdicts by status
+    POST /run_code    SandboxFusion's protocol, for verl and its SDK (sandboxfusion.py; also /t/TOKEN/run_code)
 
 Admission is bounded in jobs, not requests: a request whose jobs do not fit in what is left of `max_queue` gets
 429 with `Retry-After` (the queue's expected drain time) and costs nothing, so memory never grows with load. The
@@ -41,6 +42,7 @@ from starlette.routing import Route
 from starlette.concurrency import run_in_threadpool
 
 from execeval.errors import ExecevalError, UsageError
+from execeval.service import sandboxfusion
 from execeval.service.engine import Verifier
 from execeval.service.schema import DEFAULT_PORT, VERIFY_PATH, Ceilings, RequestError, parse_request
 
@@ -176,7 +178,8 @@ def create_app(verifier: Verifier, settings: ServiceSettings = ServiceSettings()
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(routes=[Route(VERIFY_PATH, verify, methods=["POST"]), Route("/healthz", healthz),
-                             Route("/metrics", prometheus)])
+                             Route("/metrics", prometheus),
+                             *sandboxfusion.routes(verifier, settings, admission, metrics, _read_body)])  # POST /run_code
 
 
 def json_response(body: dict, code: int = 200, headers: dict | None = None) -> Response:
