@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -127,6 +129,24 @@ def test_lone_surrogates_in_samples_and_jobs_survive_store_results_report(tmp_pa
     assert Path(page).stat().st_size > 1000
 
 
+def test_the_cli_evaluates_resumes_and_reports_hostile_samples(tmp_path):
+    """`execeval evaluate` (twice: the second resumes) and `execeval report` exit 0 on exception attributes of
+    any shape and lone surrogates (they exited 1 with no results.jsonl, or crashed writing the report)."""
+    completions = [RIGHT, *(_raising(a) for a in REMOTE_TYPES[:3]), *SURROGATES, WRONG]
+    samples = tmp_path / "s.jsonl"
+    samples.write_text("".join(json.dumps({"task_id": "demo/0", "completion": c}) + "\n" for c in completions))
+    out = tmp_path / "run"
+    cli = [sys.executable, "-m", "execeval.cli"]
+    for _ in range(2):
+        proc = subprocess.run([*cli, "evaluate", str(samples), "--tasks", "demo", "--out", str(out), "--workers", "1",
+                               "--quiet"], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+    rows = read_results(out)
+    assert len(rows) == len(completions) and (rows[0]["passed"], rows[-1]["status"]) == (True, "failed"), rows
+    proc = subprocess.run([*cli, "report", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and (out / "report.html").exists(), proc.stderr
+
+
 # ---------------------------------------------------------------- the service
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
@@ -216,7 +236,7 @@ def _closed_by_server(sock: socket.socket, deadline: float) -> bool:
         while sock.recv(65536):
             pass
         return True
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         return False
     except ConnectionResetError:
         return True
@@ -284,3 +304,23 @@ def test_a_program_cannot_shadow_the_builtins_its_tests_call(url, shadow, test, 
         rows.append(r.json()["results"][0])
     assert [(row["passed"], row["entry_point"]) for row in rows] == [(False, "f"), (True, "f")], rows
     assert rows[0]["status"] in ("failed", "error"), rows[0]  # wrong, or the real builtin refused its value
+
+
+SPLIT_SETUP = "def check(candidate):\n    y = candidate(1.0)\n    for t in [y]:\n        {test}\n"
+
+
+@pytest.mark.parametrize("shadow, test, right", SHADOWS, ids=["abs", "len", "sorted", "isinstance"])
+def test_a_tasks_entry_point_and_the_tests_builtins_on_each_judging_path(sandbox, shadow, test, right):
+    """The evaluate path (the task names its entry point), straight through the sandbox: a lifted assert, a lifted
+    `check`, and a split one (a loop: not liftable). The runner gives the tests the candidate's names minus every
+    builtin's; these held before #24 too, and guard that filter on each path."""
+    check = test.replace("f(1.0)", "candidate(1.0)")
+    shapes = {"lifted": ((Assert(test),), ""),
+              "check": ((Assert("check(f)"),), f"def check(candidate):\n    {check}\n"),
+              "split": ((Assert("check(f)"),), SPLIT_SETUP.format(test=check.replace("candidate(1.0)", "y")))}
+    for shape, (cases, setup) in shapes.items():
+        lifted = lift_job(PythonTests("", "f", cases, setup=setup)) is not None
+        assert not lifted if shape == "split" else lifted or "abs" not in shadow, shape  # abs's test is a Predicate
+        verdicts = [sandbox.run(PythonTests(f"def f(x):\n    return {body}\n" + shadow, "f", cases, setup=setup))
+                    for body in ("x", right)]
+        assert [v.all_cases_passed for v in verdicts] == [False, True], (shape, verdicts)
