@@ -279,6 +279,35 @@ def test_a_slow_but_whole_request_is_answered(url):
     assert answer.startswith(b"HTTP/1.1 200") and b'"passed":true' in answer, answer
 
 
+def _request(body: bytes) -> bytes:
+    return b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+
+
+def _answer(sock: socket.socket) -> bytes:
+    sock.settimeout(30)
+    data = b""
+    while b'"results"' not in data or not data.endswith(b"}"):
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    return data
+
+
+def test_a_keep_alive_connection_waits_idle_but_not_for_a_half_sent_second_request(url):
+    """After an answer, an idle connection is kept (uvicorn's keep-alive), a second request on it is answered
+    after more than the read timeout; then half a third request's headers are dropped within it."""
+    port = int(url.rsplit(":", 1)[1])
+    body = json.dumps({"task": "demo/0", "completion": RIGHT}).encode()
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(_request(body))
+        assert _answer(s).startswith(b"HTTP/1.1 200")
+        time.sleep(READ_TIMEOUT_S * 1.5)
+        s.sendall(_request(body))
+        assert _answer(s).startswith(b"HTTP/1.1 200")
+        s.sendall(b"POST /v1/verify HTTP/1.1\r\nHost: x\r\n")
+        assert _closed_by_server(s, time.monotonic() + READ_TIMEOUT_S + 4.0)
+
+
 # ---------------------------------------------------------------- 9. the tests' builtins are Python's
 SHADOWS = [  # (a builtin the tests call, redefined to make the test pass; the test; a right f's return value)
     ("def abs(x):\n    return 0\n", "assert abs(f(1.0) - 2.0) < 1e-9", "x + 1.0"),
@@ -324,3 +353,4 @@ def test_a_tasks_entry_point_and_the_tests_builtins_on_each_judging_path(sandbox
         verdicts = [sandbox.run(PythonTests(f"def f(x):\n    return {body}\n" + shadow, "f", cases, setup=setup))
                     for body in ("x", right)]
         assert [v.all_cases_passed for v in verdicts] == [False, True], (shape, verdicts)
+

@@ -279,18 +279,23 @@ def server_config(verifier: Verifier, settings: ServiceSettings, host: str, port
 
 
 def _headers_deadline(timeout_s: float) -> type:
-    """uvicorn's HTTP protocol, closing a connection on which no new request's headers arrived within `timeout_s`
-    of its opening or of its last response (the body's own deadline is in `verify`)."""
+    """uvicorn's HTTP protocol, closing a connection on which a request's headers did not arrive within `timeout_s`
+    of its opening or of the first bytes after its last response (idle keep-alive connections are uvicorn's
+    `timeout_keep_alive`; the body's own deadline is in `verify`)."""
     from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
     class Protocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]  # AutoHTTPProtocol is chosen at import
         def connection_made(self, transport: asyncio.Transport) -> None:
             super().connection_made(transport)
-            self.loop.call_later(timeout_s, self._late, self.cycle)
+            self._armed_for = None  # the request (cycle) after which the timer was last armed
+            self.loop.call_later(timeout_s, self._late, None)
 
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            self.loop.call_later(timeout_s, self._late, self.cycle)
+        def data_received(self, data: bytes) -> None:
+            cycle = self.cycle  # a new request's first bytes after an answered one: its headers are timed
+            if cycle is not None and cycle.response_complete and self._armed_for is not cycle:
+                self._armed_for = cycle
+                self.loop.call_later(timeout_s, self._late, cycle)
+            super().data_received(data)
 
         def _late(self, cycle: object) -> None:
             if self.cycle is cycle and not self.transport.is_closing():  # no request began since it was armed
