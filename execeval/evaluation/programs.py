@@ -177,7 +177,8 @@ def plan_build_and_run(task: Task, policy: TimePolicy, *, plus: bool = True, all
 
 def build_job(plan: TestPlan, program: str) -> Job:
     """The job for one program: the task's plan plus the program (cheap: nothing per test is redone)."""
-    key = hashlib.sha256(f"{plan.digest}\0{program}".encode()).hexdigest()
+    # a sample's text may hold lone surrogates (no UTF-8 encodes them): its key still names it; the job judges it
+    key = hashlib.sha256(f"{plan.digest}\0{program}".encode("utf-8", "surrogatepass")).hexdigest()
     if plan.cases and isinstance(plan.cases[0], (TestProgram, IOTest)):
         suite = dataclasses.replace(plan.task.tests, cases=plan.cases)
         return Job(BuildAndRun(plan.task.language, suite, program, plan.stop_on_failure), plan.limits, plan.n_base,

@@ -93,8 +93,11 @@ def _pack(samples: list[dict]) -> str:
                     "x": r.get("executable")}
         rec.update({k: v for k, v in optional.items() if v not in (None, "")})
         recs.append(rec)
-    payload = json.dumps({"p": list(programs), "s": recs}, separators=(",", ":"), ensure_ascii=False)
-    return base64.b64encode(gzip.compress(payload.encode("utf-8"), compresslevel=9, mtime=0)).decode("ascii")
+    try:
+        data = json.dumps({"p": list(programs), "s": recs}, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError:  # a sample's or a job's text with lone surrogates: JSON's \uXXXX escapes keep them
+        data = json.dumps({"p": list(programs), "s": recs}, separators=(",", ":")).encode()
+    return base64.b64encode(gzip.compress(data, compresslevel=9, mtime=0)).decode("ascii")
 
 
 # ------------------------------------------------------------------------------------------------- page data

@@ -40,31 +40,36 @@ def grade_case(raw: dict, expected: list | None, program: PythonTests) -> CaseRe
 
 
 def _judge_case(raw: dict, expected: list | None, program: PythonTests) -> CaseResult:
-    index = int(raw.get("i", -1))
-    status = raw.get("s")
-    output = raw.get("o")
-    message = str(raw.get("m", ""))[:1000]
-    if not 0 <= index < len(program.cases):
-        return CaseResult(index, CaseStatus.ERROR, "Tampered", "case index out of range")
+    index, status, output, message = raw.get("i", -1), raw.get("s"), raw.get("o"), raw.get("m", "")
+    cpu, kind = raw.get("c", 0), raw.get("t")
+    # Every field is the job's, so untrusted: a shape the runner never sends (a list for a type name, a string
+    # for the CPU time, a 400-digit number) is the job's error, never an exception here. One type check each.
+    if type(index) is not int or not 0 <= index < len(program.cases):
+        return CaseResult(index if type(index) is int else -1, CaseStatus.ERROR, "Tampered", "case index out of range")
+    if not ((type(cpu) is float or type(cpu) is int) and 0 <= cpu < 1e9):  # NaN, inf, 10**400 and "1" too
+        return CaseResult(index, CaseStatus.ERROR, "Tampered", "the case's CPU time is not a number")
+    cpu = float(cpu)
+    if type(status) is not str or (output is not None and type(output) is not str) or \
+            (kind is not None and type(kind) is not str) or type(message) is not str:
+        return CaseResult(index, CaseStatus.ERROR, "Tampered", "a case result field of the wrong type", cpu_s=cpu)
+    message = message[:1000]
     if status == "returned" and not isinstance(program.cases[index], Call):  # an Assert passes only by running
         return CaseResult(index, CaseStatus.ERROR, "Tampered", "an Assert case reported a return value")
     if status == "returned":
         want = expected[index] if expected else None
         if want is None:
-            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
+            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=cpu)
         case = program.cases[index]
         oracle = case.oracle if isinstance(case, Call) else ""
         if output == want.text and not oracle:  # same encoding: equal without decoding either side
-            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
+            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=cpu)
         got = decode(str(output))
         args = (decode(case.args_json) if case.tagged else json.loads(case.args_json)) if oracle else None  # type: ignore[union-attr]  # oracle implies a Call
         if outputs_match(got, want.value, program.atol, oracle, args):
-            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
+            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=cpu)
         return CaseResult(index, CaseStatus.FAILED, "WrongAnswer",
-                          f"expected {short_repr(want.value)}, got {short_repr(got)}", output,
-                          float(raw.get("c", 0)))
+                          f"expected {short_repr(want.value)}, got {short_repr(got)}", output, cpu)
     if isinstance(program.cases[index], Call) and status == "passed":  # only a compared output passes a Call
         return CaseResult(index, CaseStatus.ERROR, "Tampered", "a Call case reported 'passed' without an output")
     kinds = {"passed": CaseStatus.PASSED, "failed": CaseStatus.FAILED, "timeout": CaseStatus.TIMEOUT}
-    return CaseResult(index, kinds.get(status, CaseStatus.ERROR), raw.get("t"), message,  # type: ignore[arg-type]  # the status is a str in the raw result
-                      cpu_s=float(raw.get("c", 0)))
+    return CaseResult(index, kinds.get(status, CaseStatus.ERROR), kind and kind[:200], message, cpu_s=cpu)

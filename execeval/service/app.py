@@ -9,7 +9,8 @@ Admission is bounded in jobs, not requests: a request whose jobs do not fit in w
 429 with `Retry-After` (the queue's expected drain time) and costs nothing, so memory never grows with load. The
 default queue is about a second of work (`QUEUE_PER_WORKER` jobs per worker), so an answer comes within about a
 second or a 429 comes at once; a batch larger than the whole queue is let in when the queue is empty.
-Bodies are capped (`max_body_bytes`, 413); a body that is not a valid request gets 400 naming the field.
+Bodies are capped (`max_body_bytes`, 413) and must arrive within `read_timeout_s` (408), as must a request's
+headers (or the connection is closed); a body that is not a valid request gets 400 naming the field.
 Binding anything but loopback needs a token: anyone who reaches the port can make it run code.
 
 Per request the loop does the work itself when it is quick (engine.py says when) and waits for all of a request's
@@ -30,6 +31,7 @@ import time
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import orjson
 
@@ -46,6 +48,9 @@ from execeval.service import sandboxfusion
 from execeval.service.engine import Verifier
 from execeval.service.schema import DEFAULT_PORT, VERIFY_PATH, Ceilings, RequestError, parse_request
 
+if TYPE_CHECKING:
+    import uvicorn
+
 QUEUE_PER_WORKER = 32  # small jobs a worker finishes in about a second
 INLINE_JOBS = 64  # larger batches are planned and judged in a thread: the loop keeps answering meanwhile
 RATE_WINDOW_S = 10.0  # the drain rate behind Retry-After and the jobs/s gauge is measured over this long
@@ -57,6 +62,7 @@ class ServiceSettings:
     token: str | None = None  # required as `Authorization: Bearer TOKEN` on /v1/verify and /metrics when set
     max_queue: int | None = None  # jobs admitted and not finished (more get 429); None: QUEUE_PER_WORKER each
     max_body_bytes: int = 16 << 20
+    read_timeout_s: float = 10.0  # a request's headers, and then its body, must arrive within this long each
     ceilings: Ceilings = field(default_factory=Ceilings)
 
 
@@ -136,7 +142,12 @@ def create_app(verifier: Verifier, settings: ServiceSettings = ServiceSettings()
         started = time.monotonic()
         if not authorized(request):
             return answer(401, {"error": "missing or wrong token", "hint": "send Authorization: Bearer TOKEN"})
-        body = await _read_body(request, settings.max_body_bytes)
+        try:
+            async with asyncio.timeout(settings.read_timeout_s):
+                body = await _read_body(request, settings.max_body_bytes)
+        except TimeoutError:  # a half-sent body would hold the connection (and a file descriptor) for ever
+            return answer(408, {"error": f"the body did not arrive within {settings.read_timeout_s} s"},
+                          {"Connection": "close"})
         if body is None:
             return answer(413, {"error": f"the body is over {settings.max_body_bytes} bytes",
                                 "hint": "split the batch"})
@@ -186,8 +197,8 @@ def json_response(body: dict, code: int = 200, headers: dict | None = None) -> R
     """orjson's encoding: the rows carry each program, and the standard library takes ~8x longer on them."""
     try:
         content = orjson.dumps(body)
-    except TypeError:  # what orjson does not take, e.g. a completion_id over 64 bits
-        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    except TypeError:  # what orjson does not take: a completion_id over 64 bits, text with lone surrogates
+        content = json.dumps(body, separators=(",", ":")).encode()  # \uXXXX escapes: any str, losslessly
     return Response(content, code, headers, media_type="application/json")
 
 
@@ -245,8 +256,7 @@ def serve(verifier: Verifier, settings: ServiceSettings = ServiceSettings(), hos
     import uvicorn
 
     check_bind(host, settings.token)
-    config = uvicorn.Config(create_app(verifier, settings), host=host, port=port, log_level=log_level,
-                            lifespan="off", backlog=4096, timeout_keep_alive=30, access_log=False)
+    config = server_config(verifier, settings, host, port, log_level=log_level)
     if threading.current_thread() is not threading.main_thread():  # no signals here: the caller stops it
         uvicorn.Server(config).run()
         return
@@ -258,6 +268,43 @@ def serve(verifier: Verifier, settings: ServiceSettings = ServiceSettings(), hos
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def server_config(verifier: Verifier, settings: ServiceSettings, host: str, port: int, **options: object) -> "uvicorn.Config":
+    """uvicorn's configuration of the app: connections whose request headers do not arrive within the read
+    timeout are closed (uvicorn has no such bound: a slow client could hold every file descriptor)."""
+    import uvicorn
+
+    options = {"log_level": "warning", "lifespan": "off", "backlog": 4096, "timeout_keep_alive": 30,
+               "access_log": False, **options}
+    return uvicorn.Config(create_app(verifier, settings), host=host, port=port,
+                          http=_headers_deadline(settings.read_timeout_s), **options)  # type: ignore[arg-type]  # uvicorn's option types, passed through
+
+
+def _headers_deadline(timeout_s: float) -> type:
+    """uvicorn's HTTP protocol, closing a connection on which a request's headers did not arrive within `timeout_s`
+    of its opening or of the first bytes after its last response (idle keep-alive connections are uvicorn's
+    `timeout_keep_alive`; the body's own deadline is in `verify`)."""
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    class Protocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]  # AutoHTTPProtocol is chosen at import
+        def connection_made(self, transport: asyncio.Transport) -> None:
+            super().connection_made(transport)
+            self._armed_for = None  # the request (cycle) after which the timer was last armed
+            self.loop.call_later(timeout_s, self._late, None)
+
+        def data_received(self, data: bytes) -> None:
+            cycle = self.cycle  # a new request's first bytes after an answered one: its headers are timed
+            if cycle is not None and cycle.response_complete and self._armed_for is not cycle:
+                self._armed_for = cycle
+                self.loop.call_later(timeout_s, self._late, cycle)
+            super().data_received(data)
+
+        def _late(self, cycle: object) -> None:
+            if self.cycle is cycle and not self.transport.is_closing():  # no request began since it was armed
+                self.transport.close()
+
+    return Protocol
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

@@ -122,7 +122,10 @@ class Verifier:
                     self._plans[key] = plan
                     while len(self._plans) > PLAN_CACHE:
                         self._plans.popitem(last=False)
-        return sample_run(plan, Sample(plan.task.task_id, spec.completion_id, spec.code, spec.kind, "request"))  # type: ignore[arg-type]  # the spec's kind is validated on the way in
+        run = sample_run(plan, Sample(plan.task.task_id, spec.completion_id, spec.code, spec.kind, "request"))  # type: ignore[arg-type]  # the spec's kind is validated on the way in
+        if spec.task is None:  # the function judged, which the request may have left to the service to find
+            run.extra["entry_point"] = spec.entry_point
+        return run
 
     def _config_for(self, limits: dict, block: bool) -> EvalConfig | None:
         if self._config is None:

@@ -8,7 +8,8 @@ A body is one job, or a batch with limits shared by its jobs:
 
 Job fields: `task` (its id), `benchmark` (only when several served benchmarks have that id), `completion`
 (continues the task's prompt) or `solution` (a whole program); or `program`, `tests` (Python asserts), `setup`
-(code run before the tests), `entry_point` (default: the program's last top-level function), `task_id` (a label
+(code run before the tests), `entry_point` (default: the first of the program's top-level functions that
+the tests call, never one named like a builtin; the answer's row says which, as `entry_point`), `task_id` (a label
 for the result, default "program"). Either kind may carry `completion_id` and its own `limits`.
 
 Limits are the `execeval evaluate` flags of the same meaning: `timeout_s` (per-test CPU floor, reference-machine
@@ -19,12 +20,17 @@ seconds), `plus_timeout_s`, `time_factor`, `memory_mb`, `all_tests`, `plus`. The
 from __future__ import annotations
 
 import ast
+import builtins
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from execeval.errors import UsageError
+
+_BUILTIN_NAMES = frozenset(dir(builtins))
+_CALLED = re.compile(r"([A-Za-z_]\w*)\s*\(")
 
 DEFAULT_PORT = 8731
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
@@ -72,9 +78,11 @@ def parse_request(body: bytes, ceilings: Ceilings = Ceilings()) -> list[JobSpec]
     """The jobs of a request body, or a `RequestError` naming what is wrong."""
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise RequestError(f"the body is not JSON: {e}", hint='send {"task": ..., "completion": ...} or '
-                           '{"jobs": [...]}') from None
+    except RecursionError:
+        raise RequestError("the body nests deeper than this server reads", hint="send flat job objects") from None
+    except ValueError as e:  # not JSON, not UTF-8, or a number over Python's digit limit for int()
+        raise RequestError(f"the body is not JSON this server reads: {str(e)[:200]}",
+                           hint='send {"task": ..., "completion": ...} or {"jobs": [...]}') from None
     if not isinstance(data, dict):
         raise RequestError(f"the body is a JSON {type(data).__name__}, not an object",
                            hint='send one job object, or {"jobs": [...]}')
@@ -107,10 +115,14 @@ def _job(data: Any, where: str, shared: dict, ceilings: Ceilings, index: int) ->
                                hint='e.g. "tests": ["assert f(1) == 2"]')
         if any(len(t) > ceilings.max_code_chars for t in tests):
             raise RequestError(f"{where}.tests: a test over {ceilings.max_code_chars} characters")
-        entry = data.get("entry_point") or _last_function(program)
+        entry = data.get("entry_point") or _entry_point(program, tests)
         if not isinstance(entry, str):
             raise RequestError(f"{where}.entry_point: expected the name of the function the tests call",
-                               hint="the program defines none at top level" if entry is None else None)
+                               hint="the program defines none at top level that the tests call" if entry is None
+                               else None)
+        if entry in _BUILTIN_NAMES:  # the tests' `abs`, `len`... are Python's, whatever the program defines
+            raise RequestError(f"{where}.entry_point: {entry!r} is a builtin the tests may call, not the program's",
+                               hint="name the function under test")
         return JobSpec(program, "solution", tests=tuple(tests), setup=_text(data, "setup", where, ceilings, ""),
                        entry_point=entry, task_id=_text(data, "task_id", where, ceilings, "program"),
                        completion_id=completion_id, limits=limits)
@@ -162,12 +174,22 @@ def _limits(data: Any, where: str, ceilings: Ceilings) -> dict:
     return out
 
 
-def _last_function(program: str) -> str | None:
-    """The program's last top-level function: what its tests call unless `entry_point` says otherwise ("" when
-    the program does not parse: the job then reports its syntax error; None when it defines no function)."""
+def _entry_point(program: str, tests: list[str]) -> str | None:
+    """The function judged when a request names none: the first that the tests call among the program's top-level
+    functions, never one named like a builtin (a `def abs` would stand in for the tests' `abs`); the answer says
+    which ("" when the program does not parse: the job reports its syntax error; None when none is called)."""
     try:
         tree = ast.parse(program)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError):  # lone surrogates are a ValueError (UnicodeEncodeError)
         return ""
-    names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    return names[-1] if names else None
+    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))} - _BUILTIN_NAMES
+    for test in tests:
+        try:
+            calls = [n.func.id for n in ast.walk(ast.parse(test)) if isinstance(n, ast.Call)
+                     and isinstance(n.func, ast.Name)]
+        except (SyntaxError, ValueError, RecursionError):  # judged as it is (an error); its names still count
+            calls = _CALLED.findall(test)
+        for name in calls:
+            if name in defined:
+                return name
+    return None

@@ -232,7 +232,8 @@ def _run_cases(job: PythonTests, out: _Channel, snapshot: Snapshot, test_ns: dic
         except AssertionError as exc:
             result.update(s="failed", t="AssertionError", m=failing_line(exc, sources) or short(exc))
         except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt... are all errors here
-            result.update(s="error", t=getattr(exc, "remote_type", type(exc).__name__), m=short(exc))
+            kind = getattr(exc, "remote_type", None)  # the candidate's process's type name; any attribute: str only
+            result.update(s="error", t=kind if type(kind) is str else type(exc).__name__, m=short(exc))
         finally:
             _setitimer(signal.ITIMER_PROF, 0)
             if isinstance(case, Assert):  # test code may have imported or rebound modules

@@ -31,7 +31,7 @@ class ResultLines:
         self.plan = plan if plan is not None and plan.lifted else None
         if self.plan is not None:
             self.stop_on_failure = stop_on_failure
-            self._parts_passed: dict[int, list] = {}  # original case -> [parts passed, CPU time so far]
+            self._parts_passed: dict[int, list] = {}  # original case -> [its parts that passed, CPU time so far]
             self._closed: set[int] = set()  # original cases already reported
 
     def feed(self, chunk: bytes) -> list[dict]:
@@ -55,7 +55,7 @@ class ResultLines:
                 continue
             try:
                 item = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested past what the decoder follows
                 self.tampered = True
                 return []
             if not isinstance(item, dict):
@@ -89,11 +89,11 @@ class ResultLines:
         judged = judge_lifted(item, lifted)
         parts = plan.size[original]  # type: ignore[union-attr]
         if parts > 1:
-            done = self._parts_passed.setdefault(original, [0, 0.0])
+            done = self._parts_passed.setdefault(original, [set(), 0.0])
             done[1] += judged["c"]
             if judged["s"] == "passed":
-                done[0] += 1
-                if done[0] < parts:
+                done[0].add(index)  # distinct parts: a part's line sent twice never stands for a missing one
+                if len(done[0]) < parts:
                     return
             judged["c"] = round(done[1], 6)
         if judged["s"] != "passed":
