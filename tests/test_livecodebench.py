@@ -1,0 +1,64 @@
+"""LiveCodeBench's LeetCode (functional) problems: loaded from a real row, graded as lcb_runner's testing_util does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from execeval.evaluate import EvalConfig, evaluate
+from execeval.runs.files import read_results
+from execeval.sandbox.base import Call
+from execeval.tasks.livecodebench import ENTRY_POINT
+from execeval.tasks.stdio import load_stdio_tasks
+from execeval.values import decode
+
+FIXTURE = Path(__file__).parent / "benchmark_fixtures" / "livecodebench_functional.jsonl"
+
+RIGHT = """class Solution:
+    def findIntersectionValues(self, nums1: List[int], nums2: List[int]) -> List[int]:
+        s1, s2 = set(nums1), set(nums2)
+        return [sum(x in s2 for x in nums1), sum(x in s1 for x in nums2)]
+"""
+SAMPLES = {
+    "right": RIGHT,
+    "right_tuple": RIGHT.replace("return [", "return (").replace(")]\n", "))\n"),  # LCB: a tuple counts as a list
+    "distinct": RIGHT.replace("for x in nums1", "for x in s1").replace("for x in nums2", "for x in s2"),
+    "equals_all": "class E(list):\n    def __eq__(self, o):\n        return True\n    __hash__ = None\n"
+                  "class Solution:\n    def findIntersectionValues(self, a, b):\n        return E([0, 0])\n",
+    "no_method": "class Solution:\n    def other(self, a, b):\n        return [0, 0]\n",
+    "floaty": RIGHT.replace("return [sum(x in s2 for x in nums1), sum(x in s1 for x in nums2)]",
+                            "return [sum(x in s2 for x in nums1) + 1e-9, sum(x in s1 for x in nums2)]"),
+}
+
+
+def test_functional_row_becomes_calls_with_the_rows_outputs():
+    [task] = load_stdio_tasks(FIXTURE).tasks
+    assert (task.task_id, task.entry_point, task.completion_mode) == ("3206", ENTRY_POINT, False)
+    assert task.metadata["func_name"] == "findIntersectionValues" and task.metadata["difficulty"] == "easy"
+    assert len(task.tests.cases) == 2 and len(task.plus_tests.cases) == 4
+    first = task.tests.cases[0]
+    assert isinstance(first, Call) and json.loads(first.args_json) == [[4, 3, 2, 3, 1], [2, 2, 5, 2, 3, 6]]
+    assert decode(first.expected) == [3, 4] and first.oracle == "exact"
+    assert "from typing import *" in task.metadata["program_prefix"]
+
+
+def test_unreadable_functional_tests_name_the_line(tmp_path):
+    row = json.loads(FIXTURE.read_text())
+    row["metadata"] = "{}"
+    bad = tmp_path / "lcb.jsonl"
+    bad.write_text(json.dumps(row) + "\n")
+    with pytest.raises(Exception, match="lcb.jsonl:1: .*func_name"):
+        load_stdio_tasks(bad)
+
+
+def test_samples_are_graded_as_livecodebench_grades_them(tmp_path, sandbox):
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text("".join(json.dumps({"task_id": "3206", "solution": code, "completion_id": i}) + "\n"
+                               for i, code in enumerate(SAMPLES.values())))
+    evaluate(samples, str(FIXTURE), tmp_path / "out", EvalConfig(k=(1,)), sandbox=sandbox)
+    by_id = {r["completion_id"]: r for r in read_results(tmp_path / "out")}
+    verdicts = {name: by_id[i]["plus_passed"] for i, name in enumerate(SAMPLES)}
+    assert verdicts == {"right": True, "right_tuple": True, "distinct": False, "equals_all": False,
+                        "no_method": False, "floaty": False}
