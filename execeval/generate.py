@@ -29,6 +29,7 @@ from execeval.samples import Sample, SampleSet
 from execeval.sandbox.base import Sandbox
 from execeval.runs.store import RunStore
 from execeval.tasks import load_tasks
+from execeval.tasks.dates import select_dates
 from execeval.tasks.model import Task, TaskSet
 
 GENERATING = "generating"
@@ -161,6 +162,7 @@ def run(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: Gen
     reporter = reporter or NullReporter()
     taskset = tasks if isinstance(tasks, TaskSet) else load_tasks(tasks, data_dir=eval_config.data_dir,
                                                                    split=eval_config.split)
+    taskset, window = select_dates(taskset, eval_config.since, eval_config.until)
     out = Path(out_dir)
     with Pipeline(out, eval_config, reporter=reporter, sandbox=sandbox) as pipe:
         pipe.prepare(list(taskset.tasks))
@@ -179,6 +181,8 @@ def run(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: Gen
         sampleset = SampleSet([r.sample for r in runs], [], "generated", str(samples_path))
         summary = pipe.summary(runs, taskset, sampleset, None, started, stats)
     summary["generation"] = gen_stats
+    if window is not None:
+        summary["contest_dates"] = window
     write_results(out, runs)
     write_summary(out, summary)
     return summary

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from execeval.errors import UsageError
 from execeval.evaluate import EvalConfig, evaluate
 from execeval.runs.files import read_results
 from execeval.sandbox.base import Call
+from execeval.tasks import load_tasks
+from execeval.tasks.dates import select_dates
 from execeval.tasks.livecodebench import ENTRY_POINT
 from execeval.tasks.stdio import load_stdio_tasks
 from execeval.values import decode
@@ -62,3 +65,42 @@ def test_samples_are_graded_as_livecodebench_grades_them(tmp_path, sandbox):
     verdicts = {name: by_id[i]["plus_passed"] for i, name in enumerate(SAMPLES)}
     assert verdicts == {"right": True, "right_tuple": True, "distinct": False, "equals_all": False,
                         "no_method": False, "floaty": False}
+
+
+def _two_dates(tmp_path: Path) -> Path:
+    """The fixture row, and a copy of it dated later and marked medium (a second id), for the window tests."""
+    row = json.loads(FIXTURE.read_text())
+    later = {**row, "question_id": "later", "contest_date": "2024-09-01T00:00:00", "difficulty": "medium"}
+    path = tmp_path / "lcb.jsonl"
+    path.write_text(json.dumps(row) + "\n" + json.dumps(later) + "\n")
+    return path
+
+
+def test_date_window_selects_as_livecodebench_does(tmp_path):
+    ts = load_stdio_tasks(_two_dates(tmp_path))
+    ids = lambda since, until: [t.task_id for t in select_dates(ts, since, until)[0].tasks]  # noqa: E731
+    assert ids("2023-12-09", None) == ["3206", "later"]  # since <= contest_date
+    assert ids("2023-12-10", None) == ["later"]
+    assert ids(None, "2023-12-09") == ["3206"]  # contest_date <= until (midnight of that day)
+    assert ids("2024-01-01", "2024-12-31") == ["later"]
+    with pytest.raises(UsageError, match="no task .* dated within"):
+        select_dates(ts, "2030-01-01", None)
+    with pytest.raises(UsageError, match="YYYY-MM-DD"):
+        select_dates(ts, "12/09/2023", None)
+    with pytest.raises(UsageError, match="has no contest dates"):
+        select_dates(load_tasks("demo"), "2023-01-01", None)
+
+
+def test_summary_gives_the_window_and_pass_at_1_per_difficulty(tmp_path, sandbox):
+    tasks = _two_dates(tmp_path)
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text("".join(json.dumps({"task_id": tid, "solution": code}) + "\n"
+                               for tid in ("3206", "later") for code in (RIGHT, SAMPLES["distinct"])))
+    summary = evaluate(samples, str(tasks), tmp_path / "all", EvalConfig(k=(1,)), sandbox=sandbox)
+    assert summary["by_difficulty"] == {"easy": {"tasks": 1, "base": {"pass@1": 0.5}, "plus": {"pass@1": 0.5}},
+                                        "medium": {"tasks": 1, "base": {"pass@1": 0.5}, "plus": {"pass@1": 0.5}}}
+    assert "contest_dates" not in summary
+    late = evaluate(samples, str(tasks), tmp_path / "late", EvalConfig(k=(1,), since="2024-01-01"), sandbox=sandbox)
+    assert late["contest_dates"] == {"since": "2024-01-01", "until": None, "tasks": 1, "of": 2, "undated": 0,
+                                     "sampled_tasks_outside": 1}
+    assert list(late["by_difficulty"]) == ["medium"] and late["n_tasks"] == 1

@@ -65,6 +65,8 @@ class EvalConfig:
     difftest: bool = False  # search for inputs on which a passing sample and the reference differ
     executor: str = "local"  # "local": fork servers on this machine; "ray": workers of a Ray cluster
     ray_address: str | None = None  # with executor "ray": the cluster's address (None: start or find a local one)
+    since: str | None = None  # YYYY-MM-DD: only tasks dated on or after it (LiveCodeBench's contest_date)
+    until: str | None = None  # YYYY-MM-DD: only tasks dated on or before it
 
 
 def make_sandbox(config: EvalConfig) -> Sandbox:

@@ -15,7 +15,7 @@ crosses the sandbox boundary as plain data and is compared outside with Python's
 object that claims to equal everything is never equal to an expected value.
 
 Known difference: LiveCodeBench allows 6 s of wall time per test; execeval's per-test CPU limit for these tasks is
-its time policy's floor (`--timeout-floor` and the plus floor; docs/time-limits.md).
+its time policy's floors (`--timeout`, `--plus-timeout`; docs/time-limits.md).
 """
 
 from __future__ import annotations
