@@ -103,3 +103,15 @@ def test_literals_are_kept_as_written():
     assert parse_prediction("assert f([1, 2], k=(3,)) == {'a': None}", "input") == "[1, 2], k=(3,)"
     assert parse_prediction("assert f([1, 2], k=(3,)) == {'a': None}", "output") == "{'a': None}"
     assert parse_prediction("-1.5", "output") == "-1.5"
+
+
+def test_chat_prompt_shows_the_assertion_and_the_reply_is_kept_as_written(data_dir):
+    from execeval.models import Generation
+    from execeval.models.prompts import InstructStyle
+
+    task = load_tasks("cruxeval-i", data_dir=data_dir).tasks[0]
+    _, messages = InstructStyle().render(task)
+    assert "assert f(??) == [(4, 1), (4, 1), (4, 1), (4, 1), (2, 3), (2, 3)]" in messages[-1]["content"]
+    reply = "Sure:\n```python\nassert f([1, 1, 3, 1, 3, 1]) == [(4, 1), (4, 1), (4, 1), (4, 1), (2, 3), (2, 3)]\n```"
+    done = InstructStyle().finish(task, Generation("X", 0, reply, "stop", {}, reply))
+    assert parse_prediction(done.text, "input") == "[1, 1, 3, 1, 3, 1]"

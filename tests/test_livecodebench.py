@@ -104,3 +104,14 @@ def test_summary_gives_the_window_and_pass_at_1_per_difficulty(tmp_path, sandbox
     assert late["contest_dates"] == {"since": "2024-01-01", "until": None, "tasks": 1, "of": 2, "undated": 0,
                                      "sampled_tasks_outside": 1}
     assert list(late["by_difficulty"]) == ["medium"] and late["n_tasks"] == 1
+
+
+def test_chat_prompt_is_livecodebenchs_with_the_starter_code():
+    from execeval.models.prompts import LCB_SYSTEM, InstructStyle
+
+    [task] = load_stdio_tasks(FIXTURE).tasks
+    _, (system, user) = InstructStyle().render(task)
+    assert system == {"role": "system", "content": LCB_SYSTEM}
+    assert user["content"].startswith("### Question:\nYou are given two 0-indexed integer arrays")
+    assert "```python\nclass Solution:\n    def findIntersectionValues(" in user["content"]
+    assert user["content"].endswith("### Answer: (use the provided format with backticks)\n\n")

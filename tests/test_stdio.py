@@ -308,7 +308,8 @@ def test_livecodebench_layout(tmp_path):
     task, leetcode = ts.tasks
     assert leetcode.entry_point == "__lcb_call__" and len(leetcode.tests.cases) == 1  # tests/test_livecodebench.py
     assert (task.task_id, task.prompt, task.metadata) == ("abc301_a", "Print A+B.",
-                                                           {"question_title": "Sum", "platform": "atcoder"})
+                                                           {"benchmark": "livecodebench", "question_title": "Sum",
+                                                            "platform": "atcoder"})
     assert task.tests.cases == (IOTest("1 2\n", "3\n"),) and task.plus_tests.cases == (IOTest("5 5\n", "10\n"),) * 2
     assert ts.has_plus
 

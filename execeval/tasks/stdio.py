@@ -114,7 +114,7 @@ def task_from_livecodebench(rec: Mapping[str, Any], where: str) -> Task | None:
     private_all = _lcb_tests(rec, "private_test_cases", where)
     public = _lcb_stdin_tests(public_all, "public_test_cases", where)
     private = _lcb_stdin_tests(private_all, "private_test_cases", where)
-    metadata = {k: rec[k] for k in _LCB_METADATA if rec.get(k) not in (None, "")}
+    metadata = {"benchmark": "livecodebench", **{k: rec[k] for k in _LCB_METADATA if rec.get(k) not in (None, "")}}
     if not public and not private:
         f_public = livecodebench.functional_tests(public_all, f"{where}: public_test_cases")
         f_private = livecodebench.functional_tests(private_all, f"{where}: private_test_cases")
