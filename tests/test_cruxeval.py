@@ -115,3 +115,22 @@ def test_chat_prompt_shows_the_assertion_and_the_reply_is_kept_as_written(data_d
     reply = "Sure:\n```python\nassert f([1, 1, 3, 1, 3, 1]) == [(4, 1), (4, 1), (4, 1), (4, 1), (2, 3), (2, 3)]\n```"
     done = InstructStyle().finish(task, Generation("X", 0, reply, "stop", {}, reply))
     assert parse_prediction(done.text, "input") == "[1, 1, 3, 1, 3, 1]"
+
+
+def test_a_records_own_non_literal_input_is_accepted_verbatim_and_nothing_else(tmp_path, sandbox):
+    """12 of CRUXEval's 800 inputs are expressions (`dict(did=0)`): the record's own text is trusted, so the
+    true answer passes; any other non-literal stays refused."""
+    row = json.loads((FIXTURE.parent / "cruxeval_nonliteral.jsonl").read_text())
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "cruxeval.jsonl").write_text(json.dumps(row) + "\n")
+    answers = {"gold": "assert f({inp}) == {out}", "gold_spaced": "f(dict( did = 0 ),'u')",
+               "literal": "assert f({{'did': 0}}, 'u') == {out}", "other_call": "assert f(dict(did=1), 'u') == {out}",
+               "gold_plus_code": "assert f(dict(did=0), 'u' + '') == {out}"}
+    rows = [{"task_id": row["id"], "completion_id": i, "solution": a.format(inp=row["input"], out=row["output"])}
+            for i, a in enumerate(answers.values())]
+    samples = tmp_path / "s.jsonl"
+    samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    evaluate(samples, "cruxeval-i", tmp_path / "out", EvalConfig(k=(1,), data_dir=str(d)), sandbox=sandbox)
+    got = {list(answers)[r["completion_id"]]: r["passed"] for r in read_results(tmp_path / "out")}
+    assert got == {"gold": True, "gold_spaced": True, "literal": True, "other_call": False, "gold_plus_code": False}

@@ -7,8 +7,9 @@ A record: {"code": "def f(...): ...", "input": "<argument source>", "output": "<
 CRUXEval's own harness runs `code + "\\nassert " + output + " == " + generation` (so a generation may be any
 expression: `assert True`-like answers and objects that equal everything pass there). Here a sample is a
 *prediction*, never code: it is parsed with `ast` on the harness side, the predicted value (output mode) or
-arguments (input mode) must be literals (`ast.literal_eval`), and only those literals enter the program the
-sandbox runs, next to the benchmark's own `f`:
+arguments (input mode) must be literals (`ast.literal_eval`; in input mode the record's own input is accepted too,
+when the sample's call is exactly it: 12 of the 800 are expressions like `dict(did=0)`), and only those enter the
+program the sandbox runs, next to the benchmark's own `f`:
 
     output mode   the sample's value is echoed by the job; the expected value is `f(input)`, computed by running
                   the real `f` (the task's reference) in the sandbox
@@ -109,12 +110,14 @@ def _is_f_call(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "f"
 
 
-def parse_prediction(text: str, mode: str, asked: str | None = None) -> str:
+def parse_prediction(text: str, mode: str, asked: str | None = None, given_input: str | None = None) -> str:
     """The predicted literal source: the value (output mode) or the argument list `a, b, k=c` (input mode).
 
     `asked`: what the assertion must hold besides the prediction: the record's input (output mode: it must call
     `f` on exactly that) or output (input mode: `f(ARGS) == ` exactly that); compared as syntax trees, so spacing
-    does not matter."""
+    does not matter. `given_input` (input mode): the record's own input, the one non-literal arguments allowed
+    (12 of CRUXEval's 800 inputs are expressions, e.g. `dict(did=0)`): a call whose tree is exactly
+    `f(given_input)` is that trusted text, not the sample's code."""
     text = _answer_text(text)
     if len(text) > _MAX_PREDICTION:
         raise NotAPrediction("longer than any CRUXEval answer")
@@ -146,6 +149,8 @@ def parse_prediction(text: str, mode: str, asked: str | None = None) -> str:
         raise NotAPrediction("the assertion does not compare with the given output")
     if not (isinstance(call, ast.Call) and _is_f_call(call)):
         raise NotAPrediction("expected `assert f(ARGS) == OUTPUT` or `f(ARGS)`")
+    if given_input is not None and ast.dump(call) == ast.dump(ast.parse(f"f({given_input})", mode="eval").body):
+        return ast.unparse(ast.parse(f"f({given_input})", mode="eval").body)[2:-1]  # the record's, as parsed
     if any(isinstance(a, ast.Starred) for a in call.args):
         raise NotAPrediction("* arguments are not a literal prediction")
     parts = [_literal(a) for a in call.args]
@@ -162,7 +167,8 @@ def program_from_prediction(task: Task, sample: str) -> str:
     raises, so the sample fails."""
     mode = task.metadata["cruxeval"]
     try:
-        literal = parse_prediction(sample, mode, task.metadata["input" if mode == "output" else "output"])
+        literal = parse_prediction(sample, mode, task.metadata["input" if mode == "output" else "output"],
+                                   task.metadata["input"] if mode == "input" else None)
     except NotAPrediction as e:
         return (f"def {ENTRY_POINT}():\n"
                 f"    raise ValueError({('not a ' + mode + ' prediction: ' + str(e))!r})\n")
