@@ -31,6 +31,10 @@ SAMPLES = {
     "equals_all": "class E(list):\n    def __eq__(self, o):\n        return True\n    __hash__ = None\n"
                   "class Solution:\n    def findIntersectionValues(self, a, b):\n        return E([0, 0])\n",
     "no_method": "class Solution:\n    def other(self, a, b):\n        return [0, 0]\n",
+    "exit_at_load": RIGHT + "import sys\nsys.exit(0)\n",  # leaves before any test runs
+    "os_exit_in_call": "import os\nclass Solution:\n    def findIntersectionValues(self, a, b):\n        os._exit(0)\n",
+    "own_entry_point": "def __lcb_call__(*args):\n    return [3, 4]\nclass Solution:\n"
+                       "    def findIntersectionValues(self, a, b):\n        return [3, 4]\n",
     "floaty": RIGHT.replace("return [sum(x in s2 for x in nums1), sum(x in s1 for x in nums2)]",
                             "return [sum(x in s2 for x in nums1) + 1e-9, sum(x in s1 for x in nums2)]"),
 }
@@ -64,7 +68,8 @@ def test_samples_are_graded_as_livecodebench_grades_them(tmp_path, sandbox):
     by_id = {r["completion_id"]: r for r in read_results(tmp_path / "out")}
     verdicts = {name: by_id[i]["plus_passed"] for i, name in enumerate(SAMPLES)}
     assert verdicts == {"right": True, "right_tuple": True, "distinct": False, "equals_all": False,
-                        "no_method": False, "floaty": False}
+                        "no_method": False, "exit_at_load": False, "os_exit_in_call": False,
+                        "own_entry_point": False, "floaty": False}
 
 
 def _two_dates(tmp_path: Path) -> Path:
