@@ -120,3 +120,12 @@ def test_chat_prompt_is_livecodebenchs_with_the_starter_code():
     assert user["content"].startswith("### Question:\nYou are given two 0-indexed integer arrays")
     assert "```python\nclass Solution:\n    def findIntersectionValues(" in user["content"]
     assert user["content"].endswith("### Answer: (use the provided format with backticks)\n\n")
+
+
+def test_each_test_may_use_livecodebenchs_6_seconds():
+    from execeval.evaluation.programs import Reference, TimePolicy, plan_tests
+
+    [task] = load_stdio_tasks(FIXTURE).tasks
+    cases = task.tests.cases + task.plus_tests.cases
+    plan = plan_tests(task, Reference(tuple(c.expected for c in cases), (0.0,) * 6), TimePolicy(speed=1.0))
+    assert plan.case_cpu_s == (6.0,) * 6

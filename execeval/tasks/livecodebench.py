@@ -14,8 +14,9 @@ and calls the method: the entry point `__lcb_call__`. Each test is a `Call` whos
 crosses the sandbox boundary as plain data and is compared outside with Python's `==` (the `exact` oracle), so an
 object that claims to equal everything is never equal to an expected value.
 
-Known difference: LiveCodeBench allows 6 s of wall time per test; execeval's per-test CPU limit for these tasks is
-its time policy's floors (`--timeout`, `--plus-timeout`; docs/time-limits.md).
+Time: LiveCodeBench allows 6 s of wall time per test (`--timeout 6`); here each test gets 6 reference-machine CPU
+seconds (`metadata["time_limit_s"]`, scaled by the measured machine speed), or the time policy's floor if larger,
+within the policy's 300 s cap per job.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from execeval.values import encode
 __all__ = ["ENTRY_POINT", "IMPORT_STRING", "functional_task", "functional_tests", "method_name"]
 
 ENTRY_POINT = "__lcb_call__"
+TIME_LIMIT_S = 6.0  # lcb_runner's --timeout default, per test (wall seconds there; CPU seconds here)
 
 #: LiveCodeBench's `import_string` (testing_util.py), which it puts before every sample.
 IMPORT_STRING = (
@@ -96,5 +98,6 @@ def functional_task(rec: Mapping[str, Any], where: str, task_id: str, public: tu
     return Task(task_id=task_id, prompt=prompt if isinstance(prompt, str) else "", entry_point=ENTRY_POINT,
                 reference="", tests=TestSuite(cases=public or private), completion_mode=False,
                 plus_tests=TestSuite(cases=private) if public and private else None, language="python",
-                metadata={**metadata, "func_name": method, "program_prefix": IMPORT_STRING + "\n",
+                metadata={**metadata, "func_name": method, "time_limit_s": TIME_LIMIT_S,
+                          "program_prefix": IMPORT_STRING + "\n",
                           "program_suffix": _wrapper(method)})
