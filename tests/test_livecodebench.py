@@ -129,3 +129,11 @@ def test_each_test_may_use_livecodebenchs_6_seconds():
     cases = task.tests.cases + task.plus_tests.cases
     plan = plan_tests(task, Reference(tuple(c.expected for c in cases), (0.0,) * 6), TimePolicy(speed=1.0))
     assert plan.case_cpu_s == (6.0,) * 6
+
+
+def test_livecodebenchs_own_output_file_is_read_as_samples(tmp_path, sandbox):
+    """lcb_runner writes [{"question_id", "code_list", ...}]: its extracted programs are whole programs here."""
+    samples = tmp_path / "lcb_output.json"
+    samples.write_text(json.dumps([{"question_id": "3206", "code_list": [RIGHT, SAMPLES["distinct"]]}]))
+    summary = evaluate(samples, str(FIXTURE), tmp_path / "out", EvalConfig(k=(1,)), sandbox=sandbox)
+    assert summary["pass_at_k"]["plus"] == {"pass@1": 0.5}
