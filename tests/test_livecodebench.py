@@ -137,3 +137,18 @@ def test_livecodebenchs_own_output_file_is_read_as_samples(tmp_path, sandbox):
     samples.write_text(json.dumps([{"question_id": "3206", "code_list": [RIGHT, SAMPLES["distinct"]]}]))
     summary = evaluate(samples, str(FIXTURE), tmp_path / "out", EvalConfig(k=(1,)), sandbox=sandbox)
     assert summary["pass_at_k"]["plus"] == {"pass@1": 0.5}
+
+
+def test_generate_and_run_take_the_window_and_the_model_sees_livecodebenchs_prompt(tmp_path, sandbox):
+    from execeval.generate import GenConfig, generate, run
+    from execeval.models.fake import FakeBackend
+
+    tasks = _two_dates(tmp_path)
+    backend = FakeBackend(lambda prompt: "```python\n" + RIGHT + "```")
+    cfg = GenConfig(model="fake", chat=True)
+    stats = generate(str(tasks), tmp_path / "gen", cfg, backend=backend, since="2024-01-01")
+    assert stats["generated"] == 1 and [r.task_id for r in backend.requests] == ["later"]
+    assert backend.requests[0].messages[0]["content"].startswith("You are an expert Python programmer")
+    summary = run(str(tasks), tmp_path / "run", cfg, EvalConfig(k=(1,), until="2023-12-31"), sandbox=sandbox,
+                  backend=FakeBackend(lambda prompt: "```python\n" + RIGHT + "```"))
+    assert summary["contest_dates"]["tasks"] == 1 and summary["pass_at_k"]["plus"] == {"pass@1": 1.0}

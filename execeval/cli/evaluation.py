@@ -84,6 +84,8 @@ def generate(
     split: str = typer.Option("test", "--split", help="MBPP split: test, validation, train, prompt or all."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="EXECEVAL_DATA_DIR",
                                             help="Folder with benchmark files under their usual names."),
+    since: Optional[str] = typer.Option(None, "--since", help="YYYY-MM-DD: only tasks dated on or after it."),
+    until: Optional[str] = typer.Option(None, "--until", help="YYYY-MM-DD: only tasks dated on or before it."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     *, gen: GenConfig,
 ) -> None:
@@ -93,7 +95,7 @@ def generate(
 
     with _reporter(quiet) as reporter:
         stats = run_generate(tasks, out, gen, data_dir=str(data_dir) if data_dir else None, split=split,
-                             reporter=reporter)
+                             reporter=reporter, since=since, until=until)
     typer.echo(f"{stats['generated']} generated, {stats['from_cache']} from the cache, {stats['requests']} "
                f"requests; samples: {stats['samples_file']}")
 
