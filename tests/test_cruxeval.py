@@ -134,3 +134,16 @@ def test_a_records_own_non_literal_input_is_accepted_verbatim_and_nothing_else(t
     evaluate(samples, "cruxeval-i", tmp_path / "out", EvalConfig(k=(1,), data_dir=str(d)), sandbox=sandbox)
     got = {list(answers)[r["completion_id"]]: r["passed"] for r in read_results(tmp_path / "out")}
     assert got == {"gold": True, "gold_spaced": True, "literal": True, "other_call": False, "gold_plus_code": False}
+
+
+def test_run_with_a_chat_model_end_to_end(tmp_path, sandbox):
+    from execeval.generate import GenConfig, run
+    from execeval.models.fake import FakeBackend
+
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "cruxeval.jsonl").write_text(FIXTURE.read_text().splitlines()[0] + "\n")  # sample_0
+    answer = "[ANSWER]\nassert f([1, 1, 3, 1, 3, 1]) == [(4, 1), (4, 1), (4, 1), (4, 1), (2, 3), (2, 3)]\n[/ANSWER]"
+    summary = run("cruxeval-o", tmp_path / "run", GenConfig(model="fake", chat=True),
+                  EvalConfig(k=(1,), data_dir=str(d)), sandbox=sandbox, backend=FakeBackend(lambda p: answer))
+    assert summary["pass_at_k"]["base"] == {"pass@1": 1.0}
