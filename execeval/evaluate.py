@@ -22,6 +22,7 @@ from execeval.runs.files import write_results, write_summary
 from execeval.samples import Matching, SampleSet, load_samples, match_samples
 from execeval.sandbox.base import Sandbox
 from execeval.tasks import load_tasks
+from execeval.tasks.dates import select_dates
 from execeval.tasks.model import TaskSet
 
 __all__ = ["EvalConfig", "evaluate"]
@@ -33,11 +34,15 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
     """Evaluate `samples` against `tasks`, writing results.jsonl and summary.json into `out_dir`. Returns the
     summary. Resumes from `out_dir`'s store: verdicts already there are not recomputed."""
     started = time.time()
-    taskset = tasks if isinstance(tasks, TaskSet) else load_tasks(tasks, data_dir=config.data_dir,
-                                                                   split=config.split)
+    whole = tasks if isinstance(tasks, TaskSet) else load_tasks(tasks, data_dir=config.data_dir, split=config.split)
+    taskset, window = select_dates(whole, config.since, config.until)
     sampleset = samples if isinstance(samples, SampleSet) else load_samples(
-        samples, skip_bad_lines=config.skip_bad_lines, task_ids=[t.task_id for t in taskset.tasks])  # type: ignore[arg-type]  # Path() takes any PathLike
+        samples, skip_bad_lines=config.skip_bad_lines, task_ids=[t.task_id for t in whole.tasks])  # type: ignore[arg-type]  # Path() takes any PathLike
     matching = match_samples(sampleset, taskset)
+    if window is not None:  # samples of tasks outside the window are expected, not unknown
+        outside = {t.task_id for t in whole.tasks} - {t.task_id for t in taskset.tasks}
+        window["sampled_tasks_outside"] = sum(i in outside for i in matching.unknown_ids)
+        matching.unknown_ids[:] = [i for i in matching.unknown_ids if i not in outside]
     if not matching.pairs:
         raise UsageError(f"no sample matches a task of {taskset.name}"
                          + (f" (sample ids like {matching.unknown_ids[0]!r})" if matching.unknown_ids else ""),
@@ -53,6 +58,8 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
         pipe.prepare(list({t.task_id: t for t, _ in matching.pairs}.values()))
         runs, stats = pipe.finish()
         summary = pipe.summary(runs, taskset, sampleset, matching, started, stats)
+    if window is not None:
+        summary["contest_dates"] = window
     write_results(out_dir, runs)
     write_summary(out_dir, summary)
     return summary

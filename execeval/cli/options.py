@@ -74,6 +74,10 @@ EXECUTION_OPTIONS: dict[str, tuple[object, object]] = {
                                    "servers) or ray (a Ray cluster's workers; pip install 'execeval\\[ray]').")),
     "address": (Optional[str], typer.Option(None, "--address", help="With --executor ray: the cluster's address "
                                             "\\[default: RAY_ADDRESS, else a local cluster].")),
+    "since": (Optional[str], typer.Option(None, "--since", help="YYYY-MM-DD: only tasks dated on or after it "
+                                          "(LiveCodeBench's contest_date), as LiveCodeBench selects them.")),
+    "until": (Optional[str], typer.Option(None, "--until", help="YYYY-MM-DD: only tasks dated on or before it "
+                                          "(midnight of that day, as LiveCodeBench's --end_date).")),
 }
 
 
@@ -83,13 +87,17 @@ def eval_config(*, k: str | None = None, workers: int | None = None, timeout: fl
                 run_timeout: float = TimePolicy.run_s, all_tests: bool = False, base_only: bool = False,
                 split: str = "test", data_dir: Path | None = None, coverage: bool = False,
                 min_coverage: float | None = None, difftest: bool = False, executor: str = "local",
-                address: str | None = None, skip_bad_lines: bool = False) -> EvalConfig:
+                address: str | None = None, skip_bad_lines: bool = False, since: str | None = None,
+                until: str | None = None) -> EvalConfig:
     """The `EvalConfig` the execution flags describe (flag names as keywords), checked with messages that name
     the flag."""
     if executor not in EXECUTORS:
         raise UsageError(f"--executor {executor!r}: expected one of {', '.join(EXECUTORS)}")
     if address is not None and executor != "ray":
         raise UsageError("--address goes with --executor ray", hint="add --executor ray, or drop --address")
+    from execeval.tasks.dates import parse_day
+
+    parse_day(since, "--since"), parse_day(until, "--until")  # a bad date is a usage error before anything runs
     if min_coverage is not None and not 0 <= min_coverage <= 1:
         raise UsageError(f"--min-coverage {min_coverage}: a share of lines, from 0 to 1", hint="e.g. 0.9")
     flags = {"--timeout": timeout, "--plus-timeout": plus_timeout, "--time-factor": time_factor,
@@ -103,7 +111,7 @@ def eval_config(*, k: str | None = None, workers: int | None = None, timeout: fl
                                         memory_mb=memory_mb, run_s=run_timeout, speed=machine_speed),
                       skip_bad_lines=skip_bad_lines, split=split, data_dir=str(data_dir) if data_dir else None,
                       coverage=coverage or min_coverage is not None, min_coverage=min_coverage, difftest=difftest,
-                      executor=executor, ray_address=address)
+                      executor=executor, ray_address=address, since=since, until=until)
 
 
 def _adding(options: dict[str, tuple[object, object]], build: Callable[..., object], keyword: str,

@@ -28,7 +28,7 @@ from execeval.errors import ExecevalError
 from execeval.evaluation.executor import EVALUATING, Executor
 from execeval.judges import FUNCTION, task_kind
 from execeval.evaluation.programs import (Reference, TestPlan, TimePolicy, build_job, job_key, plan_build_and_run, plan_tests,
-                               reference_job, reference_limits)
+                               all_cases, reference_job, reference_limits)
 from execeval.progress import NullReporter, Reporter
 from execeval.evaluation.runrecord import SampleRun
 from execeval.samples import Matching, Sample, SampleSet, program_for
@@ -65,6 +65,8 @@ class EvalConfig:
     difftest: bool = False  # search for inputs on which a passing sample and the reference differ
     executor: str = "local"  # "local": fork servers on this machine; "ray": workers of a Ray cluster
     ray_address: str | None = None  # with executor "ray": the cluster's address (None: start or find a local one)
+    since: str | None = None  # YYYY-MM-DD: only tasks dated on or after it (LiveCodeBench's contest_date)
+    until: str | None = None  # YYYY-MM-DD: only tasks dated on or before it
 
 
 def make_sandbox(config: EvalConfig) -> Sandbox:
@@ -248,6 +250,12 @@ def compute_references(tasks: list[Task], sandbox: Sandbox, store: RunStore, con
     (cached ones first).
     """
     tasks = [t for t in tasks if task_kind(t) == FUNCTION]
+    given = {t.task_id: ref for t in tasks if (ref := _given_reference(t, config.plus)) is not None}
+    if on_ready is not None:
+        for t in tasks:
+            if t.task_id in given:
+                on_ready(t, given[t.task_id])
+    tasks = [t for t in tasks if t.task_id not in given]
     jobs = {t.task_id: reference_job(t, config.plus) for t in tasks}
     limits = {tid: reference_limits(p, config.policy) for tid, p in jobs.items()}
     keys = {tid: job_key(p, limits[tid]) + REFERENCE_UNITS for tid, p in jobs.items()}
@@ -262,6 +270,7 @@ def compute_references(tasks: list[Task], sandbox: Sandbox, store: RunStore, con
         for tid, ref in refs.items():
             on_ready(by_id[tid], ref)
     todo = [tid for tid in jobs if tid not in refs]
+    refs.update(given)
     if not todo:
         return refs
     reporter.phase(REFERENCES, len(todo))
@@ -278,6 +287,17 @@ def compute_references(tasks: list[Task], sandbox: Sandbox, store: RunStore, con
         if on_ready is not None:
             on_ready(by_id[tid], ref)
     return refs
+
+
+def _given_reference(task: Task, plus: bool) -> Reference | None:
+    """The expected outputs a task file gives (LiveCodeBench's LeetCode tests), when it has no reference solution
+    to run: every case a `Call` with its expectation. Their CPU time is unknown (0: the policy's floor applies)."""
+    if task.reference:
+        return None
+    cases, _ = all_cases(task, plus)
+    if not cases or not all(isinstance(c, Call) and c.expected is not None for c in cases):
+        return None
+    return Reference(tuple(c.expected for c in cases), (0.0,) * len(cases), ())  # type: ignore[union-attr]  # all Calls, checked above
 
 
 def _reference_of(program, result, speed: float) -> Reference:

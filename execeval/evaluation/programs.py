@@ -145,8 +145,9 @@ def plan_tests(task: Task, reference: Reference, policy: TimePolicy, *, plus: bo
     keep = [i for i in range(len(cases)) if not (isinstance(cases[i], Call) and reference.outputs[i] is None)]
     cases_out = tuple(dataclasses.replace(cases[i], expected=reference.outputs[i]) if isinstance(cases[i], Call)  # type: ignore[arg-type]  # only Calls are replaced
                       else cases[i] for i in keep)
+    stated = float(task.metadata.get("time_limit_s") or 0)  # the benchmark's own per-test limit (LiveCodeBench: 6 s)
     case_cpu = tuple(policy.here(max(policy.floor_s if i < n_base else policy.plus_floor_s,
-                                     policy.factor * reference.cpu_s[i])) for i in keep)
+                                     policy.factor * reference.cpu_s[i], stated)) for i in keep)
     budget = min(policy.max_job_s, 2.0 + sum(case_cpu))
     limits = DEFAULT_LIMITS.with_(wall_s=budget, cpu_s=budget, memory_mb=policy.memory_mb)
     tests = PythonTests("", task.entry_point, cases_out, setup=task.tests.setup, atol=task.tests.atol,

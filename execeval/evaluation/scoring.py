@@ -53,8 +53,30 @@ def score_run(runs: Sequence["SampleRun"], taskset: TaskSet, ks: Sequence[int], 
     }
     if plus:
         result["pass_at_k"]["plus"] = mean_pass_at_k([(e["n"], e["c_plus"]) for e in per_task.values()], ks).as_dict()  # type: ignore[index]  # result["pass_at_k"] is the dict made above
+    by_difficulty = _by_difficulty(per_task, taskset, plus)
+    if by_difficulty:
+        result["by_difficulty"] = by_difficulty
     if statuses[PASSED_UNDERTESTED]:
         ungated = lambda key: mean_pass_at_k(  # noqa: E731
             [(e["n"], e[key] + e.get("undertested", 0)) for e in per_task.values()], ks).as_dict()
         result["pass_at_k_ungated"] = {"base": ungated("c"), **({"plus": ungated("c_plus")} if plus else {})}
     return result
+
+
+def _by_difficulty(per_task: dict[str, dict], taskset: TaskSet, plus: bool) -> dict[str, dict]:
+    """pass@1 per `metadata["difficulty"]` (LiveCodeBench: easy, medium, hard), as LiveCodeBench reports it; the
+    "plus" figure (public and private tests) is LiveCodeBench's own. Empty when no task has a difficulty."""
+    levels = {t.task_id: t.metadata.get("difficulty") for t in taskset.tasks}
+    groups: dict[str, list[dict]] = {}
+    for task_id, entry in per_task.items():
+        level = levels.get(task_id)
+        if isinstance(level, str) and level:
+            groups.setdefault(level, []).append(entry)
+    out = {}
+    for level in sorted(groups):
+        entries = groups[level]
+        row = {"tasks": len(entries), "base": mean_pass_at_k([(e["n"], e["c"]) for e in entries], [1]).as_dict()}
+        if plus:
+            row["plus"] = mean_pass_at_k([(e["n"], e["c_plus"]) for e in entries], [1]).as_dict()
+        out[level] = row
+    return out

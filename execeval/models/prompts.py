@@ -103,6 +103,8 @@ class InstructStyle(PromptStyle):
         return None, tuple(instruct_messages(task))
 
     def finish(self, task: Task, generation: Generation) -> Generation:
+        if task.metadata.get("cruxeval"):  # a prediction: kept as the model wrote it, judged by its literal
+            return replace(generation, text=extract_code(generation.text), kind="solution")
         code = extract_code(generation.text, task.entry_point)
         if task.completion_mode and not defines(code, task.entry_point) and code.strip():
             body = code if code.lstrip("\n")[:1].isspace() else textwrap.indent(code, "    ")
@@ -154,8 +156,45 @@ def mbpp_shots(tasks: TaskSet | Iterable[Task]) -> tuple[dict[str, Any], ...]:
     return tuple(found[i] for i in MBPP_SHOT_IDS)
 
 
+#: LiveCodeBench's generic chat prompt (lcb_runner/prompts/code_generation.py, get_generic_question_template_answer)
+LCB_SYSTEM = ("You are an expert Python programmer. You will be given a question (problem specification) and will "
+              "generate a correct Python program that matches the specification and passes all tests.")
+LCB_WITH_STARTER = ("You will use the following starter code to write the solution to the problem and enclose your "
+                    "code within delimiters.")
+LCB_WITHOUT_STARTER = ("Read the inputs from stdin solve the problem and write the answer to stdout (do not directly "
+                       "test on the sample inputs). Enclose your code within delimiters as follows. Ensure that when "
+                       "the python program runs, it reads the inputs, runs the algorithm and writes output to STDOUT.")
+
+
+def livecodebench_messages(task: Task) -> list[dict[str, str]]:
+    """LiveCodeBench's own system message and question template (with the starter code for LeetCode tasks)."""
+    starter = str(task.metadata.get("starter_code") or "")
+    prompt = f"### Question:\n{task.prompt}\n\n"
+    if starter:
+        prompt += f"### Format: {LCB_WITH_STARTER}\n```python\n{starter}\n```\n\n"
+    else:
+        prompt += f"### Format: {LCB_WITHOUT_STARTER}\n```python\n# YOUR CODE HERE\n```\n\n"
+    prompt += "### Answer: (use the provided format with backticks)\n\n"
+    return [{"role": "system", "content": LCB_SYSTEM}, {"role": "user", "content": prompt}]
+
+
+def cruxeval_messages(task: Task) -> list[dict[str, str]]:
+    """CRUXEval for chat models (its own prompts are few-shot completions for base models): the function and
+    the assertion with `??` to fill with a literal."""
+    what = "output" if task.metadata["cruxeval"] == "output" else "input"
+    content = (f"Here is a Python function and an assertion about it with `??` in place of the {what}. Replace "
+               f"`??` with a literal value (no expressions, no function calls) that makes the assertion true, and "
+               f"reply with the completed assertion in one ```python code block.\n\n```python\n{task.prompt}\n```")
+    return [{"role": "user", "content": content}]
+
+
 def instruct_messages(task: Task) -> list[dict[str, str]]:
-    """One plain user message: the function to complete, or the MBPP task with its tests."""
+    """One plain user message: the function to complete, or the MBPP task with its tests; LiveCodeBench and
+    CRUXEval tasks get their benchmark's own wording."""
+    if task.metadata.get("cruxeval"):
+        return cruxeval_messages(task)
+    if task.metadata.get("benchmark") == "livecodebench":
+        return livecodebench_messages(task)
     if task.completion_mode:
         content = ("Complete the following Python function. Reply with the whole function, including the "
                    "imports it needs, in one ```python code block.\n\n```python\n" + task.prompt.strip("\n")

@@ -37,6 +37,13 @@ def print_summary(summary: dict, out_dir: str | Path, console: Console | None = 
     console.print(table)
     statuses = "  ".join(f"[{_STATUS_STYLE.get(s, 'white')}]{s} {n}[/]" for s, n in summary["status_counts"].items())
     console.print(f"verdicts: {statuses}")
+    for level, row in summary.get("by_difficulty", {}).items():
+        shown = row.get("plus") or row["base"]
+        console.print(f"{level}: pass@1 {_pct(shown.get('pass@1'))} over {row['tasks']} tasks")
+    dates = summary.get("contest_dates")
+    if dates:
+        console.print(f"contest dates {dates['since'] or 'any'} .. {dates['until'] or 'any'}: {dates['tasks']} of "
+                      f"{dates['of']} tasks")
     _print_coverage(summary, console)
     for k, why in summary.get("pass_at_k_skipped", {}).items():
         console.print(f"[dim]{k} not reported: {why}[/]")

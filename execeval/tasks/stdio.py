@@ -13,8 +13,9 @@ execeval's own, one JSON object per line:
 
 LiveCodeBench's (`code_generation_lite`): question_id, question_content, public_test_cases and private_test_cases
 (JSON strings of [{"input", "output", "testtype"}]; private ones may be base64 of zlib of a pickled JSON string).
-Only "stdin" tests are read: public ones become the base tests, private ones the plus tests (so base+plus is
-LiveCodeBench's score). Tasks with only "functional" (LeetCode) tests are left out, with a warning.
+Public tests become the base tests, private ones the plus tests (so base+plus is LiveCodeBench's score). "stdin"
+tests become `IOTest`s; a task with only "functional" (LeetCode) tests becomes a Python function task whose tests
+are `Call`s of a `class Solution` method (`execeval.tasks.livecodebench`, graded as LiveCodeBench grades them).
 
 Nothing here runs code from the files; a pickle is read with an unpickler that can build no object but
 strings and containers.
@@ -59,18 +60,17 @@ def load_stdio_tasks(path: str | Path | Raw, *, name: str | None = None) -> Task
     """Read a stdin/stdout task file (either layout), validating every line. Nothing is executed."""
     raw = read_raw(path)
     located: list[tuple[str, Task]] = []
-    functional_only = 0
+    untested = 0
     for where, rec in objects(raw):
         if "question_id" in rec:
             task = task_from_livecodebench(rec, where)
-            functional_only += task is None
+            untested += task is None
         else:
             task = task_from_stdio_record(rec, where)
         if task is not None:
             located.append((where, task))
-    if functional_only:
-        warnings.warn(f"{raw.label}: {functional_only} LiveCodeBench task(s) with only functional (LeetCode) tests "
-                      f"left out: this loader reads stdin/stdout tests", stacklevel=2)
+    if untested:
+        warnings.warn(f"{raw.label}: {untested} LiveCodeBench task(s) with no tests left out", stacklevel=2)
     return make_taskset(name or raw.label, located, str(raw.path), sha256(raw.data))
 
 
@@ -105,13 +105,22 @@ def task_from_stdio_record(rec: Mapping[str, Any], where: str) -> Task:
 
 
 def task_from_livecodebench(rec: Mapping[str, Any], where: str) -> Task | None:
-    """One LiveCodeBench record as a `Task` of its stdin tests, or None when it has none (a LeetCode task)."""
+    """One LiveCodeBench record as a `Task`: its stdin tests (AtCoder, Codeforces), or else its functional
+    (LeetCode) tests (`execeval.tasks.livecodebench`); None when it has neither."""
+    from execeval.tasks import livecodebench
+
     task_id = str(need(rec, "question_id", (str, int), where))
-    public = _lcb_stdin_tests(rec, "public_test_cases", where)
-    private = _lcb_stdin_tests(rec, "private_test_cases", where)
+    public_all = _lcb_tests(rec, "public_test_cases", where)
+    private_all = _lcb_tests(rec, "private_test_cases", where)
+    public = _lcb_stdin_tests(public_all, "public_test_cases", where)
+    private = _lcb_stdin_tests(private_all, "private_test_cases", where)
+    metadata = {"benchmark": "livecodebench", **{k: rec[k] for k in _LCB_METADATA if rec.get(k) not in (None, "")}}
     if not public and not private:
-        return None
-    metadata = {k: rec[k] for k in _LCB_METADATA if rec.get(k) not in (None, "")}
+        f_public = livecodebench.functional_tests(public_all, f"{where}: public_test_cases")
+        f_private = livecodebench.functional_tests(private_all, f"{where}: private_test_cases")
+        if not f_public and not f_private:
+            return None
+        return livecodebench.functional_task(rec, where, task_id, f_public, f_private, metadata)
     return Task(task_id=task_id, prompt=optional(rec, "question_content", str, where, ""), entry_point="",
                 reference="", tests=TestSuite(cases=public or private), completion_mode=False,
                 plus_tests=TestSuite(cases=private) if public and private else None, language="python",
@@ -140,18 +149,24 @@ def _language(rec: Mapping[str, Any], key: str, where: str) -> str:
         raise TaskFormatError(f"{where}: key '{key}': {e}", hint=e.hint) from None
 
 
-def _lcb_stdin_tests(rec: Mapping[str, Any], key: str, where: str) -> tuple[IOTest, ...]:
+def _lcb_tests(rec: Mapping[str, Any], key: str, where: str) -> list[dict]:
+    """A LiveCodeBench test list, decoded (JSON text or the compressed form), each test an object."""
     value = rec.get(key)
     if value in (None, "", []):
-        return ()
+        return []
     tests = _lcb_decode(value, f"{where}: key '{key}'") if isinstance(value, str) else value
     if not isinstance(tests, list):
         raise TaskFormatError(f"{where}: key '{key}' should hold a list of tests, not {type(tests).__name__}")
+    for i, test in enumerate(tests):
+        if not isinstance(test, dict):
+            raise TaskFormatError(f"{where}: {key}[{i}] should be an object, not {type(test).__name__}")
+    return tests
+
+
+def _lcb_stdin_tests(tests: list[dict], key: str, where: str) -> tuple[IOTest, ...]:
     out = []
     for i, test in enumerate(tests):
         at = f"{where}: {key}[{i}]"
-        if not isinstance(test, dict):
-            raise TaskFormatError(f"{at} should be an object, not {type(test).__name__}")
         if optional(test, "testtype", str, at, "stdin") == "stdin":
             out.append(IOTest(need(test, "input", str, at), need(test, "output", str, at)))
     return tuple(out)
