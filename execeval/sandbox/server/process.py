@@ -193,11 +193,11 @@ class Server:
             os.close(RESULT_FD)
             runner.run_script(program.code, program.args)
         if serve:
-            candidate_end.serve_calls(program, CALLS_IN_FD, CALLS_OUT_FD, self.snapshot)  # type: ignore
+            candidate_end.serve_calls(program, CALLS_IN_FD, CALLS_OUT_FD, self.snapshot)  # type: ignore[arg-type]  # a PythonTests here: Command and Script jobs exec or exit above
         if remote_end:
             tests_side = remote.RemoteCandidate(CALLS_IN_FD, CALLS_OUT_FD, remote_end[2])  # type: ignore[arg-type]
-            runner.run_python_tests(program, RESULT_FD, token, self.snapshot, tests_side)  # type: ignore[arg-type]
-        runner.run_python_tests(program, RESULT_FD, token, self.snapshot, lifted=lifted)  # type: ignore[arg-type]
+            runner.run_python_tests(program, RESULT_FD, token, self.snapshot, tests_side)  # type: ignore[arg-type]  # a PythonTests here: Command and Script jobs exec or exit above
+        runner.run_python_tests(program, RESULT_FD, token, self.snapshot, lifted=lifted)  # type: ignore[arg-type]  # a PythonTests here: Command and Script jobs exec or exit above
         os._exit(0)
 
     def _supervise(self, job: Supervision) -> dict:
