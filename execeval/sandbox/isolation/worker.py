@@ -17,6 +17,7 @@ import sys
 
 from execeval.sandbox.base import IsolationReport, Primitive
 from execeval.sandbox.isolation.cgroup import MemoryCgroup
+from execeval.sandbox.isolation.cleanup import empty_tree
 from execeval.sandbox.isolation.landlock import landlock_abi, landlock_ruleset, restrict_self
 from execeval.sandbox.limits import Limits
 from execeval.sandbox.isolation.linux import (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS,
@@ -271,18 +272,7 @@ class ServerIsolation:
             changed = os.stat(path).st_ctime_ns
             if self._tmp_ctime.get(path) == changed:
                 continue
-            with os.scandir(path) as entries:
-                left = [e.path for e in entries if e.name not in kept]
-            for entry in left:
-                if os.path.isdir(entry) and not os.path.islink(entry):
-                    import shutil
-
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    try:
-                        os.unlink(entry)
-                    except OSError:
-                        pass
+            empty_tree(path, kept)
             self._tmp_ctime[path] = os.stat(path).st_ctime_ns
 
     def remove_workdir(self, force: bool = False) -> None:
@@ -294,9 +284,8 @@ class ServerIsolation:
             umount(JOB_DIR)
             self._workdir_mb = None
         elif os.path.isdir(JOB_DIR):
-            import shutil
-
-            shutil.rmtree(JOB_DIR, ignore_errors=True)
+            empty_tree(JOB_DIR)
+            os.rmdir(JOB_DIR)
 
 
 def _is_below(path: str, directory: str) -> bool:

@@ -69,6 +69,7 @@ class Server:
             workdir = self.iso.make_workdir(limits)
         except OSError as e:
             return {"status": "sandbox_error", "detail": f"work dir: {e}"}
+        result: dict = {"status": "sandbox_error", "detail": "the job's run raised"}
         try:
             result = self._run_in(workdir, job_id, program, limits, stream)
             if isinstance(program, Command) and program.collect and "reason" in result:
@@ -78,8 +79,9 @@ class Server:
             try:
                 self.iso.remove_workdir()
                 self.iso.empty_shared_tmp()
-            except OSError:
-                pass
+            except Exception as e:  # noqa: BLE001 - whatever a job left must not stop the server nor its verdict
+                # the job is judged as it ran; this server, which may still hold its leftovers, serves no other
+                result["retire"] = f"cleanup after job {job_id}: {type(e).__name__}: {e}"[:500]
 
     def _run_in(self, workdir: str, job_id: int, program: object, limits: Limits, stream: bool) -> dict:
         files = getattr(program, "files", {}) or {}
@@ -318,3 +320,5 @@ def main(worker_index: int, env_extra_json: str) -> None:
                 program = dataclasses.replace(program, cases=server.case_sets.sets[serial])
             result = server.run(job_id, program, limits, stream)
             wire.send(1, ("result", job_id, result))
+            if "retire" in result:  # the harness starts a fresh server for the next job
+                os._exit(0)
