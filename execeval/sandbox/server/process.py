@@ -79,6 +79,7 @@ class Server:
             try:
                 self.iso.remove_workdir()
                 self.iso.empty_shared_tmp()
+                self.iso.empty_ipc()
             except Exception as e:  # noqa: BLE001 - whatever a job left must not stop the server nor its verdict
                 # the job is judged as it ran; this server, which may still hold its leftovers, serves no other
                 result["retire"] = f"cleanup after job {job_id}: {type(e).__name__}: {e}"[:500]
