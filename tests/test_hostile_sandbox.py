@@ -153,3 +153,42 @@ def test_leftover_shared_memory_is_not_charged_to_the_next_job(sandbox):
     r = sandbox.run(Script("b = bytearray(200 << 20)\nfor i in range(0, len(b), 4096):\n    b[i] = 1\nprint('ok')"),
                     Limits(wall_s=20, cpu_s=5, memory_mb=320))
     assert r.status is Status.OK and r.stdout == b"ok\n", r
+
+
+# ---------------------------------------------------------------- 5. the work dir's root: no metadata survives
+MARK_ROOTS = """\
+import os
+for d in (os.getcwd(), "/tmp", "/var/tmp", "/dev/shm"):
+    for step in (lambda: os.setxattr(d, "user.note", b"answer=9"), lambda: os.utime(d, (12345, 67890)),
+                 lambda: os.utime(d, None)):
+        try:
+            step()
+        except OSError:
+            pass
+os.chmod(os.getcwd(), @MODE@)
+print("marked")
+"""
+
+READ_ROOTS = """\
+import json, os
+seen = {}
+for d in (os.getcwd(), "/tmp", "/var/tmp", "/dev/shm"):
+    st = os.stat(d)
+    seen[d] = [oct(st.st_mode & 0o7777), st.st_atime_ns, st.st_mtime_ns, [x for x in os.listxattr(d) if x.startswith("user.")]]
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize("mode", ("0o500", "0o000", "0o777", "0o700"))
+def test_the_work_dir_root_carries_nothing_to_the_next_job(sandbox, mode):
+    fresh = script_ok(sandbox, READ_ROOTS)
+    r = sandbox.run(Script(MARK_ROOTS.replace("@MODE@", mode)), QUICK)
+    assert r.status is Status.OK and r.stdout == b"marked\n", r
+    after = script_ok(sandbox, READ_ROOTS)
+    assert after == fresh, (fresh, after)
+    workdir = after[next(iter(after))]
+    assert workdir[0] == "0o700" and workdir[3] == [], after
+    # and a correct sample that writes in its work dir still passes after a chmod 0500 of it
+    right = sandbox.run(PythonTests("def square(x):\n    open('scratch', 'w').write(str(x))\n    return x * x\n",
+                                    hp.SQUARE, tuple(Assert(a) for a in hp.SQUARE_ASSERTS)), QUICK)
+    assert right.all_cases_passed, right

@@ -21,13 +21,14 @@ from execeval.sandbox.isolation.cleanup import empty_tree, open_mqueue_root, rem
 from execeval.sandbox.isolation.landlock import landlock_abi, landlock_ruleset, restrict_self
 from execeval.sandbox.limits import Limits
 from execeval.sandbox.isolation.linux import (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS,
-                                    MS_BIND, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
+                                    MS_BIND, MS_NOATIME, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
                                     PR_SET_NO_NEW_PRIVS, check, drop_capabilities, libc, mount, prctl, umount)
 from execeval.sandbox.isolation.seccomp import DENIED_SYSCALLS, SERVER_NEEDS, SeccompFilter, seccomp_program
 
 # Where the job's private, size-capped work dir is mounted (inside the server's own mount namespace).
 JOB_ROOT = "/tmp"
 JOB_DIR = "/tmp/job"
+_ROOT_TIME_NS = 946_684_800 * 10**9  # the times every job finds on its work dir and tmp dirs: 2000-01-01
 _MAX_INODES = 100_000  # files and dirs a job may create in its work dir
 # The private /tmp, /var/tmp and /dev/shm are the job's too (programs write '/tmp/x' and multiprocessing's
 # semaphores live in /dev/shm): world-writable (sticky), capped, emptied after every job.
@@ -77,7 +78,7 @@ class ServerIsolation:
         self.pid_namespace = False
         self.private_tmp = False
         self._tmp_kept: dict[str, set[str]] = {}  # private tmp dirs -> names that stay (the work dir, bound dirs)
-        self._tmp_ctime: dict[str, int] = {}  # their ctime once emptied
+        self._tmp_meta: dict[str, tuple] = {}  # their metadata once emptied (see `_meta`)
         self.job_uid: int | None = None
         self.landlock_fd: int | None = None
         self.server_seccomp: SeccompFilter | None = None  # installed in the server once it serves
@@ -85,6 +86,8 @@ class ServerIsolation:
         self.server_locked = False
         self.nproc_base = 0
         self._workdir_mb: int | None = None
+        self._workdir_meta: tuple = ()  # the work dir's root as mounted: a job that changes it gets a new one
+        self._workdir_xattrs: list[str] = []
         self.cgroup: MemoryCgroup | None = None
         self.private_ipc = False  # the server's own IPC namespace: emptied after every job (see `empty_ipc`)
         self._mqueue_fd: int | None = None
@@ -268,22 +271,37 @@ class ServerIsolation:
         os.makedirs(JOB_DIR, exist_ok=True)
         owner = f",uid={self.job_uid},gid={self.job_uid}" if self.job_uid is not None else ""
         if self.private_tmp:
-            mount("tmpfs", JOB_DIR, "tmpfs", MS_NOSUID | MS_NODEV,
+            mount("tmpfs", JOB_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOATIME,
                    f"size={limits.disk_mb}m,nr_inodes={_MAX_INODES},mode=0700{owner}")
             self._workdir_mb = limits.disk_mb
+            os.utime(JOB_DIR, ns=(_ROOT_TIME_NS, _ROOT_TIME_NS))  # not the time the last job ended
+            self._workdir_meta, self._workdir_xattrs = _meta(os.stat(JOB_DIR)), os.listxattr(JOB_DIR)
         elif self.job_uid is not None:
             os.chown(JOB_DIR, self.job_uid, self.job_uid)
         return JOB_DIR
 
     def empty_shared_tmp(self) -> None:
-        """What a job left in the private /tmp, /var/tmp, /dev/shm goes before the next job. One stat each when
-        nothing was left: a directory's ctime moves with every entry made or removed, and no job can set it."""
+        """What a job left in the private /tmp, /var/tmp, /dev/shm goes before the next job, and their roots get
+        back their mode, owner, times and no `user.*` xattrs (a job owning them could pass data in those). One
+        stat each when nothing was left: a directory's ctime moves with every entry made or removed and every
+        change of its own metadata, and no job can set it (mode and times are compared too: a change in the same
+        clock tick as the last check keeps the ctime)."""
         for path, kept in self._tmp_kept.items():
-            changed = os.stat(path).st_ctime_ns
-            if self._tmp_ctime.get(path) == changed:
+            meta = self._tmp_meta.get(path)
+            if meta is not None and _meta(os.stat(path)) == meta:
                 continue
             empty_tree(path, kept)
-            self._tmp_ctime[path] = os.stat(path).st_ctime_ns
+            if meta is None:  # the first time: what the server made is what every job gets
+                st = os.stat(path)
+                meta = (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, _ROOT_TIME_NS, _ROOT_TIME_NS, 0)
+            mode, uid, gid, atime, mtime, _ = meta
+            for name in os.listxattr(path):
+                if name.startswith("user."):
+                    os.removexattr(path, name)
+            os.chown(path, uid, gid)
+            os.chmod(path, mode)
+            os.utime(path, ns=(atime, mtime))
+            self._tmp_meta[path] = _meta(os.stat(path))
 
     def empty_ipc(self) -> None:
         """No SysV IPC object or POSIX message queue a job made outlives it (a channel to the next job, and
@@ -297,15 +315,22 @@ class ServerIsolation:
 
     def remove_workdir(self, force: bool = False) -> None:
         """Empty the work dir for the next job: drop the tmpfs when anything was left in it."""
-        if self._workdir_mb is not None:
-            with os.scandir(JOB_DIR) as entries:
-                if not force and next(entries, None) is None:
-                    return
+        if self._workdir_mb is not None:  # kept only if the job changed nothing: no entry, mode, time or xattr
+            if not force and _meta(os.stat(JOB_DIR)) == self._workdir_meta \
+                    and os.listxattr(JOB_DIR) == self._workdir_xattrs:
+                with os.scandir(JOB_DIR) as entries:
+                    if next(entries, None) is None:
+                        return
             umount(JOB_DIR)
             self._workdir_mb = None
-        elif os.path.isdir(JOB_DIR):
+        elif not self.private_tmp and os.path.isdir(JOB_DIR):  # (the tmpfs's mount point stays, always empty)
             empty_tree(JOB_DIR)
             os.rmdir(JOB_DIR)
+
+
+def _meta(st: os.stat_result) -> tuple:
+    """What a directory's root says besides its entries: mode, owner, times (atime too: a job can set it)."""
+    return (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, st.st_atime_ns, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _is_below(path: str, directory: str) -> bool:
