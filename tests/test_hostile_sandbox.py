@@ -192,3 +192,59 @@ def test_the_work_dir_root_carries_nothing_to_the_next_job(sandbox, mode):
     right = sandbox.run(PythonTests("def square(x):\n    open('scratch', 'w').write(str(x))\n    return x * x\n",
                                     hp.SQUARE, tuple(Assert(a) for a in hp.SQUARE_ASSERTS)), QUICK)
     assert right.all_cases_passed, right
+
+
+# ---------------------------------------------------------------- 3. CPU spent in a child process is the case's
+_BURNER = """\
+import os, signal, subprocess, sys, time
+def _burn(s):
+    t = time.process_time()
+    while time.process_time() - t < s:
+        pass
+"""
+CHILD_BURNS = {
+    "fork, waitpid": "    pid = os.fork()\n    if pid == 0:\n        _burn(@S@)\n        os._exit(0)\n"
+                     "    os.waitpid(pid, 0)\n",
+    "fork, wait on a pipe, never reaped": "    r, w = os.pipe()\n    if os.fork() == 0:\n        _burn(@S@)\n"
+                                          "        os._exit(0)\n    os.close(w)\n    os.read(r, 1)\n",
+    "SIGCHLD ignored (auto-reaped)": "    signal.signal(signal.SIGCHLD, signal.SIG_IGN)\n    r, w = os.pipe()\n"
+                                     "    if os.fork() == 0:\n        _burn(@S@)\n        os._exit(0)\n"
+                                     "    os.close(w)\n    os.read(r, 1)\n",
+    "double fork (orphan)": "    r, w = os.pipe()\n    if os.fork() == 0:\n        if os.fork() == 0:\n"
+                            "            _burn(@S@)\n            os._exit(0)\n        os._exit(0)\n"
+                            "    os.close(w)\n    os.read(r, 1)\n",
+    "subprocess": "    subprocess.run([sys.executable, '-c', 'import time\\nt = time.process_time()\\n"
+                  "while time.process_time() - t < @S@: pass'])\n",
+}
+BUDGET, BURN_S = 0.13, 0.6
+
+
+def burn_job(how: str, kind: str, seconds: float) -> PythonTests:
+    code = _BURNER + "def square(x):\n" + CHILD_BURNS[how].replace("@S@", str(seconds)) + "    return x * x\n"
+    if kind == "call":
+        cases: tuple = (Call("[3]", encode(9)),)
+    elif kind == "assert":  # lifted
+        cases = (Assert("assert square(3) == 9"),)
+    else:  # split: tests and candidate in two processes
+        cases = (Assert("for x in (3,):\n    assert square(x) == 9\n"),)
+    return PythonTests(code, hp.SQUARE, cases, case_cpu_s=(BUDGET,))
+
+
+def _cpu_accounted(sb) -> bool:
+    return any(p.name == "cpu accounting" and p.active for p in sb.isolation().primitives)
+
+
+@pytest.mark.parametrize("kind", ("call", "assert", "loop"))
+@pytest.mark.parametrize("how", list(CHILD_BURNS))
+def test_cpu_burned_in_a_child_process_is_charged_to_the_case(sandbox, how, kind):
+    if not _cpu_accounted(sandbox):
+        pytest.skip("no cpuacct cgroup here: a case's CPU counts its own process only")
+    r = sandbox.run(burn_job(how, kind, BURN_S), Limits(wall_s=10, cpu_s=5))
+    assert not r.all_cases_passed and r.status is not Status.SANDBOX_ERROR, r
+    assert r.cases[0].status.name == "TIMEOUT" or r.status is Status.TIMEOUT, r
+
+
+@pytest.mark.parametrize("kind", ("call", "assert", "loop"))
+def test_a_child_process_within_budget_still_passes(sandbox, kind):
+    r = sandbox.run(burn_job("fork, waitpid", kind, 0.01), Limits(wall_s=10, cpu_s=5))
+    assert r.all_cases_passed, r

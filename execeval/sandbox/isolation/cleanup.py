@@ -20,6 +20,11 @@ class CleanupError(Exception):
     """What a job left could not be removed: the server that ran it must not run another job."""
 
 
+def root_meta(st: os.stat_result) -> tuple:
+    """What a directory's root says besides its entries: mode, owner, times (atime too: a job can set it)."""
+    return (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, st.st_atime_ns, st.st_mtime_ns, st.st_ctime_ns)
+
+
 def empty_tree(path: str, keep: frozenset[str] | set[str] = frozenset()) -> None:
     """Remove everything below `path` (but the top-level names in `keep`), depth first with an explicit stack.
 

@@ -16,8 +16,8 @@ import stat
 import sys
 
 from execeval.sandbox.base import IsolationReport, Primitive
-from execeval.sandbox.isolation.cgroup import MemoryCgroup
-from execeval.sandbox.isolation.cleanup import empty_tree, open_mqueue_root, remove_mqueues, remove_sysv_objects
+from execeval.sandbox.isolation.cgroup import CpuCgroup, MemoryCgroup
+from execeval.sandbox.isolation.cleanup import empty_tree, root_meta, open_mqueue_root, remove_mqueues, remove_sysv_objects
 from execeval.sandbox.isolation.landlock import landlock_abi, landlock_ruleset, restrict_self
 from execeval.sandbox.limits import Limits
 from execeval.sandbox.isolation.linux import (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS,
@@ -78,7 +78,7 @@ class ServerIsolation:
         self.pid_namespace = False
         self.private_tmp = False
         self._tmp_kept: dict[str, set[str]] = {}  # private tmp dirs -> names that stay (the work dir, bound dirs)
-        self._tmp_meta: dict[str, tuple] = {}  # their metadata once emptied (see `_meta`)
+        self._tmp_meta: dict[str, tuple] = {}  # their metadata once emptied (see `root_meta`)
         self.job_uid: int | None = None
         self.landlock_fd: int | None = None
         self.server_seccomp: SeccompFilter | None = None  # installed in the server once it serves
@@ -89,6 +89,7 @@ class ServerIsolation:
         self._workdir_meta: tuple = ()  # the work dir's root as mounted: a job that changes it gets a new one
         self._workdir_xattrs: list[str] = []
         self.cgroup: MemoryCgroup | None = None
+        self.cpu_cgroup: CpuCgroup | None = None  # the CPU time of a job's whole process tree, per case
         self.private_ipc = False  # the server's own IPC namespace: emptied after every job (see `empty_ipc`)
         self._mqueue_fd: int | None = None
         self._mqueue_ctime = 0
@@ -139,6 +140,12 @@ class ServerIsolation:
             self.note("memory cgroup", True, "one memory cap for all of a job's processes; peak and OOM read outside")
         except OSError as e:
             self.note("memory cgroup", False, f"{e.strerror or e}: memory_mb caps each process, not the job")
+        try:
+            self.cpu_cgroup = CpuCgroup(self.worker_index, self.host_pid)
+            self.note("cpu accounting", True, "a case's CPU time counts every process of the job (cpuacct)")
+        except (OSError, ValueError) as e:
+            self.note("cpu accounting", False, f"{getattr(e, 'strerror', None) or e}: a case's CPU time counts "
+                      "the job's own process, not processes it forks")
         if mount_ns and self.pid_namespace:
             try:
                 mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)
@@ -275,7 +282,7 @@ class ServerIsolation:
                    f"size={limits.disk_mb}m,nr_inodes={_MAX_INODES},mode=0700{owner}")
             self._workdir_mb = limits.disk_mb
             os.utime(JOB_DIR, ns=(_ROOT_TIME_NS, _ROOT_TIME_NS))  # not the time the last job ended
-            self._workdir_meta, self._workdir_xattrs = _meta(os.stat(JOB_DIR)), os.listxattr(JOB_DIR)
+            self._workdir_meta, self._workdir_xattrs = root_meta(os.stat(JOB_DIR)), os.listxattr(JOB_DIR)
         elif self.job_uid is not None:
             os.chown(JOB_DIR, self.job_uid, self.job_uid)
         return JOB_DIR
@@ -288,7 +295,7 @@ class ServerIsolation:
         clock tick as the last check keeps the ctime)."""
         for path, kept in self._tmp_kept.items():
             meta = self._tmp_meta.get(path)
-            if meta is not None and _meta(os.stat(path)) == meta:
+            if meta is not None and root_meta(os.stat(path)) == meta:
                 continue
             empty_tree(path, kept)
             if meta is None:  # the first time: what the server made is what every job gets
@@ -301,7 +308,7 @@ class ServerIsolation:
             os.chown(path, uid, gid)
             os.chmod(path, mode)
             os.utime(path, ns=(atime, mtime))
-            self._tmp_meta[path] = _meta(os.stat(path))
+            self._tmp_meta[path] = root_meta(os.stat(path))
 
     def empty_ipc(self) -> None:
         """No SysV IPC object or POSIX message queue a job made outlives it (a channel to the next job, and
@@ -316,7 +323,7 @@ class ServerIsolation:
     def remove_workdir(self, force: bool = False) -> None:
         """Empty the work dir for the next job: drop the tmpfs when anything was left in it."""
         if self._workdir_mb is not None:  # kept only if the job changed nothing: no entry, mode, time or xattr
-            if not force and _meta(os.stat(JOB_DIR)) == self._workdir_meta \
+            if not force and root_meta(os.stat(JOB_DIR)) == self._workdir_meta \
                     and os.listxattr(JOB_DIR) == self._workdir_xattrs:
                 with os.scandir(JOB_DIR) as entries:
                     if next(entries, None) is None:
@@ -326,11 +333,6 @@ class ServerIsolation:
         elif not self.private_tmp and os.path.isdir(JOB_DIR):  # (the tmpfs's mount point stays, always empty)
             empty_tree(JOB_DIR)
             os.rmdir(JOB_DIR)
-
-
-def _meta(st: os.stat_result) -> tuple:
-    """What a directory's root says besides its entries: mode, owner, times (atime too: a job can set it)."""
-    return (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, st.st_atime_ns, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _is_below(path: str, directory: str) -> bool:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 from execeval.sandbox.python import runner
 from execeval.sandbox.python.snapshot import Snapshot
+from execeval.sandbox.python.treecpu import TREE_FD, OtherProcesses
 from execeval.sandbox.python.split import candidate_end, remote
 from execeval.sandbox.server import wire
 from execeval.sandbox.base import Assert, Command, PythonTests, Script
@@ -162,10 +163,15 @@ class Server:
             if pipe_ends:
                 os.dup2(pipe_ends[0], CALLS_IN_FD)
                 os.dup2(pipe_ends[1], CALLS_OUT_FD)
+            tree = self.iso.cpu_cgroup is not None and isinstance(program, PythonTests) and not serve  # counts the rest
+            if tree:
+                os.dup2(self.iso.cpu_cgroup.usage_fd, TREE_FD)  # type: ignore[union-attr]  # tree says it is set
             if self.iso.landlock_fd is not None:  # kept open across the sweep below; confine_job closes it
                 os.dup2(self.iso.landlock_fd, LANDLOCK_FD)
                 self.iso.landlock_fd = LANDLOCK_FD
-            os.closerange(3, CALLS_IN_FD if pipe_ends else RESULT_FD)
+            os.closerange(3, TREE_FD if tree else CALLS_IN_FD if pipe_ends else RESULT_FD)
+            if tree and not pipe_ends:
+                os.closerange(CALLS_IN_FD, CALLS_OUT_FD + 1)
             if res_w is None:
                 os.closerange(CALLS_OUT_FD + 1, RESULT_FD + 1)
             os.closerange(LANDLOCK_FD + 1, 65536)
@@ -197,10 +203,15 @@ class Server:
             runner.run_script(program.code, program.args)
         if serve:
             candidate_end.serve_calls(program, CALLS_IN_FD, CALLS_OUT_FD, self.snapshot)  # type: ignore
+        others = None
+        if self.iso.cpu_cgroup is not None:  # the server (our parent) and a split job's candidate are not others
+            others = OtherProcesses(TREE_FD, (os.getppid(), *((remote_end[2],) if remote_end else ())))
         if remote_end:
             tests_side = remote.RemoteCandidate(CALLS_IN_FD, CALLS_OUT_FD, remote_end[2])  # type: ignore[arg-type]
-            runner.run_python_tests(program, RESULT_FD, token, self.snapshot, tests_side)  # type: ignore[arg-type]
-        runner.run_python_tests(program, RESULT_FD, token, self.snapshot, lifted=lifted)  # type: ignore[arg-type]
+            runner.run_python_tests(program, RESULT_FD, token, self.snapshot, tests_side,  # type: ignore[arg-type]
+                                    others=others)
+        runner.run_python_tests(program, RESULT_FD, token, self.snapshot, lifted=lifted,  # type: ignore[arg-type]
+                                others=others)
         os._exit(0)
 
     def _supervise(self, job: Supervision) -> dict:
