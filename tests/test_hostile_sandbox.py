@@ -248,3 +248,53 @@ def test_cpu_burned_in_a_child_process_is_charged_to_the_case(sandbox, how, kind
 def test_a_child_process_within_budget_still_passes(sandbox, kind):
     r = sandbox.run(burn_job("fork, waitpid", kind, 0.01), Limits(wall_s=10, cpu_s=5))
     assert r.all_cases_passed, r
+
+
+# ---------------------------------------------------------------- 1. a candidate's value can't make the judge raise
+VALUE_TRICKS = {
+    "a huge int where a float is expected": "def square(x):\n    return 10 ** 400\n",
+    "a huge negative int": "def square(x):\n    return -(10 ** 5000)\n",
+    "deeply nested lists": "def square(x):\n    v = []\n    for _ in range(100000):\n        v = [v]\n    return v\n",
+    "NaN": "def square(x):\n    return float('nan')\n",
+    "patch the C encoder to emit a malformed complex": (
+        "import json.encoder as _e\n_real = _e.c_make_encoder\n"
+        "def _fake(*a, **k):\n    return lambda o, level: ['{\"__c\": []}']\n"
+        "def square(x):\n    _e.c_make_encoder = _fake\n    return [9.5, {1: 2}]\n"),
+    "patch the C encoder to emit bad tags": (
+        "import json.encoder as _e\n"
+        "def _fake(*a, **k):\n    return lambda o, level: ['{\"__d\": [[1]], \"__t\": 5}']\n"
+        "def square(x):\n    _e.c_make_encoder = _fake\n    return [9.5, {1: 2}]\n"),
+    "patch json.dumps to emit garbage": (
+        "import json\ndef square(x):\n    json.dumps = lambda *a, **k: '{\"__c\": [[[]]]}'\n"
+        "    json.encoder.c_make_encoder = None\n    return [9.5, {1: 2}]\n"),
+    "write garbage to the call pipe": (
+        "import os\ndef square(x):\n    for fd in (735, 736):\n        try:\n"
+        "            os.write(fd, b'{\"s\":\"ok\",\"o\":\"{\\\\\"__c\\\\\": []}\",\"d\":\"x\"}\\n' * 3 + b'\\x00garbage\\n')\n"
+        "        except OSError:\n            pass\n    return 9.5\n"),
+    "write a huge length to the call pipe": (
+        "import os\ndef square(x):\n    try:\n        os.write(736, b'99999999999999999999999 ' * 10 + b'\\n')\n"
+        "    except OSError:\n        pass\n    return 9.5\n"),
+}
+FLOAT_KINDS = ("call", "assert", "close", "loop")
+
+
+def float_job(code: str, kind: str) -> PythonTests:
+    if kind == "call":
+        cases: tuple = (Call("[3]", encode(9.0)),)
+    elif kind == "assert":  # lifted: compared in the fork server
+        cases = (Assert("assert square(3) == 9.0"),)
+    elif kind == "close":  # lifted, a predicate over the value
+        cases = (Assert("assert abs(square(3) - 9.0) < 1e-6"),)
+    else:  # split
+        cases = (Assert("for x in (3,):\n    assert square(x) == 9.0\n"),)
+    return PythonTests(code, hp.SQUARE, cases)
+
+
+@pytest.mark.parametrize("kind", FLOAT_KINDS)
+@pytest.mark.parametrize("trick", list(VALUE_TRICKS))
+def test_a_candidate_value_fails_its_case_never_the_harness(sandbox, trick, kind):
+    before = servers()
+    r = sandbox.run(float_job(VALUE_TRICKS[trick], kind), QUICK)
+    assert r.status is not Status.SANDBOX_ERROR, r
+    assert not r.all_cases_passed, r
+    assert servers() == before, "the fork server died"

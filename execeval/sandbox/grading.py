@@ -30,8 +30,17 @@ class Expected:
 
 
 def grade_case(raw: dict, expected: list | None, program: PythonTests) -> CaseResult:
-    """Case `raw` (as the job reported it) graded against `expected[i]`, with its CPU budget enforced."""
-    case = _judge_case(raw, expected, program)
+    """Case `raw` (as the job reported it) graded against `expected[i]`, with its CPU budget enforced.
+
+    Total: `raw` comes from the job's process, so it is data of any shape; a result that can't be read or a value
+    that can't be compared is that case's error, never the harness's (a harness error is `sandbox_error`, which
+    pass@k leaves out: a wrong sample that raised here would have raised the score)."""
+    try:
+        case = _judge_case(raw, expected, program)
+    except Exception as e:  # noqa: BLE001 - see above
+        index = raw.get("i") if isinstance(raw, dict) and type(raw.get("i")) is int else -1
+        return CaseResult(index, CaseStatus.ERROR, "InvalidResult",  # type: ignore[arg-type]  # an int, checked
+                          f"the case's result could not be judged: {type(e).__name__}: {short_repr(e)}")
     budget = program.case_cpu_s[case.index] if program.case_cpu_s and 0 <= case.index < len(program.cases) else 0
     if budget and case.status is CaseStatus.PASSED and case.cpu_s > budget:  # its timer was switched off
         return CaseResult(case.index, CaseStatus.TIMEOUT, "TimeoutError", f"case CPU time {case.cpu_s:.3g}s over "
@@ -39,8 +48,19 @@ def grade_case(raw: dict, expected: list | None, program: PythonTests) -> CaseRe
     return case
 
 
+def _cpu_of(raw: dict) -> float:
+    """The case's CPU seconds as reported: a number, finite and not negative (NaN would pass any budget)."""
+    cpu = raw.get("c", 0)
+    if type(cpu) not in (int, float) or not 0 <= cpu < float("inf"):
+        raise ValueError(f"case CPU time {short_repr(cpu, 40)}")
+    return float(cpu)
+
+
 def _judge_case(raw: dict, expected: list | None, program: PythonTests) -> CaseResult:
-    index = int(raw.get("i", -1))
+    if type(raw.get("i", -1)) is not int:
+        raise ValueError("case index not an int")
+    index = raw.get("i", -1)
+    _cpu_of(raw)
     status = raw.get("s")
     output = raw.get("o")
     message = str(raw.get("m", ""))[:1000]
@@ -51,20 +71,21 @@ def _judge_case(raw: dict, expected: list | None, program: PythonTests) -> CaseR
     if status == "returned":
         want = expected[index] if expected else None
         if want is None:
-            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
+            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=_cpu_of(raw))
         case = program.cases[index]
         oracle = case.oracle if isinstance(case, Call) else ""
         if output == want.text and not oracle:  # same encoding: equal without decoding either side
-            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
+            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=_cpu_of(raw))
         got = decode(str(output))
-        args = (decode(case.args_json) if case.tagged else json.loads(case.args_json)) if oracle else None  # type: ignore[union-attr]  # oracle implies a Call
+        args = (decode(case.args_json) if case.tagged else json.loads(case.args_json)) if oracle else None
         if outputs_match(got, want.value, program.atol, oracle, args):
-            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(raw.get("c", 0)))
+            return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=_cpu_of(raw))
         return CaseResult(index, CaseStatus.FAILED, "WrongAnswer",
                           f"expected {short_repr(want.value)}, got {short_repr(got)}", output,
-                          float(raw.get("c", 0)))
+                          _cpu_of(raw))
     if isinstance(program.cases[index], Call) and status == "passed":  # only a compared output passes a Call
         return CaseResult(index, CaseStatus.ERROR, "Tampered", "a Call case reported 'passed' without an output")
     kinds = {"passed": CaseStatus.PASSED, "failed": CaseStatus.FAILED, "timeout": CaseStatus.TIMEOUT}
-    return CaseResult(index, kinds.get(status, CaseStatus.ERROR), raw.get("t"), message,  # type: ignore[arg-type]  # the status is a str in the raw result
-                      cpu_s=float(raw.get("c", 0)))
+    error_type = None if raw.get("t") is None else str(raw.get("t"))[:100]
+    return CaseResult(index, kinds.get(status, CaseStatus.ERROR), error_type, message,  # type: ignore[arg-type]  # the status is a str in the raw result
+                      cpu_s=_cpu_of(raw))
