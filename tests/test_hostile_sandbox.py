@@ -298,3 +298,58 @@ def test_a_candidate_value_fails_its_case_never_the_harness(sandbox, trick, kind
     assert r.status is not Status.SANDBOX_ERROR, r
     assert not r.all_cases_passed, r
     assert servers() == before, "the fork server died"
+
+
+# ---------------------------------------------------------------- every hostile program: never a sandbox error
+def _square_cases(kind: str) -> tuple:
+    if kind == "assert":
+        return tuple(Assert(c) for c in hp.SQUARE_ASSERTS)
+    if kind == "call":
+        return tuple(Call(args, encode(value)) for args, value in hp.SQUARE_CALLS)
+    return (Assert(hp.SQUARE_LOOP),)
+
+
+def every_hostile_job(scratch: str):
+    """Every program of tests/hostile_programs.py (and of this file), as the jobs the hostile suites run them."""
+    fills = dict(MARKER="xhall", CHILDREN=4, EACH_MB=200, XFSZ=True, FD=1, FORK=True, DELAY=0.2,
+                 TARGETS=[os.path.join(scratch, "escaped")], PORT=9, UDP_PORT=9, ABSTRACT=True,
+                 PATH=os.path.join(scratch, "sock"), HARNESS_PID=os.getpid(), PATHS=["/etc/shadow", "/root"],
+                 HOST_PIDS=[os.getpid()], CASES=len(hp.SQUARE_ASSERTS), RET=hp.WRONG_SQUARE,
+                 FAKE=hp.FAKE_LINES, BURN_S=0.5)
+    for name, value in vars(hp).items():
+        if name.isupper() and isinstance(value, str) and "\n" in value and name not in ("PRELUDE", "_BURN"):
+            code = hp.render(value, **fills)
+            yield name, Script(code)
+            if "def square" in code:
+                yield name + " (tests)", PythonTests(code, hp.SQUARE, _square_cases("assert"))
+    tricks = {**{n: t.code for n, t in hp.FORGERY_TRICKS.items()}, **hp.TOKEN_THIEVES, **hp.TIMER_LOOP_TRICKS,
+              **hp.SLOW_TRICKS}
+    for name, template in tricks.items():
+        code = hp.render(template, **fills) if "@" in template else template
+        for kind in ("assert", "call", "loop"):
+            yield f"{name} [{kind}]", PythonTests(code, hp.SQUARE, _square_cases(kind), case_cpu_s=(0.2,) * 3)
+    for name, patch in hp.PATCH_TRICKS.items():
+        code = hp.render(patch.code, RET=patch.wrong)
+        yield name, PythonTests(code, hp.DOUBLE, tuple(Assert(c) for c in patch.cases), setup=patch.setup)
+    for name, code in VALUE_TRICKS.items():
+        for kind in FLOAT_KINDS:
+            yield f"{name} [{kind}]", float_job(code, kind)
+    for how in CHILD_BURNS:
+        yield how, burn_job(how, "call", BURN_S)
+    yield "deep tree", Script(DEEP.format(base="/tmp", depth=1500, name="d"))
+    yield "mark roots", Script(MARK_ROOTS.replace("@MODE@", "0o500"))
+    yield "plant ipc", Script(plant(300 << 20))
+
+
+@pytest.mark.slow
+def test_no_hostile_program_ever_causes_a_sandbox_error(sandbox, tmp_path):
+    """A sandbox error is the harness's fault: retried, then left out of pass@k. No candidate may cause one."""
+    limits = Limits(wall_s=5, cpu_s=2, memory_mb=512, disk_mb=64, output_bytes=1 << 20)
+    jobs = list(every_hostile_job(str(tmp_path)))
+    assert len(jobs) > 150
+    futures = [(name, sandbox.submit(job, limits)) for name, job in jobs]
+    errors = {name: f.result(timeout=600).detail for name, f in futures
+              if f.result(timeout=600).status is Status.SANDBOX_ERROR}
+    assert not errors, errors
+    assert sandbox.pool.retired == 0, sandbox.pool.last_retirement
+    assert_all_empty(sandbox)
