@@ -353,3 +353,58 @@ def test_no_hostile_program_ever_causes_a_sandbox_error(sandbox, tmp_path):
     assert not errors, errors
     assert sandbox.pool.retired == 0, sandbox.pool.last_retirement
     assert_all_empty(sandbox)
+
+
+# ---------------------------------------------------------------- the pieces, without a fork server
+def test_empty_tree_removes_what_rmtree_cannot(tmp_path):
+    from execeval.sandbox.isolation.cleanup import empty_tree
+
+    (tmp_path / "keep" / "inside").mkdir(parents=True)
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        for _ in range(2500):  # deeper than the recursion limit, longer than PATH_MAX
+            os.mkdir("x" * 100, dir_fd=fd)
+            sub = os.open("x" * 100, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = sub
+        os.symlink("/", "root", dir_fd=fd)
+        os.mkfifo("fifo", dir_fd=fd)
+    finally:
+        os.close(fd)
+    for i in range(500):
+        (tmp_path / f"wide{i}").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "keep")
+    empty_tree(str(tmp_path), {"keep"})
+    assert sorted(os.listdir(tmp_path)) == ["keep"] and os.listdir(tmp_path / "keep") == ["inside"]
+
+
+def test_a_server_that_cannot_clean_up_is_retired_and_counted(monkeypatch):
+    """The job's verdict stands; the server that ran it is closed, counted, and a fresh one takes the next job."""
+    from execeval.sandbox import forkserver
+    from execeval.sandbox.base import ExecResult
+
+    started, closed = [], []
+
+    class FakeWorker:
+        def __init__(self, index, env_extra):
+            self.isolation = forkserver.IsolationReport(())
+            self.retired = ""
+            started.append(self)
+
+        def run(self, job_id, program, limits):
+            self.retired = "cleanup after job 1: CleanupError: left" if len(started) == 1 else ""
+            return ExecResult(Status.FAILED)
+
+        def close(self):
+            closed.append(self)
+
+    monkeypatch.setattr(forkserver, "_Worker", FakeWorker)
+    pool = forkserver.WorkerPool(1)
+    try:
+        first = pool.submit(Script("1")).result(timeout=10)
+        second = pool.submit(Script("2")).result(timeout=10)
+    finally:
+        pool.close()
+    assert first.status is Status.FAILED and second.status is Status.FAILED  # the verdicts, not sandbox errors
+    assert pool.retired == 1 and "CleanupError" in pool.last_retirement
+    assert len(started) == 2 and closed[0] is started[0]
