@@ -203,12 +203,12 @@ def _run_cases(job: PythonTests, out: _Channel, snapshot: Snapshot, test_ns: dic
                restore: Callable[..., None], others: OtherProcesses | None) -> None:
     """Run the cases in order, one report line each; stop at the first failure when the job asks to, or at a
     timeout. Hot path: what it uses comes in as arguments (locals), so a case costs what it did inline."""
-    tree = others.cpu() if others is not None and job.case_cpu_s else 0.0  # one read per case boundary
     for index, case in enumerate(job.cases):
         limit = job.case_cpu_s[index] if job.case_cpu_s else 0.0
         result: dict = {"i": index}
         if limit and out.pending and limit > job.case_cpu_s[out.flushed]:  # type: ignore[index]
             out.flush()  # the harness's wall-clock bound is still the earlier, smaller case's: move it on
+        begun = others.begin() if others is not None and limit else 0.0
         start = _cpu()
         if remote is not None:
             remote.budget, remote.case_cpu, remote.marshal = limit, 0.0, 0.0
@@ -244,13 +244,12 @@ def _run_cases(job: PythonTests, out: _Channel, snapshot: Snapshot, test_ns: dic
                 snapshot.pristine(test_ns)
             else:
                 restore(rescan=False)
-        cpu = _cpu() - start
+        end = _cpu()
+        cpu = end - start
         if remote is not None:  # the candidate's time, not this process's marshalling of its calls
             cpu = max(cpu - remote.marshal, 0.0) + remote.case_cpu
-        if others is not None and limit:  # what processes it forked spent since the last case ended
-            now = others.cpu()
-            cpu += others.charge(tree, now)
-            tree = now
+        if others is not None and limit:  # what processes it forked spent meanwhile (read only if it matters)
+            cpu += others.charge(cpu, begun, limit, end)
         cpu = round(cpu, 6)
         failed = result["s"] not in ("passed", "returned")
         if failed:

@@ -204,8 +204,8 @@ class Server:
         if serve:
             candidate_end.serve_calls(program, CALLS_IN_FD, CALLS_OUT_FD, self.snapshot)  # type: ignore
         others = None
-        if self.iso.cpu_cgroup is not None:  # the server (our parent) and a split job's candidate are not others
-            others = OtherProcesses(TREE_FD, (os.getppid(), *((remote_end[2],) if remote_end else ())))
+        if self.iso.cpu_cgroup is not None:  # a split job's candidate is measured apart: not one of the others
+            others = OtherProcesses(TREE_FD, (remote_end[2],) if remote_end else ())  # type: ignore[arg-type]  # the partner's pid
         if remote_end:
             tests_side = remote.RemoteCandidate(CALLS_IN_FD, CALLS_OUT_FD, remote_end[2])  # type: ignore[arg-type]
             runner.run_python_tests(program, RESULT_FD, token, self.snapshot, tests_side,  # type: ignore[arg-type]
