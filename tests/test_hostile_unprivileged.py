@@ -172,7 +172,7 @@ def test_isolation_report_as_nobody(probe, capsys):
         print(f"\nisolation report as uid {NOBODY} (level {iso['report']['level']}):")
         for name, p in prims.items():
             print(f"  {'active ' if p['active'] else 'MISSING'}  {name:18} {p['detail']}")
-    assert iso["missing"] == ["memory cgroup", "unprivileged uid"], iso["missing"]
+    assert iso["missing"] == ["memory cgroup", "cpu accounting", "unprivileged uid"], iso["missing"]
     assert iso["report"]["level"] == "partial"
     assert prims["user namespace"]["active"], "as non-root every namespace hangs on the user namespace"
     assert any("unprivileged uid" in w for w in iso["warnings"]), "the pool warns about partial isolation"

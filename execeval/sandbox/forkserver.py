@@ -55,6 +55,7 @@ class _Worker:
                                hint="run `execeval doctor` to see which isolation primitive fails")
         self.isolation: IsolationReport = ready[1]
         self.case_sets = CaseSets()  # which test tuples this server holds: the same LRU as its own
+        self.retired = ""  # why the server retired itself after its last job (it could not clean up), if it did
 
     def run(self, job_id: int, program: Program, limits: Limits) -> ExecResult:
         expected, sent, shared = None, program, None
@@ -77,6 +78,7 @@ class _Worker:
             if msg_job != job_id:
                 continue
             if kind == "result":
+                self.retired = payload.get("retire", "")
                 if payload.get("detail") == UNKNOWN_CASES:  # out of step (cannot happen): send them again
                     self.case_sets = CaseSets()
                     return self.run(job_id, program, limits)
@@ -201,6 +203,8 @@ class WorkerPool:
         self._seq = itertools.count()
         self._workers: list[_Worker | None] = [None] * self.size
         self._closed = False
+        self.retired = 0  # servers retired because a job's leftovers could not be removed (see process.py)
+        self.last_retirement = ""
         self._threads = [threading.Thread(target=self._serve, args=(i,), daemon=True) for i in range(self.size)]
         for t in self._threads[1:]:  # each starts its own server at once, while this one starts the first
             t.start()
@@ -254,6 +258,12 @@ class WorkerPool:
                 if worker is None:
                     worker = self._workers[index] = _Worker(index, self._env_extra)
                 result = worker.run(job_id, program, limits)
+                if worker.retired:  # the job's verdict stands; the server that ran it serves no other
+                    with _SPLIT_LOCK:
+                        self.retired += 1
+                        self.last_retirement = worker.retired
+                    worker.close()
+                    self._workers[index] = None
                 if result.status is not Status.SANDBOX_ERROR:
                     return result
                 last = result.detail

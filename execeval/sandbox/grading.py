@@ -30,8 +30,17 @@ class Expected:
 
 
 def grade_case(raw: dict, expected: list | None, program: PythonTests) -> CaseResult:
-    """Case `raw` (as the job reported it) graded against `expected[i]`, with its CPU budget enforced."""
-    case = _judge_case(raw, expected, program)
+    """Case `raw` (as the job reported it) graded against `expected[i]`, with its CPU budget enforced.
+
+    Total: `raw` comes from the job's process, so it is data of any shape; a result that can't be read or a value
+    that can't be compared is that case's error, never the harness's (a harness error is `sandbox_error`, which
+    pass@k leaves out: a wrong sample that raised here would have raised the score)."""
+    try:
+        case = _judge_case(raw, expected, program)
+    except Exception as e:  # noqa: BLE001 - see above
+        index = raw.get("i") if isinstance(raw, dict) and type(raw.get("i")) is int else -1
+        return CaseResult(index, CaseStatus.ERROR, "InvalidResult",  # type: ignore[arg-type]  # an int, checked
+                          f"the case's result could not be judged: {type(e).__name__}: {short_repr(e)}")
     budget = program.case_cpu_s[case.index] if program.case_cpu_s and 0 <= case.index < len(program.cases) else 0
     if budget and case.status is CaseStatus.PASSED and case.cpu_s > budget:  # its timer was switched off
         return CaseResult(case.index, CaseStatus.TIMEOUT, "TimeoutError", f"case CPU time {case.cpu_s:.3g}s over "

@@ -58,3 +58,30 @@ class MemoryCgroup:
         count = self.oom_kills()
         killed, self._ooms = count > self._ooms, count
         return killed
+
+
+_CGROUP_CPUACCT = "/sys/fs/cgroup/cpuacct"
+
+
+class CpuCgroup:
+    """A cgroup v1 cpuacct group per fork server: the CPU time of every process of a job, forked, exited or
+    auto-reaped, read by the job's runner at each case boundary (one pread of `cpuacct.usage` on an fd opened
+    here, before any job's confinement). The server joins it, so each child is born inside."""
+
+    def __init__(self, worker_index: int, host_pid: int) -> None:
+        """Call while the host's /proc is still mounted: stale groups are found by their server's host pid."""
+        parent = os.path.join(_CGROUP_CPUACCT, "execeval")
+        os.makedirs(parent, exist_ok=True)
+        for name in os.listdir(parent):
+            pid = name.rsplit("-", 1)[-1]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                try:
+                    os.rmdir(os.path.join(parent, name))
+                except OSError:
+                    pass
+        self.path = os.path.join(parent, f"worker-{worker_index}-{host_pid}")
+        os.makedirs(self.path, exist_ok=True)
+        with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
+            f.write("0")
+        self.usage_fd = os.open(os.path.join(self.path, "cpuacct.usage"), os.O_RDONLY | os.O_CLOEXEC)
+        int(os.pread(self.usage_fd, 32, 0))  # readable, and a number

@@ -16,17 +16,19 @@ import stat
 import sys
 
 from execeval.sandbox.base import IsolationReport, Primitive
-from execeval.sandbox.isolation.cgroup import MemoryCgroup
+from execeval.sandbox.isolation.cgroup import CpuCgroup, MemoryCgroup
+from execeval.sandbox.isolation.cleanup import empty_tree, root_meta, open_mqueue_root, remove_mqueues, remove_sysv_objects
 from execeval.sandbox.isolation.landlock import landlock_abi, landlock_ruleset, restrict_self
 from execeval.sandbox.limits import Limits
 from execeval.sandbox.isolation.linux import (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS,
-                                    MS_BIND, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
+                                    MS_BIND, MS_NOATIME, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
                                     PR_SET_NO_NEW_PRIVS, check, drop_capabilities, libc, mount, prctl, umount)
 from execeval.sandbox.isolation.seccomp import DENIED_SYSCALLS, SERVER_NEEDS, SeccompFilter, seccomp_program
 
 # Where the job's private, size-capped work dir is mounted (inside the server's own mount namespace).
 JOB_ROOT = "/tmp"
 JOB_DIR = "/tmp/job"
+_ROOT_TIME_NS = 946_684_800 * 10**9  # the times every job finds on its work dir and tmp dirs: 2000-01-01
 _MAX_INODES = 100_000  # files and dirs a job may create in its work dir
 # The private /tmp, /var/tmp and /dev/shm are the job's too (programs write '/tmp/x' and multiprocessing's
 # semaphores live in /dev/shm): world-writable (sticky), capped, emptied after every job.
@@ -76,7 +78,7 @@ class ServerIsolation:
         self.pid_namespace = False
         self.private_tmp = False
         self._tmp_kept: dict[str, set[str]] = {}  # private tmp dirs -> names that stay (the work dir, bound dirs)
-        self._tmp_ctime: dict[str, int] = {}  # their ctime once emptied
+        self._tmp_meta: dict[str, tuple] = {}  # their metadata once emptied (see `root_meta`)
         self.job_uid: int | None = None
         self.landlock_fd: int | None = None
         self.server_seccomp: SeccompFilter | None = None  # installed in the server once it serves
@@ -84,7 +86,13 @@ class ServerIsolation:
         self.server_locked = False
         self.nproc_base = 0
         self._workdir_mb: int | None = None
+        self._workdir_meta: tuple = ()  # the work dir's root as mounted: a job that changes it gets a new one
+        self._workdir_xattrs: list[str] = []
         self.cgroup: MemoryCgroup | None = None
+        self.cpu_cgroup: CpuCgroup | None = None  # the CPU time of a job's whole process tree, per case
+        self.private_ipc = False  # the server's own IPC namespace: emptied after every job (see `empty_ipc`)
+        self._mqueue_fd: int | None = None
+        self._mqueue_ctime = 0
 
     def note(self, name: str, active: bool, detail: str = "") -> None:
         self.primitives.append(Primitive(name, active, detail))
@@ -132,12 +140,25 @@ class ServerIsolation:
             self.note("memory cgroup", True, "one memory cap for all of a job's processes; peak and OOM read outside")
         except OSError as e:
             self.note("memory cgroup", False, f"{e.strerror or e}: memory_mb caps each process, not the job")
+        try:
+            self.cpu_cgroup = CpuCgroup(self.worker_index, self.host_pid)
+            self.note("cpu accounting", True, "a case's CPU time counts every process of the job (cpuacct)")
+        except (OSError, ValueError) as e:
+            self.note("cpu accounting", False, f"{getattr(e, 'strerror', None) or e}: a case's CPU time counts "
+                      "the job's own process, not processes it forks")
         if mount_ns and self.pid_namespace:
             try:
                 mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)
                 self.note("private /proc", True, "only the job's own processes are visible")
             except OSError as e:
                 self.note("private /proc", False, str(e))
+        if any(p.name == "ipc namespace" and p.active for p in self.primitives):
+            self.private_ipc = True
+            try:
+                self._mqueue_fd = open_mqueue_root()
+                self._mqueue_ctime = os.stat(self._mqueue_fd).st_ctime_ns
+            except OSError as e:
+                self.note("private ipc", False, f"POSIX message queues not emptied between jobs: {e}")
         if mount_ns:
             try:
                 for path in SHARED_TMP:
@@ -257,46 +278,61 @@ class ServerIsolation:
         os.makedirs(JOB_DIR, exist_ok=True)
         owner = f",uid={self.job_uid},gid={self.job_uid}" if self.job_uid is not None else ""
         if self.private_tmp:
-            mount("tmpfs", JOB_DIR, "tmpfs", MS_NOSUID | MS_NODEV,
+            mount("tmpfs", JOB_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOATIME,
                    f"size={limits.disk_mb}m,nr_inodes={_MAX_INODES},mode=0700{owner}")
             self._workdir_mb = limits.disk_mb
+            os.utime(JOB_DIR, ns=(_ROOT_TIME_NS, _ROOT_TIME_NS))  # not the time the last job ended
+            self._workdir_meta, self._workdir_xattrs = root_meta(os.stat(JOB_DIR)), os.listxattr(JOB_DIR)
         elif self.job_uid is not None:
             os.chown(JOB_DIR, self.job_uid, self.job_uid)
         return JOB_DIR
 
     def empty_shared_tmp(self) -> None:
-        """What a job left in the private /tmp, /var/tmp, /dev/shm goes before the next job. One stat each when
-        nothing was left: a directory's ctime moves with every entry made or removed, and no job can set it."""
+        """What a job left in the private /tmp, /var/tmp, /dev/shm goes before the next job, and their roots get
+        back their mode, owner, times and no `user.*` xattrs (a job owning them could pass data in those). One
+        stat each when nothing was left: a directory's ctime moves with every entry made or removed and every
+        change of its own metadata, and no job can set it (mode and times are compared too: a change in the same
+        clock tick as the last check keeps the ctime)."""
         for path, kept in self._tmp_kept.items():
-            changed = os.stat(path).st_ctime_ns
-            if self._tmp_ctime.get(path) == changed:
+            meta = self._tmp_meta.get(path)
+            if meta is not None and root_meta(os.stat(path)) == meta:
                 continue
-            with os.scandir(path) as entries:
-                left = [e.path for e in entries if e.name not in kept]
-            for entry in left:
-                if os.path.isdir(entry) and not os.path.islink(entry):
-                    import shutil
+            empty_tree(path, kept)
+            if meta is None:  # the first time: what the server made is what every job gets
+                st = os.stat(path)
+                meta = (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, _ROOT_TIME_NS, _ROOT_TIME_NS, 0)
+            mode, uid, gid, atime, mtime, _ = meta
+            for name in os.listxattr(path):
+                if name.startswith("user."):
+                    os.removexattr(path, name)
+            os.chown(path, uid, gid)
+            os.chmod(path, mode)
+            os.utime(path, ns=(atime, mtime))
+            self._tmp_meta[path] = root_meta(os.stat(path))
 
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    try:
-                        os.unlink(entry)
-                    except OSError:
-                        pass
-            self._tmp_ctime[path] = os.stat(path).st_ctime_ns
+    def empty_ipc(self) -> None:
+        """No SysV IPC object or POSIX message queue a job made outlives it (a channel to the next job, and
+        memory charged to it): three syscalls when there is none, one more for the POSIX queues."""
+        if not self.private_ipc:
+            return
+        remove_sysv_objects()
+        if self._mqueue_fd is not None and os.stat(self._mqueue_fd).st_ctime_ns != self._mqueue_ctime:
+            remove_mqueues(self._mqueue_fd)
+            self._mqueue_ctime = os.stat(self._mqueue_fd).st_ctime_ns
 
     def remove_workdir(self, force: bool = False) -> None:
         """Empty the work dir for the next job: drop the tmpfs when anything was left in it."""
-        if self._workdir_mb is not None:
-            with os.scandir(JOB_DIR) as entries:
-                if not force and next(entries, None) is None:
-                    return
+        if self._workdir_mb is not None:  # kept only if the job changed nothing: no entry, mode, time or xattr
+            if not force and root_meta(os.stat(JOB_DIR)) == self._workdir_meta \
+                    and os.listxattr(JOB_DIR) == self._workdir_xattrs:
+                with os.scandir(JOB_DIR) as entries:
+                    if next(entries, None) is None:
+                        return
             umount(JOB_DIR)
             self._workdir_mb = None
-        elif os.path.isdir(JOB_DIR):
-            import shutil
-
-            shutil.rmtree(JOB_DIR, ignore_errors=True)
+        elif not self.private_tmp and os.path.isdir(JOB_DIR):  # (the tmpfs's mount point stays, always empty)
+            empty_tree(JOB_DIR)
+            os.rmdir(JOB_DIR)
 
 
 def _is_below(path: str, directory: str) -> bool:

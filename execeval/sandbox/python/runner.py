@@ -31,6 +31,7 @@ from execeval.sandbox.python.split.guard import check_plain, to_wire
 from execeval.sandbox.python.tracebacks import failing_line, short, traceback_text
 from execeval.sandbox.python.outputtext import flat_text
 from execeval.sandbox.python.snapshot import Snapshot
+from execeval.sandbox.python.treecpu import OtherProcesses
 from execeval.values import decode, encode
 
 class CaseTimeout(BaseException):
@@ -94,13 +95,15 @@ class Candidate(Protocol):
 
 
 def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Snapshot,
-                     remote: Candidate | None = None, lifted: dict[int, tuple] | None = None) -> None:
+                     remote: Candidate | None = None, lifted: dict[int, tuple] | None = None,
+                     others: OtherProcesses | None = None) -> None:
     """Execute the candidate and its cases; report on the channel; never returns.
 
     `remote`: the candidate runs in another process and this one runs only the tests (the candidate's names are
     proxies). `lifted`: `Call` cases that were `Assert`s (`lifting`), with their literal arguments, ready made
     (decoding them would cost each job copy-on-write faults in the values module): their values cross as
-    `guard.to_wire` makes them, for the server to compare."""
+    `guard.to_wire` makes them, for the server to compare. `others`: the CPU time of the job's other processes,
+    charged to the case that spent it."""
     out = _Channel(channel_fd, token)
     ns_builtins, test_builtins = snapshot.job_builtins
     private = [ns_builtins, test_builtins]
@@ -161,7 +164,7 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
         return value
 
     test_ns[job.entry_point] = guarded
-    _run_cases(job, out, snapshot, test_ns, sources, target, remote, lifted, restore)
+    _run_cases(job, out, snapshot, test_ns, sources, target, remote, lifted, restore, others)
     out.send("done", flush=True)
     os._exit(0)
 
@@ -197,7 +200,7 @@ def _load_remote(remote: Candidate, out: _Channel, snapshot: Snapshot,
 
 def _run_cases(job: PythonTests, out: _Channel, snapshot: Snapshot, test_ns: dict, sources: dict[str, str],
                target: Callable, remote: Candidate | None, lifted: dict[int, tuple] | None,
-               restore: Callable[..., None]) -> None:
+               restore: Callable[..., None], others: OtherProcesses | None) -> None:
     """Run the cases in order, one report line each; stop at the first failure when the job asks to, or at a
     timeout. Hot path: what it uses comes in as arguments (locals), so a case costs what it did inline."""
     for index, case in enumerate(job.cases):
@@ -205,6 +208,7 @@ def _run_cases(job: PythonTests, out: _Channel, snapshot: Snapshot, test_ns: dic
         result: dict = {"i": index}
         if limit and out.pending and limit > job.case_cpu_s[out.flushed]:  # type: ignore[index]
             out.flush()  # the harness's wall-clock bound is still the earlier, smaller case's: move it on
+        begun = others.begin() if others is not None and limit else 0.0
         start = _cpu()
         if remote is not None:
             remote.budget, remote.case_cpu, remote.marshal = limit, 0.0, 0.0
@@ -241,9 +245,12 @@ def _run_cases(job: PythonTests, out: _Channel, snapshot: Snapshot, test_ns: dic
                 snapshot.pristine(test_ns)
             else:
                 restore(rescan=False)
-        cpu = _cpu() - start
+        end = _cpu()
+        cpu = end - start
         if remote is not None:  # the candidate's time, not this process's marshalling of its calls
             cpu = max(cpu - remote.marshal, 0.0) + remote.case_cpu
+        if others is not None and limit:  # what processes it forked spent meanwhile (read only if it matters)
+            cpu += others.charge(cpu, begun, limit, end)
         cpu = round(cpu, 6)
         failed = result["s"] not in ("passed", "returned")
         if failed:

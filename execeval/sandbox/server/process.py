@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 from execeval.sandbox.python import runner
 from execeval.sandbox.python.snapshot import Snapshot
+from execeval.sandbox.python.treecpu import TREE_FD, OtherProcesses
 from execeval.sandbox.python.split import candidate_end, remote
 from execeval.sandbox.server import wire
 from execeval.sandbox.base import Assert, Command, PythonTests, Script
@@ -69,6 +70,7 @@ class Server:
             workdir = self.iso.make_workdir(limits)
         except OSError as e:
             return {"status": "sandbox_error", "detail": f"work dir: {e}"}
+        result: dict = {"status": "sandbox_error", "detail": "the job's run raised"}
         try:
             result = self._run_in(workdir, job_id, program, limits, stream)
             if isinstance(program, Command) and program.collect and "reason" in result:
@@ -78,8 +80,10 @@ class Server:
             try:
                 self.iso.remove_workdir()
                 self.iso.empty_shared_tmp()
-            except OSError:
-                pass
+                self.iso.empty_ipc()
+            except Exception as e:  # noqa: BLE001 - whatever a job left must not stop the server nor its verdict
+                # the job is judged as it ran; this server, which may still hold its leftovers, serves no other
+                result["retire"] = f"cleanup after job {job_id}: {type(e).__name__}: {e}"[:500]
 
     def _run_in(self, workdir: str, job_id: int, program: object, limits: Limits, stream: bool) -> dict:
         files = getattr(program, "files", {}) or {}
@@ -159,10 +163,15 @@ class Server:
             if pipe_ends:
                 os.dup2(pipe_ends[0], CALLS_IN_FD)
                 os.dup2(pipe_ends[1], CALLS_OUT_FD)
+            tree = self.iso.cpu_cgroup is not None and isinstance(program, PythonTests) and not serve  # counts the rest
+            if tree:
+                os.dup2(self.iso.cpu_cgroup.usage_fd, TREE_FD)  # type: ignore[union-attr]  # tree says it is set
             if self.iso.landlock_fd is not None:  # kept open across the sweep below; confine_job closes it
                 os.dup2(self.iso.landlock_fd, LANDLOCK_FD)
                 self.iso.landlock_fd = LANDLOCK_FD
-            os.closerange(3, CALLS_IN_FD if pipe_ends else RESULT_FD)
+            os.closerange(3, TREE_FD if tree else CALLS_IN_FD if pipe_ends else RESULT_FD)
+            if tree and not pipe_ends:
+                os.closerange(CALLS_IN_FD, CALLS_OUT_FD + 1)
             if res_w is None:
                 os.closerange(CALLS_OUT_FD + 1, RESULT_FD + 1)
             os.closerange(LANDLOCK_FD + 1, 65536)
@@ -194,10 +203,15 @@ class Server:
             runner.run_script(program.code, program.args)
         if serve:
             candidate_end.serve_calls(program, CALLS_IN_FD, CALLS_OUT_FD, self.snapshot)  # type: ignore[arg-type]  # a PythonTests here: Command and Script jobs exec or exit above
+        others = None
+        if self.iso.cpu_cgroup is not None:  # a split job's candidate is measured apart: not one of the others
+            others = OtherProcesses(TREE_FD, (remote_end[2],) if remote_end else ())  # type: ignore[arg-type]  # the partner's pid
         if remote_end:
             tests_side = remote.RemoteCandidate(CALLS_IN_FD, CALLS_OUT_FD, remote_end[2])  # type: ignore[arg-type]
-            runner.run_python_tests(program, RESULT_FD, token, self.snapshot, tests_side)  # type: ignore[arg-type]  # a PythonTests here: Command and Script jobs exec or exit above
-        runner.run_python_tests(program, RESULT_FD, token, self.snapshot, lifted=lifted)  # type: ignore[arg-type]  # a PythonTests here: Command and Script jobs exec or exit above
+            runner.run_python_tests(program, RESULT_FD, token, self.snapshot, tests_side,  # type: ignore[arg-type]  # a PythonTests here: Command and Script jobs exec or exit above
+                                    others=others)
+        runner.run_python_tests(program, RESULT_FD, token, self.snapshot, lifted=lifted,  # type: ignore[arg-type]  # a PythonTests here: Command and Script jobs exec or exit above
+                                others=others)
         os._exit(0)
 
     def _supervise(self, job: Supervision) -> dict:
@@ -318,3 +332,5 @@ def main(worker_index: int, env_extra_json: str) -> None:
                 program = dataclasses.replace(program, cases=server.case_sets.sets[serial])
             result = server.run(job_id, program, limits, stream)
             wire.send(1, ("result", job_id, result))
+            if "retire" in result:  # the harness starts a fresh server for the next job
+                os._exit(0)

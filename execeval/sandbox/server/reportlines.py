@@ -104,21 +104,29 @@ class ResultLines:
 
 
 def judge_lifted(item: dict, lifted: Lifted) -> dict:
-    """A lifted assert's result: the job may only have returned a value; `==` with the literal decides."""
-    status = item.get("s")
+    """A lifted assert's result: the job may only have returned a value; `==` with the literal decides.
+
+    Total: this runs in the fork server on what the job sent; a value that can't be decoded or compared fails
+    the case (an exception here would end the server, and the sample would be a sandbox error)."""
     cpu = item.get("c", 0)
-    if type(cpu) is not float and type(cpu) is not int:
-        cpu = 0.0
+    if type(cpu) not in (float, int) or not 0 <= cpu < float("inf"):
+        cpu = 0.0 if type(cpu) not in (float, int) else 1e6  # NaN or inf: over any budget
+    try:
+        return _judge_lifted(item, lifted, cpu)
+    except Exception as e:  # noqa: BLE001 - see above
+        return {"s": "failed", "t": "AssertionError", "c": cpu,
+                "m": f"{lifted.line} (its value could not be compared: {type(e).__name__})"[:500]}
+
+
+def _judge_lifted(item: dict, lifted: Lifted, cpu: float) -> dict:
+    status = item.get("s")
     if status == "returned":
         if lifted.test is not None:
             return _judge_test(str(item.get("o")), lifted, cpu)
         if item.get("o") == lifted.expected_text:  # the same plain data: equal
             return {"s": "passed", "c": cpu}
         got = decode(str(item.get("o")))
-        try:
-            equal = got == lifted.expected
-        except RecursionError:
-            equal = False
+        equal = got == lifted.expected  # plain data both sides; what raises here fails the case (above)
         if equal is True:
             return {"s": "passed", "c": cpu}
         return {"s": "failed", "t": "AssertionError", "m": lifted.line, "c": cpu}
