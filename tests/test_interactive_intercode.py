@@ -5,13 +5,14 @@ The small files are ours, in InterCode's layout; InterCode's real files are used
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from pathlib import Path
 
 import pytest
 
 from execeval.protocols.interactive import environment_for, load_interactive_tasks
-from execeval.protocols.interactive.intercode import replay
+from execeval.protocols.interactive.intercode import replay, summarize
 from execeval.protocols.interactive.mysqldump import convert_dump_file
 from execeval.protocols.interactive.tree import Tree
 from execeval.sandbox import ForkServerSandbox
@@ -104,3 +105,56 @@ def test_replay_a_published_intercode_run(sandbox):
     out = asyncio.run(replay(REAL / "data/results/bash/gpt-4/ic_bash_multiturn_gpt-4_10_turns_fs_1.json", tasks,
                              sandbox))
     assert out["episodes"] == 60 and out["matched"] >= 50  # 52 here; see docs/interactive.md for the rest
+
+
+def test_replay_reports_success_rates(sandbox):
+    tasks = load_interactive_tasks(IC / "data/nl2bash/nl2bash_fs_9.json", sandbox=sandbox)
+    out = asyncio.run(replay(IC / "results/bash_multiturn.json", tasks, sandbox))
+    # best rewards recorded 1.0 and 0.5, replayed 1.0 and 0.67: one of two solved either way
+    assert out["recorded_success"] == out["replayed_success"] == 0.5
+    assert summarize([{"match": True, "recorded_max": 1.0, "replayed_max": 0.99}])["replayed_success"] == 0.0
+
+
+def test_replay_refuses_results_of_another_task_file(sandbox, tmp_path):
+    from execeval.errors import UsageError
+
+    tasks = load_interactive_tasks(IC / "data/nl2bash/nl2bash_fs_9.json", sandbox=sandbox)
+    episodes = json.loads((IC / "results/bash_multiturn.json").read_text())
+    other = dict(episodes, **{"1": dict(episodes["1"], query="Delete /testbed")})
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    with pytest.raises(UsageError, match="episode 1's query 'Delete /testbed' is not task 1's") as err:
+        asyncio.run(replay(tmp_path / "other.json", tasks, sandbox))
+    assert "--tasks nl2bash_fs_9.json" in err.value.one_line() and "\n" not in err.value.one_line()
+    # same queries, but recorded on fs_2: its file system is InterCode's setup_nl2b_fs_2.sh, not fs_9's
+    moved = {k: dict(e, dataset="./data/nl2bash/nl2bash_fs_2.json") for k, e in episodes.items()}
+    (tmp_path / "fs2.json").write_text(json.dumps(moved))
+    with pytest.raises(UsageError, match="setup_nl2b_fs_2.sh") as err:
+        asyncio.run(replay(tmp_path / "fs2.json", tasks, sandbox))
+    assert "--setup" in err.value.one_line()
+
+
+def test_a_task_file_away_from_its_setup_script_says_to_pass_it(tmp_path):
+    from execeval.errors import TaskFormatError
+
+    (tmp_path / "nl2bash_fs_9.json").write_text((IC / "data/nl2bash/nl2bash_fs_9.json").read_text())
+    with pytest.raises(TaskFormatError, match="setup_nl2b_fs_9.sh") as err:
+        load_interactive_tasks(tmp_path / "nl2bash_fs_9.json")
+    assert "--setup" in err.value.one_line() and "docker/bash_scripts" in err.value.one_line()
+
+
+def test_cli_replay_prints_success_per_file_and_overall(tmp_path):
+    from typer.testing import CliRunner
+
+    from execeval.cli import app
+
+    rows = tmp_path / "rows.jsonl"
+    result = CliRunner().invoke(app, ["interact", "replay", str(IC / "results/bash_multiturn.json"),
+                                      str(IC / "results/bash_multiturn.json"), "--tasks",
+                                      str(IC / "data/nl2bash/nl2bash_fs_9.json"), "--workers", "1", "-o", str(rows)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("bash_multiturn.json: 1 of 2 episodes match") and "recorded 0.500, replayed 0.500" in lines[0]
+    assert lines[-1].startswith("overall: 2 of 4 episodes match") and len(rows.read_text().splitlines()) == 4
+    result = CliRunner().invoke(app, ["interact", "replay", str(IC / "results/sql_multiturn.json"), "--tasks",
+                                      str(IC / "data/nl2bash/nl2bash_fs_9.json"), "--workers", "1"])
+    assert result.exit_code != 0 and "is not task 0's" in result.output

@@ -66,22 +66,37 @@ def run(
 @interact.command("replay")
 @friendly
 def replay(
-    results: Path = typer.Argument(..., help="An InterCode results JSON (data/results/...)."),
-    tasks: Path = typer.Option(..., "--tasks", help="The InterCode task file the results were made on."),
+    results: list[Path] = typer.Argument(..., help="InterCode results JSON files (data/results/...), all made on "
+                                         "the --tasks file."),
+    tasks: Path = typer.Option(..., "--tasks", help="The InterCode task file the results were made on (its "
+                               "nl2bash file systems need InterCode's docker/bash_scripts/ above it, or --setup)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write every episode's rewards here (JSONL)."),
     setup: Optional[Path] = _SETUP, dump: Optional[Path] = _DUMP, limit: Optional[int] = _LIMIT,
     workers: Optional[int] = _WORKERS,
 ) -> None:
-    """Re-execute a published trajectory file's actions and compare the rewards with the recorded ones."""
+    """Re-execute published trajectory files' actions and compare the rewards with the recorded ones."""
     from execeval.protocols.interactive import load_interactive_tasks
-    from execeval.protocols.interactive.intercode import replay as replay_file
+    from execeval.protocols.interactive.intercode import check_results, replay as replay_file, summarize
     from execeval.sandbox import open_sandbox
 
+    summaries = []
     with open_sandbox(workers) as sandbox:
         taskset = load_interactive_tasks(tasks, sandbox=sandbox, setup=setup, dump=dump)
-        summary = asyncio.run(replay_file(results, taskset, sandbox, limit=limit))
+        for path in results:  # every file checked against the tasks before any runs
+            check_results(path, taskset, limit=limit)
+        for path in results:
+            summaries.append(asyncio.run(replay_file(path, taskset, sandbox, limit=limit)))
+            typer.echo(f"{path.name}: {_line(summaries[-1])}")
+    rows = [dict(r, results=str(path)) for path, s in zip(results, summaries) for r in s["rows"]]
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("".join(json.dumps(r) + "\n" for r in summary["rows"]))
-    typer.echo(f"{summary['matched']} of {summary['episodes']} episodes match the recorded best reward "
-               f"(mean recorded {summary['recorded_mean']:.3f}, replayed {summary['replayed_mean']:.3f})")
+        out.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    if len(results) > 1:
+        typer.echo(f"overall: {_line(summarize(rows))}")
+
+
+def _line(s: dict) -> str:
+    return (f"{s['matched']} of {s['episodes']} episodes match the recorded best reward; success (reward 1) "
+            f"recorded {s['recorded_success']:.3f}, replayed {s['replayed_success']:.3f}; mean reward recorded "
+            f"{s['recorded_mean']:.3f}, replayed {s['replayed_mean']:.3f}")
+

@@ -25,7 +25,7 @@ from execeval.protocols.interactive.mysqldump import convert_dump_file
 from execeval.sandbox.base import Command, Sandbox
 from execeval.sandbox.limits import Limits
 
-__all__ = ["load", "replay", "read_results"]
+__all__ = ["load", "replay", "read_results", "check_results", "check_episode", "summarize"]
 
 _SYSTEM_DIRS = {"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32", "media", "mnt", "opt",
                 "proc", "root", "run", "sbin", "srv", "sys", "tmp", "usr", "var"}
@@ -77,8 +77,10 @@ def _setup_script(path: Path, setup) -> Path | None:
         candidate = root / "docker" / "bash_scripts" / f"setup_nl2b_fs_{m.group(1)}.sh"
         if candidate.exists():
             return candidate
-    raise TaskFormatError(f"{path}: InterCode's setup_nl2b_fs_{m.group(1)}.sh is not in a docker/bash_scripts "
-                          "above it", hint="pass setup=PATH (execeval interact --setup)")
+    raise TaskFormatError(f"{path}: InterCode's setup_nl2b_fs_{m.group(1)}.sh (it builds this task set's file system) "
+                          "is not in a docker/bash_scripts/ of any directory above it",
+                          hint=f"pass --setup PATH/setup_nl2b_fs_{m.group(1)}.sh (setup=PATH), from InterCode's "
+                          "repository's docker/bash_scripts/")
 
 
 def infer_mounts(setup_script: str, ignored: set[str]) -> tuple[str, ...]:
@@ -185,8 +187,44 @@ def _simplify_path(current: str, changed: str) -> str:
 def read_results(path: str | Path) -> list[dict]:
     """A results file's episodes, in index order."""
     data = json.loads(Path(path).read_text())
+    if isinstance(data, dict) and isinstance(data.get("logs"), dict):  # plan-solve runs: {"meta": ..., "logs": ...}
+        data = data["logs"]
     episodes = data.values() if isinstance(data, dict) else data
     return sorted(episodes, key=lambda e: int(e["task_id"]))
+
+
+def check_results(results_path: str | Path, tasks: Sequence[InteractiveTask], *, limit: int | None = None
+                  ) -> list[dict]:
+    """The file's episodes (the first `limit`), each checked against its task (`check_episode`) before any runs."""
+    episodes = read_results(results_path)[:limit]
+    by_id = {t.task_id: t for t in tasks}
+    for episode in episodes:
+        check_episode(results_path, episode, by_id.get(str(episode["task_id"])))
+    return episodes
+
+
+def check_episode(results_path: str | Path, episode: dict, task: InteractiveTask | None) -> InteractiveTask:
+    """The task an episode was run on, or a one-line error when the task file is not the one the results name:
+    each episode records its `query` (and `dataset`), and a Bash episode of `nl2bash_fs_N` needs that file
+    system (InterCode's `setup_nl2b_fs_N.sh`)."""
+    dataset = str(episode.get("dataset") or "")
+    made_on = f" (made on {dataset})" if dataset else ""
+    hint = f"pass --tasks {Path(dataset).name or 'FILE'}, the task file the results were made on"
+    if task is None:
+        raise UsageError(f"{results_path}: episode {episode['task_id']} has no task in the task file{made_on}",
+                         hint=hint)
+    recorded = episode.get("query")
+    if isinstance(recorded, str) and recorded.strip() != task.query.strip():
+        raise UsageError(f"{results_path}: episode {episode['task_id']}'s query {recorded.strip()[:60]!r} is not "
+                         f"task {task.task_id}'s {task.query.strip()[:60]!r}{made_on}", hint=hint)
+    m = re.search(r"fs_(\d+)", Path(dataset).name)
+    wanted = f"setup_nl2b_fs_{m.group(1)}.sh" if m else None
+    if task.language == "bash" and wanted and task.extra.get("file_system") != wanted:
+        raise UsageError(f"{results_path}: made on {dataset}, whose file system InterCode's {wanted} builds; the "
+                         f"tasks were loaded with {task.extra.get('file_system') or 'no setup script'}",
+                         hint=f"keep the task file in InterCode's repository (data/nl2bash/, with its "
+                         f"docker/bash_scripts/) or pass --setup PATH/{wanted}")
+    return task
 
 
 _EXECUTE = re.compile(r"^execute\[(.*)\]$", re.S)
@@ -241,15 +279,12 @@ async def replay(results_path: str | Path, tasks: Sequence[InteractiveTask], san
     """Replay every episode of an InterCode results file against `tasks` (the task file it was run on)."""
     from execeval.protocols.interactive.runner import environment_for
 
-    episodes = read_results(results_path)[:limit]
+    episodes = check_results(results_path, tasks, limit=limit)
     gate = asyncio.Semaphore(concurrency)
     by_id = {t.task_id: t for t in tasks}
 
     async def one(episode: dict) -> dict:
-        task = by_id.get(str(episode["task_id"]))
-        if task is None:
-            raise UsageError(f"{results_path}: episode {episode['task_id']} has no task in the task file",
-                             hint="pass the task file the results were made with")
+        task = by_id[str(episode["task_id"])]  # checked above
         if task.language == "bash":
             env = InterCodeBashEnv(sandbox, check_modified=False)
         else:
@@ -258,7 +293,24 @@ async def replay(results_path: str | Path, tasks: Sequence[InteractiveTask], san
             return await replay_episode(env, task, episode)
 
     rows = await asyncio.gather(*(one(e) for e in episodes))
+    return {**summarize(rows), "rows": rows}
+
+
+def summarize(rows: Sequence[dict]) -> dict:
+    """Match counts, mean best rewards and success rates (an episode succeeds when its best reward is 1, the
+    rate InterCode's paper reports), recorded and replayed, of replayed episodes (of one file or several)."""
+    n = len(rows)
+
+    def mean(values) -> float:
+        return sum(values) / n if n else 0.0
+
     matched = sum(r["match"] for r in rows)
-    return {"episodes": len(rows), "matched": matched, "match_rate": matched / len(rows) if rows else 0.0,
-            "recorded_mean": sum(r["recorded_max"] for r in rows) / len(rows) if rows else 0.0,
-            "replayed_mean": sum(r["replayed_max"] for r in rows) / len(rows) if rows else 0.0, "rows": rows}
+    return {"episodes": n, "matched": matched, "match_rate": mean(r["match"] for r in rows),
+            "recorded_mean": mean(r["recorded_max"] for r in rows),
+            "replayed_mean": mean(r["replayed_max"] for r in rows),
+            "recorded_success": mean(_solved(r["recorded_max"]) for r in rows),
+            "replayed_success": mean(_solved(r["replayed_max"]) for r in rows)}
+
+
+def _solved(reward: float) -> bool:
+    return reward >= 1.0 - 1e-9
