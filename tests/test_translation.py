@@ -9,10 +9,11 @@ checks TransCoder's whole public set).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from execeval.errors import SampleFormatError
+from execeval.errors import SampleFormatError, TaskFormatError, UsageError
 from execeval.languages import BuildCache, Toolchain, get_language
 from execeval.languages import java as java_module
 from execeval.languages.base import find_toolchain
@@ -21,7 +22,7 @@ from execeval.metrics.computational_accuracy import ca_at_n, ca_table, first_fai
 from execeval.runs.files import read_results
 from execeval.sandbox import ForkServerSandbox
 from execeval.translation import evaluate_translations
-from execeval.translation.scripts import fill_in, function_name, load_candidates
+from execeval.translation.scripts import ScriptSet, fill_in, function_name, load_candidates
 from translation_fixtures import (CANDIDATES, EXPECTED_CA, EXPECTED_KINDS, pair_script, write_fixtures,
                                   write_pair_fixture)
 
@@ -178,3 +179,53 @@ def test_a_missing_compiler_is_a_sandbox_error_never_a_compile_error(tmp_path, s
     again = evaluate_translations(candidates, tmp_path / "scripts", tmp_path / "out", ns=(1,), run_s=RUN_S,
                                   cache=BuildCache(tmp_path / "b"), sandbox=sandbox)
     assert again["executed"] == 1 and again["from_store"] == 0  # not stored: installing the JDK fixes the next run
+
+
+# ---------------------------------------------------------------- TransCoder's scripts packed in one JSONL file
+PACKED = Path(__file__).parent / "translation_data" / "gfg_test_scripts_sample.jsonl"  # real rows; origin: README
+PACKED_CANDIDATES = [
+    {"id": "ADD_1_TO_A_GIVEN_NUMBER", "language": "python", "candidates": ["def add_one(x):\n    return x + 1"]},
+    {"id": "AREA_OF_A_HEXAGON", "language": "python", "candidates": ["def area(s):\n    return s * s"]},
+    {"id": "ADD_1_TO_A_GIVEN_NUMBER", "language": "cpp", "candidates": ["int add_one(int x) { return x + 1; }"]},
+    {"id": "NOT_PACKED", "language": "python", "candidates": ["def f(x):\n    return x"]},
+]
+
+
+def test_packed_scripts_read_as_the_directory_would():
+    scripts = ScriptSet(PACKED)
+    assert scripts.ids("java") == ["ADD_1_TO_A_GIVEN_NUMBER", "AREA_OF_A_HEXAGON"]
+    text = scripts.get("AREA_OF_A_HEXAGON", "python")
+    assert text is not None and "def f_gold ( s ) :" in text and "#TOFILL" in text
+    assert scripts.get("NOT_PACKED", "python") is None
+
+
+def test_packed_scripts_one_line_per_script_and_bad_lines(tmp_path):
+    rows = [json.loads(line) for line in PACKED.read_text().splitlines()]
+    per_script = tmp_path / "per_script.jsonl"
+    per_script.write_text("".join(json.dumps({"id": r["id"], "language": lang, "script": r[lang]}) + "\n"
+                                  for r in rows for lang in ("cpp", "java", "python")))
+    assert ScriptSet(per_script).packed == ScriptSet(PACKED).packed
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(rows[0]) + "\n" + json.dumps({"id": "X", "rust": "fn main() {}"}) + "\n")
+    with pytest.raises(TaskFormatError, match=r"bad.jsonl:2: no script"):
+        ScriptSet(bad)
+    with pytest.raises(UsageError, match="no such scripts directory or file"):
+        ScriptSet(tmp_path / "missing.jsonl")
+
+
+@pytest.mark.slow
+def test_translate_reads_the_packed_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from execeval.cli import app
+
+    candidates = tmp_path / "candidates.jsonl"
+    candidates.write_text("".join(json.dumps(c) + "\n" for c in PACKED_CANDIDATES))
+    result = CliRunner().invoke(app, ["translate", str(candidates), "--scripts", str(PACKED), "--out",
+                                      str(tmp_path / "out"), "--n", "1", "-j", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    entries = json.loads(result.output)["by_language"]
+    # python: x + 1 passes, s * s is not the hexagon's area, NOT_PACKED has no script (excluded)
+    assert entries["python"]["CA@1"] == 0.5 and entries["python"]["no_script"] == ["NOT_PACKED"]
+    if "cpp" in LANGS:
+        assert entries["cpp"]["CA@1"] == 1.0

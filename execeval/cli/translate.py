@@ -16,7 +16,8 @@ from execeval.evaluation.programs import TimePolicy
 @friendly
 def translate(
     candidates: Path = typer.Argument(..., help='JSONL: {"id", "language", "candidates": [best first]} per line.'),
-    scripts: Path = typer.Option(..., "--scripts", help="TransCoder-style test scripts: DIR/<language>/<id>.<ext>."),
+    scripts: Path = typer.Option(..., "--scripts", help="TransCoder-style test scripts: DIR/<language>/<id>.<ext>, or a "
+                                  "JSONL file packing them (e.g. gfg_test_scripts_cpp_java_python.jsonl)."),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory (store, results.jsonl, summary.json)."),
     n: str = typer.Option("1,5", "--n", help="Report CA@N for these N (comma-separated)."),
     workers: Optional[int] = typer.Option(None, "--workers", "-j", help="Parallel jobs (default: all cores)."),

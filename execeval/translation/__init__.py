@@ -32,7 +32,7 @@ from execeval.sandbox.factory import open_sandbox
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.runs.store import RunStore
 from execeval.translation.harness import KINDS, SANDBOX_ERROR, Outcome, run_script
-from execeval.translation.scripts import Candidates, fill_in, find_script, load_candidates
+from execeval.translation.scripts import Candidates, ScriptSet, fill_in, load_candidates
 
 __all__ = ["evaluate_translations", "Outcome", "KINDS", "load_candidates", "fill_in", "DEFAULT_RUN_S"]
 
@@ -51,9 +51,7 @@ def evaluate_translations(candidates_path: str | os.PathLike, scripts_dir: str |
     started = time.time()
     if not ns or min(ns) < 1:
         raise UsageError(f"--n {ns}: every N must be at least 1")
-    scripts = Path(scripts_dir)
-    if not scripts.is_dir():
-        raise UsageError(f"{scripts}: no such scripts directory", hint="give the directory holding <lang>/<id>.<ext>")
+    scripts = ScriptSet(scripts_dir)  # a directory, or the scripts packed in one JSONL file
     groups = load_candidates(candidates_path)  # type: ignore[arg-type]  # Path() takes any PathLike
     limits = DEFAULT_LIMITS.with_(cpu_s=run_s, wall_s=2 * run_s + 1)
     cache = cache if cache is not None else BuildCache.default()
@@ -82,21 +80,20 @@ def evaluate_translations(candidates_path: str | os.PathLike, scripts_dir: str |
     atomic_write(Path(out_dir) / RESULTS_NAME, "".join(json.dumps(r) + "\n" for r in rows))
     summary = _summary(groups, rows, no_script, ns)
     summary.update({"execeval_version": execeval.__version__, "candidates_source": str(candidates_path),
-                    "scripts_dir": str(scripts), "run_timeout_s": run_s, "executed": len(todo),
+                    "scripts_dir": str(scripts.path), "run_timeout_s": run_s, "executed": len(todo),
                     "from_store": len(jobs) - len(todo), "elapsed_s": round(time.time() - started, 3)})
     write_summary(out_dir, summary)
     return summary
 
 
-def _jobs(groups: list[Candidates], scripts: Path, n_max: int, limits: Limits) -> tuple[list[dict], set]:
+def _jobs(groups: list[Candidates], scripts: ScriptSet, n_max: int, limits: Limits) -> tuple[list[dict], set]:
     jobs, no_script = [], set()
     toolchains: dict[str, Toolchain] = {}
     for g in groups:
-        path = find_script(scripts, g.function_id, g.language)
-        if path is None:
+        script = scripts.get(g.function_id, g.language)
+        if script is None:
             no_script.add((g.function_id, g.language))
             continue
-        script = path.read_text(encoding="utf-8")
         lang = get_language(g.language)
         toolchain = toolchains.setdefault(g.language, lang.toolchain())
         for rank, candidate in enumerate(g.candidates[:n_max]):

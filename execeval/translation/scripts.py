@@ -3,7 +3,9 @@
 A test script (one per function and target language) holds the reference `f_gold`, a line with the marker
 `TOFILL` (`//TOFILL` in C++ and Java, `#TOFILL` in Python) where the candidate goes, and a main that calls
 `f_filled` and `f_gold` on about ten inputs and prints `#Results: n_success, n_total`. Layout of a scripts
-directory (TransCoder's): `DIR/<language>/<FUNCTION_ID>.<ext>` with languages `cpp`, `java`, `python`.
+directory (TransCoder's): `DIR/<language>/<FUNCTION_ID>.<ext>` with languages `cpp`, `java`, `python`. Or the
+scripts packed in one JSON Lines file (`ScriptSet`), a line per function, `{"id", "cpp", "java", "python"}` (a
+language's script or null), or a line per script, `{"id", "language", "script"}`.
 
 Candidates file (JSON Lines, one line per function and target language; docs/translation.md):
 
@@ -12,14 +14,15 @@ Candidates file (JSON Lines, one line per function and target language; docs/tra
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from execeval.errors import SampleFormatError, UsageError
+from execeval.errors import SampleFormatError, TaskFormatError, UsageError
 from execeval.tasks.records import iter_records, read_raw
 
-__all__ = ["EXTENSIONS", "Candidates", "load_candidates", "find_script", "fill_in", "function_name", "FILLED"]
+__all__ = ["EXTENSIONS", "Candidates", "load_candidates", "ScriptSet", "find_script", "fill_in", "function_name", "FILLED"]
 
 EXTENSIONS = {"cpp": ".cpp", "java": ".java", "python": ".py"}
 _LANGS = {"c++": "cpp", "py": "python", "python3": "python"}
@@ -89,6 +92,66 @@ def find_script(scripts_dir: Path, function_id: str, language: str) -> Path | No
         if path.is_file():
             return path
     return None
+
+
+class ScriptSet:
+    """The test scripts of a benchmark: a directory (`DIR/<language>/<id>.<ext>`) or a packed JSON Lines file
+    (detected: a file is packed). `get` gives a script's text, None when the function has none in a language."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.packed: dict[tuple[str, str], str] | None = None
+        if self.path.is_file():
+            self.packed = _read_packed(self.path)
+        elif not self.path.is_dir():
+            raise UsageError(f"{self.path}: no such scripts directory or file",
+                             hint="give the directory holding <lang>/<id>.<ext>, or the scripts packed in a JSONL file")
+
+    def get(self, function_id: str, language: str) -> str | None:
+        if self.packed is not None:
+            return self.packed.get((function_id, language))
+        path = find_script(self.path, function_id, language)
+        return path.read_text(encoding="utf-8") if path else None
+
+    def ids(self, language: str) -> list[str]:
+        """Every function with a script in `language`, sorted."""
+        if self.packed is not None:
+            return sorted(fid for fid, lang in self.packed if lang == language)
+        return sorted(p.stem for p in (self.path / language).glob(f"*{EXTENSIONS[language]}"))
+
+
+def _read_packed(path: Path) -> dict[tuple[str, str], str]:
+    raw = read_raw(path, TaskFormatError)
+    scripts: dict[tuple[str, str], str] = {}
+    for rec in iter_records(raw.text):
+        where = f"{raw.label}:{rec.line}"
+        value = rec.value
+        if rec.problem is not None or not isinstance(value, dict):
+            raise TaskFormatError(f"{where}: {rec.problem or 'expected a JSON object'}", hint="see docs/translation.md")
+        fid = value.get("id")
+        if not isinstance(fid, str) or not fid.strip():
+            raise TaskFormatError(f"{where}: key 'id' should be a non-empty string", hint="see docs/translation.md")
+        if "script" in value or "language" in value:
+            pairs = [(value.get("language"), value.get("script"))]
+        else:
+            pairs = [(lang, value.get(lang)) for lang in EXTENSIONS if value.get(lang) is not None]
+            if not pairs:
+                raise TaskFormatError(f"{where}: no script (keys {', '.join(EXTENSIONS)}, or language and script)",
+                                      hint="see docs/translation.md")
+        for lang, script in pairs:
+            if not isinstance(lang, str) or not isinstance(script, str):
+                raise TaskFormatError(f"{where}: 'language' and 'script' should be strings",
+                                      hint="see docs/translation.md")
+            try:
+                key = (fid, language_of(lang))
+            except UsageError as e:
+                raise TaskFormatError(f"{where}: {e}") from None
+            if key in scripts:
+                raise TaskFormatError(f"{where}: a second {key[1]} script for '{fid}'")
+            scripts[key] = script
+    if not scripts:
+        raise TaskFormatError(f"{raw.label}: no test scripts in the file")
+    return scripts
 
 
 def function_name(candidate: str, language: str) -> str | None:
