@@ -158,3 +158,12 @@ def test_cli_replay_prints_success_per_file_and_overall(tmp_path):
     result = CliRunner().invoke(app, ["interact", "replay", str(IC / "results/sql_multiturn.json"), "--tasks",
                                       str(IC / "data/nl2bash/nl2bash_fs_9.json"), "--workers", "1"])
     assert result.exit_code != 0 and "is not task 0's" in result.output
+
+
+def test_plan_solve_results_in_meta_and_logs_shape_read(tmp_path):
+    from execeval.protocols.interactive.intercode import read_results
+
+    episodes = json.loads((IC / "results/bash_multiturn.json").read_text())
+    wrapped = {"meta": {"data_path": "./data/nl2bash/nl2bash_fs_9.json", "env": "bash"}, "logs": episodes}
+    (tmp_path / "plan_solve.json").write_text(json.dumps(wrapped))
+    assert read_results(tmp_path / "plan_solve.json") == read_results(IC / "results/bash_multiturn.json")
