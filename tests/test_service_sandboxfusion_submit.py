@@ -9,11 +9,11 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
-from execeval.service.app import ServiceSettings  # noqa: E402
-from execeval.service.engine import Verifier  # noqa: E402
-from execeval.service.sandboxfusion_submit import extract, insert, same_output, strip_entry  # noqa: E402
-from execeval.tasks import load_tasks  # noqa: E402
-from tests.test_service import CONFIG, served  # noqa: E402
+from execeval.service.app import ServiceSettings
+from execeval.service.engine import Verifier
+from execeval.service.sandboxfusion_submit import extract, insert, same_output, strip_entry
+from execeval.tasks import load_tasks
+from tests.test_service import CONFIG, served
 
 TOKEN = "submit-token"
 SUM_CASES = [{"input": {"stdin": "1 2\n"}, "output": {"stdout": "3\n"}},
