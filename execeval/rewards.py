@@ -31,7 +31,7 @@ import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import orjson
 
@@ -41,6 +41,10 @@ from execeval.models.extract import defines, extract_code, fenced_blocks, saniti
 from execeval.runs.files import result_row
 from execeval.samples import Sample
 from execeval.tasks.model import IOTest, Task, TestSuite
+
+if TYPE_CHECKING:
+    from execeval.service.client import VerifyClient
+    from execeval.service.engine import Verifier
 
 __all__ = ["CodeReward", "code_reward", "reply_text"]
 
@@ -124,7 +128,10 @@ class CodeReward:
         self.config = replace(config or EvalConfig(), all_tests=True)
         if workers is not None:
             self.config = replace(self.config, workers=workers)
-        self._sandbox, self._verifier, self._client, self._tmp = sandbox, None, None, None
+        self._sandbox = sandbox
+        self._verifier: Verifier | None = None
+        self._client: VerifyClient | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._calibrated: EvalConfig | None = None
 
     # ------------------------------------------------------------ the call
@@ -200,19 +207,20 @@ class CodeReward:
             self._calibrated = replace(self.config, policy=self._local().calibration.policy())
         return self._calibrated
 
-    def _local(self) -> Any:
+    def _local(self) -> Verifier:
         if self._verifier is None:
             from execeval.service.engine import Verifier
 
-            self._tmp = tempfile.TemporaryDirectory(prefix="execeval-reward-")
-            self._verifier = Verifier([], self._tmp.name, self.config, sandbox=self._sandbox)
+            tmp = self._tmp = tempfile.TemporaryDirectory(prefix="execeval-reward-")
+            self._verifier = Verifier([], tmp.name, self.config, sandbox=self._sandbox)
         return self._verifier
 
-    def _remote(self) -> Any:
+    def _remote(self) -> VerifyClient:
         if self._client is None:
             from execeval.service.client import VerifyClient
 
-            self._client = VerifyClient(self.url, token=self.token)  # type: ignore[arg-type]  # url is set here
+            assert self.url is not None  # only called with a url
+            self._client = VerifyClient(self.url, token=self.token)
         return self._client
 
     # ------------------------------------------------------------ lifetime
