@@ -107,7 +107,7 @@ def _called(code: str, tests: list[str]) -> str:
 
 
 def _has_code(text: str) -> bool:
-    return bool(fenced_blocks(text)) or any(word in text for word in ("def ", "import ", "print(", "input("))
+    return bool(fenced_blocks(text)) or any(w in text for w in ("def ", "class ", "import ", "print(", "input(", "return "))
 
 
 class CodeReward:
