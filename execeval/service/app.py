@@ -4,6 +4,7 @@
     GET  /healthz     {"ok": true, "queue": ..., "capacity": ...}
     GET  /metrics     Prometheus text: queue depth, jobs/s, request latency, verdicts by status
     POST /run_code    SandboxFusion's protocol, for verl and its SDK (sandboxfusion.py; also /t/TOKEN/run_code)
+    POST /submit      SandboxFusion's grading of a completion against provided tests (sandboxfusion_submit.py)
 
 Admission is bounded in jobs, not requests: a request whose jobs do not fit in what is left of `max_queue` gets
 429 with `Retry-After` (the queue's expected drain time) and costs nothing, so memory never grows with load. The
@@ -45,6 +46,7 @@ from starlette.concurrency import run_in_threadpool
 
 from execeval.errors import ExecevalError, UsageError
 from execeval.service import sandboxfusion
+from execeval.service.sandboxfusion_submit import SubmitService
 from execeval.service.engine import Verifier
 from execeval.service.schema import DEFAULT_PORT, VERIFY_PATH, Ceilings, RequestError, parse_request
 
@@ -188,9 +190,10 @@ def create_app(verifier: Verifier, settings: ServiceSettings = ServiceSettings()
             return answer(401, {"error": "missing or wrong token"})
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    runner = sandboxfusion.RunCodeService(verifier, settings, admission, metrics, _read_body)
     return Starlette(routes=[Route(VERIFY_PATH, verify, methods=["POST"]), Route("/healthz", healthz),
                              Route("/metrics", prometheus),
-                             *sandboxfusion.routes(verifier, settings, admission, metrics, _read_body)])  # POST /run_code
+                             *runner.routes(), *SubmitService(runner).routes()])  # POST /run_code, /submit
 
 
 def json_response(body: dict, code: int = 200, headers: dict | None = None) -> Response:

@@ -243,11 +243,11 @@ class RunCodeService:
         return [Route("/run_code", self.handle, methods=["POST"]),
                 Route("/t/{token}/run_code", self.handle, methods=["POST"])]
 
-    def _answer(self, code: int, body: dict, headers: dict | None = None) -> Response:
+    def respond(self, code: int, body: dict, headers: dict | None = None) -> Response:
         self.metrics.count(self.metrics.requests, str(code))
         return Response(orjson.dumps(body), code, headers, media_type="application/json")
 
-    def _authorized(self, request: Request) -> bool:
+    def authorized(self, request: Request) -> bool:
         token = self.settings.token
         if token is None:
             return True
@@ -257,27 +257,27 @@ class RunCodeService:
         return hmac.compare_digest(request.headers.get("authorization", "").encode(), f"Bearer {token}".encode())
 
     async def handle(self, request: Request) -> Response:
-        if not self._authorized(request):
-            return self._answer(401, {"error": "missing or wrong token",
+        if not self.authorized(request):
+            return self.respond(401, {"error": "missing or wrong token",
                                       "hint": "POST /t/TOKEN/run_code, or send Authorization: Bearer TOKEN"})
         body = await self.read_body(request, self.settings.max_body_bytes)
         if body is None:
-            return self._answer(413, {"error": f"the body is over {self.settings.max_body_bytes} bytes"})
+            return self.respond(413, {"error": f"the body is over {self.settings.max_body_bytes} bytes"})
         c = self.settings.ceilings
         try:
             job = parse(body, c.timeout_s, c.memory_mb, c.max_code_chars)
         except BadRequest as e:
-            return self._answer(400, {"error": str(e)})
+            return self.respond(400, {"error": str(e)})
         if not self.admission.enter(1):
             retry = self.admission.retry_after()  # 504: the one status verl retries
-            return self._answer(504, {"error": "the queue is full", "retry_after_s": retry},
+            return self.respond(504, {"error": "the queue is full", "retry_after_s": retry},
                                 {"Retry-After": str(retry)})
         try:
             answer = await self.run(job)
         finally:
             self.admission.leave(1)
         self.metrics.count(self.outcomes, answer["status"])
-        return self._answer(200, answer)
+        return self.respond(200, answer)
 
     async def run(self, job: RunCode) -> dict[str, Any]:
         """The whole SandboxFusion answer; a harness fault is a `SandboxError` answer, never an HTTP error."""
