@@ -18,8 +18,7 @@ from execeval.rewards import CodeReward, reply_text
 from execeval.runs.files import read_results
 from tests.conftest import DATA_DIR
 
-# ../shared/data from the main checkout; from a worktree under ../wt/NAME, one level further up
-DATA = next((d for d in (DATA_DIR, Path(__file__).resolve().parents[3] / "shared" / "data") if d.is_dir()), DATA_DIR)
+DATA = DATA_DIR  # ../shared/data beside the checkout (tests skip without it)
 SAMPLES = DATA / "model-samples" / "ldb-seed-humaneval-gpt-4-1106-preview.jsonl"
 CONFIG = EvalConfig(policy=TimePolicy(speed=1.0))
 F_TESTS = ["assert f(1) == 2", "assert f(2) == 3", "assert f(0) == 1", "assert f(10) == 11"]
