@@ -39,7 +39,7 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
     taskset, window = select_dates(whole, config.since, config.until)
     sampleset = samples if isinstance(samples, SampleSet) else load_samples(
         samples, skip_bad_lines=config.skip_bad_lines, task_ids=[t.task_id for t in whole.tasks],
-        sample_format=config.sample_format)  # type: ignore[arg-type]  # Path() takes any PathLike
+        sample_format=config.sample_format)
     matching = match_samples(sampleset, taskset)
     if window is not None:  # samples of tasks outside the window are expected, not unknown
         outside = {t.task_id for t in whole.tasks} - {t.task_id for t in taskset.tasks}

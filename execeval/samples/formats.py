@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -267,7 +268,7 @@ def _evalplus_dir(col: _Collector, root: Path, task_ids: Sequence[str] | None) -
             col.add(task_id, int(f.stem), code, "solution", where)
 
 
-def load_samples(path: str | Path, *, skip_bad_lines: bool = False,
+def load_samples(path: str | os.PathLike, *, skip_bad_lines: bool = False,
                  task_ids: Sequence[str] | None = None, sample_format: str = "auto") -> SampleSet:
     """Read samples from a file or an EvalPlus directory; the format is told from the content.
 
@@ -286,7 +287,7 @@ def load_samples(path: str | Path, *, skip_bad_lines: bool = False,
     return found
 
 
-def _load(path: str | Path, skip_bad_lines: bool, task_ids: Sequence[str] | None) -> SampleSet:
+def _load(path: str | os.PathLike, skip_bad_lines: bool, task_ids: Sequence[str] | None) -> SampleSet:
     p = Path(path).expanduser()
     col = _Collector(skip_bad_lines)
     if p.is_dir():
