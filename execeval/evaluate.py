@@ -20,6 +20,7 @@ from execeval.evaluation.pipeline import EvalConfig, Pipeline
 from execeval.progress import Reporter
 from execeval.runs.files import write_results, write_summary
 from execeval.samples import Matching, SampleSet, load_samples, match_samples
+from execeval.samples.matching import body_suspects
 from execeval.sandbox.base import Sandbox
 from execeval.tasks import load_tasks
 from execeval.tasks.dates import select_dates
@@ -37,7 +38,8 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
     whole = tasks if isinstance(tasks, TaskSet) else load_tasks(tasks, data_dir=config.data_dir, split=config.split)
     taskset, window = select_dates(whole, config.since, config.until)
     sampleset = samples if isinstance(samples, SampleSet) else load_samples(
-        samples, skip_bad_lines=config.skip_bad_lines, task_ids=[t.task_id for t in whole.tasks])  # type: ignore[arg-type]  # Path() takes any PathLike
+        samples, skip_bad_lines=config.skip_bad_lines, task_ids=[t.task_id for t in whole.tasks],
+        sample_format=config.sample_format)
     matching = match_samples(sampleset, taskset)
     if window is not None:  # samples of tasks outside the window are expected, not unknown
         outside = {t.task_id for t in whole.tasks} - {t.task_id for t in taskset.tasks}
@@ -53,16 +55,32 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
                                f"{sampleset.bad_lines[0]}", warning=True)
         for line in _matching_notes(matching):
             pipe.reporter.note(line, warning=True)
+        wrong_format = _format_warning(matching)
+        if wrong_format:
+            pipe.reporter.note(wrong_format, warning=True)
         for task, sample in matching.pairs:
             pipe.add(task, sample)
         pipe.prepare(list({t.task_id: t for t, _ in matching.pairs}.values()))
         runs, stats = pipe.finish()
         summary = pipe.summary(runs, taskset, sampleset, matching, started, stats)
+        if wrong_format:
+            summary["sample_format_warning"] = wrong_format
     if window is not None:
         summary["contest_dates"] = window
     write_results(out_dir, runs)
     write_summary(out_dir, summary)
     return summary
+
+
+def _format_warning(m: Matching) -> str | None:
+    """Loud, when most samples are syntax errors that would parse as a body after the prompt: the usual sign of
+    a file read in the wrong format (Reflexion's HumanEval `solution` is a body, not a program)."""
+    suspects, total = body_suspects(m.pairs)
+    if suspects * 2 <= total:
+        return None
+    return (f"WRONG SAMPLE FORMAT? {suspects} of {total} samples are syntax errors as whole programs but parse "
+            "as a function body after the task's prompt; rerun with --sample-format completion "
+            "(docs/sample-formats.md)")
 
 
 def _matching_notes(m: Matching) -> Iterable[str]:

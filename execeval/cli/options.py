@@ -88,9 +88,13 @@ def eval_config(*, k: str | None = None, workers: int | None = None, timeout: fl
                 split: str = "test", data_dir: Path | None = None, coverage: bool = False,
                 min_coverage: float | None = None, difftest: bool = False, executor: str = "local",
                 address: str | None = None, skip_bad_lines: bool = False, since: str | None = None,
-                until: str | None = None) -> EvalConfig:
+                until: str | None = None, sample_format: str = "auto") -> EvalConfig:
     """The `EvalConfig` the execution flags describe (flag names as keywords), checked with messages that name
     the flag."""
+    from execeval.samples.formats import SAMPLE_FORMATS
+
+    if sample_format not in SAMPLE_FORMATS:
+        raise UsageError(f"--sample-format {sample_format!r}: expected one of {', '.join(SAMPLE_FORMATS)}")
     if executor not in EXECUTORS:
         raise UsageError(f"--executor {executor!r}: expected one of {', '.join(EXECUTORS)}")
     if address is not None and executor != "ray":
@@ -109,7 +113,7 @@ def eval_config(*, k: str | None = None, workers: int | None = None, timeout: fl
     return EvalConfig(k=parse_k(k or _K_DEFAULT), workers=workers, all_tests=all_tests, plus=not base_only,
                       policy=TimePolicy(floor_s=timeout, plus_floor_s=plus_timeout, factor=time_factor,
                                         memory_mb=memory_mb, run_s=run_timeout, speed=machine_speed),
-                      skip_bad_lines=skip_bad_lines, split=split, data_dir=str(data_dir) if data_dir else None,
+                      skip_bad_lines=skip_bad_lines, sample_format=sample_format, split=split, data_dir=str(data_dir) if data_dir else None,
                       coverage=coverage or min_coverage is not None, min_coverage=min_coverage, difftest=difftest,
                       executor=executor, ray_address=address, since=since, until=until)
 
@@ -142,7 +146,8 @@ def _adding(options: dict[str, tuple[object, object]], build: Callable[..., obje
 
 
 #: Give a command every execution flag; it receives them as one `config: EvalConfig` keyword.
-execution_options = _adding(EXECUTION_OPTIONS, eval_config, "config", passed_through=("skip_bad_lines",))
+execution_options = _adding(EXECUTION_OPTIONS, eval_config, "config", passed_through=("skip_bad_lines",
+                                                                                             "sample_format"))
 
 GENERATION_OPTIONS: dict[str, tuple[object, object]] = {
     "model": (str, typer.Option(..., "--model", "-m", help="Backend spec: openai:MODEL (any OpenAI-compatible "

@@ -57,6 +57,7 @@ class EvalConfig:
     plus: bool = True  # use EvalPlus's plus tests when the tasks have them
     rerun_timeouts: bool = True  # re-run wall-clock timeouts once, alone, before they are final
     skip_bad_lines: bool = False
+    sample_format: str = "auto"  # how samples become programs: "auto" (from the content), "completion", "program"
     split: str = "test"
     data_dir: str | None = None
     build_cache: BuildCache | None = None  # for compiled languages; None: `BuildCache.default()`

@@ -115,8 +115,8 @@ def reference_limits(program: PythonTests, policy: TimePolicy) -> Limits:
 
 
 def case_label(case: TestCase | TestProgram | IOTest) -> str:
-    if isinstance(case, Assert):
-        return case.code.strip().splitlines()[0][:200] if case.code.strip() else "assert"
+    if isinstance(case, Assert):  # a test of many lines (`def check(candidate):`...) by its first line, no colon
+        return case.code.strip().splitlines()[0][:200].rstrip(":") if case.code.strip() else "assert"
     if isinstance(case, TestProgram):
         return "the tests"
     if isinstance(case, IOTest):

@@ -54,6 +54,8 @@ def print_summary(summary: dict, out_dir: str | Path, console: Console | None = 
     if summary["isolation"]["level"] != "full":
         missing = [n for n, p in summary["isolation"]["primitives"].items() if not p["active"]]
         console.print(f"[bold yellow]warning: partial isolation, missing: {', '.join(missing)}[/]")
+    if summary.get("sample_format_warning"):  # under the scores it would explain, even with --quiet
+        console.print(f"[bold red]warning: {summary['sample_format_warning']}[/]")
     if summary.get("reference_failures"):
         console.print(f"[yellow]{len(summary['reference_failures'])} task(s) whose reference solution fails its "
                       f"own tests (see summary.json: reference_failures)[/]")

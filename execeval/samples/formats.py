@@ -9,6 +9,9 @@ execeval can be compared with one from the harness that wrote the file:
     [["...", "..."], ...]              bigcode-evaluation-harness: outer index = task index in the task set
     [{"question_id", "code_list"}]     LiveCodeBench
     {"name", "completions": [...]}     MultiPL-E completions (JSONL, or one per-problem JSON object)
+    {"task_id" | "name", "solution", "is_solved", ...}   Reflexion's runs; its HumanEval file's solution is a
+                                       function body (read as a completion), its MBPP files use MultiPL-E's name
+    {"task_id", "solution", "seed", "given_tests", ...}  LDB's seed and debugging files (whole functions)
 
 A malformed line raises `SampleFormatError` naming file:line and what is wrong; with `skip_bad_lines=True` it is
 recorded in `SampleSet.bad_lines` and reading goes on, so one bad line need not cost a whole run.
@@ -16,9 +19,12 @@ recorded in `SampleSet.bad_lines` and reading goes on, so one bad line need not 
 
 from __future__ import annotations
 
+import ast
 import json
+import os
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +32,10 @@ from execeval.errors import SampleFormatError, UsageError
 from execeval.samples.model import Kind, Sample, SampleSet
 from execeval.tasks.records import Record, is_json_array, iter_records, read_raw
 
-__all__ = ["load_samples"]
+__all__ = ["SAMPLE_FORMATS", "load_samples"]
+
+# `--sample-format`: "auto" tells from the content; the others say how every sample's code becomes a program
+SAMPLE_FORMATS = ("auto", "completion", "program")
 
 
 class _Collector:
@@ -85,11 +94,39 @@ def _required_id(col: _Collector, where: str, rec: Any, key: str, shape: str) ->
     return task_id
 
 
+def _parses(code: str) -> ast.Module | None:
+    try:
+        return ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _defines(tree: ast.Module | None, name: str) -> bool:
+    return tree is not None and any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                                    and n.name == name for n in tree.body)
+
+
+def _is_body(code: str, rec: dict) -> bool:
+    """A `solution` that is the body of the record's own prompt (Reflexion's HumanEval file): not a program by
+    itself (an indented body, a bare `return`), while the prompt followed by it defines the entry point."""
+    prompt, entry = rec.get("prompt"), rec.get("entry_point")
+    if not isinstance(prompt, str) or not isinstance(entry, str) or "given_tests" in rec:  # LDB: run as is
+        return False
+    try:
+        compile(code, "<sample>", "exec", dont_inherit=True)
+        return False
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
+    return _defines(_parses(prompt + code), entry)
+
+
 def _record(col: _Collector, where: str, rec: Any) -> None:
-    """One {"task_id", "completion" | "solution", "completion_id"?} record (JSONL line or JSON array item)."""
+    """One {"task_id", "completion" | "solution", "completion_id"?} record (JSONL line or JSON array item).
+    Reflexion's and MultiPL-E's MBPP files name the task with "name" instead of "task_id"."""
     if isinstance(rec, dict) and "completions" in rec and "task_id" not in rec:
         return _multipl_e_record(col, where, rec)
-    task_id = _required_id(col, where, rec, "task_id", "a JSON object")
+    id_key = "name" if isinstance(rec, dict) and "task_id" not in rec and "name" in rec else "task_id"
+    task_id = _required_id(col, where, rec, id_key, "a JSON object")
     if task_id is None:
         return
     key: Kind = "solution" if "solution" in rec else "completion"
@@ -104,7 +141,21 @@ def _record(col: _Collector, where: str, rec: Any) -> None:
     abstain = rec.get("abstain", False)
     if not isinstance(abstain, bool):
         return col.reject(where, f"key 'abstain' should be true or false, not {abstain!r:.40}")
-    col.add(task_id, cid, code, key, where, abstain)
+    kind: Kind = "completion" if key == "solution" and _is_body(code, rec) else key
+    col.add(task_id, cid, code, kind, where, abstain)
+
+
+def _jsonl_format(first: Any) -> str:
+    """The name of a JSONL file's format, from its first record (only reported: each record is read by its keys)."""
+    if not isinstance(first, dict):
+        return "jsonl"
+    if "completions" in first:
+        return "multipl-e-jsonl"
+    if "solution" in first and ("seed" in first or "given_tests" in first):
+        return "ldb-jsonl"
+    if "solution" in first and "is_solved" in first:
+        return "reflexion-jsonl"
+    return "jsonl"
 
 
 def _json_doc(col: _Collector, records: list[Record], label: str, task_ids: Sequence[str] | None) -> str:
@@ -217,13 +268,26 @@ def _evalplus_dir(col: _Collector, root: Path, task_ids: Sequence[str] | None) -
             col.add(task_id, int(f.stem), code, "solution", where)
 
 
-def load_samples(path: str | Path, *, skip_bad_lines: bool = False,
-                 task_ids: Sequence[str] | None = None) -> SampleSet:
+def load_samples(path: str | os.PathLike, *, skip_bad_lines: bool = False,
+                 task_ids: Sequence[str] | None = None, sample_format: str = "auto") -> SampleSet:
     """Read samples from a file or an EvalPlus directory; the format is told from the content.
 
     `task_ids` is the task set's id order: needed for bigcode's list of lists (whose outer index is the task), and
-    used to turn EvalPlus directory names back into exact ids.
+    used to turn EvalPlus directory names back into exact ids. `sample_format` ("completion" or "program") says
+    how every sample becomes a program, overriding what the content suggests.
     """
+    if sample_format not in SAMPLE_FORMATS:
+        raise UsageError(f"unknown sample format {sample_format!r}", hint=f"one of {', '.join(SAMPLE_FORMATS)}")
+    found = _load(path, skip_bad_lines, task_ids)
+    if sample_format == "auto":
+        return found
+    kind: Kind = "completion" if sample_format == "completion" else "solution"
+    found.samples = [replace(s, kind=kind) for s in found.samples]
+    found.format = f"{found.format} (read as {sample_format})"
+    return found
+
+
+def _load(path: str | os.PathLike, skip_bad_lines: bool, task_ids: Sequence[str] | None) -> SampleSet:
     p = Path(path).expanduser()
     col = _Collector(skip_bad_lines)
     if p.is_dir():
@@ -238,7 +302,7 @@ def load_samples(path: str | Path, *, skip_bad_lines: bool = False,
         _record(col, f"{raw.label}:1", whole)
     else:
         first = next((r.value for r in records if r.problem is None), None)
-        fmt = "multipl-e-jsonl" if isinstance(first, dict) and "completions" in first else "jsonl"
+        fmt = _jsonl_format(first)
         for rec in records:
             where = f"{raw.label}:{rec.line}"
             if rec.problem is not None:

@@ -11,7 +11,7 @@ from execeval.samples.model import Sample, SampleSet
 from execeval.tasks.model import Task, TaskSet
 from execeval.tasks.multipl_e import cut_at_stop_tokens
 
-__all__ = ["Matching", "match_samples", "program_for"]
+__all__ = ["Matching", "body_suspects", "match_samples", "program_for"]
 
 
 @dataclass
@@ -65,6 +65,10 @@ def _resolve(sid: str, exact: dict[str, Task], aliases: dict[str, set[str]], pre
         return found
     # "Mbpp/2" against a file whose ids are bare ("2"): strip a prefix that names this benchmark, never another
     m = re.fullmatch(r"(.+?)[/_](\w+)", _norm(sid))
+    if m and m.group(1) in prefixes and m.group(2) in aliases:
+        return aliases[m.group(2)]
+    # MultiPL-E's names (Reflexion's MBPP files too): "mbpp_234_volume_cube" is MBPP task 234
+    m = re.fullmatch(r"([a-z]+)_(\d+)_\w+", _norm(sid))
     if m and m.group(1) in prefixes:
         return aliases.get(m.group(2), set())
     return set()
@@ -118,8 +122,12 @@ def program_for(task: Task, sample: Sample) -> str:
     cannot be prepended), so only tasks in completion mode get the prompt. A task may wrap a whole program
     (`metadata["program_prefix"]`/`["program_suffix"]`: LiveCodeBench's imports and method call, APPS's call-based
     entry point) or build it from the sample (`metadata["cruxeval"]`: CRUXEval, whose samples are predictions checked
-    outside the sandbox).
+    outside the sandbox). A task's `metadata["prelude"]` (the native format's `prelude`) comes first of all.
     """
+    return task.metadata.get("prelude", "") + _program(task, sample)
+
+
+def _program(task: Task, sample: Sample) -> str:
     suffix = task.metadata.get("program_suffix", "")
     if sample.kind == "completion" and task.completion_mode:
         stop = task.metadata.get("stop_tokens")  # MultiPL-E: the tests close what the prompt opened
@@ -130,3 +138,25 @@ def program_for(task: Task, sample: Sample) -> str:
         return program_from_prediction(task, sample.code)
     # LiveCodeBench's LeetCode tasks, APPS's call-based problems: trusted code before and after the sample
     return task.metadata.get("program_prefix", "") + sample.code + suffix
+
+
+def _compiles(code: str) -> bool:
+    try:
+        compile(code, "<sample>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def body_suspects(pairs: Iterable[tuple[Task, Sample]]) -> tuple[int, int]:
+    """(samples read as whole programs that are syntax errors but would compile after the task's prompt, samples).
+
+    When most samples are, the file was almost surely read in the wrong format (a function body taken for a
+    program), so a run warns rather than score everything `syntax_error`."""
+    suspects = total = 0
+    for task, sample in pairs:
+        total += 1
+        if (sample.kind == "solution" and task.prompt and task.language == "python" and not _compiles(sample.code)
+                and _compiles(task.prompt + sample.code)):
+            suspects += 1
+    return suspects, total

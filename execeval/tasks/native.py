@@ -4,7 +4,7 @@ Why one more format: users bring their own problems, and the benchmark formats e
 no input lists, EvalPlus no asserts, MBPP no prompt to complete). This one holds what the `Task` model holds, with
 the fewest required keys, and validates every line so a typo is reported where it is, not at run time.
 
-    {"format": "execeval-tasks/1", "setup": "import math"}          <- optional header: setup for every task
+    {"format": "execeval-tasks/1", "setup": "import math"}          <- optional header: setup (and prelude) for all
     {"task_id": "demo/add", "prompt": "def add(a, b):\n", "entry_point": "add",
      "reference": "def add(a, b):\n    return a + b\n", "tests": ["assert add(1, 2) == 3"], "inputs": [[1, 2]]}
 """
@@ -23,8 +23,9 @@ __all__ = ["FORMAT", "KNOWN_KEYS", "task_from_record", "load_native", "is_header
 
 FORMAT = "execeval-tasks/1"
 KNOWN_KEYS = frozenset({"task_id", "prompt", "entry_point", "reference", "tests", "inputs", "plus_inputs", "setup",
+                        "prelude",
                         "atol", "completion_mode", "metadata", "language", "should_abstain", "input_quality"})
-_HEADER_KEYS = frozenset({"format", "setup"})
+_HEADER_KEYS = frozenset({"format", "setup", "prelude"})
 
 
 def is_header(rec: Mapping[str, Any]) -> bool:
@@ -49,8 +50,13 @@ def _calls(rec: Mapping[str, Any], key: str, where: str) -> tuple[Call, ...]:
     return tuple(Call(compact_json(args)) for args in items)
 
 
-def task_from_record(rec: Mapping[str, Any], where: str, *, file_setup: str = "") -> Task:
-    """One native record as a `Task`; `file_setup` (the header's) runs before the task's own setup."""
+def task_from_record(rec: Mapping[str, Any], where: str, *, file_setup: str = "", file_prelude: str = "") -> Task:
+    """One native record as a `Task`; `file_setup` (the header's) runs before the task's own setup.
+
+    `setup` runs after the program; `prelude` (the header's, then the task's) runs *before* it, in the same
+    namespace: the imports that annotations need when the program's functions are defined (LDB's
+    `from typing import *`), without copying them into every sample. It comes first in every sample's program
+    (`execeval.samples.program_for` reads `metadata["prelude"]`) and in the reference."""
     task_id = need(rec, "task_id", str, where)
     if not task_id.strip():
         raise TaskFormatError(f"{where}: key 'task_id' is empty")
@@ -76,6 +82,10 @@ def task_from_record(rec: Mapping[str, Any], where: str, *, file_setup: str = ""
         completion = bool(prompt) and reference.startswith(prompt)
     metadata = dict(optional(rec, "metadata", dict, where, {}))
     metadata.update(_abstention_labels(rec, where))
+    prelude = "".join(_line(p) for p in (file_prelude, optional(rec, "prelude", str, where, "")) if p)
+    if prelude:
+        metadata["prelude"] = prelude
+        reference = prelude + reference
     cases: tuple[TestCase, ...] = tuple(Assert(a) for a in asserts) + inputs
     return Task(
         task_id=task_id,
@@ -105,26 +115,30 @@ def _abstention_labels(rec: Mapping[str, Any], where: str) -> dict:
     return labels
 
 
-def _header_setup(rec: Mapping[str, Any], where: str) -> str:
+def _line(code: str) -> str:
+    return code if code.endswith("\n") else code + "\n"
+
+
+def _header(rec: Mapping[str, Any], where: str) -> tuple[str, str]:
     fmt = rec.get("format")
     if fmt != FORMAT:
         raise TaskFormatError(f"{where}: unsupported format {fmt!r}", hint=f"this version reads '{FORMAT}'")
     extra = sorted(set(rec) - _HEADER_KEYS)
     if extra:
-        raise TaskFormatError(f"{where}: unknown header keys: {', '.join(extra)} (allowed: format, setup)")
-    return optional(rec, "setup", str, where, "")
+        raise TaskFormatError(f"{where}: unknown header keys: {', '.join(extra)} (allowed: format, setup, prelude)")
+    return optional(rec, "setup", str, where, ""), optional(rec, "prelude", str, where, "")
 
 
 def load_native(path: str | Path | Raw, *, name: str | None = None) -> TaskSet:
     """Read a native task file, validating every line (keys, types, duplicate ids). Nothing is executed."""
     raw = read_raw(path)
-    file_setup = ""
+    file_setup = file_prelude = ""
     located: list[tuple[str, Task]] = []
     for n, (where, rec) in enumerate(objects(raw)):
         if is_header(rec):
             if n:
                 raise TaskFormatError(f"{where}: the format header must be the first line")
-            file_setup = _header_setup(rec, where)
+            file_setup, file_prelude = _header(rec, where)
             continue
-        located.append((where, task_from_record(rec, where, file_setup=file_setup)))
+        located.append((where, task_from_record(rec, where, file_setup=file_setup, file_prelude=file_prelude)))
     return make_taskset(name or raw.label, located, str(raw.path), sha256(raw.data))

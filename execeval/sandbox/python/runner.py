@@ -28,7 +28,7 @@ from typing import NoReturn, Protocol
 
 from execeval.sandbox.base import Assert, PythonTests
 from execeval.sandbox.python.split.guard import check_plain, to_wire
-from execeval.sandbox.python.tracebacks import failing_line, short, traceback_text
+from execeval.sandbox.python.tracebacks import failing_line, short, test_location, traceback_text
 from execeval.sandbox.python.outputtext import flat_text
 from execeval.sandbox.python.snapshot import Snapshot
 from execeval.sandbox.python.treecpu import OtherProcesses
@@ -231,10 +231,14 @@ def _run_cases(job: PythonTests, out: _Channel, snapshot: Snapshot, test_ns: dic
                 else:
                     value = target(*args)  # target is set once the module loaded
                     result["o"] = flat_text(value) or encode(value)
-        except CaseTimeout:
-            result.update(s="timeout", t="TimeoutError", m=f"case CPU time over {limit:.3g}s")
+        except CaseTimeout as exc:  # the test's line that was running names the input that took too long
+            at = test_location(exc, sources)
+            result.update(s="timeout", t="TimeoutError", m=f"case CPU time over {limit:.3g}s" + (f", at {at}" if at
+                                                                                                  else ""))
         except AssertionError as exc:
-            result.update(s="failed", t="AssertionError", m=failing_line(exc, sources) or short(exc))
+            text, at = failing_line(exc, sources) or short(exc), test_location(exc, sources)
+            result.update(s="failed", t="AssertionError", m=f"{at} (failed: {text})" if at and not at.endswith(
+                text) else at or text)
         except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt... are all errors here
             kind = getattr(exc, "remote_type", None)  # the candidate's process's type name; any attribute: str only
             result.update(s="error", t=kind if type(kind) is str else type(exc).__name__, m=short(exc))

@@ -29,6 +29,22 @@ def failing_line(exc: BaseException, sources: dict[str, str]) -> str:
     return line[:500]
 
 
+def test_location(exc: BaseException, sources: dict[str, str], candidate: str = "<candidate>") -> str:
+    """Where in the test a failing or timed-out case was: `line 12 of the test: assert candidate(3) == 27`, the
+    innermost frame of a test source (not the candidate's). Empty when that test is one line (its label already
+    says it) or no test frame is known."""
+    found = ""
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        name = frame.f_code.co_filename
+        src = sources.get(name)
+        if src is None or name == candidate:
+            continue
+        lines = src.splitlines()
+        if len(lines) > 1 and 0 < lineno <= len(lines):
+            found = f"line {lineno} of the test: {lines[lineno - 1].strip()[:300]}"
+    return found
+
+
 _TB_FRAMES = 12  # innermost frames kept: a RecursionError has a thousand
 
 

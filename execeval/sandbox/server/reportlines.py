@@ -130,6 +130,8 @@ def _judge_lifted(item: dict, lifted: Lifted, cpu: float) -> dict:
         if equal is True:
             return {"s": "passed", "c": cpu}
         return {"s": "failed", "t": "AssertionError", "m": lifted.line, "c": cpu}
+    if status == "timeout" and lifted.line.startswith("line "):  # which assert of the check took too long
+        return {**item, "m": f"{str(item.get('m', ''))[:200]}, at {lifted.line}"[:500], "c": cpu}
     if status in ("timeout", "error"):
         return {**item, "c": cpu}
     return {"s": "error", "t": "Tampered", "m": f"a lifted assert reported {str(status)[:20]!r}", "c": cpu}

@@ -36,7 +36,8 @@ class Lifted(NamedTuple):
 
     args: tuple
     expected: object
-    line: str  # the assert's source line: the failure message, as a failing in-process assert reports it
+    line: str  # the assert's source line (and its line number in a test of many lines): the failure message, as
+    # a failing in-process assert reports it
     expected_text: str = ""  # `encode(expected)`: a returned value with the same text is equal, no decoding
     test: Predicate | None = None  # the assert's test over the value, when it is not `== expected`
     uses: frozenset[str] = frozenset()  # builtins and modules its expressions read: the job's tests keep them
@@ -185,6 +186,8 @@ class _Walk:
             raise Untrusted("an argument that is not plain data")
         self.ev.expose(args)  # what the test reads from here on, it reads after the call
         line = self.lines[stmt.lineno - 1].strip() if stmt.lineno <= len(self.lines) else ""
+        if line and len(self.lines) > 1:  # which assert of a many-line test: as the in-process runner says it
+            line = f"line {stmt.lineno} of the test: {line}"
         test = stmt.test
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq) \
                 and call in (test.left, test.comparators[0]):
