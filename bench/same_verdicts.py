@@ -83,14 +83,14 @@ def _mbpp_mutants(mbpp: Path, out: Path, per_task: int = 5, seed: int = 0) -> No
                 f.write(json.dumps({"task_id": task["task_id"], "solution": task["prompt"] + completion}) + "\n")
 
 
-def _evaluate(checkout: Path, args: list[str], out: Path) -> dict[tuple[str, int], tuple]:
+def _evaluate(checkout: Path, args: list[str], out: Path, fields: tuple[str, ...]) -> dict[tuple[str, int], tuple]:
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", _CLI, str(checkout), "evaluate", *args, "--out", str(out)],
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(checkout)})
     if done.returncode != 0:
         sys.exit(f"same_verdicts: {checkout} failed on {args}:\n{done.stderr[-2000:]}")
     print(f"  {checkout}: {time.perf_counter() - start:.1f} s", flush=True)
-    return {(r["task_id"], r["completion_id"]): tuple(_LIMIT.sub("over <limit>", str(r.get(k))) for k in _COMPARED)
+    return {(r["task_id"], r["completion_id"]): tuple(_LIMIT.sub("over <limit>", str(r.get(k))) for k in fields)
             for r in read_jsonl(out / "results.jsonl")}
 
 
@@ -100,7 +100,11 @@ def main() -> int:
     ap.add_argument("--new", default=REPO_ROOT, type=Path, help="the checkout under test (default: this one)")
     ap.add_argument("--data-dir", default=DEFAULT_DATA_DIR, type=Path)
     ap.add_argument("--only", help="comma-separated input names (demo, humaneval-mutants, mbpp-mutants, humaneval-real, mbpp-real)")
+    ap.add_argument("--fields", default=",".join(_COMPARED),
+                    help="results.jsonl fields compared (default: %(default)s; `status` alone when a change "
+                         "rewords messages on purpose)")
     opts = ap.parse_args()
+    fields = tuple(opts.fields.split(","))
     differ = 0
     with tempfile.TemporaryDirectory(prefix="same-verdicts-") as tmp:
         work = Path(tmp)
@@ -111,11 +115,11 @@ def main() -> int:
                 print(f"{name}: no data in {opts.data_dir}, left out")
                 continue
             print(f"{name}:", flush=True)
-            base = _evaluate(opts.base.resolve(), inputs[name], work / f"base-{name}")
-            new = _evaluate(opts.new.resolve(), inputs[name], work / f"new-{name}")
+            base = _evaluate(opts.base.resolve(), inputs[name], work / f"base-{name}", fields)
+            new = _evaluate(opts.new.resolve(), inputs[name], work / f"new-{name}", fields)
             wrong = sorted(k for k in base.keys() | new.keys() if base.get(k) != new.get(k))
             differ += len(wrong)
-            print(f"  {len(base) - len(wrong)}/{len(base)} agree on {', '.join(_COMPARED)}")
+            print(f"  {len(base) - len(wrong)}/{len(base)} agree on {', '.join(fields)}")
             for key in wrong[:20]:
                 print(f"  DIFFERS {key}: base {base.get(key)} new {new.get(key)}")
     return 1 if differ else 0

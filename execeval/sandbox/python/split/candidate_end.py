@@ -49,10 +49,10 @@ def serve_calls(job: PythonTests, rfd: int, wfd: int, snapshot: Snapshot) -> Non
     sources = {"<candidate>": job.program, "<tests>": job.setup}
     where = "load"
     try:
-        exec(compile(job.program, "<candidate>", "exec"), ns)
+        exec(compile(job.program, "<candidate>", "exec", dont_inherit=True), ns)
         where = "setup"
         if job.setup:
-            exec(compile(job.setup, "<tests>", "exec"), ns)
+            exec(compile(job.setup, "<tests>", "exec", dont_inherit=True), ns)
     except BaseException as exc:  # noqa: BLE001 - every way out of the program is a failure to load
         restore()
         pipe.send({"s": "program", "where": where, "t": type(exc).__name__, "m": short(exc),
