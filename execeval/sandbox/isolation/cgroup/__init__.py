@@ -1,0 +1,84 @@
+"""The job's cgroup, whichever this host has: `detect()` picks one, and worker.py and process.py use only the
+small interface below.
+
+- `v2.py`: the unified hierarchy, chosen when `/sys/fs/cgroup` is cgroup2 and the memory controller can be
+  handed down: memory.max (+ swap 0), pids.max, memory.events' oom_kill, cpu.stat's usage_usec, cgroup.kill.
+- `v1.py`: the memory controller and cpuacct, each on its own (hosts with v1 or hybrid hierarchies).
+- neither: memory_mb caps each process (RLIMIT_AS) and a job's child processes' CPU time is not charged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from execeval.sandbox.isolation.cgroup.v1 import CpuCgroup, MemoryCgroup
+from execeval.sandbox.isolation.cgroup.v2 import V2Cgroup, unified_root
+
+
+class MemoryGroup(Protocol):
+    """One memory cap for all of a job's processes, and its OOM kills read from outside."""
+
+    def set_limit(self, memory_mb: int) -> None: ...
+
+    def oom_killed_since_last(self) -> bool: ...
+
+
+class CpuGroup(Protocol):
+    """The CPU time of every process of a job: `usage_fd` is read by the job's runner (python/treecpu.py)."""
+
+    usage_fd: int
+
+
+@dataclass
+class Cgroups:
+    """What `detect` set up: each None where the host refused it, `notes` saying what and why."""
+
+    version: str = "none"
+    memory: MemoryGroup | None = None
+    cpu: CpuGroup | None = None
+    tree: V2Cgroup | None = None  # v2 only: the leaf each job enters, with pids.max and cgroup.kill
+    notes: list[tuple[str, bool, str]] = field(default_factory=list)
+    enforcement: dict[str, str] = field(default_factory=dict)
+
+
+def detect(worker_index: int, host_pid: int, root: str | None = None) -> Cgroups:
+    """v2 where the host's hierarchy is unified (or `root` names a cgroup2 mount), v1 otherwise. Notes the
+    same primitives ("memory cgroup", "cpu accounting") whichever it is, so reports compare across hosts."""
+    root = root or unified_root()
+    if root is not None:
+        try:
+            group = V2Cgroup(worker_index, host_pid, root)
+        except OSError as e:
+            v2_refused = f"cgroup v2 at {root}: {e.strerror or e}"
+        else:
+            return Cgroups("v2", group, group, group, [
+                ("memory cgroup", True, "one memory cap for all of a job's processes; OOM read outside (cgroup v2)"),
+                ("cpu accounting", True, "a case's CPU time counts every process of the job (cgroup v2 cpu.stat)")],
+                {"cgroup": f"v2 at {root}", "memory": "cgroup v2 memory.max, one cap per job (swap 0)",
+                 "processes": ("cgroup v2 pids.max and " if group.pids else "") + "RLIMIT_NPROC (a uid per server)",
+                 "child cpu": "charged: cgroup v2 cpu.stat usage_usec",
+                 "kill": "cgroup v2 cgroup.kill and the PID namespace"})
+    else:
+        v2_refused = "no unified cgroup2 hierarchy at /sys/fs/cgroup"
+    found = Cgroups("v1")
+    try:
+        found.memory = MemoryCgroup(worker_index, host_pid)
+        found.notes.append(("memory cgroup", True, "one memory cap for all of a job's processes; peak and OOM read outside"))
+    except OSError as e:
+        found.notes.append(("memory cgroup", False, f"{e.strerror or e}: memory_mb caps each process, not the job"))
+    try:
+        found.cpu = CpuCgroup(worker_index, host_pid)
+        found.notes.append(("cpu accounting", True, "a case's CPU time counts every process of the job (cpuacct)"))
+    except (OSError, ValueError) as e:
+        found.notes.append(("cpu accounting", False, f"{getattr(e, 'strerror', None) or e}: a case's CPU time counts "
+                            "the job's own process, not processes it forks"))
+    if found.memory is None and found.cpu is None:
+        found.version = "none"
+    found.enforcement = {
+        "cgroup": f"{found.version} ({v2_refused})" if found.version != "none" else f"none ({v2_refused}; no v1 either)",
+        "memory": "cgroup v1 memory controller, one cap per job" if found.memory else "RLIMIT_AS per process",
+        "processes": "RLIMIT_NPROC (a uid per server)",
+        "child cpu": "charged: cgroup v1 cpuacct.usage" if found.cpu else "not charged",
+        "kill": "the PID namespace (kill -1), else the process group"}
+    return found
