@@ -49,8 +49,8 @@ def detect(worker_index: int, host_pid: int, root: str | None = None) -> Cgroups
     if root is not None:
         try:
             group = V2Cgroup(worker_index, host_pid, root)
-        except OSError as e:
-            v2_refused = f"cgroup v2 at {root}: {e.strerror or e}"
+        except (OSError, ValueError) as e:  # ValueError: a file that did not parse
+            v2_refused = f"cgroup v2 at {root}: {getattr(e, 'strerror', None) or e}"
         else:
             return Cgroups("v2", group, group, group, [
                 ("memory cgroup", True, "one memory cap for all of a job's processes; OOM read outside (cgroup v2)"),
