@@ -159,7 +159,8 @@ class V2Cgroup:
         return killed
 
     def peak_bytes(self) -> int | None:
-        """The job leaf's memory high-water mark (`memory.peak`, Linux 5.19+), None where it is not kept."""
+        """The job leaf's memory high-water mark since it was made (`memory.peak`, Linux 5.19+; a per-job reset
+        needs 6.12+, not done here, so not a per-job figure), None where it is not kept. Not read per job."""
         try:
             with open(os.path.join(self.job, "memory.peak")) as f:
                 return single(f.read())
