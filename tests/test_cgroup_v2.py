@@ -138,6 +138,25 @@ def test_detect_reports_v2_from_a_fake_tree(tmp_path):
     assert [n[:2] for n in found.notes] == [("memory cgroup", True), ("cpu accounting", True)]
 
 
+def test_detect_without_memory_keeps_cpu_stat_and_kill_and_never_tries_v1(tmp_path):
+    fake_tree(tmp_path, root_controllers="cpu io", leaf_controllers="")
+    found = detect(0, os.getpid(), root=str(tmp_path))
+    assert found.version == "v2" and found.memory is None and found.cpu is found.tree is not None
+    assert found.enforcement["memory"] == "RLIMIT_AS per process"
+    assert found.enforcement["child cpu"] == "charged: cgroup v2 cpu.stat usage_usec"
+    assert [n[:2] for n in found.notes] == [("memory cgroup", False), ("cpu accounting", True)]
+    assert "no memory controller" in found.notes[0][2]
+
+
+def test_detect_on_an_unusable_v2_tree_says_none(tmp_path):
+    job = fake_tree(tmp_path)
+    (job / "cpu.stat").write_text("nr_periods 0\n")
+    found = detect(0, os.getpid(), root=str(tmp_path))
+    assert (found.version, found.memory, found.cpu, found.tree) == ("none", None, None, None)
+    assert found.enforcement["memory"] == "RLIMIT_AS per process" and found.enforcement["child cpu"] == "not charged"
+    assert not any(active for _, active, _ in found.notes)
+
+
 def test_treecpu_reads_cpu_stat_in_microseconds(tmp_path):
     path = tmp_path / "cpu.stat"
     path.write_text(CPU_STAT)

@@ -3,6 +3,7 @@ small interface below.
 
 - `v2.py`: the unified hierarchy, chosen when `/sys/fs/cgroup` is cgroup2 and the memory controller can be
   handed down: memory.max (+ swap 0), pids.max, memory.events' oom_kill, cpu.stat's usage_usec, cgroup.kill.
+  Without a delegable memory controller there (e.g. some containers): cpu.stat and cgroup.kill alone.
 - `v1.py`: the memory controller and cpuacct, each on its own (hosts with v1 or hybrid hierarchies).
 - neither: memory_mb caps each process (RLIMIT_AS) and a job's child processes' CPU time is not charged.
 """
@@ -47,20 +48,7 @@ def detect(worker_index: int, host_pid: int, root: str | None = None) -> Cgroups
     same primitives ("memory cgroup", "cpu accounting") whichever it is, so reports compare across hosts."""
     root = root or unified_root()
     if root is not None:
-        try:
-            group = V2Cgroup(worker_index, host_pid, root)
-        except (OSError, ValueError) as e:  # ValueError: a file that did not parse
-            v2_refused = f"cgroup v2 at {root}: {getattr(e, 'strerror', None) or e}"
-        else:
-            return Cgroups("v2", group, group, group, [
-                ("memory cgroup", True, "one memory cap for all of a job's processes; OOM read outside (cgroup v2)"),
-                ("cpu accounting", True, "a case's CPU time counts every process of the job (cgroup v2 cpu.stat)")],
-                {"cgroup": f"v2 at {root}", "memory": "cgroup v2 memory.max, one cap per job (swap 0)",
-                 "processes": ("cgroup v2 pids.max and " if group.pids else "") + "RLIMIT_NPROC (a uid per server)",
-                 "child cpu": "charged: cgroup v2 cpu.stat usage_usec",
-                 "kill": "cgroup v2 cgroup.kill and the PID namespace"})
-    else:
-        v2_refused = "no unified cgroup2 hierarchy at /sys/fs/cgroup"
+        return _v2(worker_index, host_pid, root)
     found = Cgroups("v1")
     try:
         found.memory = MemoryCgroup(worker_index, host_pid)
@@ -76,9 +64,41 @@ def detect(worker_index: int, host_pid: int, root: str | None = None) -> Cgroups
     if found.memory is None and found.cpu is None:
         found.version = "none"
     found.enforcement = {
-        "cgroup": f"{found.version} ({v2_refused})" if found.version != "none" else f"none ({v2_refused}; no v1 either)",
+        "cgroup": "v1 (no unified cgroup2 hierarchy at /sys/fs/cgroup)" if found.version != "none"
+                  else "none (no unified cgroup2 hierarchy at /sys/fs/cgroup; no v1 either)",
         "memory": "cgroup v1 memory controller, one cap per job" if found.memory else "RLIMIT_AS per process",
         "processes": "RLIMIT_NPROC (a uid per server)",
         "child cpu": "charged: cgroup v1 cpuacct.usage" if found.cpu else "not charged",
         "kill": "the PID namespace (kill -1), else the process group"}
     return found
+
+
+def _v2(worker_index: int, host_pid: int, root: str) -> Cgroups:
+    """The unified hierarchy: the memory controller if it can be handed down, else cpu.stat and cgroup.kill
+    alone (every v2 group has them), else nothing. Never v1 here: its paths would make v2 groups."""
+    try:
+        group = V2Cgroup(worker_index, host_pid, root)
+        memory = True
+    except (OSError, ValueError) as e:  # ValueError: a file that did not parse
+        refused = f"cgroup v2 at {root}: {getattr(e, 'strerror', None) or e}"
+        memory = False
+        try:
+            group = V2Cgroup(worker_index, host_pid, root, need=())
+        except (OSError, ValueError) as e2:
+            why = f"{refused}; {getattr(e2, 'strerror', None) or e2}"
+            return Cgroups("none", notes=[
+                ("memory cgroup", False, f"{why}: memory_mb caps each process, not the job"),
+                ("cpu accounting", False, f"{why}: a case's CPU time counts the job's own process, not processes "
+                 "it forks")], enforcement={
+                "cgroup": f"none ({why})", "memory": "RLIMIT_AS per process",
+                "processes": "RLIMIT_NPROC (a uid per server)", "child cpu": "not charged",
+                "kill": "the PID namespace (kill -1), else the process group"})
+    notes = [("memory cgroup", True, "one memory cap for all of a job's processes; OOM read outside (cgroup v2)")
+             if memory else ("memory cgroup", False, f"{refused}: memory_mb caps each process, not the job"),
+             ("cpu accounting", True, "a case's CPU time counts every process of the job (cgroup v2 cpu.stat)")]
+    return Cgroups("v2", group if memory else None, group, group, notes, {
+        "cgroup": f"v2 at {root}" + ("" if memory else " (no memory controller)"),
+        "memory": "cgroup v2 memory.max, one cap per job (swap 0)" if memory else "RLIMIT_AS per process",
+        "processes": ("cgroup v2 pids.max and " if group.pids else "") + "RLIMIT_NPROC (a uid per server)",
+        "child cpu": "charged: cgroup v2 cpu.stat usage_usec",
+        "kill": "cgroup v2 cgroup.kill and the PID namespace"})
