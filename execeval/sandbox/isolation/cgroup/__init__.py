@@ -80,12 +80,12 @@ def _v2(worker_index: int, host_pid: int, root: str) -> Cgroups:
         group = V2Cgroup(worker_index, host_pid, root)
         memory = True
     except (OSError, ValueError) as e:  # ValueError: a file that did not parse
-        refused = f"cgroup v2 at {root}: {getattr(e, 'strerror', None) or e}"
+        refused = _why(e, root)
         memory = False
         try:
             group = V2Cgroup(worker_index, host_pid, root, need=())
         except (OSError, ValueError) as e2:
-            why = f"{refused}; {getattr(e2, 'strerror', None) or e2}"
+            why = f"{refused}; {_why(e2, root)}"
             return Cgroups("none", notes=[
                 ("memory cgroup", False, f"{why}: memory_mb caps each process, not the job"),
                 ("cpu accounting", False, f"{why}: a case's CPU time counts the job's own process, not processes "
@@ -102,3 +102,9 @@ def _v2(worker_index: int, host_pid: int, root: str) -> Cgroups:
         "processes": ("cgroup v2 pids.max and " if group.pids else "") + "RLIMIT_NPROC (a uid per server)",
         "child cpu": "charged: cgroup v2 cpu.stat usage_usec",
         "kill": "cgroup v2 cgroup.kill and the PID namespace"})
+
+
+def _why(e: Exception, root: str) -> str:
+    """A refusal, naming the hierarchy once (V2Cgroup's own messages name it already)."""
+    strerror = getattr(e, "strerror", None)
+    return f"cgroup v2 at {root}: {strerror}" if strerror else str(e)
