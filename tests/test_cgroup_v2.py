@@ -163,8 +163,7 @@ def test_treecpu_reads_cpu_stat_in_microseconds(tmp_path):
     path.write_text(CPU_STAT)
     fd = os.open(path, os.O_RDONLY)
     try:
-        others = OtherProcesses(fd, ())
-        assert others.v2
+        others = OtherProcesses(fd, (), v2=True)
         assert others.cpu(0.0) == pytest.approx(0.0015)
         path.write_text(CPU_STAT.replace("1500", "2501500"))  # same inode: the fd sees it
         assert others.cpu(0.5) == pytest.approx(2.0015)
@@ -219,7 +218,7 @@ while seen.count(b"\n") < 2:
 procs = open(os.path.join(group.job, "cgroup.procs")).read().split()
 out["in_job"] = len(procs)
 out["usage"] = keyed(os.pread(group.usage_fd, 4096, 0), "usage_usec")
-out["treecpu"] = OtherProcesses(group.usage_fd, ()).cpu(0.0)
+out["treecpu"] = OtherProcesses(group.usage_fd, (), v2=True).cpu(0.0)
 group.kill()
 os.waitpid(job, 0)
 deadline = time.time() + 5

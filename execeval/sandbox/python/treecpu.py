@@ -28,11 +28,12 @@ class OtherProcesses:
 
     __slots__ = ("clocks", "cpus", "fd", "identity", "last", "last_at", "v2")
 
-    def __init__(self, fd: int, pids: tuple[int, ...]) -> None:
+    def __init__(self, fd: int, pids: tuple[int, ...], v2: bool = False) -> None:
+        """`fd`: the job cgroup's `cpuacct.usage` (v1, nanoseconds) or, `v2`, its `cpu.stat` (usage_usec first)."""
         self.fd = fd
         st = _fstat(fd)
         self.identity = (st.st_dev, st.st_ino)
-        self.v2 = _pread(fd, 11, 0) == b"usage_usec "  # cgroup v2 cpu.stat, its first line; v1: nanoseconds
+        self.v2 = v2
         self.clocks = tuple(((~pid) << 3) | 2 for pid in pids)  # CPUCLOCK_SCHED of each process, by pid
         self.cpus = len(os.sched_getaffinity(0))  # a job can narrow its CPU set, never widen it
         self.last, self.last_at = 0.0, float("-inf")

@@ -209,7 +209,8 @@ class Server:
             candidate_end.serve_calls(program, CALLS_IN_FD, CALLS_OUT_FD, self.snapshot)  # type: ignore[arg-type]  # a PythonTests here: Command and Script jobs exec or exit above
         others = None
         if self.iso.cpu_cgroup is not None:  # a split job's candidate is measured apart: not one of the others
-            others = OtherProcesses(TREE_FD, (remote_end[2],) if remote_end else ())  # type: ignore[arg-type]  # the partner's pid
+            others = OtherProcesses(TREE_FD, (remote_end[2],) if remote_end else (),  # type: ignore[arg-type]  # the partner's pid
+                                    self.iso.tree_cgroup is not None)  # v2: cpu.stat
         if remote_end:
             tests_side = remote.RemoteCandidate(CALLS_IN_FD, CALLS_OUT_FD, remote_end[2])  # type: ignore[arg-type]
             runner.run_python_tests(program, RESULT_FD, token, self.snapshot, tests_side,  # type: ignore[arg-type]  # a PythonTests here: Command and Script jobs exec or exit above
