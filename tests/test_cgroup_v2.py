@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import warnings
 
 import pytest
@@ -309,6 +310,14 @@ def v2_sandbox(tmp_path_factory):
     assert sb.run(Script("print('warm')")).status is Status.OK
     yield sb, root
     sb.close()
+    time.sleep(0.2)  # the server's exit, then its groups can go (a new server would remove them too)
+    for name in os.listdir(os.path.join(root, "execeval")):
+        if not os.path.exists(f"/proc/{name.rsplit('-', 1)[-1]}"):
+            for leaf in ("job", "server", ""):
+                try:
+                    os.rmdir(os.path.join(root, "execeval", name, leaf))
+                except OSError:
+                    pass
 
 
 def test_sandbox_on_v2_reports_it(v2_sandbox):
