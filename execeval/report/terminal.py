@@ -91,6 +91,13 @@ def print_isolation(report: IsolationReport, console: Console | None = None) -> 
     for p in report.primitives:
         table.add_row(p.name, "[green]active[/]" if p.active else "[bold red]missing[/]", p.detail)
     console.print(table)
+    if report.enforcement:
+        limits = Table(title="limits enforced with")
+        limits.add_column("limit")
+        limits.add_column("how")
+        for name, how in report.enforcement:
+            limits.add_row(name, how)
+        console.print(limits)
 
 
 def print_toolchains(toolchains: list[Toolchain], console: Console | None = None) -> None:

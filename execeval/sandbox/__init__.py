@@ -12,7 +12,7 @@ Module map (the contract and the backends here; one concern per sub-package):
   same servers), `raycluster.py` (the same protocol over a Ray cluster's nodes; imported from its module, so Ray stays optional).
 - `grading.py`: a job's streamed outputs compared with the expected ones, in the harness, never in the job;
   `crashes.py`: how runtimes name the exception that ended a process.
-- `isolation/`: namespaces, the unprivileged uid, Landlock, seccomp, rlimits, the memory cgroup, the work dir.
+- `isolation/`: namespaces, the unprivileged uid, Landlock, seccomp, rlimits, the cgroup (v2 or v1, `isolation/cgroup/`), the work dir.
 - `server/`: the fork-server process. `server/process.py:Server._run_in` is where a job starts and where a
   `PythonTests` job's asserts are sent one of three ways: lifted (`python/lifting/`: expected values computed in the
   server, compared outside the candidate), in-process (`python/runner.py`), or split (`python/split/`: tests and

@@ -158,6 +158,9 @@ class Primitive:
 @dataclass(frozen=True)
 class IsolationReport:
     primitives: tuple[Primitive, ...]
+    # how each limit is enforced on this host: ("cgroup", "v2 at /sys/fs/cgroup"), ("memory", "RLIMIT_AS per
+    # process"), ("processes", ...), ("child cpu", ...), ("kill", ...)
+    enforcement: tuple[tuple[str, str], ...] = ()
 
     @property
     def missing(self) -> list[Primitive]:
@@ -169,8 +172,9 @@ class IsolationReport:
         return "full" if not self.missing else "partial"
 
     def as_dict(self) -> dict:
-        return {"level": self.level, "primitives": {p.name: {"active": p.active, "detail": p.detail}
-                                                    for p in self.primitives}}
+        found = {"level": self.level, "primitives": {p.name: {"active": p.active, "detail": p.detail}
+                                                     for p in self.primitives}}
+        return {**found, "enforcement": dict(self.enforcement)} if self.enforcement else found
 
 
 # ---------------------------------------------------------------- the extension point

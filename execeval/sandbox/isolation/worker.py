@@ -4,7 +4,7 @@ The fork server calls `isolate_server()` once when it starts (namespaces, privat
 a seccomp filter made ready), then `confine_job()` in every job's child after fork (rlimits, uid drop,
 capabilities cleared, Landlock and seccomp applied): per-job cost is a handful of syscalls. A primitive that is
 missing is reported, never silently skipped. The primitives themselves live one per module: `linux` (syscall
-wrappers, capabilities), `landlock`, `seccomp`, `cgroup`.
+wrappers, capabilities), `landlock`, `seccomp`, `cgroup/` (v2 or v1, picked by `detect`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import stat
 import sys
 
 from execeval.sandbox.base import IsolationReport, Primitive
-from execeval.sandbox.isolation.cgroup import CpuCgroup, MemoryCgroup
+from execeval.sandbox.isolation.cgroup import CpuGroup, MemoryGroup, V2Cgroup, detect
 from execeval.sandbox.isolation.cleanup import empty_tree, root_meta, open_mqueue_root, remove_mqueues, remove_sysv_objects
 from execeval.sandbox.isolation.landlock import landlock_abi, landlock_ruleset, restrict_self
 from execeval.sandbox.limits import Limits
@@ -88,8 +88,10 @@ class ServerIsolation:
         self._workdir_mb: int | None = None
         self._workdir_meta: tuple = ()  # the work dir's root as mounted: a job that changes it gets a new one
         self._workdir_xattrs: list[str] = []
-        self.cgroup: MemoryCgroup | None = None
-        self.cpu_cgroup: CpuCgroup | None = None  # the CPU time of a job's whole process tree, per case
+        self.cgroup: MemoryGroup | None = None
+        self.cpu_cgroup: CpuGroup | None = None  # the CPU time of a job's whole process tree, per case
+        self.tree_cgroup: V2Cgroup | None = None  # cgroup v2: the leaf each job enters (pids.max, cgroup.kill)
+        self.enforcement: dict[str, str] = {}  # how each limit is enforced here (`execeval doctor`)
         self.private_ipc = False  # the server's own IPC namespace: emptied after every job (see `empty_ipc`)
         self._mqueue_fd: int | None = None
         self._mqueue_ctime = 0
@@ -98,7 +100,7 @@ class ServerIsolation:
         self.primitives.append(Primitive(name, active, detail))
 
     def report(self) -> IsolationReport:
-        return IsolationReport(tuple(self.primitives))
+        return IsolationReport(tuple(self.primitives), tuple(self.enforcement.items()))
 
     # -- before the server forks itself into its PID namespace
     def enter_namespaces(self) -> None:
@@ -135,17 +137,11 @@ class ServerIsolation:
     # -- in the server, as PID 1 of its namespace
     def prepare(self, limits: Limits) -> None:
         mount_ns = any(p.name == "mount namespace" and p.active for p in self.primitives)
-        try:
-            self.cgroup = MemoryCgroup(self.worker_index, self.host_pid)
-            self.note("memory cgroup", True, "one memory cap for all of a job's processes; peak and OOM read outside")
-        except OSError as e:
-            self.note("memory cgroup", False, f"{e.strerror or e}: memory_mb caps each process, not the job")
-        try:
-            self.cpu_cgroup = CpuCgroup(self.worker_index, self.host_pid)
-            self.note("cpu accounting", True, "a case's CPU time counts every process of the job (cpuacct)")
-        except (OSError, ValueError) as e:
-            self.note("cpu accounting", False, f"{getattr(e, 'strerror', None) or e}: a case's CPU time counts "
-                      "the job's own process, not processes it forks")
+        found = detect(self.worker_index, self.host_pid)
+        self.cgroup, self.cpu_cgroup, self.tree_cgroup = found.memory, found.cpu, found.tree
+        self.enforcement = found.enforcement
+        for name, active, detail in found.notes:
+            self.note(name, active, detail)
         if mount_ns and self.pid_namespace:
             try:
                 mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)

@@ -1,5 +1,5 @@
 """The CPU time of a job's other processes (those it forked, exited or not, waited for or not), for the case
-that spent it: the job's cpuacct cgroup (isolation/cgroup.py:CpuCgroup) counts every process in it, and the
+that spent it: the job's cgroup (v1 cpuacct or v2 cpu.stat; isolation/cgroup/) counts every process in it, and the
 processes whose time is not the case's are subtracted: this process (the runner measured it already) and, for a
 split job, the candidate's process (measured by remote.py). The fork server's own time while it drains the
 job's pipes is left in: microseconds per case, and caused by the job (only more than 2 ms is charged).
@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 
-TREE_FD = 734  # where the job's child holds the cgroup's `cpuacct.usage` (process.py)
+TREE_FD = 734  # where the job's child holds the cgroup's `cpuacct.usage` (v1) or `cpu.stat` (v2) (process.py)
 TAMPERED_S = 1e6  # what a case costs when the count can't be read: more than any budget
 FRESH_S = 0.001  # wall seconds a reading stays the baseline of the next case
 _NOISE_S = 0.002  # reads are not atomic, and the kernel updates a running task's time at its ticks
@@ -26,12 +26,14 @@ class OtherProcesses:
     """What the job's other processes used, charged case by case: `begin()` as a case starts, `charge()` as it
     ends."""
 
-    __slots__ = ("clocks", "cpus", "fd", "identity", "last", "last_at")
+    __slots__ = ("clocks", "cpus", "fd", "identity", "last", "last_at", "v2")
 
-    def __init__(self, fd: int, pids: tuple[int, ...]) -> None:
+    def __init__(self, fd: int, pids: tuple[int, ...], v2: bool = False) -> None:
+        """`fd`: the job cgroup's `cpuacct.usage` (v1, nanoseconds) or, `v2`, its `cpu.stat` (usage_usec first)."""
         self.fd = fd
         st = _fstat(fd)
         self.identity = (st.st_dev, st.st_ino)
+        self.v2 = v2
         self.clocks = tuple(((~pid) << 3) | 2 for pid in pids)  # CPUCLOCK_SCHED of each process, by pid
         self.cpus = len(os.sched_getaffinity(0))  # a job can narrow its CPU set, never widen it
         self.last, self.last_at = 0.0, float("-inf")
@@ -42,7 +44,10 @@ class OtherProcesses:
             st = _fstat(self.fd)
             if (st.st_dev, st.st_ino) != self.identity:
                 return -TAMPERED_S
-            total = int(_pread(self.fd, 32, 0)) / 1e9
+            if self.v2:
+                total = int(_pread(self.fd, 64, 0).split(None, 2)[1]) / 1e6
+            else:
+                total = int(_pread(self.fd, 32, 0)) / 1e9
         except (OSError, ValueError):
             return -TAMPERED_S
         for clock in self.clocks:

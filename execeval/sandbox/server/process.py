@@ -116,6 +116,8 @@ class Server:
         res_r, res_w = os.pipe2(os.O_CLOEXEC)
         if self.iso.cgroup is not None:
             self.iso.cgroup.set_limit(limits.memory_mb)
+        if self.iso.tree_cgroup is not None:
+            self.iso.tree_cgroup.set_pids(limits.processes)
         start = time.monotonic()
         partner, calls = None, None
         try:
@@ -154,6 +156,8 @@ class Server:
         """One job's process. `serve`: the candidate's side of a split job (no report channel, no token);
         `remote_end`: the tests' side, with the candidate's pid."""
         try:
+            if self.iso.tree_cgroup is not None:  # cgroup v2: out of the server's leaf, before any other process
+                self.iso.tree_cgroup.enter()
             os.dup2(stdin_fd, 0)
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
@@ -205,7 +209,8 @@ class Server:
             candidate_end.serve_calls(program, CALLS_IN_FD, CALLS_OUT_FD, self.snapshot)  # type: ignore[arg-type]  # a PythonTests here: Command and Script jobs exec or exit above
         others = None
         if self.iso.cpu_cgroup is not None:  # a split job's candidate is measured apart: not one of the others
-            others = OtherProcesses(TREE_FD, (remote_end[2],) if remote_end else ())  # type: ignore[arg-type]  # the partner's pid
+            others = OtherProcesses(TREE_FD, (remote_end[2],) if remote_end else (),  # type: ignore[arg-type]  # the partner's pid
+                                    self.iso.tree_cgroup is not None)  # v2: cpu.stat
         if remote_end:
             tests_side = remote.RemoteCandidate(CALLS_IN_FD, CALLS_OUT_FD, remote_end[2])  # type: ignore[arg-type]
             runner.run_python_tests(program, RESULT_FD, token, self.snapshot, tests_side,  # type: ignore[arg-type]  # a PythonTests here: Command and Script jobs exec or exit above
@@ -223,7 +228,10 @@ class Server:
         return job.result(self.iso.cgroup is not None and self.iso.cgroup.oom_killed_since_last())
 
     def _kill_all(self, pid: int, reap: bool = True) -> None:
-        """End every process of the job. As PID 1 of our namespace, kill(-1) reaches exactly the job's."""
+        """End every process of the job. As PID 1 of our namespace, kill(-1) reaches exactly the job's; cgroup
+        v2's cgroup.kill does too, setsid() or not."""
+        if self.iso.tree_cgroup is not None:
+            self.iso.tree_cgroup.kill()
         if self.iso.pid_namespace:
             try:
                 os.kill(-1, signal.SIGKILL)
