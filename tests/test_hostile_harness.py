@@ -14,9 +14,7 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -151,33 +149,14 @@ def test_the_cli_evaluates_resumes_and_reports_hostile_samples(tmp_path):
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 import httpx  # noqa: E402
-import uvicorn  # noqa: E402
 
-from execeval.service.app import ServiceSettings, server_config  # noqa: E402
+from execeval.service.app import ServiceSettings  # noqa: E402
 from execeval.service.engine import Verifier  # noqa: E402
 from execeval.service.schema import RequestError, parse_request  # noqa: E402
 from execeval.tasks import load_tasks  # noqa: E402
+from test_service import served  # noqa: E402
 
 READ_TIMEOUT_S = 1.0
-
-
-@contextmanager
-def served(verifier: Verifier, settings: ServiceSettings):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(server_config(verifier, settings, "127.0.0.1", port))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
 
 
 @pytest.fixture(scope="module")

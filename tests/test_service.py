@@ -28,7 +28,7 @@ import uvicorn  # noqa: E402
 from execeval.errors import UsageError  # noqa: E402
 from execeval.evaluation.pipeline import EvalConfig  # noqa: E402
 from execeval.evaluation.programs import TimePolicy  # noqa: E402
-from execeval.service.app import ServiceSettings, check_bind, create_app  # noqa: E402
+from execeval.service.app import ServiceSettings, check_bind, server_config  # noqa: E402
 from execeval.service.client import AsyncVerifyClient, VerifyClient  # noqa: E402
 from execeval.service.engine import Verifier  # noqa: E402
 from execeval.service.schema import Ceilings, parse_request  # noqa: E402
@@ -51,8 +51,7 @@ def _free_port() -> int:
 def served(verifier: Verifier, settings: ServiceSettings = ServiceSettings()):
     """The app on a free loopback port, in a thread of this process; yields its URL (test_ray.py uses it too)."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(verifier, settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+    server = uvicorn.Server(server_config(verifier, settings, "127.0.0.1", port))  # as `execeval serve` runs it
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
