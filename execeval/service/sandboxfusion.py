@@ -256,13 +256,20 @@ class RunCodeService:
             return hmac.compare_digest(given.encode(), token.encode())
         return hmac.compare_digest(request.headers.get("authorization", "").encode(), f"Bearer {token}".encode())
 
-    async def handle(self, request: Request) -> Response:
+    async def admitted_body(self, request: Request, route: str) -> bytes | Response:
+        """The request's body, or the 401 or 413 answer: the same gate for every SandboxFusion route."""
         if not self.authorized(request):
             return self.respond(401, {"error": "missing or wrong token",
-                                      "hint": "POST /t/TOKEN/run_code, or send Authorization: Bearer TOKEN"})
+                                      "hint": f"POST /t/TOKEN/{route}, or send Authorization: Bearer TOKEN"})
         body = await self.read_body(request, self.settings.max_body_bytes)
         if body is None:
             return self.respond(413, {"error": f"the body is over {self.settings.max_body_bytes} bytes"})
+        return body
+
+    async def handle(self, request: Request) -> Response:
+        body = await self.admitted_body(request, "run_code")
+        if isinstance(body, Response):
+            return body
         c = self.settings.ceilings
         try:
             job = parse(body, c.timeout_s, c.memory_mb, c.max_code_chars)

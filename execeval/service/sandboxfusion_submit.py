@@ -252,12 +252,9 @@ class SubmitService:
 
     async def handle(self, request: Request) -> Response:
         r = self.runner
-        if not r.authorized(request):
-            return r.respond(401, {"error": "missing or wrong token",
-                                   "hint": "POST /t/TOKEN/submit, or send Authorization: Bearer TOKEN"})
-        body = await r.read_body(request, r.settings.max_body_bytes)
-        if body is None:
-            return r.respond(413, {"error": f"the body is over {r.settings.max_body_bytes} bytes"})
+        body = await r.admitted_body(request, "submit")
+        if isinstance(body, Response):
+            return body
         c = r.settings.ceilings
         try:
             job = parse_submit(body, c.timeout_s, c.max_code_chars)

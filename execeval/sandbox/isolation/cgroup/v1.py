@@ -16,17 +16,7 @@ class MemoryCgroup:
 
     def __init__(self, worker_index: int, host_pid: int) -> None:
         """Call while the host's /proc is still mounted: stale groups are found by their server's host pid."""
-        parent = os.path.join(_CGROUP_MEMORY, "execeval")
-        os.makedirs(parent, exist_ok=True)
-        for name in os.listdir(parent):  # groups of servers that have exited
-            pid = name.rsplit("-", 1)[-1]
-            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
-                try:
-                    os.rmdir(os.path.join(parent, name))
-                except OSError:
-                    pass
-        self.path = os.path.join(parent, f"worker-{worker_index}-{host_pid}")
-        os.makedirs(self.path, exist_ok=True)
+        self.path = _worker_group(_CGROUP_MEMORY, worker_index, host_pid)
         self._write("cgroup.procs", "0")
         self.limit_mb: int | None = None
         self._oom_fd: int | None = None
@@ -70,18 +60,26 @@ class CpuCgroup:
 
     def __init__(self, worker_index: int, host_pid: int) -> None:
         """Call while the host's /proc is still mounted: stale groups are found by their server's host pid."""
-        parent = os.path.join(_CGROUP_CPUACCT, "execeval")
-        os.makedirs(parent, exist_ok=True)
-        for name in os.listdir(parent):
-            pid = name.rsplit("-", 1)[-1]
-            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
-                try:
-                    os.rmdir(os.path.join(parent, name))
-                except OSError:
-                    pass
-        self.path = os.path.join(parent, f"worker-{worker_index}-{host_pid}")
-        os.makedirs(self.path, exist_ok=True)
+        self.path = _worker_group(_CGROUP_CPUACCT, worker_index, host_pid)
         with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
             f.write("0")
         self.usage_fd = os.open(os.path.join(self.path, "cpuacct.usage"), os.O_RDONLY | os.O_CLOEXEC)
         int(os.pread(self.usage_fd, 32, 0))  # readable, and a number
+
+
+def _worker_group(controller: str, worker_index: int, host_pid: int) -> str:
+    """This worker's group under CONTROLLER/execeval, made after removing the groups of servers that have exited
+    (found by the host pid in their names, so /proc must still be the host's)."""
+    parent = os.path.join(controller, "execeval")
+    os.makedirs(parent, exist_ok=True)
+    for name in os.listdir(parent):
+        pid = name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            try:
+                os.rmdir(os.path.join(parent, name))
+            except OSError:
+                pass
+    path = os.path.join(parent, f"worker-{worker_index}-{host_pid}")
+    os.makedirs(path, exist_ok=True)
+    return path
+
