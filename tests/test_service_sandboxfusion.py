@@ -277,3 +277,11 @@ def test_verl_check_correctness_itself_when_installed(url):
     assert verl.check_correctness(endpoint, io, "a, b = map(int, input().split())\nprint(a + b)")[0] == [True, True]
     assert verl.check_correctness(endpoint, io, "int main(){", language="cpp")[0] == [-4, -4]
     assert verl.check_correctness(endpoint, io, "while True: pass", timeout=1)[0] == [-3, -3]
+
+
+def test_a_request_that_names_no_timeout_fits_a_lower_server_ceiling():
+    """SandboxFusion's 10 s default is lowered to an operator's ceiling, not refused (a 400 verl would score 0)."""
+    job = parse(b'{"language": "python", "code": "print(1)"}', 5, 8192, 1000)
+    assert (job.compile_timeout, job.run_timeout) == (5.0, 5.0)
+    with pytest.raises(BadRequest, match="run_timeout"):
+        parse(b'{"language": "python", "code": "1", "run_timeout": 6}', 5, 8192, 1000)

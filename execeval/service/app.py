@@ -140,10 +140,8 @@ def create_app(verifier: Verifier, settings: ServiceSettings = ServiceSettings()
         given = request.headers.get("authorization", "")
         return hmac.compare_digest(given.encode(), f"Bearer {settings.token}".encode())
 
-    async def verify(request: Request) -> Response:
-        started = time.monotonic()
-        if not authorized(request):
-            return answer(401, {"error": "missing or wrong token", "hint": "send Authorization: Bearer TOKEN"})
+    async def body_of(request: Request) -> bytes | Response:
+        """The body, or the 408 or 413 answer: the one read every route's body goes through."""
         try:
             async with asyncio.timeout(settings.read_timeout_s):
                 body = await _read_body(request, settings.max_body_bytes)
@@ -152,7 +150,16 @@ def create_app(verifier: Verifier, settings: ServiceSettings = ServiceSettings()
                           {"Connection": "close"})
         if body is None:
             return answer(413, {"error": f"the body is over {settings.max_body_bytes} bytes",
-                                "hint": "split the batch"})
+                                "hint": "send less at once"})
+        return body
+
+    async def verify(request: Request) -> Response:
+        started = time.monotonic()
+        if not authorized(request):
+            return answer(401, {"error": "missing or wrong token", "hint": "send Authorization: Bearer TOKEN"})
+        body = await body_of(request)
+        if isinstance(body, Response):
+            return body
         try:
             specs = parse_request(body, settings.ceilings)
         except RequestError as e:
@@ -190,7 +197,7 @@ def create_app(verifier: Verifier, settings: ServiceSettings = ServiceSettings()
             return answer(401, {"error": "missing or wrong token"})
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    runner = sandboxfusion.RunCodeService(verifier, settings, admission, metrics, _read_body)
+    runner = sandboxfusion.RunCodeService(verifier, settings, admission, metrics, body_of)
     return Starlette(routes=[Route(VERIFY_PATH, verify, methods=["POST"]), Route("/healthz", healthz),
                              Route("/metrics", prometheus),
                              *runner.routes(), *SubmitService(runner).routes()])  # POST /run_code, /submit

@@ -126,10 +126,9 @@ def parse(body: bytes, max_timeout_s: float, max_memory_mb: int, max_code_chars:
         raise BadRequest('"code" is required and must be a string')
     if len(code) > max_code_chars:
         raise BadRequest(f'"code" is over {max_code_chars} characters')
-    language = data.get("language")
-    if language not in LANGUAGES:
-        raise BadRequest(f'"language" {language!r} is not supported here; supported: {", ".join(LANGUAGES)}')
-    timeouts = [_number(data, name, 10.0, max_timeout_s) for name in ("compile_timeout", "run_timeout")]
+    language = language_field(data.get("language"), '"language"')
+    timeouts = [seconds_field(data, name, 10.0, max_timeout_s, f'"{name}"')
+                for name in ("compile_timeout", "run_timeout")]
     memory = data.get("memory_limit_MB", -1)
     if memory is None:
         memory = -1
@@ -161,13 +160,22 @@ def parse(body: bytes, max_timeout_s: float, max_memory_mb: int, max_code_chars:
                    (stdin or "").encode(), decoded, tuple(dict.fromkeys(_relative(p, "fetch_files") for p in fetch)))
 
 
-def _number(data: dict, name: str, default: float, most: float) -> float:
-    value = data.get(name, default)
+def seconds_field(data: dict, name: str, default: float, most: float, label: str) -> float:
+    """A time-out in seconds: the default when absent (lowered to the server's ceiling, so an operator's lower
+    ceiling never refuses a request that asked for nothing), else a number in (0, most]."""
+    value = data.get(name)
     if value is None:
-        value = default
+        return min(default, most)
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= most:
-        raise BadRequest(f'"{name}" must be a number of seconds in (0, {most:g}]')
+        raise BadRequest(f"{label} must be a number of seconds in (0, {most:g}]")
     return float(value)
+
+
+def language_field(name: Any, label: str) -> str:
+    """A SandboxFusion language name this server runs, or a 400 naming the ones it does."""
+    if name not in LANGUAGES:
+        raise BadRequest(f'{label} {name!r} is not supported here; supported: {", ".join(LANGUAGES)}')
+    return str(name)
 
 
 def _relative(path: object, field: str) -> str:
@@ -227,7 +235,7 @@ class RunCodeService:
     """`/run_code` over a `Verifier`'s sandbox, admitted through the app's queue."""
 
     def __init__(self, verifier: Verifier, settings: Settings, admission: Admission, metrics: Metrics,
-                 read_body: Callable[[Request, int], Awaitable[bytes | None]], *, output_bytes: int | None = None) -> None:
+                 read_body: Callable[[Request], Awaitable[bytes | Response]], *, output_bytes: int | None = None) -> None:
         self.sandbox, self.settings, self.admission, self.metrics = verifier.sandbox, settings, admission, metrics
         self.read_body = read_body
         self.cache = verifier.config.build_cache or BuildCache.default()
@@ -257,14 +265,11 @@ class RunCodeService:
         return hmac.compare_digest(request.headers.get("authorization", "").encode(), f"Bearer {token}".encode())
 
     async def admitted_body(self, request: Request, route: str) -> bytes | Response:
-        """The request's body, or the 401 or 413 answer: the same gate for every SandboxFusion route."""
+        """The request's body, or the 401, 408 or 413 answer: the app's gate, for every SandboxFusion route."""
         if not self.authorized(request):
             return self.respond(401, {"error": "missing or wrong token",
                                       "hint": f"POST /t/TOKEN/{route}, or send Authorization: Bearer TOKEN"})
-        body = await self.read_body(request, self.settings.max_body_bytes)
-        if body is None:
-            return self.respond(413, {"error": f"the body is over {self.settings.max_body_bytes} bytes"})
-        return body
+        return await self.read_body(request)
 
     async def handle(self, request: Request) -> Response:
         body = await self.admitted_body(request, "run_code")
@@ -346,11 +351,5 @@ class RunCodeService:
                         (*program.collect, *job.fetch_files)), lang.run_limits(limits))
 
 
-def routes(verifier: Verifier, settings: Settings, admission: Admission, metrics: Metrics,
-           read_body: Callable[[Request, int], Awaitable[bytes | None]]) -> list[Route]:
-    """The routes app.py mounts: `/run_code` and `/t/{token}/run_code`."""
-    return RunCodeService(verifier, settings, admission, metrics, read_body).routes()
-
-
-__all__ = ["LANGUAGES", "RunCodeService", "routes", "parse", "command_result", "compile_result", "overall",
+__all__ = ["LANGUAGES", "RunCodeService", "parse", "seconds_field", "language_field", "command_result", "compile_result", "overall",
            "BadRequest"]

@@ -41,7 +41,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from execeval.service.sandboxfusion import LANGUAGES, BadRequest, RunCode, RunCodeService
+from execeval.service.sandboxfusion import (BadRequest, RunCode, RunCodeService, language_field,
+                                           seconds_field)
 
 ONLINE_JUDGE = {"CommonOJDataset"}
 AUTO_EVAL = {"AutoEvalDataset", "AutoEvalV4Dataset", "AutoEvalV5Dataset", "AutoEvalV6Dataset"}
@@ -185,24 +186,9 @@ def parse_submit(body: bytes, max_timeout_s: float, max_code_chars: int) -> Subm
     raise BadRequest(f'"dataset_type" {kind!r} is not served here; served: CommonOJDataset, AutoEvalDataset')
 
 
-def _timeout(config: dict, name: str, default: float, most: float) -> float:
-    value = config.get(name)
-    if value is None:
-        return min(default, most)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= most:
-        raise BadRequest(f'"config"."{name}" must be a number of seconds in (0, {most:g}]')
-    return float(value)
-
-
-def _language(name: Any, field_name: str) -> str:
-    if name not in LANGUAGES:
-        raise BadRequest(f'{field_name} {name!r} is not supported here; supported: {", ".join(LANGUAGES)}')
-    return str(name)
-
-
 def _online_judge(ident: int | str, completion: str, config: dict, test: Any, extra: dict,
                   most: float) -> Submission:
-    language = _language(config.get("language"), '"config"."language" (required for CommonOJ)')
+    language = language_field(config.get("language"), '"config"."language" (required for CommonOJ)')
     if not isinstance(test, list) or not test:
         raise BadRequest('CommonOJ: "provided_data"."test" must be a non-empty list of cases')
     for i, case in enumerate(test):
@@ -211,8 +197,8 @@ def _online_judge(ident: int | str, completion: str, config: dict, test: Any, ex
                 case["output"].get("stdout"), str):
             raise BadRequest(f'CommonOJ: test {i} must be {{"input": {{"stdin": str}}, "output": {{"stdout": str}}}}')
     compiled = language in COMPILED
-    return Submission(ident, "oj", completion, language, language, _timeout(config, "compile_timeout", 10, most),
-                      _timeout(config, "run_timeout", 10 if compiled else 20, most), extra, cases=test)
+    return Submission(ident, "oj", completion, language, language, _seconds(config, "compile_timeout", 10, most),
+                      _seconds(config, "run_timeout", 10 if compiled else 20, most), extra, cases=test)
 
 
 def _auto_eval(ident: int | str, completion: str, config: dict, row: dict, test: Any, extra: dict,
@@ -222,9 +208,9 @@ def _auto_eval(ident: int | str, completion: str, config: dict, row: dict, test:
     labels = _json(row.get("labels")) or {}
     if not isinstance(labels, dict):
         raise BadRequest('AutoEval: "provided_data"."labels" must be an object')
-    language = _language(labels.get("programming_language") or config.get("language"),
+    language = language_field(labels.get("programming_language") or config.get("language"),
                          '"labels"."programming_language" (or "config"."language")')
-    run_language = _language(labels.get("execution_language") or language, '"labels"."execution_language"')
+    run_language = language_field(labels.get("execution_language") or language, '"labels"."execution_language"')
     if language == "java":
         raise BadRequest("AutoEval: Java problems run under JUnit in SandboxFusion, which this server does not have")
     asset = _json(test.get("asset")) or {}
@@ -235,7 +221,7 @@ def _auto_eval(ident: int | str, completion: str, config: dict, row: dict, test:
     except (binascii.Error, ValueError, TypeError):
         raise BadRequest('AutoEval: "test"."asset" holds content that is not base64') from None
     return Submission(ident, "autoeval", completion, language, run_language,
-                      _timeout(config, "compile_timeout", 40, most), _timeout(config, "run_timeout", 20, most),
+                      _seconds(config, "compile_timeout", 40, most), _seconds(config, "run_timeout", 20, most),
                       extra, test=test["code"], asset=files)
 
 
@@ -313,3 +299,8 @@ class SubmitService:
 
 
 __all__ = ["SubmitService", "parse_submit", "extract", "same_output", "insert", "strip_entry", "Submission"]
+
+
+def _seconds(config: dict, name: str, default: float, most: float) -> float:
+    return seconds_field(config, name, default, most, f'"config"."{name}"')
+
