@@ -109,8 +109,8 @@ def judge_lifted(item: dict, lifted: Lifted) -> dict:
     Total: this runs in the fork server on what the job sent; a value that can't be decoded or compared fails
     the case (an exception here would end the server, and the sample would be a sandbox error)."""
     cpu = item.get("c", 0)
-    if type(cpu) not in (float, int) or not 0 <= cpu < float("inf"):
-        cpu = 0.0 if type(cpu) not in (float, int) else 1e6  # NaN or inf: over any budget
+    if not ((type(cpu) is float or type(cpu) is int) and 0 <= cpu < 1e9):
+        return {"s": "failed", "c": cpu}  # grade_case, the one judge of a case line's fields, calls it Tampered
     try:
         return _judge_lifted(item, lifted, cpu)
     except Exception as e:  # noqa: BLE001 - see above
