@@ -82,7 +82,7 @@ class Pipeline:
                  reporter: Reporter | None = None, sandbox: Sandbox | None = None) -> None:
         self.out_dir, self.config = Path(out_dir), config
         self.reporter = reporter or NullReporter()
-        self.store = RunStore.in_dir(out_dir)  # type: ignore[arg-type]  # Path() takes any PathLike
+        self.store = RunStore.in_dir(out_dir)
         self.cache = shared_cache()
         self._own_sandbox = sandbox is None
         try:

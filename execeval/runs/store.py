@@ -9,6 +9,7 @@ the service's: a commit per verdict costs about as much CPU as judging the verdi
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -30,7 +31,7 @@ CREATE TABLE IF NOT EXISTS records (kind TEXT NOT NULL, key TEXT NOT NULL, data 
 class RunStore:
     """Key → JSON tables for verdicts, reference runs and generations, plus run metadata."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -44,7 +45,7 @@ class RunStore:
         self._lock = threading.Lock()
 
     @classmethod
-    def in_dir(cls, out_dir: str | Path) -> "RunStore":
+    def in_dir(cls, out_dir: str | os.PathLike[str]) -> "RunStore":
         return cls(Path(out_dir) / STORE_NAME)
 
     def _get_many(self, table: str, keys: Iterable[str]) -> dict[str, dict]:

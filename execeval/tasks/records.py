@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +53,7 @@ class Raw:
         return self.path.name
 
 
-def read_raw(path: str | Path | Raw, error: type[ExecevalError] = TaskFormatError) -> Raw:
+def read_raw(path: str | os.PathLike[str] | Raw, error: type[ExecevalError] = TaskFormatError) -> Raw:
     """Read a file, gunzipping it when its bytes say gzip (the name may not: `x.jsonl` can be compressed).
 
     A `Raw` passes through, so format detection reads a file once and hands it to the loader it picks."""

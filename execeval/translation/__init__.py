@@ -52,12 +52,12 @@ def evaluate_translations(candidates_path: str | os.PathLike, scripts_dir: str |
     if not ns or min(ns) < 1:
         raise UsageError(f"--n {ns}: every N must be at least 1")
     scripts = ScriptSet(scripts_dir)  # a directory, or the scripts packed in one JSONL file
-    groups = load_candidates(candidates_path)  # type: ignore[arg-type]  # Path() takes any PathLike
+    groups = load_candidates(candidates_path)
     limits = DEFAULT_LIMITS.with_(cpu_s=run_s, wall_s=2 * run_s + 1)
     cache = cache if cache is not None else BuildCache.default()
     jobs, no_script = _jobs(groups, scripts, max(ns), limits)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    store = RunStore.in_dir(out_dir)  # type: ignore[arg-type]  # Path() takes any PathLike
+    store = RunStore.in_dir(out_dir)
     own = sandbox is None
     sandbox = sandbox or open_sandbox(workers)
     try:

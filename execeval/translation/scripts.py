@@ -50,7 +50,7 @@ def language_of(name: str) -> str:
     return key
 
 
-def load_candidates(path: str | Path) -> list[Candidates]:
+def load_candidates(path: str | os.PathLike[str]) -> list[Candidates]:
     """Read a candidates file; a malformed line raises `SampleFormatError` naming file:line."""
     raw = read_raw(Path(path), SampleFormatError)
     out: list[Candidates] = []

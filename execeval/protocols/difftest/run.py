@@ -75,7 +75,7 @@ class PairSpec:
 def load_pairs(path: str | os.PathLike) -> list[PairSpec]:
     """A pairs file (see the module docstring); errors name the line."""
     pairs = []
-    for n, line in enumerate(read_raw(path, UsageError).text.splitlines(), 1):  # type: ignore[arg-type]  # Path() takes any PathLike; a missing file: one line
+    for n, line in enumerate(read_raw(path, UsageError).text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -134,7 +134,7 @@ def _run(pairs: Sequence[PairSpec], backend: Backend | None, model_config: Model
     if out_dir is not None:
         from execeval.runs.store import RunStore
 
-        store = RunStore.in_dir(out_dir)  # type: ignore[arg-type]  # Path() takes any PathLike
+        store = RunStore.in_dir(out_dir)
     try:
         if backend is not None:
             config = model_config or ModelSearchConfig()

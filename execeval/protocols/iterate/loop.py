@@ -103,7 +103,7 @@ async def iterate_async(tasks: str | os.PathLike | TaskSet, backend: Backend, ou
         from execeval.sandbox.factory import open_sandbox
 
         sandbox = open_sandbox()
-    store = RunStore.in_dir(out_dir)  # type: ignore[arg-type]  # Path() takes any PathLike
+    store = RunStore.in_dir(out_dir)
     try:
         async with backend:
             dialogues = await asyncio.to_thread(_start, chosen, sandbox, store, config)
