@@ -40,11 +40,14 @@ def evaluate(samples: str | os.PathLike | SampleSet, tasks: str | os.PathLike | 
     sampleset = samples if isinstance(samples, SampleSet) else load_samples(
         samples, skip_bad_lines=config.skip_bad_lines, task_ids=[t.task_id for t in whole.tasks],
         sample_format=config.sample_format)
-    matching = match_samples(sampleset, taskset)
-    if window is not None:  # samples of tasks outside the window are expected, not unknown
-        outside = {t.task_id for t in whole.tasks} - {t.task_id for t in taskset.tasks}
-        window["sampled_tasks_outside"] = sum(i in outside for i in matching.unknown_ids)
-        matching.unknown_ids[:] = [i for i in matching.unknown_ids if i not in outside]
+    # matched against every task, then windowed: a sample of a task outside the window is expected, not unknown,
+    # and a lenient id ("301_A") means what it means over the whole benchmark, not over the window's subset
+    matching = match_samples(sampleset, whole)
+    if window is not None:
+        keep = {t.task_id for t in taskset.tasks}
+        window["sampled_tasks_outside"] = len({t.task_id for t, _ in matching.pairs if t.task_id not in keep})
+        matching.pairs = [(t, s) for t, s in matching.pairs if t.task_id in keep]
+        matching.missing = [i for i in matching.missing if i in keep]
     if not matching.pairs:
         raise UsageError(f"no sample matches a task of {taskset.name}"
                          + (f" (sample ids like {matching.unknown_ids[0]!r})" if matching.unknown_ids else ""),
