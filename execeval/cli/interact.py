@@ -82,10 +82,9 @@ def replay(
     summaries = []
     with open_sandbox(workers) as sandbox:
         taskset = load_interactive_tasks(tasks, sandbox=sandbox, setup=setup, dump=dump)
-        for path in results:  # every file checked against the tasks before any runs
-            check_results(path, taskset, limit=limit)
-        for path in results:
-            summaries.append(asyncio.run(replay_file(path, taskset, sandbox, limit=limit)))
+        checked = [check_results(path, taskset, limit=limit) for path in results]  # all, before any runs
+        for path, episodes in zip(results, checked):
+            summaries.append(asyncio.run(replay_file(path, taskset, sandbox, limit=limit, episodes=episodes)))
             typer.echo(f"{path.name}: {_line(summaries[-1])}")
     rows = [dict(r, results=str(path)) for path, s in zip(results, summaries) for r in s["rows"]]
     if out is not None:

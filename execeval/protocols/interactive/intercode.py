@@ -275,11 +275,13 @@ async def replay_episode(env, task: InteractiveTask, episode: dict) -> dict:
 
 
 async def replay(results_path: str | Path, tasks: Sequence[InteractiveTask], sandbox: Sandbox, *,
-                 limit: int | None = None, concurrency: int = 16) -> dict:
-    """Replay every episode of an InterCode results file against `tasks` (the task file it was run on)."""
+                 limit: int | None = None, concurrency: int = 16, episodes: list[dict] | None = None) -> dict:
+    """Replay every episode of an InterCode results file against `tasks` (the task file it was run on).
+    `episodes`: the file's episodes as `check_results` returned them, when the caller checked it already."""
     from execeval.protocols.interactive.runner import environment_for
 
-    episodes = check_results(results_path, tasks, limit=limit)
+    if episodes is None:
+        episodes = check_results(results_path, tasks, limit=limit)
     gate = asyncio.Semaphore(concurrency)
     by_id = {t.task_id: t for t in tasks}
 
