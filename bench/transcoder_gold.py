@@ -83,7 +83,7 @@ def main() -> None:
     unusable = write_candidates(scripts, languages, args.limit, candidates)
     opts = {"run_s": args.run_timeout} if args.run_timeout else {}
     start = time.monotonic()
-    summary = evaluate_translations(candidates, scripts.path, args.out / "run", ns=(1,), workers=args.workers,
+    summary = evaluate_translations(candidates, scripts, args.out / "run", ns=(1,), workers=args.workers,
                                     cache=BuildCache(args.out / "builds"), **opts)
     print(f"scripts: {scripts.path}  ({summary['executed']} run, {summary['from_store']} from the store, "
           f"{time.monotonic() - start:.1f} s)")

@@ -39,7 +39,7 @@ __all__ = ["evaluate_translations", "Outcome", "KINDS", "load_candidates", "fill
 DEFAULT_RUN_S = TimePolicy.run_s  # CPU seconds per script run (about ten inputs); wall clock twice that plus 1 s
 
 
-def evaluate_translations(candidates_path: str | os.PathLike, scripts_dir: str | os.PathLike,
+def evaluate_translations(candidates_path: str | os.PathLike, scripts_dir: str | os.PathLike | ScriptSet,
                           out_dir: str | os.PathLike, *, ns: tuple[int, ...] = (1, 5), workers: int | None = None,
                           run_s: float = DEFAULT_RUN_S, cache: BuildCache | None = None,
                           sandbox: Sandbox | None = None) -> dict:
@@ -51,7 +51,8 @@ def evaluate_translations(candidates_path: str | os.PathLike, scripts_dir: str |
     started = time.time()
     if not ns or min(ns) < 1:
         raise UsageError(f"--n {ns}: every N must be at least 1")
-    scripts = ScriptSet(scripts_dir)  # a directory, or the scripts packed in one JSONL file
+    # a directory, or the scripts packed in one JSONL file (read already, when a ScriptSet is given)
+    scripts = scripts_dir if isinstance(scripts_dir, ScriptSet) else ScriptSet(scripts_dir)
     groups = load_candidates(candidates_path)
     limits = DEFAULT_LIMITS.with_(cpu_s=run_s, wall_s=2 * run_s + 1)
     cache = cache if cache is not None else BuildCache.default()
