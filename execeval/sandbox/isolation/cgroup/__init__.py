@@ -5,6 +5,7 @@ small interface below.
   handed down: memory.max (+ swap 0), pids.max, memory.events' oom_kill, cpu.stat's usage_usec, cgroup.kill.
   Without a delegable memory controller there (e.g. some containers): cpu.stat and cgroup.kill alone.
 - `v1.py`: the memory controller and cpuacct, each on its own (hosts with v1 or hybrid hierarchies).
+- `groups.py`: what both versions do alike (sweeping exited servers' groups, counting OOM kills).
 - neither: memory_mb caps each process (RLIMIT_AS) and a job's child processes' CPU time is not charged.
 """
 

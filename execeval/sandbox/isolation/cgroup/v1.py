@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 
+from execeval.sandbox.isolation.cgroup.groups import OomCounter, sweep_exited, write
+
 _CGROUP_MEMORY = "/sys/fs/cgroup/memory"
 
 
-class MemoryCgroup:
+class MemoryCgroup(OomCounter):
     """A memory cgroup per fork server: every process of a job shares one `memory_mb` cap (RLIMIT_AS alone caps
     each process, so a job could multiply it by forking), and OOM kills are read from outside.
 
@@ -17,14 +19,10 @@ class MemoryCgroup:
     def __init__(self, worker_index: int, host_pid: int) -> None:
         """Call while the host's /proc is still mounted: stale groups are found by their server's host pid."""
         self.path = _worker_group(_CGROUP_MEMORY, worker_index, host_pid)
-        self._write("cgroup.procs", "0")
+        write(os.path.join(self.path, "cgroup.procs"), "0")
         self.limit_mb: int | None = None
         self._oom_fd: int | None = None
         self._ooms = self.oom_kills()
-
-    def _write(self, name: str, value: str) -> None:
-        with open(os.path.join(self.path, name), "w") as f:
-            f.write(value)
 
     def _read(self, name: str) -> str:
         with open(os.path.join(self.path, name)) as f:
@@ -32,7 +30,7 @@ class MemoryCgroup:
 
     def set_limit(self, memory_mb: int) -> None:
         if self.limit_mb != memory_mb:
-            self._write("memory.limit_in_bytes", str(memory_mb << 20))
+            write(os.path.join(self.path, "memory.limit_in_bytes"), str(memory_mb << 20))
             self.limit_mb = memory_mb
 
     def oom_kills(self) -> int:
@@ -42,12 +40,6 @@ class MemoryCgroup:
             if line.startswith("oom_kill "):
                 return int(line.split()[1])
         return int(self._read("memory.failcnt"))
-
-    def oom_killed_since_last(self) -> bool:
-        """Whether the kernel killed a process here for memory since the last call (one read per job)."""
-        count = self.oom_kills()
-        killed, self._ooms = count > self._ooms, count
-        return killed
 
 
 _CGROUP_CPUACCT = "/sys/fs/cgroup/cpuacct"
@@ -61,8 +53,7 @@ class CpuCgroup:
     def __init__(self, worker_index: int, host_pid: int) -> None:
         """Call while the host's /proc is still mounted: stale groups are found by their server's host pid."""
         self.path = _worker_group(_CGROUP_CPUACCT, worker_index, host_pid)
-        with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
-            f.write("0")
+        write(os.path.join(self.path, "cgroup.procs"), "0")
         self.usage_fd = os.open(os.path.join(self.path, "cpuacct.usage"), os.O_RDONLY | os.O_CLOEXEC)
         int(os.pread(self.usage_fd, 32, 0))  # readable, and a number
 
@@ -72,13 +63,7 @@ def _worker_group(controller: str, worker_index: int, host_pid: int) -> str:
     (found by the host pid in their names, so /proc must still be the host's)."""
     parent = os.path.join(controller, "execeval")
     os.makedirs(parent, exist_ok=True)
-    for name in os.listdir(parent):
-        pid = name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
-            try:
-                os.rmdir(os.path.join(parent, name))
-            except OSError:
-                pass
+    sweep_exited(parent)
     path = os.path.join(parent, f"worker-{worker_index}-{host_pid}")
     os.makedirs(path, exist_ok=True)
     return path

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 
+from execeval.sandbox.isolation.cgroup.groups import OomCounter, sweep_exited, write
+
 MOUNTS = "/proc/self/mounts"
 
 
@@ -55,12 +57,7 @@ def single(text: str | bytes) -> int | None:
     return None if value.strip() == "max" else int(value)
 
 
-def _write(path: str, value: str) -> None:
-    with open(path, "w") as f:
-        f.write(value)
-
-
-class V2Cgroup:
+class V2Cgroup(OomCounter):
     """A cgroup v2 group per fork server (see the module doc). `memory` / `pids`: whether those controllers
     could be enabled for the job's leaf; cpu.stat and cgroup.kill exist in every v2 group."""
 
@@ -77,20 +74,13 @@ class V2Cgroup:
         os.makedirs(parent, exist_ok=True)
         wanted: list[str] = [c for c in ("memory", "pids") if c in available]
         self._hand_down(root, parent, wanted)
-        for name in os.listdir(parent):  # groups of servers that have exited
-            pid = name.rsplit("-", 1)[-1]
-            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
-                for leaf in ("job", "server", ""):
-                    try:
-                        os.rmdir(os.path.join(parent, name, leaf))
-                    except OSError:
-                        pass
+        sweep_exited(parent, ("job", "server", ""))
         self.path = os.path.join(parent, f"worker-{worker_index}-{host_pid}")
         self.job = os.path.join(self.path, "job")
         server = os.path.join(self.path, "server")
         os.makedirs(self.job, exist_ok=True)
         os.makedirs(server, exist_ok=True)
-        _write(os.path.join(server, "cgroup.procs"), "0")
+        write(os.path.join(server, "cgroup.procs"), "0")
         self._hand_down(None, self.path, wanted)
         have = controllers(self.job)
         self.memory, self.pids = "memory" in have, "pids" in have
@@ -98,7 +88,7 @@ class V2Cgroup:
         if missing:
             raise OSError(f"cgroup v2: {', '.join(missing)} not delegable to {self.job}")
         if self.memory and os.path.exists(os.path.join(self.job, "memory.swap.max")):
-            _write(os.path.join(self.job, "memory.swap.max"), "0")
+            write(os.path.join(self.job, "memory.swap.max"), "0")
         self.limit_mb: int | None = None
         self.max_pids: int | None = None
         self.procs_fd = os.open(os.path.join(self.job, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
@@ -121,19 +111,19 @@ class V2Cgroup:
             todo = [c for c in wanted if c not in enabled]
             if todo:
                 try:
-                    _write(os.path.join(where, "cgroup.subtree_control"), " ".join(f"+{c}" for c in todo))
+                    write(os.path.join(where, "cgroup.subtree_control"), " ".join(f"+{c}" for c in todo))
                 except OSError:
                     pass  # what did not take shows as a missing controller in the leaf
 
     def set_limit(self, memory_mb: int) -> None:
         if self.memory and self.limit_mb != memory_mb:
-            _write(os.path.join(self.job, "memory.max"), str(memory_mb << 20))
+            write(os.path.join(self.job, "memory.max"), str(memory_mb << 20))
             self.limit_mb = memory_mb
 
     def set_pids(self, processes: int) -> None:
         """pids.max: a backstop over RLIMIT_NPROC (the job's runner and a split job's partner counted too)."""
         if self.pids and self.max_pids != processes:
-            _write(os.path.join(self.job, "pids.max"), str(processes + 2))
+            write(os.path.join(self.job, "pids.max"), str(processes + 2))
             self.max_pids = processes
 
     def enter(self) -> None:
@@ -151,12 +141,6 @@ class V2Cgroup:
         if self._events_fd is None:
             return 0
         return keyed(os.pread(self._events_fd, 4096, 0), "oom_kill") or 0
-
-    def oom_killed_since_last(self) -> bool:
-        """Whether the kernel killed a process of the job for memory since the last call (one read per job)."""
-        count = self.oom_kills()
-        killed, self._ooms = count > self._ooms, count
-        return killed
 
     def peak_bytes(self) -> int | None:
         """The job leaf's memory high-water mark since it was made (`memory.peak`, Linux 5.19+; a per-job reset
