@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from execeval.errors import SampleFormatError, UsageError
-from execeval.samples.model import Kind, Sample, SampleSet
+from execeval.samples.model import Kind, Sample, SampleSet, compiles
 from execeval.tasks.records import Record, is_json_array, iter_records, read_raw
 
 __all__ = ["SAMPLE_FORMATS", "load_samples"]
@@ -112,12 +112,7 @@ def _is_body(code: str, rec: dict) -> bool:
     prompt, entry = rec.get("prompt"), rec.get("entry_point")
     if not isinstance(prompt, str) or not isinstance(entry, str) or "given_tests" in rec:  # LDB: run as is
         return False
-    try:
-        compile(code, "<sample>", "exec", dont_inherit=True)
-        return False
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        pass
-    return _defines(_parses(prompt + code), entry)
+    return not compiles(code) and _defines(_parses(prompt + code), entry)
 
 
 def _record(col: _Collector, where: str, rec: Any) -> None:

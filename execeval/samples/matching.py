@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from execeval.samples.model import Sample, SampleSet
+from execeval.samples.model import Sample, SampleSet, compiles
 from execeval.tasks.model import Task, TaskSet
 from execeval.tasks.multipl_e import cut_at_stop_tokens
 
@@ -140,14 +140,6 @@ def _program(task: Task, sample: Sample) -> str:
     return task.metadata.get("program_prefix", "") + sample.code + suffix
 
 
-def _compiles(code: str) -> bool:
-    try:
-        compile(code, "<sample>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
-
-
 def body_suspects(pairs: Iterable[tuple[Task, Sample]]) -> tuple[int, int]:
     """(samples read as whole programs that are syntax errors but would compile after the task's prompt, samples).
 
@@ -156,7 +148,7 @@ def body_suspects(pairs: Iterable[tuple[Task, Sample]]) -> tuple[int, int]:
     suspects = total = 0
     for task, sample in pairs:
         total += 1
-        if (sample.kind == "solution" and task.prompt and task.language == "python" and not _compiles(sample.code)
-                and _compiles(task.prompt + sample.code)):
+        if (sample.kind == "solution" and task.prompt and task.language == "python" and not compiles(sample.code)
+                and compiles(task.prompt + sample.code)):
             suspects += 1
     return suspects, total

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Kind", "Sample", "SampleSet"]
+__all__ = ["Kind", "Sample", "SampleSet", "compiles"]
 
 Kind = Literal["completion", "solution"]
 
@@ -42,3 +42,12 @@ class SampleSet:
     def task_ids(self) -> list[str]:
         """The distinct task ids, in first-seen order."""
         return list(dict.fromkeys(s.task_id for s in self.samples))
+
+
+def compiles(code: str) -> bool:
+    """Whether `code` is a Python program by itself (how the wrong-format checks tell a body from a program)."""
+    try:
+        compile(code, "<sample>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
