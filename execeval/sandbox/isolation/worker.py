@@ -231,7 +231,10 @@ class ServerIsolation:
             except OSError:
                 pass
         cpu = max(1, int(limits.cpu_s + 0.999))
-        mem = limits.memory_mb * 1024 * 1024
+        # a cgroup that caps the job's RAM and swap is the memory limit; RLIMIT_AS on top would count address
+        # space merely reserved, which fails correct threaded programs (OpenBLAS, JVMs: SandboxFusion#45)
+        mem = resource.RLIM_INFINITY if self.cgroup is not None and self.cgroup.bounds_all_memory \
+            else limits.memory_mb * 1024 * 1024
         fsize = limits.file_size_mb * 1024 * 1024
         for res, val in ((resource.RLIMIT_CPU, (cpu, cpu + 1)), (resource.RLIMIT_AS, (mem, mem)),
                          (resource.RLIMIT_FSIZE, (fsize, fsize)), (resource.RLIMIT_CORE, (0, 0)),

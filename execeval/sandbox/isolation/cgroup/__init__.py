@@ -21,6 +21,9 @@ from execeval.sandbox.isolation.cgroup.v2 import V2Cgroup, unified_root
 class MemoryGroup(Protocol):
     """One memory cap for all of a job's processes, and its OOM kills read from outside."""
 
+    # the cap holds RAM and swap alike, so per-process RLIMIT_AS is not needed on top (and is left off)
+    bounds_all_memory: bool
+
     def set_limit(self, memory_mb: int) -> None: ...
 
     def oom_killed_since_last(self) -> bool: ...
@@ -67,7 +70,7 @@ def detect(worker_index: int, host_pid: int, root: str | None = None) -> Cgroups
     found.enforcement = {
         "cgroup": "v1 (no unified cgroup2 hierarchy at /sys/fs/cgroup)" if found.version != "none"
                   else "none (no unified cgroup2 hierarchy at /sys/fs/cgroup; no v1 either)",
-        "memory": "cgroup v1 memory controller, one cap per job" if found.memory else "RLIMIT_AS per process",
+        "memory": _memory_row("cgroup v1 memory controller, one cap per job", found.memory),
         "processes": "RLIMIT_NPROC (a uid per server)",
         "child cpu": "charged: cgroup v1 cpuacct.usage" if found.cpu else "not charged",
         "kill": "the PID namespace (kill -1), else the process group"}
@@ -99,10 +102,19 @@ def _v2(worker_index: int, host_pid: int, root: str) -> Cgroups:
              ("cpu accounting", True, "a case's CPU time counts every process of the job (cgroup v2 cpu.stat)")]
     return Cgroups("v2", group if memory else None, group, group, notes, {
         "cgroup": f"v2 at {root}" + ("" if memory else " (no memory controller)"),
-        "memory": "cgroup v2 memory.max, one cap per job (swap 0)" if memory else "RLIMIT_AS per process",
+        "memory": _memory_row("cgroup v2 memory.max, one cap per job", group if memory else None),
         "processes": ("cgroup v2 pids.max and " if group.pids else "") + "RLIMIT_NPROC (a uid per server)",
         "child cpu": "charged: cgroup v2 cpu.stat usage_usec",
         "kill": "cgroup v2 cgroup.kill and the PID namespace"})
+
+
+def _memory_row(cap: str, group: MemoryGroup | None) -> str:
+    """doctor's "memory" row: the cap, and whether RLIMIT_AS is still needed beside it (swap not counted)."""
+    if group is None:
+        return "RLIMIT_AS per process"
+    if group.bounds_all_memory:
+        return f"{cap} (RAM and swap; no RLIMIT_AS, so reserved address space is free)"
+    return f"{cap}, and RLIMIT_AS per process (this host swaps and the cap does not count swap)"
 
 
 def _why(e: Exception, root: str) -> str:

@@ -11,6 +11,18 @@ def write(path: str, value: str) -> None:
         f.write(value)
 
 
+def host_has_swap(meminfo: str = "/proc/meminfo") -> bool:
+    """Whether this host can swap: a memory cap that does not count swap then bounds a job's RAM, not its memory."""
+    try:
+        with open(meminfo) as f:
+            for line in f:
+                if line.startswith("SwapTotal:"):
+                    return int(line.split()[1]) > 0
+    except (OSError, ValueError, IndexError):
+        pass
+    return True  # unknown: assume it can, so RLIMIT_AS stays on
+
+
 def sweep_exited(parent: str, leaves: tuple[str, ...] = ("",)) -> None:
     """Remove PARENT's `worker-<index>-<host pid>` groups whose server has exited (each of `leaves` inside it
     first, then the group). Call while the host's /proc is still mounted: the pid in the name is the host's."""

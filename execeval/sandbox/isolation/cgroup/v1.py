@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from execeval.sandbox.isolation.cgroup.groups import OomCounter, sweep_exited, write
+from execeval.sandbox.isolation.cgroup.groups import OomCounter, host_has_swap, sweep_exited, write
 
 _CGROUP_MEMORY = "/sys/fs/cgroup/memory"
 
@@ -21,6 +21,10 @@ class MemoryCgroup(OomCounter):
         self.path = _worker_group(_CGROUP_MEMORY, worker_index, host_pid)
         write(os.path.join(self.path, "cgroup.procs"), "0")
         self.limit_mb: int | None = None
+        # memory+swap capped too where the kernel accounts swap (swapaccount=1): then the cap is the job's whole
+        # memory and RLIMIT_AS can stay off (it breaks correct threaded programs: OpenBLAS, JVMs)
+        self._memsw = os.path.join(self.path, "memory.memsw.limit_in_bytes")
+        self.bounds_all_memory = os.path.exists(self._memsw) or not host_has_swap()
         self._oom_fd: int | None = None
         self._ooms = self.oom_kills()
 
@@ -29,9 +33,15 @@ class MemoryCgroup(OomCounter):
             return f.read()
 
     def set_limit(self, memory_mb: int) -> None:
-        if self.limit_mb != memory_mb:
-            write(os.path.join(self.path, "memory.limit_in_bytes"), str(memory_mb << 20))
-            self.limit_mb = memory_mb
+        if self.limit_mb == memory_mb:
+            return
+        files = [os.path.join(self.path, "memory.limit_in_bytes")]
+        if os.path.exists(self._memsw):  # the kernel wants memsw >= limit at every step: order by direction
+            files = [self._memsw, *files] if self.limit_mb is not None and memory_mb > self.limit_mb \
+                else [*files, self._memsw]
+        for path in files:
+            write(path, str(memory_mb << 20))
+        self.limit_mb = memory_mb
 
     def oom_kills(self) -> int:
         if self._oom_fd is None:  # kept open: a pread per job instead of an open/read/close

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from execeval.sandbox.isolation.cgroup.groups import OomCounter, sweep_exited, write
+from execeval.sandbox.isolation.cgroup.groups import OomCounter, host_has_swap, sweep_exited, write
 
 MOUNTS = "/proc/self/mounts"
 
@@ -87,8 +87,11 @@ class V2Cgroup(OomCounter):
         missing = [c for c in need if c not in have]
         if missing:
             raise OSError(f"cgroup v2: {', '.join(missing)} not delegable to {self.job}")
-        if self.memory and os.path.exists(os.path.join(self.job, "memory.swap.max")):
+        swap_capped = self.memory and os.path.exists(os.path.join(self.job, "memory.swap.max"))
+        if swap_capped:
             write(os.path.join(self.job, "memory.swap.max"), "0")
+        # the cap is the job's whole memory (no swap to spill into): RLIMIT_AS can stay off (see worker.py)
+        self.bounds_all_memory = self.memory and (swap_capped or not host_has_swap())
         self.limit_mb: int | None = None
         self.max_pids: int | None = None
         self.procs_fd = os.open(os.path.join(self.job, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
