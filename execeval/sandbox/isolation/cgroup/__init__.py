@@ -67,13 +67,11 @@ def detect(worker_index: int, host_pid: int, root: str | None = None) -> Cgroups
                             "the job's own process, not processes it forks"))
     if found.memory is None and found.cpu is None:
         found.version = "none"
-    found.enforcement = {
-        "cgroup": "v1 (no unified cgroup2 hierarchy at /sys/fs/cgroup)" if found.version != "none"
-                  else "none (no unified cgroup2 hierarchy at /sys/fs/cgroup; no v1 either)",
-        "memory": _memory_row("cgroup v1 memory controller, one cap per job", found.memory),
-        "processes": "RLIMIT_NPROC (a uid per server)",
-        "child cpu": "charged: cgroup v1 cpuacct.usage" if found.cpu else "not charged",
-        "kill": "the PID namespace (kill -1), else the process group"}
+    found.enforcement = _enforcement(
+        "v1 (no unified cgroup2 hierarchy at /sys/fs/cgroup)" if found.version != "none"
+        else "none (no unified cgroup2 hierarchy at /sys/fs/cgroup; no v1 either)",
+        _memory_row("cgroup v1 memory controller, one cap per job", found.memory),
+        "charged: cgroup v1 cpuacct.usage" if found.cpu else "not charged")
     return found
 
 
@@ -93,19 +91,25 @@ def _v2(worker_index: int, host_pid: int, root: str) -> Cgroups:
             return Cgroups("none", notes=[
                 ("memory cgroup", False, f"{why}: memory_mb caps each process, not the job"),
                 ("cpu accounting", False, f"{why}: a case's CPU time counts the job's own process, not processes "
-                 "it forks")], enforcement={
-                "cgroup": f"none ({why})", "memory": "RLIMIT_AS per process",
-                "processes": "RLIMIT_NPROC (a uid per server)", "child cpu": "not charged",
-                "kill": "the PID namespace (kill -1), else the process group"})
+                 "it forks")], enforcement=_enforcement(f"none ({why})", _memory_row("", None), "not charged"))
     notes = [("memory cgroup", True, "one memory cap for all of a job's processes; OOM read outside (cgroup v2)")
              if memory else ("memory cgroup", False, f"{refused}: memory_mb caps each process, not the job"),
              ("cpu accounting", True, "a case's CPU time counts every process of the job (cgroup v2 cpu.stat)")]
-    return Cgroups("v2", group if memory else None, group, group, notes, {
-        "cgroup": f"v2 at {root}" + ("" if memory else " (no memory controller)"),
-        "memory": _memory_row("cgroup v2 memory.max, one cap per job", group if memory else None),
-        "processes": ("cgroup v2 pids.max and " if group.pids else "") + "RLIMIT_NPROC (a uid per server)",
-        "child cpu": "charged: cgroup v2 cpu.stat usage_usec",
-        "kill": "cgroup v2 cgroup.kill and the PID namespace"})
+    return Cgroups("v2", group if memory else None, group, group, notes, _enforcement(
+        f"v2 at {root}" + ("" if memory else " (no memory controller)"),
+        _memory_row("cgroup v2 memory.max, one cap per job", group if memory else None),
+        "charged: cgroup v2 cpu.stat usage_usec",
+        processes=("cgroup v2 pids.max and " if group.pids else "") + _NPROC,
+        kill="cgroup v2 cgroup.kill and the PID namespace"))
+
+
+_NPROC = "RLIMIT_NPROC (a uid per server)"
+
+
+def _enforcement(cgroup: str, memory: str, child_cpu: str, processes: str = _NPROC,
+                 kill: str = "the PID namespace (kill -1), else the process group") -> dict[str, str]:
+    """doctor's "limits enforced with" rows, in the order it prints them."""
+    return {"cgroup": cgroup, "memory": memory, "processes": processes, "child cpu": child_cpu, "kill": kill}
 
 
 def _memory_row(cap: str, group: MemoryGroup | None) -> str:
