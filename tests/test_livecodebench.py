@@ -152,3 +152,33 @@ def test_generate_and_run_take_the_window_and_the_model_sees_livecodebenchs_prom
     summary = run(str(tasks), tmp_path / "run", cfg, EvalConfig(k=(1,), until="2023-12-31"), sandbox=sandbox,
                   backend=FakeBackend(lambda prompt: "```python\n" + RIGHT + "```"))
     assert summary["contest_dates"]["tasks"] == 1 and summary["pass_at_k"]["plus"] == {"pass@1": 1.0}
+
+
+def _release_dir(tmp_path: Path, per_file: int = 2) -> Path:
+    """A data dir laid out as the hub dataset is: test.jsonl (release v1), test2.jsonl (v2), test3.jsonl (v3)."""
+    row = json.loads(FIXTURE.read_text())
+    d = tmp_path / "lcb"
+    d.mkdir()
+    for n, name in enumerate(("test.jsonl", "test2.jsonl", "test3.jsonl"), start=1):
+        rows = [{**row, "question_id": f"{row['question_id']}-{n}-{i}"} for i in range(per_file)]
+        (d / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return d
+
+
+@pytest.mark.parametrize("name,count", [("livecodebench-v1", 2), ("livecodebench-v3", 6), ("livecodebench-only-v2", 2)])
+def test_a_release_name_reads_the_files_livecodebench_reads(tmp_path, name, count):
+    tasks = load_tasks(name, data_dir=_release_dir(tmp_path))
+    assert len(tasks.tasks) == count and tasks.name == name
+    if name == "livecodebench-only-v2":
+        assert all("-2-" in t.task_id for t in tasks.tasks)
+
+
+def test_a_release_with_a_missing_file_is_refused_naming_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("EXECEVAL_DATA_DIR", raising=False)
+    d = _release_dir(tmp_path)
+    with pytest.raises(UsageError, match="test4.jsonl, test5.jsonl, test6.jsonl not in"):
+        load_tasks("livecodebench", data_dir=d)
+    with pytest.raises(UsageError, match="releases v1 .. v6"):
+        load_tasks("livecodebench-v7", data_dir=d)
+    with pytest.raises(UsageError, match="give the directory holding LiveCodeBench's test.jsonl"):
+        load_tasks("livecodebench-v1")

@@ -46,7 +46,7 @@ def evaluate(
                                              "solution, an EvalPlus samples dir, bigcode or LiveCodeBench JSON."),
     tasks: Optional[str] = typer.Option(None, "--tasks", "-t", help="Benchmark name (humaneval, humaneval+, mbpp, "
                                         "mbpp-sanitized, mbpp+, apps, codecontests, taco, codeforces, "
-                                        "cruxeval-o, cruxeval-i, demo) or a task file path."),
+                                        "cruxeval-o, cruxeval-i, livecodebench[-vN], demo) or a task file path."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (store, results.jsonl, "
                                        "summary.json). Rerunning with the same directory resumes."),
     demo: bool = typer.Option(False, "--demo", help="Evaluate the built-in demo benchmark and its samples "

@@ -100,7 +100,11 @@ LOADERS: dict[str, Callable[..., TaskSet]] = {
 
 
 def benchmark_names() -> list[str]:
-    return list(BENCHMARKS)
+    return [*BENCHMARKS, "livecodebench", "livecodebench-vN", "livecodebench-only-vN"]
+
+
+def _is_lcb_release(key: str) -> bool:
+    return key.startswith("livecodebench") and not Path(key).expanduser().exists()
 
 
 def _version_key(path: Path) -> tuple:
@@ -184,7 +188,8 @@ def _data_dir(data_dir: str | Path | None) -> Path | None:
 
 def load_tasks(name_or_path: str | os.PathLike[str], *, data_dir: str | Path | None = None, split: str = "test") -> TaskSet:
     """Load a benchmark by name (`humaneval`, `humaneval+`, `humaneval+-mini`, `mbpp`, `mbpp-sanitized`, `mbpp+`,
-    `cruxeval-o`, `cruxeval-i`, `demo`, `apps`, `codecontests`, `taco`, `codeforces`) or a task file by path (format detected
+    `cruxeval-o`, `cruxeval-i`, `demo`, `apps`, `codecontests`, `taco`, `codeforces`, `livecodebench[-vN]`) or a task
+    file by path (format detected
     from its content).
 
     `split` selects the original-MBPP split ("prompt", "test", "validation", "train", "all"); other benchmarks have
@@ -193,6 +198,10 @@ def load_tasks(name_or_path: str | os.PathLike[str], *, data_dir: str | Path | N
     name_or_path = os.fspath(name_or_path)
     key = _ALIASES.get(name_or_path.strip().lower(), name_or_path.strip().lower())
     bench = BENCHMARKS.get(key)
+    if bench is None and _is_lcb_release(key):  # one release is several files: execeval/tasks/lcb_releases.py
+        from execeval.tasks.lcb_releases import load_release
+
+        return load_release(key, _data_dir(data_dir))
     if bench is None:
         path = Path(name_or_path).expanduser()
         if path.is_file():
@@ -200,7 +209,7 @@ def load_tasks(name_or_path: str | os.PathLike[str], *, data_dir: str | Path | N
         if path.exists():
             raise UsageError(f"{path} is a directory, not a task file")
         raise UsageError(f"no benchmark or file named '{name_or_path}'",
-                         hint=f"use one of {', '.join(BENCHMARKS)} or a path to a task file")
+                         hint=f"use one of {', '.join(benchmark_names())} or a path to a task file")
     if bench.name == "demo":
         return _demo()
     directory = _data_dir(data_dir)
