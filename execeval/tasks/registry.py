@@ -104,7 +104,9 @@ def benchmark_names() -> list[str]:
 
 
 def _is_lcb_release(key: str) -> bool:
-    return key.startswith("livecodebench") and not Path(key).expanduser().exists()
+    from execeval.tasks.lcb_releases import is_release_name
+
+    return is_release_name(key) and not Path(key).expanduser().exists()
 
 
 def _version_key(path: Path) -> tuple:
