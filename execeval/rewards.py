@@ -27,7 +27,6 @@ scores 0.0 without running. Every completion of a call is judged in one batch; i
 from __future__ import annotations
 
 import builtins
-import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
@@ -37,7 +36,7 @@ import orjson
 
 from execeval.errors import UsageError
 from execeval.evaluation.pipeline import EvalConfig, plan_for, sample_run
-from execeval.models.extract import defines, extract_code, fenced_blocks, sanitize
+from execeval.models.extract import extract_code, fenced_blocks, sanitize
 from execeval.runs.files import result_row
 from execeval.samples import Sample
 from execeval.tasks.model import IOTest, Task, TestSuite
@@ -48,8 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CodeReward", "code_reward", "reply_text"]
 
-_CALL = re.compile(r"([A-Za-z_]\w*)\s*\(")
-_BUILTINS = frozenset(dir(builtins)) | {"assert", "check", "candidate"}
+_NOT_JUDGED = frozenset(dir(builtins)) | {"check", "candidate"}  # what tests call that is never the solution
 Row = dict[str, Any]  # one judged row: {"kind": "asserts" | "io", "code", ...}
 
 
@@ -100,10 +98,14 @@ def _io_cases(kwargs: dict, i: int) -> tuple[list[IOTest], str | None]:
 
 
 def _called(code: str, tests: list[str]) -> str:
-    """The function the tests call: the first called name the code defines, else the first called name that is
-    not a builtin (a program without it fails its tests; the service would refuse it instead)."""
-    names = [n for n in _CALL.findall("\n".join(map(str, tests))) if n not in _BUILTINS]
-    return next((n for n in names if defines(code, n)), names[0] if names else "solution")
+    """The function the tests call: the service's choice (`judged_function`), else the first called name that is
+    not a builtin (a program without it fails its tests, where the service would refuse the request)."""
+    from execeval.service.schema import called_names, judged_function
+
+    if found := judged_function(code, tests):
+        return found
+    names = [n for t in tests for n in called_names(str(t)) if n not in _NOT_JUDGED]
+    return names[0] if names else "solution"
 
 
 def _has_code(text: str) -> bool:

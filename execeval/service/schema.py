@@ -115,7 +115,7 @@ def _job(data: Any, where: str, shared: dict, ceilings: Ceilings, index: int) ->
                                hint='e.g. "tests": ["assert f(1) == 2"]')
         if any(len(t) > ceilings.max_code_chars for t in tests):
             raise RequestError(f"{where}.tests: a test over {ceilings.max_code_chars} characters")
-        entry = data.get("entry_point") or _entry_point(program, tests)
+        entry = data.get("entry_point") or judged_function(program, tests)
         if not isinstance(entry, str):
             raise RequestError(f"{where}.entry_point: expected the name of the function the tests call",
                                hint="the program defines none at top level that the tests call" if entry is None
@@ -174,7 +174,16 @@ def _limits(data: Any, where: str, ceilings: Ceilings) -> dict:
     return out
 
 
-def _entry_point(program: str, tests: list[str]) -> str | None:
+def called_names(test: str) -> list[str]:
+    """The plain names a test calls, in order (read with a regex when the test does not parse: judged as it is,
+    an error, but its names still count)."""
+    try:
+        return [n.func.id for n in ast.walk(ast.parse(test)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    except (SyntaxError, ValueError, RecursionError):
+        return _CALLED.findall(test)
+
+
+def judged_function(program: str, tests: list[str]) -> str | None:
     """The function judged when a request names none: the first that the tests call among the program's top-level
     functions, never one named like a builtin (a `def abs` would stand in for the tests' `abs`); the answer says
     which ("" when the program does not parse: the job reports its syntax error; None when none is called)."""
@@ -183,13 +192,4 @@ def _entry_point(program: str, tests: list[str]) -> str | None:
     except (SyntaxError, ValueError, RecursionError):  # lone surrogates are a ValueError (UnicodeEncodeError)
         return ""
     defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))} - _BUILTIN_NAMES
-    for test in tests:
-        try:
-            calls = [n.func.id for n in ast.walk(ast.parse(test)) if isinstance(n, ast.Call)
-                     and isinstance(n.func, ast.Name)]
-        except (SyntaxError, ValueError, RecursionError):  # judged as it is (an error); its names still count
-            calls = _CALLED.findall(test)
-        for name in calls:
-            if name in defined:
-                return name
-    return None
+    return next((name for test in tests for name in called_names(test) if name in defined), None)
