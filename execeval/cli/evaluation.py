@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from execeval.cli.app import app, friendly
-from execeval.cli.options import execution_options, generation_options
+from execeval.cli.options import execution_options, generation_options, option
 from execeval.errors import UsageError
 from execeval.generate import GenConfig
 from execeval.evaluation.pipeline import EvalConfig
@@ -86,11 +86,10 @@ def evaluate(
 def generate(
     tasks: str = typer.Option(..., "--tasks", "-t", help="Benchmark name or task file."),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory; samples.jsonl is written there."),
-    split: str = typer.Option("test", "--split", help="MBPP split: test, validation, train, prompt or all."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="EXECEVAL_DATA_DIR",
-                                            help="Folder with benchmark files under their usual names."),
-    since: Optional[str] = typer.Option(None, "--since", help="YYYY-MM-DD: only tasks dated on or after it."),
-    until: Optional[str] = typer.Option(None, "--until", help="YYYY-MM-DD: only tasks dated on or before it."),
+    split: str = option("split"),
+    data_dir: Optional[Path] = option("data_dir"),
+    since: Optional[str] = option("since"),
+    until: Optional[str] = option("until"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     *, gen: GenConfig,
 ) -> None:

@@ -16,7 +16,7 @@ import functools
 import inspect
 import typing
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 from collections.abc import Callable
 
 import typer
@@ -79,6 +79,11 @@ EXECUTION_OPTIONS: dict[str, tuple[object, object]] = {
     "until": (Optional[str], typer.Option(None, "--until", help="YYYY-MM-DD: only tasks dated on or before it "
                                           "(midnight of that day, as LiveCodeBench's --end_date).")),
 }
+
+
+def option(name: str) -> Any:
+    """One execution flag's typer option, for a command that takes it without the whole set (one definition)."""
+    return EXECUTION_OPTIONS[name][1]
 
 
 def eval_config(*, k: str | None = None, workers: int | None = None, timeout: float = TimePolicy.floor_s,
