@@ -46,17 +46,40 @@ def _has_plus(rows: Sequence[dict]) -> bool:
     return any(r.get("plus_passed") is not None for r in rows)
 
 
-def _resolve_variant(variant: str, rows_a: Sequence[dict], rows_b: Sequence[dict], a: Path, b: Path) -> str:
+def _resolve_variant(variant: str, rows: Sequence[Sequence[dict]], dirs: Sequence[Path]) -> str:
+    """`auto` is plus when every run has plus verdicts; `plus` asked of a run without them is refused by name."""
     if variant not in VARIANTS:
         raise UsageError(f"unknown variant {variant!r}", hint="use one of: " + ", ".join(VARIANTS))
-    plus_a, plus_b = _has_plus(rows_a), _has_plus(rows_b)
+    plus = [_has_plus(r) for r in rows]
     if variant == "auto":
-        return "plus" if plus_a and plus_b else "base"
-    if variant == "plus" and not (plus_a and plus_b):
-        lacking = " and ".join(str(p) for p, has in ((a, plus_a), (b, plus_b)) if not has)
-        raise UsageError(f"no plus verdicts in {lacking}",
+        return "plus" if all(plus) else "base"
+    if variant == "plus" and not all(plus):
+        raise UsageError("no plus verdicts in " + " and ".join(str(d) for d, has in zip(dirs, plus) if not has),
                          hint="compare with variant base, or evaluate on a '+' benchmark (e.g. humaneval+)")
     return variant
+
+
+def _load_comparable(dirs: Sequence[Path], variant: str, labels: Sequence[str] = ()
+                     ) -> tuple[str, list[tuple[dict[str, list[bool]], int]]]:
+    """Every run's outcomes under the resolved variant, once they are known to be comparable: the same tasks as
+    the first run, and every task with at least one sample that is not a sandbox error. `labels` ("A", "B") name
+    the runs in messages beside their paths."""
+    rows = [read_rows(d) for d in dirs]
+    variant = _resolve_variant(variant, rows, dirs)
+    loaded = [load_outcomes(r, variant) for r in rows]
+    named = [f"{d} ({label})" for d, label in zip(dirs, labels)] if labels else [str(d) for d in dirs]
+    for name, (outcomes, _) in zip(named[1:], loaded[1:]):
+        try:
+            check_same_tasks(loaded[0][0], outcomes)
+        except UsageError as e:
+            raise UsageError(f"cannot compare {named[0]} with {name}: {e}", hint=e.hint) from None
+    short = list(labels) or named
+    empty = [f"{t} ({name})" for name, (out, _) in zip(short, loaded) for t, oks in out.items() if not oks]
+    if empty:
+        raise UsageError(f"cannot compare {' with '.join(named)}: tasks with only sandbox errors: "
+                         + ", ".join(empty[:5]) + (f" (+{len(empty) - 5} more)" if len(empty) > 5 else ""),
+                         hint="re-run `execeval evaluate` on that run directory to retry them")
+    return variant, loaded
 
 
 def _outcome(row: dict, variant: str) -> bool:
@@ -148,22 +171,8 @@ def compare_runs(
 
 def _load_pair(a: Path, b: Path, variant: str) -> tuple[str, tuple[dict[str, list[bool]], int],
                                                          tuple[dict[str, list[bool]], int]]:
-    """Both runs' outcomes under the resolved variant, once they are known to be comparable: the same tasks,
-    and every task with at least one sample that is not a sandbox error."""
-    rows_a, rows_b = read_rows(a), read_rows(b)
-    variant = _resolve_variant(variant, rows_a, rows_b, a, b)
-    out_a, dropped_a = load_outcomes(rows_a, variant)
-    out_b, dropped_b = load_outcomes(rows_b, variant)
-    try:
-        check_same_tasks(out_a, out_b)
-    except UsageError as e:
-        raise UsageError(f"cannot compare {a} (A) with {b} (B): {e}", hint=e.hint) from None
-    empty = [f"{t} ({name})" for name, out in (("A", out_a), ("B", out_b)) for t, oks in out.items() if not oks]
-    if empty:
-        raise UsageError(f"cannot compare {a} (A) with {b} (B): tasks with only sandbox errors: "
-                         + ", ".join(empty[:5]) + (f" (+{len(empty) - 5} more)" if len(empty) > 5 else ""),
-                         hint="re-run `execeval evaluate` on that run directory to retry them")
-    return variant, (out_a, dropped_a), (out_b, dropped_b)
+    variant, (loaded_a, loaded_b) = _load_comparable((a, b), variant, ("A", "B"))
+    return variant, loaded_a, loaded_b
 
 
 def _task_changes(order: Sequence[str], out_a: dict[str, list[bool]], out_b: dict[str, list[bool]],
@@ -217,27 +226,9 @@ def compare_many(run_dirs: Sequence[str | os.PathLike], *, variant: str = "auto"
     dirs = [Path(d) for d in run_dirs]
     if len(dirs) < 2:
         raise UsageError("compare needs at least two run directories")
-    rows = [read_rows(d) for d in dirs]
-    if variant not in VARIANTS:
-        raise UsageError(f"unknown variant {variant!r}", hint="use one of: " + ", ".join(VARIANTS))
-    plus = [_has_plus(r) for r in rows]
-    if variant == "plus" and not all(plus):
-        raise UsageError("no plus verdicts in " + ", ".join(str(d) for d, p in zip(dirs, plus) if not p),
-                         hint="compare with variant base, or evaluate on a '+' benchmark (e.g. humaneval+)")
-    variant = "plus" if variant == "plus" or (variant == "auto" and all(plus)) else "base"
-    loaded = [load_outcomes(r, variant) for r in rows]
-    rates, dropped = [], []
-    for d, (outcomes, n_dropped) in zip(dirs, loaded):
-        try:
-            check_same_tasks(loaded[0][0], outcomes)
-        except UsageError as e:
-            raise UsageError(f"cannot compare {dirs[0]} with {d}: {e}", hint=e.hint) from None
-        empty = [t for t, oks in outcomes.items() if not oks]
-        if empty:
-            raise UsageError(f"{d}: tasks with only sandbox errors: {', '.join(empty[:5])}",
-                             hint="re-run `execeval evaluate` on that run directory to retry them")
-        rates.append({t: sum(oks) / len(oks) for t, oks in outcomes.items()})
-        dropped.append(n_dropped)
+    variant, loaded = _load_comparable(dirs, variant)
+    rates = [{t: sum(oks) / len(oks) for t, oks in outcomes.items()} for outcomes, _ in loaded]
+    dropped = [n for _, n in loaded]
     names = _names(dirs)
     compat = compatibility(rates, names)
     single = all(len(oks) == 1 for outcomes, _ in loaded for oks in outcomes.values())
