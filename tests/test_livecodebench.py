@@ -48,7 +48,7 @@ def test_functional_row_becomes_calls_with_the_rows_outputs():
     first = task.tests.cases[0]
     assert isinstance(first, Call) and json.loads(first.args_json) == [[4, 3, 2, 3, 1], [2, 2, 5, 2, 3, 6]]
     assert decode(first.expected) == [3, 4] and first.oracle == "exact"
-    assert "from typing import *" in task.metadata["program_prefix"]
+    assert "from typing import *" in task.metadata["prelude"]
 
 
 def test_unreadable_functional_tests_name_the_line(tmp_path):

@@ -119,10 +119,10 @@ def program_for(task: Task, sample: Sample) -> str:
     """The program to run for a sample: prompt + completion for prompt-completion tasks, else the code as is.
 
     A human-eval-style "completion" for an MBPP task is already a whole program (MBPP's prompt is prose, which
-    cannot be prepended), so only tasks in completion mode get the prompt. A task may wrap a whole program
-    (`metadata["program_prefix"]`/`["program_suffix"]`: LiveCodeBench's imports and method call, APPS's call-based
-    entry point) or build it from the sample (`metadata["cruxeval"]`: CRUXEval, whose samples are predictions checked
-    outside the sandbox). A task's `metadata["prelude"]` (the native format's `prelude`) comes first of all.
+    cannot be prepended), so only tasks in completion mode get the prompt. A task's `metadata["prelude"]` comes
+    first of all (the native format's `prelude`, LiveCodeBench's imports); `metadata["program_suffix"]` is trusted
+    code after the sample (LiveCodeBench's method call, APPS's call-based entry point). CRUXEval's tasks build the
+    program from the sample (`metadata["cruxeval"]`: its samples are predictions, checked outside the sandbox).
     """
     return task.metadata.get("prelude", "") + _program(task, sample)
 
@@ -136,8 +136,7 @@ def _program(task: Task, sample: Sample) -> str:
         from execeval.tasks.cruxeval import program_from_prediction
 
         return program_from_prediction(task, sample.code)
-    # LiveCodeBench's LeetCode tasks, APPS's call-based problems: trusted code before and after the sample
-    return task.metadata.get("program_prefix", "") + sample.code + suffix
+    return sample.code + suffix  # LiveCodeBench's LeetCode tasks, APPS's call-based problems: a trusted call after
 
 
 def body_suspects(pairs: Iterable[tuple[Task, Sample]]) -> tuple[int, int]:

@@ -7,7 +7,7 @@ line (the arguments, in order) and its `output` one JSON value. LiveCodeBench ru
 module when there is no `class Solution`), calls the method on each input, turns a returned tuple into a list and
 compares with `==`.
 
-Here: the sample runs after the same imports (`Task.metadata["program_prefix"]`, prepended by
+Here: the sample runs after the same imports (`Task.metadata["prelude"]`, prepended by
 `execeval.samples.program_for`), and a trusted wrapper appended after it (`program_suffix`) makes the one instance
 and calls the method: the entry point `__lcb_call__`. Each test is a `Call` whose expected output is the record's
 (encoded here: LiveCodeBench gives outputs, there is no reference solution to run); the value the sample returns
@@ -99,5 +99,5 @@ def functional_task(rec: Mapping[str, Any], where: str, task_id: str, public: tu
                 reference="", tests=TestSuite(cases=public or private), completion_mode=False,
                 plus_tests=TestSuite(cases=private) if public and private else None, language="python",
                 metadata={**metadata, "func_name": method, "time_limit_s": TIME_LIMIT_S,
-                          "program_prefix": IMPORT_STRING + "\n",
+                          "prelude": IMPORT_STRING + "\n",
                           "program_suffix": _wrapper(method)})
