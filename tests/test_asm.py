@@ -98,3 +98,13 @@ def test_the_harness_is_part_of_the_build_key(sandbox, cache):  # noqa: F811
         assert built.ok, built.diagnostics
         outputs.append(run(language, built, sandbox, limits=LIMITS).stdout)
     assert outputs == [b"2\n", b"3\n"], outputs
+
+
+def test_doctor_lists_the_three_toolchains():
+    from execeval.languages import toolchains
+
+    found = {tc.language: tc for tc in toolchains()}
+    for isa in ISAS:
+        assert f"asm-{isa}" in found and found[f"asm-{isa}"].install.startswith("apt-get install"), found
+    assert "qemu-aarch64" in found["asm-aarch64"].install.replace("qemu-user", "qemu-aarch64") and \
+        "qemu-riscv64" in {*found["asm-riscv64"].paths, *found["asm-riscv64"].missing}

@@ -226,3 +226,27 @@ def test_raw_exit_before_the_tests_end_is_not_a_pass(sandbox, cache, isa):  # no
     candidate = gcc_assembly(isa, EARLY_EXIT, sandbox) + "\n" + stub
     r = judge_test_program(f"asm-{isa}", candidate, HARNESS, sandbox, limits=QUICK, cache=cache)
     assert r.status is Status.FAILED and r.error_type == "EarlyExit", r
+
+
+ENVIRON_READER = """#include <stdio.h>
+#include <string.h>
+int count_below(const int *a, int n, int limit);
+int main(void) {  /* stands for a candidate that reads its process's environment block from /proc */
+    char b[8192]; FILE *f = fopen("/proc/self/environ", "r"); size_t n = f ? fread(b, 1, sizeof b - 1, f) : 0;
+    b[n] = 0;
+    for (size_t i = 0; i + 19 < n; i++)
+        if (!memcmp(b + i, "EXECEVAL_END_TOKEN=", 19) && b[i + 19]) { printf("found %s\\n", b + i + 19); return 0; }
+    puts("not found");
+    return count_below(0, 0, 0);
+}
+"""
+
+
+@pytest.mark.parametrize("isa", [pytest.param(isa, marks=() if isa == "x86_64" else pytest.mark.xfail(
+    strict=True, reason="under qemu-user the token stays in qemu's own /proc/self/environ (docs/languages.md)"))
+    for isa in ISAS])
+def test_end_token_is_not_in_proc_environ(sandbox, cache, isa):  # noqa: F811
+    require(isa)
+    candidate = gcc_assembly(isa, "int count_below(const int *a, int n, int limit) { return 0; }\n", sandbox)
+    r = judge_test_program(f"asm-{isa}", candidate, ENVIRON_READER, sandbox, limits=QUICK, cache=cache)
+    assert r.status is not Status.SANDBOX_ERROR and not r.stdout.startswith(b"found"), r  # "found": it leaked
