@@ -108,3 +108,17 @@ def test_doctor_lists_the_three_toolchains():
         assert f"asm-{isa}" in found and found[f"asm-{isa}"].install.startswith("apt-get install"), found
     assert "qemu-aarch64" in found["asm-aarch64"].install.replace("qemu-user", "qemu-aarch64") and \
         "qemu-riscv64" in {*found["asm-riscv64"].paths, *found["asm-riscv64"].missing}
+
+
+def test_a_task_carries_its_harness_as_a_test_program(sandbox, cache):  # noqa: F811
+    """The shape a GG-style task set takes: `language` is the target ISA, the one `TestProgram` is the C harness;
+    `execeval.judges.judge` (what `evaluate` uses for such tasks) builds and runs them as above."""
+    from execeval.judges import judge
+    from execeval.tasks.model import Task, TestProgram, TestSuite
+
+    require("riscv64")
+    gold = gcc_assembly("riscv64", FUNCTION, sandbox)
+    task = Task("gg/count_below", "", "count_below", gold, TestSuite((TestProgram(HARNESS),)), language="asm-riscv64")
+    assert judge(task, gold, sandbox, limits=LIMITS, cache=cache).completed
+    bad = judge(task, mutated(gold, WRONG_CONDITION["riscv64"]), sandbox, limits=LIMITS, cache=cache)
+    assert not bad.completed and bad.cases[0].error_type == "AssertionError", bad
