@@ -1,0 +1,202 @@
+"""Guaranteed Guess's protocol: assembly translated between ISAs, accepted only when tested *and* well covered.
+
+    from execeval.translation.guaranteed_guess import evaluate_gg, load_tasks, to_assembly
+    summary = evaluate_gg("candidates.jsonl", "runs/gg", min_coverage=0.98)
+    summary["by_target"]["asm-aarch64"]["accepted"]
+
+A task is a C function (the gold) with a C unit-test harness (`main` with asserts; execeval's built-in set is
+HumanEval converted to C, `execeval/tasks/humaneval_c/`). The model is shown the gold compiled for the source ISA
+(`to_assembly`: `gcc -S`), and answers with assembly for the target ISA; the candidate is assembled, linked with
+the harness and run (`judges.program_tests`, with the end-of-tests marker), as any test program is. Why coverage
+gates acceptance: tests that run 60% of the source program say little about a translation of the rest, so a pass
+counts as *accepted with guarantee* only when the same tests cover at least `min_coverage` of the source C's lines
+(gcov, `execeval.coverage.gcov`); a pass below that is `passed_undertested`. The figure belongs to the task (its
+gold and tests), so it is measured once per task. Format and results: docs/guaranteed-guess.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import execeval
+from execeval.coverage.gcov import program_coverage
+from execeval.errors import SandboxError, TaskFormatError, UsageError
+from execeval.evaluation.programs import BuildAndRun
+from execeval.evaluation.verdict import PASSED, PASSED_UNDERTESTED, verdict_of
+from execeval.judges.program_tests import judge_test_program
+from execeval.languages import LANGUAGES, BuildCache, get_language
+from execeval.runs.files import RESULTS_NAME, atomic_write, write_summary
+from execeval.sandbox.base import Command, Sandbox, Status
+from execeval.sandbox.factory import open_sandbox
+from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
+from execeval.tasks.model import TestProgram, TestSuite
+from execeval.translation.scripts import Candidates, load_candidates
+
+__all__ = ["CTask", "TARGETS", "DEFAULT_MIN_COVERAGE", "load_tasks", "to_assembly", "judge", "source_coverage",
+           "evaluate_gg", "target_of"]
+
+TARGETS = ("c", "asm-x86_64", "asm-aarch64", "asm-riscv64")  # `c`: the protocol with C candidates (a check)
+DEFAULT_MIN_COVERAGE = 0.98  # GG's paper: tests must cover more than 98% of the source program
+DEFAULT_OPT = "-O0"  # the source ISA's assembly shown to the model: one block per source line, as written
+_S_LIMITS = DEFAULT_LIMITS.with_(cpu_s=20.0, wall_s=40.0)
+_FIELDS = ("task_id", "origin", "function", "gold", "header", "tests")
+
+
+@dataclass(frozen=True)
+class CTask:
+    """One program: `gold` is the C source (includes + the function), `header` the includes and the function's
+    prototype, `tests` a C `main` that asserts on calls; `header + tests` is the harness a candidate is linked with."""
+
+    task_id: str
+    origin: str
+    function: str
+    gold: str
+    header: str
+    tests: str
+
+    @property
+    def harness(self) -> str:
+        return self.header + self.tests
+
+
+def load_tasks(path: str | os.PathLike | None = None) -> list[CTask]:
+    """The task set: a JSONL file of `_FIELDS`, or (None) the built-in HumanEval in C."""
+    if path is None:
+        text = resources.files("execeval.tasks").joinpath("humaneval_c", "tasks.jsonl").read_text(encoding="utf-8")
+        label = "humaneval_c/tasks.jsonl"
+    else:
+        text, label = Path(path).read_text(encoding="utf-8"), str(path)
+    tasks = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            tasks.append(CTask(**{k: rec[k] for k in _FIELDS}))
+        except (ValueError, KeyError, TypeError) as e:
+            raise TaskFormatError(f"{label}:{n}: not a GG task ({type(e).__name__}: {e})",
+                                  hint="each line needs " + ", ".join(_FIELDS)) from None
+    return tasks
+
+
+def target_of(name: str) -> str:
+    """A candidate line's target language, checked (the assembly languages must be registered)."""
+    key = name.strip().lower()
+    if key not in TARGETS or key not in LANGUAGES:
+        have = [t for t in TARGETS if t in LANGUAGES]
+        raise UsageError(f"GG target {name!r} is not supported here", hint="one of: " + ", ".join(have))
+    return key
+
+
+def to_assembly(task: CTask, language: str, sandbox: Sandbox, opt: str = DEFAULT_OPT) -> str:
+    """The task's gold compiled to `language`'s assembly (`gcc -S` with that ISA's gcc): what the model is shown
+    for the source ISA, and the gold candidate for a target. For `c` the gold itself."""
+    lang = get_language(language)
+    if lang.name == "c":
+        return task.gold
+    toolchain = lang.toolchain()
+    if not toolchain.available:
+        raise SandboxError(toolchain.missing_message())
+    compiler = toolchain[lang.compiler]  # type: ignore[attr-defined]  # every GG target compiles with a gcc
+    result = sandbox.run(Command((compiler, "-std=c17", opt, "-S", "-o", "gold.s", "gold.c"),
+                                 files={"gold.c": task.gold.encode()}, collect=("gold.s",)), _S_LIMITS)
+    if result.status is not Status.OK or "gold.s" not in result.files:
+        raise SandboxError(f"{task.task_id}: {compiler} -S failed: {result.stderr[-300:].decode(errors='replace')}")
+    return result.files["gold.s"].decode()
+
+
+def judge(task: CTask, language: str, candidate: str, sandbox: Sandbox, limits: Limits,
+          cache: BuildCache | None = None) -> str:
+    """The verdict status of one candidate: built with the task's harness and run (passed, failed, ...)."""
+    result = judge_test_program(language, candidate, task.harness, sandbox, limits=limits, cache=cache)
+    return verdict_of(result, 1).status
+
+
+def source_coverage(task: CTask, sandbox: Sandbox, limits: Limits, cache: BuildCache | None = None) -> dict:
+    """gcov's record for the gold C under the task's tests: the line coverage that gates acceptance."""
+    job = BuildAndRun("c", TestSuite((TestProgram(task.harness),)), task.gold)
+    return program_coverage(job, limits, sandbox, cache if cache is not None else BuildCache.default())
+
+
+def evaluate_gg(candidates: str | os.PathLike | list[Candidates], out_dir: str | os.PathLike, *,
+                tasks: list[CTask] | None = None, min_coverage: float = DEFAULT_MIN_COVERAGE,
+                workers: int | None = None, run_s: float = 2.0, cache: BuildCache | None = None,
+                sandbox: Sandbox | None = None) -> dict:
+    """Judge every candidate of every (task, target); gate its passes by the source's coverage; write
+    results.jsonl (a line per candidate) and summary.json (per target: functional correctness, accepted)."""
+    started = time.time()
+    if not 0.0 <= min_coverage <= 1.0:
+        raise UsageError(f"--min-coverage {min_coverage}: must be between 0 and 1", hint="GG's is 0.98")
+    groups = candidates if isinstance(candidates, list) else load_candidates(candidates, target_of)
+    by_id = {t.task_id: t for t in (tasks if tasks is not None else load_tasks())}
+    unknown = sorted({g.function_id for g in groups} - by_id.keys())
+    if unknown:
+        raise UsageError(f"{len(unknown)} candidate ids are not tasks of the set, e.g. {unknown[0]!r}",
+                         hint="ids look like " + next(iter(by_id), "HumanEval-C/13"))
+    limits = DEFAULT_LIMITS.with_(cpu_s=run_s, wall_s=2 * run_s + 1)
+    cache = cache if cache is not None else BuildCache.default()
+    own = sandbox is None
+    sandbox = sandbox or open_sandbox(workers)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, sandbox.capacity)) as threads:
+            used = sorted({g.function_id for g in groups})
+            coverage = dict(zip(used, threads.map(lambda t: source_coverage(by_id[t], sandbox, limits, cache), used)))
+            jobs = [(g, rank, c) for g in groups for rank, c in enumerate(g.candidates)]
+            statuses = list(threads.map(lambda j: judge(by_id[j[0].function_id], j[0].language, j[2], sandbox,
+                                                        limits, cache), jobs))
+    finally:
+        if own:
+            sandbox.close()
+    rows = [_row(g, rank, status, coverage[g.function_id], min_coverage)
+            for (g, rank, _), status in zip(jobs, statuses)]
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    atomic_write(Path(out_dir) / RESULTS_NAME, "".join(json.dumps(r) + "\n" for r in rows))
+    summary = {"min_coverage": min_coverage, "by_target": _by_target(rows), "coverage": _coverage_part(coverage),
+               "execeval_version": execeval.__version__, "run_timeout_s": run_s,
+               "elapsed_s": round(time.time() - started, 3)}
+    write_summary(out_dir, summary)
+    return summary
+
+
+def _row(group: Candidates, rank: int, status: str, coverage: dict, min_coverage: float) -> dict:
+    line = coverage.get("line_coverage") if coverage.get("status") == "measured" else None
+    covered = line is not None and line >= min_coverage
+    if status == PASSED and not covered:
+        status = PASSED_UNDERTESTED
+    return {"id": group.function_id, "target": group.language, "rank": rank, "status": status,
+            "functional": status in (PASSED, PASSED_UNDERTESTED), "source_line_coverage": line,
+            "accepted": status == PASSED}
+
+
+def _by_target(rows: list[dict]) -> dict:
+    """Per target, over programs (a program counts when any of its candidates did): GG's table."""
+    out = {}
+    for target in sorted({r["target"] for r in rows}):
+        programs: dict[str, list[dict]] = {}
+        for r in (r for r in rows if r["target"] == target):
+            programs.setdefault(r["id"], []).append(r)
+        n = len(programs)
+        functional = sum(any(r["functional"] for r in rs) for rs in programs.values())
+        accepted = sum(any(r["accepted"] for r in rs) for rs in programs.values())
+        statuses: dict[str, int] = {}
+        for r in (r for r in rows if r["target"] == target):
+            statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+        out[target] = {"programs": n, "functional_correctness": round(functional / n, 6),
+                       "accepted": round(accepted / n, 6), "n_functional": functional, "n_accepted": accepted,
+                       "status_counts": statuses,
+                       "not_functional": sorted(p for p, rs in programs.items() if not any(r["functional"] for r in rs))}
+    return out
+
+
+def _coverage_part(coverage: dict[str, dict]) -> dict:
+    lines = [c["line_coverage"] for c in coverage.values() if c.get("status") == "measured"]
+    return {"method": "gcc -O0 --coverage + gcov JSON, lines of the source C (the gold) under the task's tests",
+            "measured": len(lines), "unmeasured": sorted(t for t, c in coverage.items() if c.get("status") != "measured"),
+            "mean_line_coverage": round(sum(lines) / len(lines), 6) if lines else None,
+            "by_task": {t: c.get("line_coverage") for t, c in sorted(coverage.items())}}
