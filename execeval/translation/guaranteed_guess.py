@@ -39,7 +39,7 @@ from execeval.tasks.model import TestProgram, TestSuite
 from execeval.translation.scripts import Candidates, load_candidates
 
 __all__ = ["CTask", "TARGETS", "DEFAULT_MIN_COVERAGE", "load_tasks", "to_assembly", "judge", "source_coverage",
-           "evaluate_gg", "target_of"]
+           "evaluate_gg", "target_of", "gold_candidates", "prompts"]
 
 TARGETS = ("c", "asm-x86_64", "asm-aarch64", "asm-riscv64")  # `c`: the protocol with C candidates (a check)
 DEFAULT_MIN_COVERAGE = 0.98  # GG's paper: tests must cover more than 98% of the source program
@@ -109,6 +109,21 @@ def to_assembly(task: CTask, language: str, sandbox: Sandbox, opt: str = DEFAULT
     if result.status is not Status.OK or "gold.s" not in result.files:
         raise SandboxError(f"{task.task_id}: {compiler} -S failed: {result.stderr[-300:].decode(errors='replace')}")
     return result.files["gold.s"].decode()
+
+
+def gold_candidates(tasks: list[CTask], targets: list[str], sandbox: Sandbox, opt: str = DEFAULT_OPT
+                    ) -> list[Candidates]:
+    """Each task's gold compiled for each target (`to_assembly`): what a perfect translator answers. Judged as
+    candidates, every one should pass (the gold check, docs/guaranteed-guess.md)."""
+    return [Candidates(t.task_id, target, (to_assembly(t, target, sandbox, opt),), f"gold {opt}")
+            for target in map(target_of, targets) for t in tasks]
+
+
+def prompts(tasks: list[CTask], source: str, sandbox: Sandbox, opt: str = DEFAULT_OPT) -> list[dict]:
+    """What the model is shown, per task: the gold compiled for the source ISA, and the function's prototype
+    (the symbol the candidate must define and the harness calls)."""
+    return [{"id": t.task_id, "source": target_of(source), "assembly": to_assembly(t, source, sandbox, opt),
+             "prototype": t.header.rstrip().rsplit("\n", 1)[-1]} for t in tasks]
 
 
 def judge(task: CTask, language: str, candidate: str, sandbox: Sandbox, limits: Limits,
