@@ -27,7 +27,7 @@ from execeval.sandbox.base import CaseResult, CaseStatus, ExecResult, Sandbox, S
 from execeval.sandbox.crashes import CPP_UNCAUGHT
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["judge_test_program", "run_with_token", "assemble", "compile_error_result", "tests_ran_to_end"]
+__all__ = ["judge_test_program", "program_sources", "run_with_token", "assemble", "compile_error_result", "tests_ran_to_end"]
 
 COMPILE_ERROR = "CompileError"
 _MESSAGE_CHARS = 300
@@ -44,15 +44,25 @@ def assemble(program: str, tests: str) -> str:
     return f"{program}\n{tests}"
 
 
+def program_sources(language: Language, program: str, tests: str) -> tuple[str, dict[str, bytes]]:
+    """The source to build and the files built with it: the tests appended to the program, with the epilogue; or,
+    for a language whose tests are another language's harness (assembly's C), the program alone and the harness
+    with that language's epilogue under `Language.harness_name`."""
+    if language.harness_name is None or language.harness_language is None:
+        return add_end_marker(language.name, assemble(program, tests), source_name=language.source_name), {}
+    harness = add_end_marker(language.harness_language, tests, source_name=language.harness_name)
+    return program, {language.harness_name: harness.encode()}
+
+
 def judge_test_program(language: Language | str, program: str, tests: str, sandbox: Sandbox, *,
                        limits: Limits = DEFAULT_LIMITS, cache: BuildCache | None = None) -> ExecResult:
     """Build `program` + `tests` (with the end-of-tests epilogue) and run it once under `limits`.
 
     A missing toolchain or a harness fault gives a `SANDBOX_ERROR` result (never counted against the program)."""
     lang = get_language(language) if isinstance(language, str) else language
-    source = add_end_marker(lang.name, assemble(program, tests), source_name=lang.source_name)
+    source, harness = program_sources(lang, program, tests)
     try:
-        built = build(lang, source, sandbox, cache=cache)
+        built = build(lang, source, sandbox, cache=cache, with_files=harness)
     except SandboxError as e:
         return ExecResult(Status.SANDBOX_ERROR, detail=e.one_line())
     if built.status is Status.SANDBOX_ERROR:  # a toolchain is missing: not the program's fault
@@ -60,7 +70,8 @@ def judge_test_program(language: Language | str, program: str, tests: str, sandb
     if not built.ok:
         return compile_error_result(built)
     token = new_token()
-    return tests_ran_to_end(lang.name, run_with_token(lang, built, sandbox, token, limits=limits), token)
+    result = run_with_token(lang, built, sandbox, token, limits=limits)
+    return tests_ran_to_end(lang.harness_language or lang.name, result, token)  # failures read as the tests' language
 
 
 def run_with_token(language: Language, built: Build, sandbox: Sandbox, token: str, *, stdin: bytes = b"",

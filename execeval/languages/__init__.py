@@ -13,6 +13,7 @@ is missing fails with `Status.SANDBOX_ERROR` and says how to install it. See doc
 from __future__ import annotations
 
 from execeval.errors import UsageError
+from execeval.languages.asm import assembly_languages
 from execeval.languages.base import Language, Toolchain
 from execeval.languages.bash import Bash
 from execeval.languages.build import Build, BuildCache, build, run, run_batch
@@ -23,10 +24,11 @@ from execeval.languages.javascript import JavaScript
 from execeval.languages.python import Python
 from execeval.languages.sql import Sql
 
-LANGUAGES: dict[str, Language] = {lang.name: lang for lang in (Python(), C(), Cpp(), Java(), JavaScript(), Bash(),
-                                                               Sql())}
+_ALL: tuple[Language, ...] = (Python(), C(), Cpp(), Java(), JavaScript(), Bash(), Sql(), *assembly_languages())
+LANGUAGES: dict[str, Language] = {lang.name: lang for lang in _ALL}
 ALIASES = {"c++": "cpp", "cxx": "cpp", "py": "python", "python3": "python", "js": "javascript", "node": "javascript",
-           "sh": "bash", "sqlite": "sql", "sqlite3": "sql"}
+           "sh": "bash", "sqlite": "sql", "sqlite3": "sql",
+           "asm-x86-64": "asm-x86_64", "asm-amd64": "asm-x86_64", "asm-arm64": "asm-aarch64"}
 
 __all__ = ["LANGUAGES", "Language", "Toolchain", "Build", "BuildCache", "build", "run", "run_batch", "get_language",
            "toolchains"]

@@ -69,10 +69,16 @@ class Language(Protocol):
 
     name:         the id used in task files and on the command line (`cpp`, `java`, `js`, ...)
     source_name:  the file the program's source is written to in the job's work dir (`main.cpp`, `Main.java`)
+    harness_name: where a task's tests go when they are written in another language than the candidate
+                  (assembly's C harness: `harness.c`), built with the source (`build(..., with_files=...)`);
+                  None: the tests are in the candidate's language and appended to its source (MultiPL-E)
+    harness_language: the language of that harness (its end-of-tests marker is that language's)
     """
 
     name: str
     source_name: str
+    harness_name: str | None
+    harness_language: str | None
 
     def toolchain(self) -> Toolchain:
         """The tools this language needs; `missing` names those not installed."""
@@ -119,6 +125,8 @@ class BaseLanguage:
 
     name = ""
     source_name = ""
+    harness_name: str | None = None
+    harness_language: str | None = None
     error_line: re.Pattern[bytes] | None = None  # group 1 is the error's (possibly dotted) name
 
     def run_limits(self, limits: Limits) -> Limits:

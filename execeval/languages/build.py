@@ -98,8 +98,11 @@ def build_key(language: Language, toolchain: Toolchain, command: Command | None,
 
 
 def build(language: Language, source: str | bytes, sandbox: Sandbox, *, cache: BuildCache | None = None,
-          limits: Limits = COMPILE_LIMITS) -> Build:
+          limits: Limits = COMPILE_LIMITS, with_files: Mapping[str, bytes] | None = None) -> Build:
     """Compile `source` in the sandbox (or take it from `cache`).
+
+    `with_files` are more files the compile job gets beside the source, by name (a test harness in another
+    language, `Language.harness_name`); they are part of the build key.
 
     A missing toolchain is not the code's fault and not a crash: the build fails with `Status.SANDBOX_ERROR` and
     diagnostics naming the tool and how to install it (never cached: installing it fixes the next build)."""
@@ -108,6 +111,8 @@ def build(language: Language, source: str | bytes, sandbox: Sandbox, *, cache: B
     if not toolchain.available:
         return Build(language.name, "", False, {}, Status.SANDBOX_ERROR, toolchain.missing_message())
     command = language.build_command(toolchain, data)
+    if command is not None and with_files:
+        command = dataclasses.replace(command, files={**command.files, **with_files})
     key = build_key(language, toolchain, command, data)
     if cache is not None and (hit := cache.get(key)) is not None:
         return hit

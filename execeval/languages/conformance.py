@@ -103,6 +103,27 @@ SAMPLES: dict[str, Samples] = {
         infinite_loop="WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n;\n"),
     "fake": Samples(hello=HELLO.decode()),
 }
+# assembly: whole programs (their own `main`, calling the static libc), no harness; per ISA the instructions of
+# main that print (via puts), return 3, load from address 0, loop
+_ASM_MAIN = {
+    "x86_64": ("subq $8, %rsp\n leaq msg(%rip), %rdi\n call puts\n xorl %eax, %eax\n addq $8, %rsp\n ret",
+               "movl $3, %eax\n ret", "xorl %eax, %eax\n movl (%rax), %eax\n ret", "jmp main"),
+    "aarch64": ("stp x29, x30, [sp, -16]!\n adrp x0, msg\n add x0, x0, :lo12:msg\n bl puts\n mov w0, 0\n"
+                " ldp x29, x30, [sp], 16\n ret", "mov w0, 3\n ret", "mov x0, 0\n ldr w0, [x0]\n ret", "b main"),
+    "riscv64": ("addi sp, sp, -16\n sd ra, 8(sp)\n lla a0, msg\n call puts\n li a0, 0\n ld ra, 8(sp)\n"
+                " addi sp, sp, 16\n ret", "li a0, 3\n ret", "lw a0, 0(zero)\n ret", "j main"),
+}
+
+
+def _asm_program(body: str) -> str:
+    return f'\t.section .rodata\nmsg:\t.string "hello,world"\n\t.text\n\t.globl main\nmain:\n {body}\n'
+
+
+for _isa, (_hello, _exit_3, _crash, _loop) in _ASM_MAIN.items():
+    SAMPLES[f"asm-{_isa}"] = Samples(
+        hello=_asm_program(_hello), exit_3=_asm_program(_exit_3), runtime_error=_asm_program(_crash),
+        error_signal=signal.SIGSEGV, infinite_loop=_asm_program(_loop),
+        compile_error=_asm_program("no_such_instruction 1, 2"))
 
 
 class NotApplicable(Exception):

@@ -92,8 +92,10 @@ class Server:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as f:
                 f.write(data)
-            if isinstance(program, Command) and os.path.normpath(program.argv[0]) == os.path.normpath(name):
-                os.chmod(path, 0o755)  # a built binary handed back in: the command runs it
+            if isinstance(program, Command) and os.path.normpath(name) in map(os.path.normpath, program.argv[:2]):
+                # a built binary handed back in: the command runs it, itself or as an emulator's first argument
+                # (qemu-user loads only executable files); the job owns its files, so the bit grants nothing more
+                os.chmod(path, 0o755)
             if self.iso.job_uid is not None:
                 os.chown(path, self.iso.job_uid, self.iso.job_uid)
         stdin = getattr(program, "stdin", b"") or b""
