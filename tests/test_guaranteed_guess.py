@@ -1,0 +1,101 @@
+"""Guaranteed Guess's protocol on the built-in HumanEval in C: the gold passes in C and in each ISA's assembly,
+mutated assembly fails, and a pass whose tests cover too little of the source is `passed_undertested`."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from execeval.errors import UsageError
+from execeval.languages import LANGUAGES, get_language
+from execeval.sandbox.limits import DEFAULT_LIMITS
+from execeval.translation import guaranteed_guess as gg
+from execeval.translation.scripts import Candidates
+
+ASM = ("asm-x86_64", "asm-aarch64", "asm-riscv64")
+LIMITS = DEFAULT_LIMITS.with_(cpu_s=2.0, wall_s=5.0)
+# the strictness of a comparison (`<` <-> `<=`): an off-by-one in a loop bound
+STRICTNESS = {"jl": "jle", "jle": "jl", "jg": "jge", "jge": "jg",
+              "blt": "ble", "ble": "blt", "bgt": "bge", "bge": "bgt"}
+# the opposite condition: a wrong condition code
+OPPOSITE = {"js": "jns", "jns": "js", "jl": "jge", "jge": "jl", "jg": "jle", "jle": "jg", "je": "jne", "jne": "je",
+            "blt": "bge", "bge": "blt", "bgt": "ble", "ble": "bgt", "beq": "bne", "bne": "beq"}
+_BRANCH = re.compile(r"^(\s+)(j\w+|b\w+)(\s)", re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    return {t.task_id: t for t in gg.load_tasks()}
+
+
+def _available(target: str) -> None:
+    if target not in LANGUAGES:
+        pytest.skip(f"{target} is not a language of this checkout")
+    toolchain = get_language(target).toolchain()
+    if not toolchain.available:
+        pytest.skip(toolchain.missing_message())
+
+
+def _mutate(asm: str, table: dict[str, str], last: bool) -> str:
+    """The first (or last) conditional branch whose mnemonic is in `table`, changed as the table says."""
+    hits = [m for m in _BRANCH.finditer(asm) if m.group(2) in table]
+    assert hits, "no conditional branch to mutate"
+    m = hits[-1] if last else hits[0]
+    return asm[:m.start(2)] + table[m.group(2)] + asm[m.end(2):]
+
+
+def test_the_built_in_set_loads_with_its_origin(tasks):
+    assert len(tasks) == 54
+    t = tasks["HumanEval-C/3"]
+    assert t.origin == "HumanEval-X CPP/3" and t.function == "below_zero"
+    assert "bool below_zero(const int *operations, int operations_n);" in t.header
+    assert "main" in t.tests and "main" not in t.gold
+
+
+def test_gold_c_passes_and_a_wrong_c_function_fails(tasks, sandbox):
+    t = tasks["HumanEval-C/24"]
+    assert gg.judge(t, "c", t.gold, sandbox, LIMITS) == "passed"
+    assert gg.judge(t, "c", t.gold.replace("i*i<=n", "i*i<n"), sandbox, LIMITS) == "failed"
+    assert gg.judge(t, "c", t.gold.replace("for (", "for x ("), sandbox, LIMITS) == "syntax_error"
+
+
+@pytest.mark.parametrize("target", ASM)
+def test_gold_assembly_passes_and_mutated_assembly_fails(target, tasks, sandbox):
+    _available(target)
+    bound, condition = tasks["HumanEval-C/24"], tasks["HumanEval-C/3"]
+    for t in (bound, condition):
+        assert gg.judge(t, target, gg.to_assembly(t, target, sandbox), sandbox, LIMITS) == "passed"
+    # i*i <= n becomes i*i < n at the loop's test (the last branch at -O0): largest_divisor(49) is no longer 7
+    off_by_one = _mutate(gg.to_assembly(bound, target, sandbox), STRICTNESS, last=True)
+    assert gg.judge(bound, target, off_by_one, sandbox, LIMITS) == "failed"
+    # `if (num < 0)` inverted: below_zero answers true for the lists that never go below zero
+    inverted = _mutate(gg.to_assembly(condition, target, sandbox), OPPOSITE, last=False)
+    assert gg.judge(condition, target, inverted, sandbox, LIMITS) == "failed"
+
+
+def test_a_pass_whose_tests_cover_too_little_of_the_source_is_undertested(tasks, sandbox, tmp_path):
+    # prime_fib's gold has a path its tests never take (the loop's end without a return): 12 of 13 lines
+    low, full = tasks["HumanEval-C/39"], tasks["HumanEval-C/13"]
+    cov = gg.source_coverage(low, sandbox, LIMITS)
+    assert cov["status"] == "measured" and cov["line_coverage"] < gg.DEFAULT_MIN_COVERAGE
+    groups = [Candidates(t.task_id, "c", (t.gold,), "test") for t in (low, full)]
+    summary = gg.evaluate_gg(groups, tmp_path / "strict", tasks=[low, full], sandbox=sandbox)
+    rows = {r["id"]: r for r in map(json.loads, (tmp_path / "strict" / "results.jsonl").read_text().splitlines())}
+    assert rows[low.task_id]["status"] == "passed_undertested" and not rows[low.task_id]["accepted"]
+    assert rows[low.task_id]["functional"] and rows[full.task_id]["accepted"]
+    c = summary["by_target"]["c"]
+    assert (c["functional_correctness"], c["accepted"]) == (1.0, 0.5)
+    lenient = gg.evaluate_gg(groups, tmp_path / "lenient", tasks=[low, full], sandbox=sandbox, min_coverage=0.9)
+    assert lenient["by_target"]["c"]["accepted"] == 1.0
+
+
+def test_a_target_that_is_not_gg_s_is_one_line_with_the_choices():
+    with pytest.raises(UsageError, match="not supported"):
+        gg.target_of("java")
+
+
+def test_candidates_for_unknown_tasks_are_refused(tasks, tmp_path):
+    with pytest.raises(UsageError, match="not tasks of the set"):
+        gg.evaluate_gg([Candidates("HumanEval-C/999", "c", ("int x;",), "t")], tmp_path, tasks=list(tasks.values()))
