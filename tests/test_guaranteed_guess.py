@@ -91,6 +91,16 @@ def test_a_pass_whose_tests_cover_too_little_of_the_source_is_undertested(tasks,
     assert lenient["by_target"]["c"]["accepted"] == 1.0
 
 
+def test_a_rerun_takes_every_outcome_from_the_store(tasks, sandbox, tmp_path):
+    t = tasks["HumanEval-C/53"]
+    groups = [Candidates(t.task_id, "c", (t.gold, "int add(int x, int y) { return x - y; }"), "test")]
+    first = gg.evaluate_gg(groups, tmp_path, tasks=[t], sandbox=sandbox)
+    again = gg.evaluate_gg(groups, tmp_path, tasks=[t], sandbox=sandbox)
+    assert (first["executed"], again["executed"], again["from_store"]) == (3, 0, 3)  # the coverage, two verdicts
+    assert again["by_target"] == first["by_target"] and first["by_target"]["c"]["status_counts"] == \
+        {"passed": 1, "failed": 1}
+
+
 def test_a_target_that_is_not_gg_s_is_one_line_with_the_choices():
     with pytest.raises(UsageError, match="not supported"):
         gg.target_of("java")

@@ -16,22 +16,27 @@ gold and tests), so it is measured once per task. Format and results: docs/guara
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import execeval
-from execeval.coverage.gcov import program_coverage
+from execeval.codeid import judging_code_id
+from execeval.coverage.gcov import METHOD, program_coverage
 from execeval.errors import SandboxError, TaskFormatError, UsageError
 from execeval.evaluation.programs import BuildAndRun
-from execeval.evaluation.verdict import PASSED, PASSED_UNDERTESTED, verdict_of
+from execeval.evaluation.verdict import PASSED, PASSED_UNDERTESTED, SANDBOX_ERROR, verdict_of
 from execeval.judges.program_tests import judge_test_program
 from execeval.languages import LANGUAGES, BuildCache, get_language
 from execeval.runs.files import RESULTS_NAME, atomic_write, write_summary
+from execeval.runs.store import RunStore
 from execeval.sandbox.base import Command, Sandbox, Status
 from execeval.sandbox.factory import open_sandbox
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
@@ -45,6 +50,7 @@ TARGETS = ("c", "asm-x86_64", "asm-aarch64", "asm-riscv64")  # `c`: the protocol
 DEFAULT_MIN_COVERAGE = 0.98  # GG's paper: tests must cover more than 98% of the source program
 DEFAULT_OPT = "-O0"  # the source ISA's assembly shown to the model: one block per source line, as written
 _S_LIMITS = DEFAULT_LIMITS.with_(cpu_s=20.0, wall_s=40.0)
+_RECORD = "gg"  # run store kind of a judgement or a task's coverage
 _FIELDS = ("task_id", "origin", "function", "gold", "header", "tests")
 
 
@@ -156,27 +162,61 @@ def evaluate_gg(candidates: str | os.PathLike | list[Candidates], out_dir: str |
                          hint="ids look like " + next(iter(by_id), "HumanEval-C/13"))
     limits = DEFAULT_LIMITS.with_(cpu_s=run_s, wall_s=2 * run_s + 1)
     cache = cache if cache is not None else BuildCache.default()
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    memo = _Memo(RunStore.in_dir(out_dir), limits)
     own = sandbox is None
     sandbox = sandbox or open_sandbox(workers)
     try:
+        def covered(t: CTask) -> dict:
+            return memo.get("coverage", t, "c", t.gold, lambda: source_coverage(t, sandbox, limits, cache))
+
+        def status(job: tuple[Candidates, int, str]) -> str:
+            t, target, candidate = by_id[job[0].function_id], job[0].language, job[2]
+            return memo.get("verdict", t, target, candidate,
+                            lambda: {"status": judge(t, target, candidate, sandbox, limits, cache)})["status"]
+
+        jobs = [(g, rank, c) for g in groups for rank, c in enumerate(g.candidates)]
         with ThreadPoolExecutor(max_workers=max(1, sandbox.capacity)) as threads:
             used = sorted({g.function_id for g in groups})
-            coverage = dict(zip(used, threads.map(lambda t: source_coverage(by_id[t], sandbox, limits, cache), used)))
-            jobs = [(g, rank, c) for g in groups for rank, c in enumerate(g.candidates)]
-            statuses = list(threads.map(lambda j: judge(by_id[j[0].function_id], j[0].language, j[2], sandbox,
-                                                        limits, cache), jobs))
+            coverage = dict(zip(used, threads.map(lambda t: covered(by_id[t]), used)))
+            statuses = list(threads.map(status, jobs))
     finally:
+        memo.store.close()
         if own:
             sandbox.close()
     rows = [_row(g, rank, status, coverage[g.function_id], min_coverage)
             for (g, rank, _), status in zip(jobs, statuses)]
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
     atomic_write(Path(out_dir) / RESULTS_NAME, "".join(json.dumps(r) + "\n" for r in rows))
     summary = {"min_coverage": min_coverage, "by_target": _by_target(rows), "coverage": _coverage_part(coverage),
-               "execeval_version": execeval.__version__, "run_timeout_s": run_s,
+               "execeval_version": execeval.__version__, "run_timeout_s": run_s, "executed": memo.executed,
+               "from_store": memo.reused,
                "elapsed_s": round(time.time() - started, 3)}
     write_summary(out_dir, summary)
     return summary
+
+
+class _Memo:
+    """Outcomes kept in the run directory's store by content (judging code, target toolchain, candidate or gold,
+    harness, limits): a rerun judges nothing again. A sandbox error is ours and never kept, so a rerun retries it."""
+
+    def __init__(self, store: RunStore, limits: Limits) -> None:
+        self.store, self.limits, self.executed, self.reused = store, limits, 0, 0
+        self._lock = threading.Lock()
+
+    def get(self, kind: str, task: CTask, target: str, program: str, compute: Callable[[], dict]) -> dict:
+        parts = ["gg", kind, judging_code_id(), target, get_language(target).toolchain().identity, program,
+                 task.harness, self.limits.as_dict()]
+        key = hashlib.sha256(json.dumps(parts).encode()).hexdigest() + (METHOD if kind == "coverage" else "")
+        found = self.store.record(_RECORD, key)
+        with self._lock:
+            self.reused += found is not None
+            self.executed += found is None
+        if found is not None:
+            return found
+        record = compute()
+        if record.get("status") != SANDBOX_ERROR and record.get("why") != "the sandbox failed":
+            self.store.put_record(_RECORD, key, record)
+        return record
 
 
 def _row(group: Candidates, rank: int, status: str, coverage: dict, min_coverage: float) -> dict:
