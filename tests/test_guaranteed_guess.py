@@ -3,8 +3,11 @@ mutated assembly fails, and a pass whose tests cover too little of the source is
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -109,3 +112,56 @@ def test_a_target_that_is_not_gg_s_is_one_line_with_the_choices():
 def test_candidates_for_unknown_tasks_are_refused(tasks, tmp_path):
     with pytest.raises(UsageError, match="not tasks of the set"):
         gg.evaluate_gg([Candidates("HumanEval-C/999", "c", ("int x;",), "t")], tmp_path, tasks=list(tasks.values()))
+
+
+def _converter():
+    spec = importlib.util.spec_from_file_location("humaneval_c", Path(__file__).parent.parent / "bench" /
+                                                  "humaneval_c.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# HumanEval-X's C++ record for CPP/52 (its fields as published: task_id, prompt, declaration, canonical_solution,
+# test, example_test), shortened to two asserts
+CPP_52 = {"task_id": "CPP/52", "prompt": "", "example_test": "",
+          "declaration": "#include<stdio.h>\n#include<vector>\nusing namespace std;\n#include<algorithm>\n"
+                         "#include<math.h>\n#include<stdlib.h>\nbool below_threshold(vector<int>l, int t){\n",
+          "canonical_solution": "    for (int i=0;i<l.size();i++)\n        if (l[i]>=t) return false;\n"
+                                "    return true;\n}\n",
+          "test": "#undef NDEBUG\n#include<assert.h>\nint main(){\n    assert (below_threshold({1, 2, 4, 10}, 100));\n"
+                  "    assert (not(below_threshold({}, 5) == false));\n}\n"}
+
+
+def test_the_converter_reads_vectors_as_arrays_and_leaves_out_what_c_cannot_return():
+    conv = _converter()
+    task = conv.convert(CPP_52)
+    assert task["task_id"] == "HumanEval-C/52" and task["origin"] == "HumanEval-X CPP/52"
+    assert "bool below_threshold(const int *l, int l_n, int t){" in task["gold"] and "i<l_n" in task["gold"]
+    assert "below_threshold((int[]){1, 2, 4, 10}, 4, 100)" in task["tests"]
+    assert "below_threshold(NULL, 0, 5)" in task["tests"]
+    vector_return = dict(CPP_52, declaration=CPP_52["declaration"].replace("bool below", "vector<int> below"))
+    with pytest.raises(conv.Skip, match="returns vector<int>"):
+        conv.convert(vector_return)
+
+
+def test_the_commands_write_prompts_and_judge_candidates(tasks, tmp_path):
+    from typer.testing import CliRunner
+
+    from execeval.cli import app
+
+    own = tmp_path / "tasks.jsonl"
+    own.write_text("".join(json.dumps(dataclasses.asdict(tasks[t])) + "\n" for t in ("HumanEval-C/13", "HumanEval-C/39")))
+    gold = CliRunner().invoke(app, ["gg", "gold", "--targets", "c", "--tasks", str(own), "--out", str(tmp_path / "g"),
+                                    "-j", "2"])
+    assert gold.exit_code == 0, gold.output
+    assert "c: functional 1.000 (2/2)  accepted with guarantee 0.500 (1)" in gold.output
+    judged = CliRunner().invoke(app, ["gg", "judge", str(tmp_path / "g" / "candidates.jsonl"), "--tasks", str(own),
+                                      "--out", str(tmp_path / "j"), "--min-coverage", "0.9", "-j", "2"])
+    assert judged.exit_code == 0 and "accepted with guarantee 1.000 (2)" in judged.output, judged.output
+    _available("asm-x86_64")
+    prompts = CliRunner().invoke(app, ["gg", "prompts", "--tasks", str(own), "--out", str(tmp_path / "p.jsonl")])
+    assert prompts.exit_code == 0, prompts.output
+    first = json.loads((tmp_path / "p.jsonl").read_text().splitlines()[0])
+    assert first["source"] == "asm-x86_64" and "greatest_common_divisor:" in first["assembly"]
+    assert first["prototype"] == "int greatest_common_divisor(int a, int b);"
