@@ -165,3 +165,27 @@ def test_the_commands_write_prompts_and_judge_candidates(tasks, tmp_path):
     first = json.loads((tmp_path / "p.jsonl").read_text().splitlines()[0])
     assert first["source"] == "asm-x86_64" and "greatest_common_divisor:" in first["assembly"]
     assert first["prototype"] == "int greatest_common_divisor(int a, int b);"
+
+
+def test_a_model_shown_x86_assembly_is_judged_on_its_aarch64_answer(tasks, sandbox, tmp_path):
+    import asyncio
+
+    from execeval.models.fake import FakeBackend
+    from execeval.translation.gg_model import ask_model
+
+    _available("asm-x86_64")
+    _available("asm-aarch64")
+    right, wrong = tasks["HumanEval-C/13"], tasks["HumanEval-C/24"]
+    shown = gg.prompts([right, wrong], "asm-x86_64", sandbox)
+    answers = {right.function: gg.to_assembly(right, "asm-aarch64", sandbox),
+               wrong.function: gg.to_assembly(wrong, "asm-x86_64", sandbox)}  # x86-64 does not assemble for AArch64
+
+    def reply(prompt: str) -> str:
+        assert "x86-64 assembly" in prompt and "AArch64" in prompt and "movl" in prompt
+        name = next(f for f in answers if f"{f}(" in prompt)
+        return f"Here it is:\n```asm\n{answers[name]}```\n"
+
+    groups = asyncio.run(ask_model(FakeBackend(reply), shown, "asm-aarch64"))
+    summary = gg.evaluate_gg(groups, tmp_path, tasks=[right, wrong], sandbox=sandbox)
+    entry = summary["by_target"]["asm-aarch64"]
+    assert entry["status_counts"] == {"passed": 1, "syntax_error": 1} and entry["not_functional"] == [wrong.task_id]

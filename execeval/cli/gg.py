@@ -1,4 +1,4 @@
-"""`gg prompts`, `gg judge`, `gg gold`: Guaranteed Guess's assembly translation with a coverage guarantee."""
+"""`gg prompts`, `gg judge`, `gg run`, `gg gold`: Guaranteed Guess's assembly translation with a coverage guarantee."""
 
 from __future__ import annotations
 
@@ -55,6 +55,41 @@ def judge(
     _print(summary, out, as_json)
 
 
+@gg.command("run")
+@friendly
+def run(
+    model: str = typer.Option(..., "--model", help="Backend spec: openai:MODEL, hf:PATH, replay:FILE."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run directory (candidates.jsonl, results, summary)."),
+    target: str = typer.Option("asm-aarch64", "--target", help="The ISA the model translates to."),
+    source: str = typer.Option("asm-x86_64", "--source", help="The ISA the model is shown."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", envvar="OPENAI_BASE_URL"),
+    n: int = typer.Option(1, "--n", help="Candidates per program."),
+    temperature: float = typer.Option(0.0, "--temperature"),
+    max_tokens: int = typer.Option(2048, "--max-tokens"),
+    tasks: Optional[Path] = _TASKS, opt: str = _OPT, min_coverage: float = _MIN_COVERAGE,
+    workers: Optional[int] = _WORKERS, run_timeout: float = _RUN_TIMEOUT, as_json: bool = _JSON,
+) -> None:
+    """The whole protocol: source assembly shown to a model, its target assembly judged and coverage-gated."""
+    from execeval.cli.iterate import backend_options
+    from execeval.models import SamplingParams, load_backend
+    from execeval.sandbox.factory import open_sandbox
+    from execeval.translation import guaranteed_guess as g
+    from execeval.translation.gg_model import ask_model_sync
+
+    task_list = g.load_tasks(tasks)
+    g.target_of(target)
+    out.mkdir(parents=True, exist_ok=True)
+    backend = load_backend(model, **backend_options(model, base_url))
+    with open_sandbox(workers) as sandbox:
+        shown = g.prompts(task_list, source, sandbox, opt)
+        groups = ask_model_sync(backend, shown, target, n=n,
+                                params=SamplingParams(temperature=temperature, max_tokens=max_tokens))
+        _write_candidates(out / "candidates.jsonl", groups)
+        summary = g.evaluate_gg(groups, out, tasks=task_list, min_coverage=min_coverage, run_s=run_timeout,
+                                sandbox=sandbox)
+    _print(summary, out, as_json)
+
+
 @gg.command("gold")
 @friendly
 def gold(
@@ -71,12 +106,15 @@ def gold(
     out.mkdir(parents=True, exist_ok=True)
     with open_sandbox(workers) as sandbox:
         groups = g.gold_candidates(task_list, [t for t in targets.split(",") if t.strip()], sandbox, opt)
-        (out / "candidates.jsonl").write_text("".join(json.dumps({"id": c.function_id, "language": c.language,
-                                                                   "candidates": list(c.candidates)}) + "\n"
-                                                       for c in groups), encoding="utf-8")
+        _write_candidates(out / "candidates.jsonl", groups)
         summary = g.evaluate_gg(groups, out, tasks=task_list, min_coverage=min_coverage, run_s=run_timeout,
                                 sandbox=sandbox)
     _print(summary, out, as_json)
+
+
+def _write_candidates(path: Path, groups: list) -> None:
+    path.write_text("".join(json.dumps({"id": c.function_id, "language": c.language, "candidates": list(c.candidates)})
+                            + "\n" for c in groups), encoding="utf-8")
 
 
 def _print(summary: dict, out: Path, as_json: bool) -> None:
