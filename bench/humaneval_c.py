@@ -8,7 +8,7 @@ FILE is HumanEval-X's C++ set, `codegeex/benchmark/humaneval-x/cpp/data/humaneva
 (Apache-2.0). A task is converted only when its function's signature uses scalars (`int`, `long long`, `float`,
 `double`, `bool`), C++ strings read as C strings (`string s` -> `const char *s`) and int vectors read as arrays
 (`vector<int> v` -> `const int *v, int v_n`); its return type must be a scalar. The body and the tests are rewritten
-by a few textual rules (`s.size()` -> `(int)strlen(s)`, `v.size()` -> `v_n`, a `{...}` argument -> a compound
+by a few textual rules (`s.size()` -> `(int)strlen(s)`, `v.size()` -> `v_n`, `int(x)` -> `(int)(x)`, a `{...}` argument -> a compound
 literal and its length, `abs` -> `fabs` where floats are compared) and the result kept only when gcc compiles it
 as C and its tests pass with the gold in execeval's sandbox. Every task left out is printed with the reason, and
 the counts go to the README beside the tasks (docs/guaranteed-guess.md).
@@ -59,6 +59,7 @@ def convert(task: dict) -> dict:
     for v in arrays:
         body = re.sub(rf"\b{v}\s*\.\s*size\s*\(\s*\)", f"{v}_n", body)
     prototype = f"{ret} {name}({', '.join(c_params)})"
+    body = re.sub(r"(?<![\w.])(int|float|double)\((?=[^()]*\))", r"(\1)(", body)  # C++'s int(x): (int)(x)
     gold_fn = f"{prototype}{{\n{body}"
     if re.search(r"\b(?:float|double)\b", gold_fn):
         gold_fn = re.sub(r"(?<![\w.])abs\s*\(", "fabs(", gold_fn)
@@ -122,7 +123,9 @@ def _array_literals(tests: str, element: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--source", type=Path, required=True, help="HumanEval-X's humaneval_cpp.jsonl(.gz)")
-    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--out", type=Path, default=OUT, help="tasks.jsonl to write (a README.md is written beside it)")
+    ap.add_argument("--commit", default="2838420b7b4492cf3d16bce5320e26e65960c9e2",
+                    help="the THUDM/CodeGeeX commit the source file came from (for the README)")
     args = ap.parse_args()
     opener = gzip.open if args.source.suffix == ".gz" else open
     with opener(args.source, "rt", encoding="utf-8") as f:
@@ -143,10 +146,49 @@ def main() -> None:
                 left_out.append((task["task_id"], f"{result.error_type or result.status.value}: {why}"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("".join(json.dumps(t) + "\n" for t in kept), encoding="utf-8")
+    (args.out.parent / "README.md").write_text(readme(len(kept), left_out, args.commit), encoding="utf-8")
     for tid, why in left_out:
         print(f"left out {tid}: {why}")
     print(f"{len(kept)} of {len(tasks)} tasks converted to {args.out} ({len(left_out)} left out)")
 
+
+WHY = (("signature: returns", "returns a string, a vector or another type with no caller-owned C form"),
+       ("signature: more than one", "several functions before the entry point, or a signature over several lines"),
+       ("signature: parameter", "a parameter that is not a scalar, string or number vector (a map, "
+                                "`vector<string>`, nested vectors)"),
+       ("CompileError", "the body or tests use C++ beyond the rules (`std::string` locals and methods, `std::vector` "
+                        "locals, `<algorithm>`, a function named `strlen`)"),
+       ("", "its C gold did not pass its C tests"))
+
+
+def readme(n_kept: int, left_out: list[tuple[str, str]], commit: str) -> str:
+    """The README beside the tasks: where they came from, the licence, and every task left out with why."""
+    groups: dict[str, list[str]] = {}
+    for tid, why in left_out:
+        reason = next(text for prefix, text in WHY if why.startswith(prefix))
+        groups.setdefault(reason, []).append(tid.split("/")[1])
+    rows = "".join(f"| {len(ids)} | {reason} | {', '.join(ids)} |\n" for reason, ids in groups.items())
+    return f"""# HumanEval in C (Guaranteed Guess task set)
+
+{n_kept} of HumanEval's 164 problems as C functions with a C unit-test harness, for `execeval gg`
+(docs/guaranteed-guess.md). Each line of `tasks.jsonl`: `task_id` (`HumanEval-C/N`, N as in HumanEval),
+`origin` (the HumanEval-X task it came from), `function`, `gold` (includes + the C function), `header` (includes +
+its prototype) and `tests` (a C `main` with asserts); `header + tests` is the harness a candidate is linked with.
+
+**Origin and licence.** Converted by `bench/humaneval_c.py` from HumanEval-X's C++ set,
+`codegeex/benchmark/humaneval-x/cpp/data/humaneval_cpp.jsonl.gz` of
+[THUDM/CodeGeeX](https://github.com/THUDM/CodeGeeX) at commit {commit},
+Apache License 2.0 (HumanEval itself: OpenAI, MIT). The gold is HumanEval-X's `canonical_solution`, the tests its
+`test`, both rewritten to C by the script's rules; rerun it to rebuild this file and this README:
+
+    python bench/humaneval_c.py --source humaneval_cpp.jsonl.gz --commit COMMIT
+
+Kept: the {n_kept} tasks whose signature uses only scalars, C strings and number arrays, and whose rewritten gold
+passes its rewritten tests in execeval's sandbox. Left out ({len(left_out)}):
+
+| tasks | why | HumanEval-X ids (CPP/…) |
+| --- | --- | --- |
+{rows}"""
 
 if __name__ == "__main__":
     main()
