@@ -104,9 +104,11 @@ def test_a_rerun_takes_every_outcome_from_the_store(tasks, sandbox, tmp_path):
         {"passed": 1, "failed": 1}
 
 
-def test_a_target_that_is_not_gg_s_is_one_line_with_the_choices():
+def test_a_target_that_is_not_gg_s_is_one_line_with_the_choices(tasks, sandbox):
     with pytest.raises(UsageError, match="not supported"):
         gg.target_of("java")
+    with pytest.raises(UsageError, match="shown assembly"):
+        gg.prompts(list(tasks.values())[:1], "c", sandbox)
 
 
 def test_candidates_for_unknown_tasks_are_refused(tasks, tmp_path):

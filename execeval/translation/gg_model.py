@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 
+from execeval.errors import UsageError
 from execeval.models.base import Backend, GenerationRequest, SamplingParams, generate_all
 from execeval.models.extract import fenced_blocks
 from execeval.translation.scripts import Candidates
@@ -42,6 +43,8 @@ def candidate_of(reply: str) -> str:
 async def ask_model(backend: Backend, prompts: list[dict], target: str, *, n: int = 1,
                     params: SamplingParams | None = None, concurrency: int = 8) -> list[Candidates]:
     """`n` candidates per prompt for `target`, ranked by sample index, as `evaluate_gg` takes them."""
+    if target not in ISA_NAMES:
+        raise UsageError(f"--target {target}: a model translates into assembly", hint="one of: " + ", ".join(ISA_NAMES))
     params = params or SamplingParams(max_tokens=2048)
     replies: dict[str, dict[int, str]] = {p["id"]: {} for p in prompts}
     requests = [request_for(p, target, n, params) for p in prompts]

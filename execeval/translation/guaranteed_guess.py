@@ -128,7 +128,9 @@ def gold_candidates(tasks: list[CTask], targets: list[str], sandbox: Sandbox, op
 def prompts(tasks: list[CTask], source: str, sandbox: Sandbox, opt: str = DEFAULT_OPT) -> list[dict]:
     """What the model is shown, per task: the gold compiled for the source ISA, and the function's prototype
     (the symbol the candidate must define and the harness calls)."""
-    return [{"id": t.task_id, "source": target_of(source), "assembly": to_assembly(t, source, sandbox, opt),
+    if target_of(source) == "c":
+        raise UsageError("--source c: the model is shown assembly", hint="e.g. --source asm-x86_64")
+    return [{"id": t.task_id, "source": source.strip().lower(), "assembly": to_assembly(t, source, sandbox, opt),
              "prototype": t.header.rstrip().rsplit("\n", 1)[-1]} for t in tasks]
 
 
