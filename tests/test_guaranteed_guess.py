@@ -90,6 +90,8 @@ def test_a_pass_whose_tests_cover_too_little_of_the_source_is_undertested(tasks,
     assert rows[low.task_id]["functional"] and rows[full.task_id]["accepted"]
     c = summary["by_target"]["c"]
     assert (c["functional_correctness"], c["accepted"]) == (1.0, 0.5)
+    assert c["programs_detail"][low.task_id] == {"functional": True, "source_line_coverage": cov["line_coverage"],
+                                                 "accepted": False}
     lenient = gg.evaluate_gg(groups, tmp_path / "lenient", tasks=[low, full], sandbox=sandbox, min_coverage=0.9)
     assert lenient["by_target"]["c"]["accepted"] == 1.0
 

@@ -247,7 +247,11 @@ def _by_target(rows: list[dict]) -> dict:
         out[target] = {"programs": n, "functional_correctness": round(functional / n, 6),
                        "accepted": round(accepted / n, 6), "n_functional": functional, "n_accepted": accepted,
                        "status_counts": statuses,
-                       "not_functional": sorted(p for p, rs in programs.items() if not any(r["functional"] for r in rs))}
+                       "not_functional": sorted(p for p, rs in programs.items() if not any(r["functional"] for r in rs)),
+                       "programs_detail": {p: {"functional": any(r["functional"] for r in rs),
+                                               "source_line_coverage": rs[0]["source_line_coverage"],
+                                               "accepted": any(r["accepted"] for r in rs)}
+                                           for p, rs in sorted(programs.items())}}
     return out
 
 
