@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from execeval.evaluation.runrecord import SampleRun
     from execeval.sandbox.base import Sandbox
 
-__all__ = ["METHOD", "Counts", "candidate_figures", "measurable", "measure"]
+__all__ = ["METHOD", "Counts", "candidate_figures", "measurable", "measure", "program_coverage"]
 
 METHOD = "/gcov-v1"  # in the run store's keys: a new method measures again
 _GCOV_LIMITS = DEFAULT_LIMITS.with_(cpu_s=10.0, wall_s=30.0, output_bytes=32 << 20)  # JSON of every header
@@ -114,10 +114,17 @@ def _safe(sample: "SampleRun", sandbox: "Sandbox", cache: BuildCache) -> dict:
 
 
 def _measure_one(sample: "SampleRun", sandbox: "Sandbox", cache: BuildCache) -> dict:
-    job: BuildAndRun = sample.job.program  # type: ignore[assignment]
+    return program_coverage(sample.job.program, sample.job.limits, sandbox, cache)  # type: ignore[arg-type]  # measurable() said so
+
+
+def program_coverage(job: BuildAndRun, limits: Limits, sandbox: "Sandbox", cache: BuildCache) -> dict:
+    """The coverage record of `job.program` (C or C++) under its suite, each run under `limits` made slower for
+    the instrumented build: "measured" with the figures, or "unmeasured" with why. Used for every passing sample,
+    and by Guaranteed Guess's protocol for a task's source program."""
     lang = get_language(job.language).coverage_variant()
-    assert lang is not None  # measurable() said so
-    limits, tests = slower(sample.job.limits), job.suite.cases
+    if lang is None:
+        raise ValueError(f"no coverage build for {job.language}")
+    limits, tests = slower(limits), job.suite.cases
     if tests and all(isinstance(t, TestProgram) for t in tests):
         last_line: int | None = job.program.count("\n") + 1  # the tests are appended after the candidate's lines
         profiles = _test_program_profiles(lang, job, sandbox, cache, limits)

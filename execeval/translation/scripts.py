@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,8 +51,10 @@ def language_of(name: str) -> str:
     return key
 
 
-def load_candidates(path: str | os.PathLike[str]) -> list[Candidates]:
-    """Read a candidates file; a malformed line raises `SampleFormatError` naming file:line."""
+def load_candidates(path: str | os.PathLike[str], target: Callable[[str], str] | None = None) -> list[Candidates]:
+    """Read a candidates file; a malformed line raises `SampleFormatError` naming file:line. `target` names a
+    line's language or raises `UsageError` (default: the TransCoder targets)."""
+    target = target or language_of
     raw = read_raw(Path(path), SampleFormatError)
     out: list[Candidates] = []
     seen: dict[tuple[str, str], str] = {}
@@ -73,7 +76,7 @@ def load_candidates(path: str | os.PathLike[str]) -> list[Candidates]:
         if not isinstance(cands, list) or not all(isinstance(c, str) for c in cands):
             raise SampleFormatError(f"{where}: key 'candidates' should be a list of strings (best first)")
         try:
-            lang = language_of(lang)
+            lang = target(lang)
         except UsageError as e:
             raise SampleFormatError(f"{where}: {e}") from None
         if (fid, lang) in seen:
