@@ -197,7 +197,10 @@ def test_raw_huge_mmap_is_capped(sandbox, cache, isa):  # noqa: F811
     reserve = 0 if isa == "x86_64" else EMULATOR_RESERVE_MB  # the emulator's own room (docs/languages.md)
     assert watch.max_rss_kb <= (limits.memory_mb + reserve + 16) * 1024, f"job RSS {watch.max_rss_kb} kB"
     mapped = [int(line.split()[1]) for line in r.stdout.decode().splitlines() if line.startswith("mapped")]
-    assert mapped and mapped[0] <= limits.memory_mb + reserve, r  # RLIMIT_AS said no to anything larger
+    assert mapped, r
+    if mapped[0] > limits.memory_mb + reserve:  # a cgroup caps the job's memory, not its address space
+        # (tests/test_memory_cap.py): the reservation was granted, touching it was not
+        assert r.status is Status.MEMORY_LIMIT and "no RLIMIT_AS" in dict(sandbox.isolation().enforcement)["memory"], r
     assert_harness_alive(sandbox, cache)
 
 
