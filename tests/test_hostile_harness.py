@@ -132,7 +132,7 @@ def test_lone_surrogates_in_samples_and_jobs_survive_store_results_report(tmp_pa
 def test_the_cli_evaluates_resumes_and_reports_hostile_samples(tmp_path):
     """`execeval evaluate` (twice: the second resumes) and `execeval report` exit 0 on exception attributes of
     any shape and lone surrogates (they exited 1 with no results.jsonl, or crashed writing the report)."""
-    pytest.importorskip("typer", reason="the CLI needs typer")
+    pytest.importorskip("typer", minversion="0.12", reason="the CLI needs typer >= 0.12")
     completions = [RIGHT, *(_raising(a) for a in REMOTE_TYPES[:3]), *SURROGATES, WRONG]
     samples = tmp_path / "s.jsonl"
     samples.write_text("".join(json.dumps({"task_id": "demo/0", "completion": c}) + "\n" for c in completions))

@@ -38,8 +38,8 @@ STAGED_TESTS = ("unprivileged_probe.py", "hostile_programs.py", "conftest.py", *
 # what skips as nobody, and why: {test name's start: the reason the inner run must give}
 UNPRIVILEGED_SKIPS = {
     "test_cpu_burned_in_a_child_process_is_charged_to_the_case": "no cpuacct cgroup",  # no cgroup without root
-    "test_lone_surrogates_in_samples_and_jobs_survive_store_results_report": "jinja2",  # not in Debian's python3
-    "test_the_cli_evaluates_resumes_and_reports_hostile_samples": "typer",  # likewise
+    "test_lone_surrogates_in_samples_and_jobs_survive_store_results_report": "jinja2",  # without python3-jinja2
+    "test_the_cli_evaluates_resumes_and_reports_hostile_samples": "typer",  # Debian's python3-typer is older than 0.12
 }
 
 pytestmark = pytest.mark.slow
