@@ -2,7 +2,8 @@
 """Where a fork server's per-job CPU goes: the server's own CPU and page faults per job against its jobs', from
 /proc, beside the bare-fork floor measured in the same run.
 
-    python bench/fork_profile.py                 # 2000 small jobs (a function and two asserts), 2 servers
+    python bench/fork_profile.py                 # 2000 small jobs (a function and two asserts; 10 samples
+                                                 # per task, as real runs have), 2 servers
     python bench/fork_profile.py -n 500 --workers 1
 
 Page faults are the steady figure on a shared machine (CPU time moves with the load; faults do not): after each
@@ -43,11 +44,13 @@ def usage(pid: int) -> tuple[float, ...]:
     return (minflt, cminflt, *(int(fields[i]) / _TICK for i in (11, 12, 13, 14)))
 
 
-def job(i: int):  # type: ignore[no-untyped-def]
+def job(i: int, per_task: int = 10):  # type: ignore[no-untyped-def]
+    """Sample i: task i // per_task's tests (two asserts), its own program (each differs, none is reused)."""
     from execeval.sandbox import Assert, PythonTests
 
-    return PythonTests(f"def add_{i}(x, y):\n    return x + y + {i}\n", f"add_{i}",
-                       (Assert(f"assert add_{i}(1, 2) == {3 + i}"), Assert(f"assert add_{i}(-{i}, 0) == 0")))
+    t = i // per_task
+    return PythonTests(f"def add(x, y):\n    # sample {i}\n    return x + y + {t}\n", "add",
+                       (Assert(f"assert add(1, 2) == {3 + t}"), Assert(f"assert add(-{t}, 0) == 0")))
 
 
 def main(argv: list[str] | None = None) -> int:
