@@ -197,7 +197,8 @@ class ServerIsolation:
             self.note("seccomp", True, "sockets, ptrace, mount, new namespaces, io_uring denied")
         except Exception as e:  # noqa: BLE001 - libseccomp missing or unusable
             self.note("seccomp", False, f"{type(e).__name__}: {e}; pip install pyseccomp (needs libseccomp2)")
-        self.note("rlimits", True, "cpu, address space, processes, file size, open files, no core dumps")
+        memory = "" if self.cgroup is not None and self.cgroup.bounds_all_memory else "address space, "
+        self.note("rlimits", True, f"cpu, {memory}processes, file size, open files, no core dumps")
 
 
     def _expose_interpreter(self) -> None:
