@@ -62,11 +62,12 @@ class Request:
     expected: str
 
 
-def make_requests(problems: int, cases: int, run_timeout: float) -> list[Request]:
-    """Every (problem, case) request, in verl's order: a problem's cases one after another."""
+def make_requests(problems: int, cases: int, run_timeout: float, mix: tuple[str, ...] = KINDS) -> list[Request]:
+    """Every (problem, case) request, in verl's order: a problem's cases one after another; problem p's program is
+    of kind mix[p % len(mix)]."""
     out = []
     for p in range(problems):
-        kind = KINDS[p % len(KINDS)]
+        kind = mix[p % len(mix)]
         code = PROGRAMS[kind].format(k=p + 1)
         for c in range(cases):
             nums = [(p * 31 + c * 7 + j) % 100 for j in range(c + 3)]
@@ -167,13 +168,15 @@ def start_sandboxfusion(sf_dir: Path) -> tuple[subprocess.Popen, str]:
 
 
 def stop(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM) if proc.poll() is None else None
+    """SandboxFusion and the programs it started (its own session)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=60)
 
 
 def report(results: list[dict], args: argparse.Namespace, n: int) -> None:
     print(f"{args.problems} problems x {args.cases} cases = {n} requests, {args.concurrency} in flight, "
-          f"run_timeout {args.run_timeout} s; mix {', '.join(KINDS)}")
+          f"run_timeout {args.run_timeout} s; programs by problem, cycling: {', '.join(args.mix)}")
     rows = [[r["name"], f"{r['verdicts_s']:.1f}", f"{r['seconds']:.1f}", f"{r['p50'] * 1e3:.0f}",
              f"{r['p99'] * 1e3:.0f}", str(r["errors"]), str(len(r["changed"])), str(r["quiet_not_intended"])]
             for r in results]
@@ -198,10 +201,14 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=8)
     ap.add_argument("--concurrency", type=int, default=64, help="requests in flight (verl's max_concurrent)")
     ap.add_argument("--run-timeout", type=float, default=1.0, help="each request's run_timeout, seconds")
+    ap.add_argument("--mix", type=lambda v: tuple(v.split(",")), default=KINDS,
+                    help=f"program kinds, cycling over the problems [default: {','.join(KINDS)}]")
     ap.add_argument("--workers", "-j", type=int, default=os.cpu_count() or 1, help="execeval serve's workers")
     args = ap.parse_args()
     print(machine_line())
-    requests = make_requests(args.problems, args.cases, args.run_timeout)
+    if unknown := set(args.mix) - PROGRAMS.keys():
+        ap.error(f"--mix: unknown kind(s) {', '.join(sorted(unknown))}; known: {', '.join(PROGRAMS)}")
+    requests = make_requests(args.problems, args.cases, args.run_timeout, args.mix)
     results = []
     sf_proc, sf_url = start_sandboxfusion(args.sf_dir) if args.sf_dir else (None, args.sf_url)
     try:
