@@ -145,13 +145,14 @@ def _intended(kind: str) -> str:
     return {"correct": "pass"}.get(kind, kind)
 
 
-def start_sandboxfusion(sf_dir: Path) -> tuple[subprocess.Popen, str]:
+def start_sandboxfusion(sf_dir: Path, loop: str) -> tuple[subprocess.Popen, str]:
     """SandboxFusion's server from its source folder, with its venv's uvicorn (its Makefile's `run`)."""
     uvicorn = sf_dir / "conda/envs/sandbox/bin/uvicorn"
     if not uvicorn.exists():
         sys.exit(f"bench: no SandboxFusion venv at {uvicorn.parent.parent} (bench/README.md: install SandboxFusion)")
     port = _free_port()
-    proc = subprocess.Popen([str(uvicorn), "sandbox.server.server:app", "--host", "127.0.0.1", "--port", str(port)],
+    proc = subprocess.Popen([str(uvicorn), "sandbox.server.server:app", "--host", "127.0.0.1", "--port", str(port),
+                             "--loop", loop],
                             cwd=sf_dir / "src", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -197,6 +198,8 @@ def main() -> None:
     where = ap.add_mutually_exclusive_group(required=True)
     where.add_argument("--sf-dir", type=Path, help="SandboxFusion's install (src/ and conda/, bench/README.md)")
     where.add_argument("--sf-url", help="a SandboxFusion server already running")
+    ap.add_argument("--sf-loop", default="auto", choices=("auto", "asyncio", "uvloop"),
+                    help="SandboxFusion's uvicorn event loop [default: auto, its own: uvloop when installed]")
     ap.add_argument("--problems", type=int, default=16)
     ap.add_argument("--cases", type=int, default=8)
     ap.add_argument("--concurrency", type=int, default=64, help="requests in flight (verl's max_concurrent)")
@@ -210,7 +213,7 @@ def main() -> None:
         ap.error(f"--mix: unknown kind(s) {', '.join(sorted(unknown))}; known: {', '.join(PROGRAMS)}")
     requests = make_requests(args.problems, args.cases, args.run_timeout, args.mix)
     results = []
-    sf_proc, sf_url = start_sandboxfusion(args.sf_dir) if args.sf_dir else (None, args.sf_url)
+    sf_proc, sf_url = start_sandboxfusion(args.sf_dir, args.sf_loop) if args.sf_dir else (None, args.sf_url)
     try:
         results.append(measure("SandboxFusion", sf_url, requests, args.concurrency))
     finally:
