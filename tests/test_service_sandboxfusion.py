@@ -231,6 +231,49 @@ def test_overload_is_504_with_retry_after(verifier):
             slow.join()
 
 
+class _Recording:
+    """The real sandbox, keeping every future it hands out (to see which jobs were dropped)."""
+
+    def __init__(self, inner):
+        self.inner, self.futures = inner, []
+
+    def submit(self, *args, **kw):
+        future = self.inner.submit(*args, **kw)
+        self.futures.append(future)
+        return future
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_a_request_whose_client_hung_up_is_dropped_from_the_queue(tmp_path):
+    """verl gives up on a request after its own timeout and sends it again: the abandoned job must not hold a
+    worker that later requests wait for. One worker, five 1 s CPU burners abandoned by their clients at 0.3 s:
+    the queued ones are cancelled before they start, each counted as ClientGone, and the server answers next."""
+    from execeval.sandbox import ForkServerSandbox
+
+    with ForkServerSandbox(workers=1) as real:
+        sandbox = _Recording(real)
+        with Verifier([load_tasks("demo")], tmp_path, CONFIG, sandbox=sandbox) as v, served(v) as u:
+            burn = {"language": "python", "code": "while True: pass", "run_timeout": 1}
+
+            def abandon():
+                with pytest.raises(httpx.ReadTimeout):
+                    httpx.post(f"{u}/run_code", json=burn, timeout=httpx.Timeout(10, read=0.3))
+
+            threads = [threading.Thread(target=abandon) for _ in range(5)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            r = post(u, {"language": "python", "code": "print(7)", "run_timeout": 5}, "/run_code")
+            assert r.json()["run_result"]["stdout"] == "7\n"
+            burners = sandbox.futures[:5]
+            assert len(burners) == 5 and sum(f.cancelled() for f in burners) >= 3, burners
+            metrics = httpx.get(f"{u}/metrics").text
+            assert 'execeval_run_code_total{status="ClientGone"} 5.0' in metrics, metrics
+
+
 def test_status_rules_follow_sandboxfusion():
     assert command_result(ExecResult(Status.KILLED, signal=11))["return_code"] == -11
     assert command_result(ExecResult(Status.MEMORY_LIMIT))["return_code"] != 0

@@ -34,7 +34,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import orjson
 from prometheus_client import CollectorRegistry, Counter
@@ -231,6 +231,32 @@ def overall(results: list[dict[str, Any]]) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------- the endpoint
+T = TypeVar("T")
+CLIENT_GONE = "ClientGone"  # the outcome counted when the client hung up before its answer
+
+
+async def _client_gone(request: Request) -> None:
+    """Returns when the client disconnects (after the body, the next ASGI message is `http.disconnect`)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def unless_client_left(request: Request, work: Awaitable[T]) -> T | None:
+    """`work`'s result, or None when the client hung up first. verl gives up on a request after its own timeout
+    and sends it again: a job nobody waits for would still hold a worker and delay every later request, so it is
+    cancelled (a queued job is dropped; one already running ends at its limits)."""
+    task = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(_client_gone(request))
+    try:
+        await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    return None
+
+
 class RunCodeService:
     """`/run_code` over a `Verifier`'s sandbox, admitted through the app's queue."""
 
@@ -285,9 +311,12 @@ class RunCodeService:
             return self.respond(504, {"error": "the queue is full", "retry_after_s": retry},
                                 {"Retry-After": str(retry)})
         try:
-            answer = await self.run(job)
+            answer = await unless_client_left(request, self.run(job))
         finally:
             self.admission.leave(1)
+        if answer is None:
+            self.metrics.count(self.outcomes, CLIENT_GONE)
+            return Response(status_code=499)  # nobody reads it (nginx's "client closed request")
         self.metrics.count(self.outcomes, answer["status"])
         return self.respond(200, answer)
 
