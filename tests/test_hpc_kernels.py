@@ -11,6 +11,8 @@ import shutil
 
 import pytest
 
+from test_report_browser import CHROMIUM, assert_clean_console, dump_dom
+
 from execeval.errors import TaskFormatError
 from execeval.evaluate import EvalConfig, evaluate
 from execeval.evaluation.programs import TimePolicy
@@ -164,7 +166,14 @@ def test_ten_samples_per_task_give_the_kernel_by_model_table(tasks, sandbox, cac
     want = dict(zip(kernels, [0.0, 0.25, 0.5, 0.75, 0.75, 1.0]))
     models = sorted({t.metadata["task_group"] for t in here})
     assert table["grid"] == {k: {m: want[k] for m in models} for k in kernels}
-    page = render_report(tmp_path / "run", tmp_path / "report.html").read_text()
+    report = render_report(tmp_path / "run", tmp_path / "report.html")
+    page = report.read_text()
     assert 'class="proficiency-grid"' in page and "<th>kernel</th>" in page
     for label in [*models, *kernels]:
         assert f">{label}<" in page
+    if CHROMIUM is None:
+        pytest.skip("the table is in the page; no chromium to check it renders (apt-get install chromium)")
+    dom, console, _ = dump_dom(tmp_path, report, "#proficiency")
+    assert_clean_console(console)
+    grid = dom[dom.index('class="proficiency-grid"'):]
+    assert all(f">{label}<" in grid for label in [*models, *kernels])
