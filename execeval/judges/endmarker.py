@@ -14,6 +14,8 @@ Per language:
              `assert` off
     java     the class holding `main` loses `public`; a public wrapper class named after the source file enables
              assertions (as `java -ea` would, before the tests' class is initialised), calls its `main`, prints
+    fortran  the tests' `program` becomes a subroutine, and a new main program takes the token, calls it, prints
+             the token (Fortran cannot change its environment: the token stays readable there, like JS's)
     js, python, bash   one epilogue statement after the tests
 
 The token leaves the environment before the tests run (C/C++ overwrite its value in the environment block, Java
@@ -31,7 +33,7 @@ import secrets
 from pathlib import PurePath
 
 from execeval.errors import UsageError
-from execeval.languages import ALIASES
+from execeval.languages import ALIASES, SERIAL
 
 __all__ = ["END_TOKEN_ENV", "new_token", "add_end_marker", "lines_before_token", "marker_language"]
 
@@ -51,6 +53,7 @@ def new_token() -> str:
 def marker_language(name: str) -> str:
     """The epilogue family for a language name (`c++` and `cpp` share one, as do `js` and `javascript`)."""
     key = ALIASES.get(name.lower(), name.lower())  # the languages' own names: one table of aliases
+    key = SERIAL.get(key, key)  # an OpenMP build runs the same tests as its serial language
     if key not in _EPILOGUES:
         raise UsageError(f"{name}: execeval cannot tell when tests written in this language have finished",
                          hint="supported: " + ", ".join(sorted(_EPILOGUES)))
@@ -181,4 +184,24 @@ def _bash(source: str, _: str) -> str:
     return f"{source[:cut]}{take}{source[cut:]}\nprintf '\\n%s\\n' \"$__execeval_end\"\n"
 
 
-_EPILOGUES = {"c": _c, "cpp": _cpp, "java": _java, "javascript": _js, "python": _python, "bash": _bash}
+_F_PROGRAM = re.compile(r"^[ \t]*program[ \t]+(\w+)[ \t]*(?:!.*)?$", re.IGNORECASE | re.MULTILINE)
+
+
+def _fortran(source: str, _: str) -> str:
+    found = _F_PROGRAM.search(source)
+    if found is None:
+        return source  # no main program to run: the linker says so
+    name = found.group(1)
+    end = re.compile(rf"^[ \t]*end[ \t]*program(?:[ \t]+{name})?[ \t]*(?:!.*)?$", re.IGNORECASE | re.MULTILINE)
+    body = source[found.end():]
+    closing = end.search(body)
+    if closing is None:
+        return source  # an unterminated program: the compiler says so
+    renamed = (f"{source[:found.start()]}subroutine {_TESTS_MAIN}{body[:closing.start()]}"
+               f"end subroutine {_TESTS_MAIN}{body[closing.end():]}")
+    return (f"{renamed}\nprogram execeval_main\n  implicit none\n  character(len=160) :: execeval_end_token\n"
+            f'  call get_environment_variable("{END_TOKEN_ENV}", execeval_end_token)\n  call {_TESTS_MAIN}()\n'
+            "  flush(6)\n  write(*, '(/,A)') trim(execeval_end_token)\nend program execeval_main\n")
+
+
+_EPILOGUES = {"fortran": _fortran, "c": _c, "cpp": _cpp, "java": _java, "javascript": _js, "python": _python, "bash": _bash}

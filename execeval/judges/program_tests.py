@@ -35,6 +35,7 @@ _ASSERTION = {
     "c": re.compile(rb"Assertion [`'].*' failed"), "cpp": re.compile(rb"Assertion [`'].*' failed"),
     "java": re.compile(rb"java\.lang\.AssertionError"), "javascript": re.compile(rb"^AssertionError\b", re.MULTILINE),
     "python": re.compile(rb"^AssertionError\b", re.MULTILINE), "bash": re.compile(rb"^$"),  # bash: any failure
+    "fortran": re.compile(rb"^ERROR STOP\b", re.MULTILINE),  # the tests' `error stop "message"`
 }
 _LIMITS = {Status.TIMEOUT, Status.CPU_LIMIT, Status.MEMORY_LIMIT, Status.OUTPUT_LIMIT}
 

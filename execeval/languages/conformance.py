@@ -101,6 +101,13 @@ SAMPLES: dict[str, Samples] = {
         hello="SELECT 'hello', 'world';\n", two_lines="SELECT a + b FROM t;\nSELECT 2 * c FROM u;\n",
         two_lines_stdin=SQL_TABLES, exit_3="SELECT 1 WHERE 0;\n.exit 3\n", runtime_error="SELECT * FROM missing;\n",
         infinite_loop="WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n;\n"),
+    "fortran": Samples(
+        hello="program p\n  write(*, '(A)') 'hello,world'\nend program p\n",
+        two_lines="program p\n  integer :: a, b, c\n  read(*, *) a, b\n  read(*, *) c\n  write(*, '(I0)') a + b\n"
+                  "  write(*, '(I0)') 2 * c\nend program p\n",
+        exit_3="program p\n  stop 3\nend program p\n", runtime_error="program p\n  error stop 'boom'\nend program p\n",
+        infinite_loop="program p\n  integer, volatile :: x\n  x = 0\n  do\n    x = x + 1\n  end do\nend program p\n",
+        compile_error="program p\n  implicit none\n  x = undeclared_name(\nend program p\n"),
     "fake": Samples(hello=HELLO.decode()),
 }
 # assembly: whole programs (their own `main`, calling the static libc), no harness; per ISA the instructions of
@@ -130,8 +137,15 @@ class NotApplicable(Exception):
     """The language has no program for this check (SQL has no compile step)."""
 
 
+def _samples(language: Language) -> Samples:
+    """The language's programs; an OpenMP build runs its serial language's."""
+    from execeval.languages import SERIAL
+
+    return SAMPLES[SERIAL.get(language.name, language.name)]
+
+
 def _sample(language: Language, field: str) -> str:
-    value = getattr(SAMPLES[language.name], field)
+    value = getattr(_samples(language), field)
     if value is None:
         raise NotApplicable(f"{language.name} has no {field} program")
     return value
@@ -151,7 +165,7 @@ def check_hello_exact_bytes(language: Language, sb: Sandbox, cache: BuildCache) 
 
 
 def check_reads_two_lines(language: Language, sb: Sandbox, cache: BuildCache) -> None:
-    r = _run(language, sb, cache, "two_lines", SAMPLES[language.name].two_lines_stdin)
+    r = _run(language, sb, cache, "two_lines", _samples(language).two_lines_stdin)
     assert r.status is Status.OK and r.stdout == TWO_LINES_OUT, r
 
 
@@ -161,7 +175,7 @@ def check_exit_status(language: Language, sb: Sandbox, cache: BuildCache) -> Non
 
 
 def check_runtime_error(language: Language, sb: Sandbox, cache: BuildCache) -> None:
-    samples = SAMPLES[language.name]
+    samples = _samples(language)
     r = _run(language, sb, cache, "runtime_error")
     if samples.error_signal is not None:
         assert r.status is Status.KILLED and r.signal == samples.error_signal, r

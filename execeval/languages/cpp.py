@@ -11,6 +11,6 @@ class Cpp(C):
     name = "cpp"
     source_name = "main.cpp"
     compiler = "g++"
-    flags = CXX_FLAGS
+    flags: tuple[str, ...] = CXX_FLAGS
     libs = ()  # libstdc++ brings libm
     install = "apt-get install g++"

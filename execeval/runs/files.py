@@ -42,9 +42,10 @@ def result_row(run: "SampleRun") -> dict:
         "stdout_tail": v.stdout_tail, "stderr_tail": v.stderr_tail, "source": run.sample.source,
         "program": run.program,
     })
-    for key, names in (("task_group", ("task_group", "group")), ("prompt_variant", ("prompt_variant", "variant"))):
+    for key, names in (("task_group", ("task_group", "group")), ("prompt_variant", ("prompt_variant", "variant")),
+                       ("kernel", ("kernel",))):
         label = next((run.task.metadata[n] for n in names if run.task.metadata.get(n) is not None), None)
-        if label is not None:  # per-group and per-variant proficiency in the report
+        if label is not None:  # per-group, per-variant and group x kernel proficiency in the report
             row[key] = str(label)
     if run.sample.abstain:  # the sample said "I won't answer this" (score-abstention reads it)
         row["abstain"] = True

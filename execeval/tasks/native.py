@@ -17,7 +17,7 @@ from typing import Any
 
 from execeval.errors import TaskFormatError
 from execeval.tasks.records import Raw, compact_json, make_taskset, need, objects, optional, read_raw, sha256
-from execeval.tasks.model import Assert, Call, Task, TaskSet, TestCase, TestSuite
+from execeval.tasks.model import Assert, Call, Task, TaskSet, TestCase, TestProgram, TestSuite
 
 __all__ = ["FORMAT", "KNOWN_KEYS", "task_from_record", "load_native", "is_header"]
 
@@ -86,7 +86,10 @@ def task_from_record(rec: Mapping[str, Any], where: str, *, file_setup: str = ""
     if prelude:
         metadata["prelude"] = prelude
         reference = prelude + reference
-    cases: tuple[TestCase, ...] = tuple(Assert(a) for a in asserts) + inputs
+    language = optional(rec, "language", str, where, "python")
+    cases: tuple[TestCase | TestProgram, ...] = tuple(Assert(a) for a in asserts) + inputs
+    if language != "python":
+        cases = _test_program(task_id, asserts, inputs or plus, where)
     return Task(
         task_id=task_id,
         prompt=prompt,
@@ -95,9 +98,18 @@ def task_from_record(rec: Mapping[str, Any], where: str, *, file_setup: str = ""
         tests=TestSuite(cases=cases, setup=setup, atol=atol),
         completion_mode=completion,
         plus_tests=TestSuite(cases=plus, setup=setup, atol=atol) if plus else None,
-        language=optional(rec, "language", str, where, "python"),
+        language=language,
         metadata=metadata,
     )
+
+
+def _test_program(task_id: str, tests: list[str], inputs: tuple[Call, ...], where: str) -> tuple[TestProgram]:
+    """A task in another language is judged by one test program in that language, appended to the candidate
+    (docs/multilang.md); there is no interpreter to call its entry point with `inputs`."""
+    if len(tests) != 1 or inputs:
+        raise TaskFormatError(f"{where}: task '{task_id}' is not in Python: give its tests as one program in its "
+                              f"language, \"tests\": [\"...\"], and no 'inputs'")
+    return (TestProgram(tests[0]),)
 
 
 def _abstention_labels(rec: Mapping[str, Any], where: str) -> dict:

@@ -54,6 +54,7 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
     Benchmark("mbpp+", "MbppPlus-v0.2.0.jsonl", _MBPP_PLUS, "evalplus", ("evalplus/mbppplus", None)),
     Benchmark("mbpp+-mini", "MbppPlus-Mini-v0.2.0.jsonl", _MBPP_PLUS, "evalplus", mini=True),
     Benchmark("demo", "tasks.jsonl", ("tasks.jsonl",), "native"),
+    Benchmark("hpc-kernels", "tasks.jsonl", ("tasks.jsonl",), "native"),  # docs/hpc.md
     # competitive programming (execeval/tasks/competitive.py): JSONL exports of the hub datasets, no hub fallback
     Benchmark("apps", "apps_test.jsonl", ("apps_test.jsonl.gz", "apps_test.jsonl", "apps*.jsonl.gz", "apps*.jsonl"),
               "apps"),
@@ -67,7 +68,9 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
 )}
 _ALIASES = {"humanevalplus": "humaneval+", "humaneval-plus": "humaneval+", "mbppplus": "mbpp+", "mbpp-plus": "mbpp+",
             "sanitized-mbpp": "mbpp-sanitized", "humanevalplus-mini": "humaneval+-mini",
-            "code_contests": "codecontests"}
+            "code_contests": "codecontests", "hpc": "hpc-kernels"}
+#: task sets shipped inside the package: name -> their folder under execeval/tasks/
+SHIPPED = {"demo": "demo", "hpc-kernels": "hpc"}
 
 
 def _lazy(ref: str) -> Callable[..., TaskSet]:
@@ -168,13 +171,14 @@ def _load_path(path: Path, split: str, name: str | None = None, fmt: str | None 
     return LOADERS[fmt](raw, name=name if split == "test" else f"{name}:{split}", split=split)
 
 
-def _demo() -> TaskSet:
-    res = resources.files("execeval.tasks").joinpath("demo", "tasks.jsonl")
+def _shipped(name: str) -> TaskSet:
+    folder = SHIPPED[name]
+    res = resources.files("execeval.tasks").joinpath(folder, "tasks.jsonl")
     if not res.is_file():
-        raise TaskFormatError("the demo tasks (execeval/tasks/demo/tasks.jsonl) are missing from this install",
+        raise TaskFormatError(f"the {name} tasks (execeval/tasks/{folder}/tasks.jsonl) are missing from this install",
                               hint="reinstall execeval")
     with resources.as_file(res) as path:
-        return LOADERS["native"](path, name="demo")
+        return LOADERS["native"](path, name=name)
 
 
 def _data_dir(data_dir: str | Path | None) -> Path | None:
@@ -190,8 +194,8 @@ def _data_dir(data_dir: str | Path | None) -> Path | None:
 
 def load_tasks(name_or_path: str | os.PathLike[str], *, data_dir: str | Path | None = None, split: str = "test") -> TaskSet:
     """Load a benchmark by name (`humaneval`, `humaneval+`, `humaneval+-mini`, `mbpp`, `mbpp-sanitized`, `mbpp+`,
-    `cruxeval-o`, `cruxeval-i`, `demo`, `apps`, `codecontests`, `taco`, `codeforces`, `livecodebench[-vN]`) or a task
-    file by path (format detected
+    `cruxeval-o`, `cruxeval-i`, `demo`, `hpc-kernels`, `apps`, `codecontests`, `taco`, `codeforces`,
+    `livecodebench[-vN]`) or a task file by path (format detected
     from its content).
 
     `split` selects the original-MBPP split ("prompt", "test", "validation", "train", "all"); other benchmarks have
@@ -212,8 +216,8 @@ def load_tasks(name_or_path: str | os.PathLike[str], *, data_dir: str | Path | N
             raise UsageError(f"{path} is a directory, not a task file")
         raise UsageError(f"no benchmark or file named '{name_or_path}'",
                          hint=f"use one of {', '.join(benchmark_names())} or a path to a task file")
-    if bench.name == "demo":
-        return _demo()
+    if bench.name in SHIPPED:
+        return _shipped(bench.name)
     directory = _data_dir(data_dir)
     found = find_file(bench, directory) if directory else None
     if found is not None:
