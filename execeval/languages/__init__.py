@@ -18,15 +18,17 @@ from execeval.languages.bash import Bash
 from execeval.languages.build import Build, BuildCache, build, run, run_batch
 from execeval.languages.c import C
 from execeval.languages.cpp import Cpp
+from execeval.languages.go import Go
 from execeval.languages.java import Java
 from execeval.languages.javascript import JavaScript
 from execeval.languages.python import Python
+from execeval.languages.rust import Rust
 from execeval.languages.sql import Sql
 
 LANGUAGES: dict[str, Language] = {lang.name: lang for lang in (Python(), C(), Cpp(), Java(), JavaScript(), Bash(),
-                                                               Sql())}
+                                                               Sql(), Go(), Rust())}
 ALIASES = {"c++": "cpp", "cxx": "cpp", "py": "python", "python3": "python", "js": "javascript", "node": "javascript",
-           "sh": "bash", "sqlite": "sql", "sqlite3": "sql"}
+           "sh": "bash", "sqlite": "sql", "sqlite3": "sql", "golang": "go", "rs": "rust"}
 
 __all__ = ["LANGUAGES", "Language", "Toolchain", "Build", "BuildCache", "build", "run", "run_batch", "get_language",
            "toolchains"]
