@@ -122,7 +122,8 @@ def program_for(task: Task, sample: Sample) -> str:
     cannot be prepended), so only tasks in completion mode get the prompt. A task may wrap a whole program
     (`metadata["program_prefix"]`/`["program_suffix"]`: LiveCodeBench's imports and method call, APPS's call-based
     entry point) or build it from the sample (`metadata["cruxeval"]`: CRUXEval, whose samples are predictions checked
-    outside the sandbox). A task's `metadata["prelude"]` (the native format's `prelude`) comes first of all.
+    outside the sandbox), or its imports from what the completion uses (HumanEval-X's Go, `metadata["go_test_setup"]`).
+    A task's `metadata["prelude"]` (the native format's `prelude`) comes first of all.
     """
     return task.metadata.get("prelude", "") + _program(task, sample)
 
@@ -131,7 +132,12 @@ def _program(task: Task, sample: Sample) -> str:
     suffix = task.metadata.get("program_suffix", "")
     if sample.kind == "completion" and task.completion_mode:
         stop = task.metadata.get("stop_tokens")  # MultiPL-E: the tests close what the prompt opened
-        return task.prompt + (cut_at_stop_tokens(sample.code, stop) if stop else sample.code) + suffix
+        completion = cut_at_stop_tokens(sample.code, stop) if stop else sample.code
+        if "go_test_setup" in task.metadata:  # HumanEval-X's Go: imports follow what the completion uses
+            from execeval.tasks.humaneval_x import go_program
+
+            return go_program(task.metadata, task.prompt, completion) + suffix
+        return task.prompt + completion + suffix
     if task.metadata.get("cruxeval"):  # CRUXEval: the sample is a prediction, not a program
         from execeval.tasks.cruxeval import program_from_prediction
 
