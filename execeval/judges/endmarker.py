@@ -216,7 +216,9 @@ def _go(source: str, _: str) -> str:
 
 
 _RUST_MAIN = re.compile(r"\bfn\s+main\s*\(\s*\)")
-_RUST_TEST = re.compile(r"#\[test\]\s*((?:#\[[^\]]*\]\s*)*)(?:pub\s+)?fn\s+(\w+)")
+# `#[test]`, then any other attributes, comments and blank space before its `fn`
+_RUST_TEST = re.compile(r"#\[test\]((?:\s|//[^\n]*|#\[[^\]]*\])*?)(?:pub\s+)?fn\s+(\w+)")
+_RUST_SKIP = re.compile(r'"(?:\\.|[^"\\])*"|/\*.*?\*/|//[^\n]*', re.S)  # strings, then the comments to skip
 _RUST_MOD = re.compile(r"\bmod\s+(\w+)\s*\{")
 
 
@@ -228,9 +230,18 @@ def _rust_test_path(source: str, at: int) -> str:
     return ""
 
 
+def _rust_tests(source: str) -> list[re.Match[str]]:
+    """The `#[test]` functions of `source`, not those in a comment (HumanEval-X's Rust/32 comments its test out)."""
+    comments = [m.span() for m in _RUST_SKIP.finditer(source) if not m.group().startswith('"')]
+    return [m for m in _RUST_TEST.finditer(source) if not any(a <= m.start() < b for a, b in comments)]
+
+
 def _rust(source: str, _: str) -> str:
-    calls = [f"    {_rust_test_path(source, m.start())}{m.group(2)}();\n" for m in _RUST_TEST.finditer(source)]
-    source = _RUST_TEST.sub(lambda m: f"{m.group(1)}pub fn {m.group(2)}", source).replace("#[cfg(test)]", "")
+    tests = _rust_tests(source)
+    calls = [f"    {_rust_test_path(source, m.start())}{m.group(2)}();\n" for m in tests]
+    for m in reversed(tests):  # each test a plain function the epilogue's `main` can call
+        source = f"{source[:m.start()]}{m.group(1)}pub fn {m.group(2)}{source[m.end():]}"
+    source = source.replace("#[cfg(test)]", "")
     run_main = f"    {_TESTS_MAIN}();\n" if _RUST_MAIN.search(source) else ""
     source = _RUST_MAIN.sub(f"fn {_TESTS_MAIN}()", source, count=1)
     return (f"{source}\n\nfn main() {{\n    use std::io::Write;\n"
