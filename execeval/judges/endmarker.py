@@ -17,6 +17,12 @@ Per language:
     fortran  the tests' `program` becomes a subroutine, and a new main program takes the token, calls it, prints
              the token (Fortran cannot change its environment: the token stays readable there, like JS's)
     js, python, bash   one epilogue statement after the tests
+    go       a test file (`testing` functions): a `TestMain` that prints the token after `m.Run()` returned 0 (the
+             binary runs with -test.paniconexit0, so `os.Exit(0)` in a test fails); a program: `main` renamed and
+             called from a real one, as in C
+    rust     `main` renamed and called from a real one, which then calls every `#[test]` function itself (made a
+             plain `pub fn`, its `#[cfg(test)]` module compiled in): libtest's harness has no hook after the last
+             test. Limit: a `#[should_panic]` test, or one returning `Result`, is not judged as libtest would
 
 The token leaves the environment before the tests run (C/C++ overwrite its value in the environment block, Java
 removes it from `System.getenv`'s map, JS, Python and bash unset it), so a candidate's `getenv` finds nothing.
@@ -204,4 +210,72 @@ def _fortran(source: str, _: str) -> str:
             "  flush(6)\n  write(*, '(/,A)') trim(execeval_end_token)\nend program execeval_main\n")
 
 
-_EPILOGUES = {"fortran": _fortran, "c": _c, "cpp": _cpp, "java": _java, "javascript": _js, "python": _python, "bash": _bash}
+
+
+_GO_PACKAGE = re.compile(r"(?m)^package\s+\w+[^\n]*\n")
+_GO_MAIN = re.compile(r"(?m)^func\s+main\s*\(\s*\)")
+_GO_IMPORTS = 'import (\n\texecevalOS "os"\n\texecevalFmt "fmt"\n\texecevalTesting "testing"\n)\n'
+_GO_PRINT = ('\texecevalOS.Stdout.Sync()\n\texecevalFmt.Printf("\\n%s\\n", execevalEnd)\n')
+
+
+def _go(source: str, _: str) -> str:
+    from execeval.languages.go import is_test_file
+
+    package = _GO_PACKAGE.search(source)
+    if package is None:
+        return source  # no package clause: the compiler says so
+    tests = is_test_file(source.encode())
+    imports = _GO_IMPORTS if tests else _GO_IMPORTS.replace('\texecevalTesting "testing"\n', "")
+    take = (f'\texecevalEnd := execevalOS.Getenv("{END_TOKEN_ENV}")\n'
+            f'\texecevalOS.Unsetenv("{END_TOKEN_ENV}")\n')
+    head, rest = source[:package.end()], source[package.end():]
+    if tests:  # a failed test's report is on stdout: a line on stderr says so, for the verdict
+        return (f"{head}{imports}{rest}\n\nfunc TestMain(m *execevalTesting.M) {{\n{take}\tcode := m.Run()\n"
+                f"\tif code == 0 {{\n{_GO_PRINT}\t}} else {{\n"
+                '\t\texecevalFmt.Fprintln(execevalOS.Stderr, "--- FAIL: a test failed")\n\t}\n'
+                "\texecevalOS.Exit(code)\n}\n")
+    if not _GO_MAIN.search(rest):
+        return source
+    rest = _GO_MAIN.sub(f"func {_TESTS_MAIN}()", rest, count=1)
+    return f"{head}{imports}{rest}\n\nfunc main() {{\n{take}\t{_TESTS_MAIN}()\n{_GO_PRINT}}}\n"
+
+
+_RUST_MAIN = re.compile(r"\bfn\s+main\s*\(\s*\)")
+# `#[test]`, then any other attributes, comments and blank space before its `fn`
+_RUST_TEST = re.compile(r"#\[test\]((?:\s|//[^\n]*|#\[[^\]]*\])*?)(?:pub\s+)?fn\s+(\w+)")
+_RUST_SKIP = re.compile(r'"(?:\\.|[^"\\])*"|/\*.*?\*/|//[^\n]*', re.S)  # strings, then the comments to skip
+_RUST_MOD = re.compile(r"\bmod\s+(\w+)\s*\{")
+
+
+def _rust_test_path(source: str, at: int) -> str:
+    """`module::name` of the module enclosing `at` (one level: HumanEval-X's `mod tests`), else ``."""
+    for m in reversed(list(_RUST_MOD.finditer(source, 0, at))):
+        if source.count("{", m.end() - 1, at) > source.count("}", m.end() - 1, at):
+            return f"{m.group(1)}::"
+    return ""
+
+
+def _rust_tests(source: str) -> list[re.Match[str]]:
+    """The `#[test]` functions of `source`, not those in a comment (HumanEval-X's Rust/32 comments its test out)."""
+    comments = [m.span() for m in _RUST_SKIP.finditer(source) if not m.group().startswith('"')]
+    return [m for m in _RUST_TEST.finditer(source) if not any(a <= m.start() < b for a, b in comments)]
+
+
+def _rust(source: str, _: str) -> str:
+    tests = _rust_tests(source)
+    calls = [f"    {_rust_test_path(source, m.start())}{m.group(2)}();\n" for m in tests]
+    for m in reversed(tests):  # each test a plain function the epilogue's `main` can call
+        source = f"{source[:m.start()]}{m.group(1)}pub fn {m.group(2)}{source[m.end():]}"
+    source = source.replace("#[cfg(test)]", "")
+    run_main = f"    {_TESTS_MAIN}();\n" if _RUST_MAIN.search(source) else ""
+    source = _RUST_MAIN.sub(f"fn {_TESTS_MAIN}()", source, count=1)
+    return (f"{source}\n\nfn main() {{\n    use std::io::Write;\n"
+            f'    let execeval_end = std::env::var("{END_TOKEN_ENV}").unwrap_or_default();\n'
+            f'    std::env::remove_var("{END_TOKEN_ENV}");\n'
+            f"{run_main}{''.join(calls)}"
+            '    std::io::stdout().flush().ok();\n    print!("\\n{}\\n", execeval_end);\n'
+            "    std::io::stdout().flush().ok();\n}\n")
+
+
+_EPILOGUES = {"c": _c, "cpp": _cpp, "java": _java, "javascript": _js, "python": _python, "bash": _bash, "go": _go,
+              "rust": _rust, "fortran": _fortran}

@@ -36,6 +36,9 @@ _ASSERTION = {
     "java": re.compile(rb"java\.lang\.AssertionError"), "javascript": re.compile(rb"^AssertionError\b", re.MULTILINE),
     "python": re.compile(rb"^AssertionError\b", re.MULTILINE), "bash": re.compile(rb"^$"),  # bash: any failure
     "fortran": re.compile(rb"^ERROR STOP\b", re.MULTILINE),  # the tests' `error stop "message"`
+    "go": re.compile(rb"^--- FAIL:", re.MULTILINE),  # said on stderr by the Go epilogue's TestMain
+    # rustc 1.63: "panicked at 'assertion failed: `(left == right)`"; newer: a line "assertion `left == right` failed"
+    "rust": re.compile(rb"(?:panicked at '|^)assertion(?: failed|\s+`left)", re.MULTILINE),
 }
 _LIMITS = {Status.TIMEOUT, Status.CPU_LIMIT, Status.MEMORY_LIMIT, Status.OUTPUT_LIMIT}
 

@@ -48,11 +48,11 @@ class Toolchain:
                f"`execeval doctor`"
 
 
-def find_toolchain(language: str, tools: tuple[str, ...], install: str = "") -> Toolchain:
-    """Look the tools up on PATH (jobs get no PATH of their own, so commands carry absolute paths)."""
+def find_toolchain(language: str, tools: tuple[str, ...], install: str = "", path: str | None = None) -> Toolchain:
+    """Look the tools up on PATH, or `path` (jobs get no PATH of their own, so commands carry absolute paths)."""
     paths, missing, ident = {}, [], hashlib.sha256(language.encode())
     for tool in tools:
-        found = shutil.which(tool)
+        found = shutil.which(tool, path=path)
         if found is None:
             missing.append(tool)
             continue
@@ -99,6 +99,10 @@ class Language(Protocol):
         """The limits a run needs in this language (e.g. a JVM reserves more address space than it uses)."""
         ...
 
+    def build_limits(self, limits: Limits) -> Limits:
+        """The limits its compile job needs (e.g. the go tool runs the compiler and linker as child processes)."""
+        ...
+
     def batch_command(self, toolchain: Toolchain, artifacts: Mapping[str, bytes], inputs: Sequence[bytes],
                       limits: Limits | None = None, driver: Mapping[str, bytes] | None = None) -> Command | None:
         """One process that runs the program on every input in turn (a JVM's start-up paid once), or None when
@@ -130,6 +134,9 @@ class BaseLanguage:
     error_line: re.Pattern[bytes] | None = None  # group 1 is the error's (possibly dotted) name
 
     def run_limits(self, limits: Limits) -> Limits:
+        return limits
+
+    def build_limits(self, limits: Limits) -> Limits:
         return limits
 
     def batch_command(self, toolchain: Toolchain, artifacts: Mapping[str, bytes], inputs: Sequence[bytes],

@@ -119,7 +119,7 @@ def build(language: Language, source: str | bytes, sandbox: Sandbox, *, cache: B
     if command is None:
         return Build(language.name, key, True, {language.source_name: data})
     start = time.monotonic()
-    result = sandbox.run(command, limits)
+    result = sandbox.run(command, language.build_limits(limits))
     elapsed = time.monotonic() - start
     if result.status is Status.SANDBOX_ERROR:
         raise SandboxError(f"{language.name}: the compile job failed in the harness: {result.detail}")

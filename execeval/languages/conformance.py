@@ -108,6 +108,28 @@ SAMPLES: dict[str, Samples] = {
         exit_3="program p\n  stop 3\nend program p\n", runtime_error="program p\n  error stop 'boom'\nend program p\n",
         infinite_loop="program p\n  integer, volatile :: x\n  x = 0\n  do\n    x = x + 1\n  end do\nend program p\n",
         compile_error="program p\n  implicit none\n  x = undeclared_name(\nend program p\n"),
+    "go": Samples(
+        hello='package main\n\nimport "fmt"\n\nfunc main() { fmt.Print("hello,world\\n") }\n',
+        two_lines='package main\n\nimport (\n\t"bufio"\n\t"fmt"\n\t"os"\n)\n\nfunc main() {\n'
+                  '\tin := bufio.NewReader(os.Stdin)\n\tvar a, b, c int\n\tfmt.Fscanln(in, &a, &b)\n\tfmt.Fscanln(in, &c)\n'
+                  '\tfmt.Printf("%d\\n%d\\n", a+b, 2*c)\n}\n',
+        exit_3='package main\n\nimport "os"\n\nfunc main() { os.Exit(3) }\n',
+        runtime_error='package main\n\nimport "fmt"\n\nfunc main() {\n\tvar xs []int\n\tfmt.Println(xs[len(xs)+2])\n}\n',
+        error_type="IndexOutOfRange",
+        infinite_loop="package main\n\nvar x uint\n\nfunc main() {\n\tfor {\n\t\tx++\n\t}\n}\n",
+        compile_error="package main\n\nfunc main() { return undeclaredName }\n"),
+    "rust": Samples(
+        hello='fn main() {\n    print!("hello,world\\n");\n}\n',
+        two_lines="use std::io::BufRead;\nfn main() {\n    let mut lines = std::io::stdin().lock().lines();\n"
+                  "    let first: Vec<i64> = lines.next().unwrap().unwrap().split(' ').map(|x| x.parse().unwrap())"
+                  ".collect();\n    let c: i64 = lines.next().unwrap().unwrap().trim().parse().unwrap();\n"
+                  '    println!("{}\\n{}", first[0] + first[1], 2 * c);\n}\n',
+        exit_3="fn main() {\n    std::process::exit(3);\n}\n",
+        runtime_error='fn main() {\n    let z = std::env::args().count() - 1;\n    println!("{}", 7 / z);\n}\n',
+        error_type="Panic",
+        infinite_loop="fn main() {\n    let mut x: u64 = 0;\n    loop {\n        unsafe { std::ptr::write_volatile(&mut x, x + 1) };\n"
+                      "    }\n}\n",
+        compile_error="fn main() {\n    let x: i32 = \"no\";\n}\n"),
     "fake": Samples(hello=HELLO.decode()),
 }
 # assembly: whole programs (their own `main`, calling the static libc), no harness; per ISA the instructions of

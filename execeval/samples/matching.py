@@ -122,7 +122,8 @@ def program_for(task: Task, sample: Sample) -> str:
     cannot be prepended), so only tasks in completion mode get the prompt. A task's `metadata["prelude"]` comes
     first of all (the native format's `prelude`, LiveCodeBench's imports); `metadata["program_suffix"]` is trusted
     code after the sample (LiveCodeBench's method call, APPS's call-based entry point). CRUXEval's tasks build the
-    program from the sample (`metadata["cruxeval"]`: its samples are predictions, checked outside the sandbox).
+    program from the sample (`metadata["cruxeval"]`: its samples are predictions, checked outside the sandbox), and
+    HumanEval-X's Go its imports from what the completion uses (`metadata["go_test_setup"]`).
     """
     return task.metadata.get("prelude", "") + _program(task, sample)
 
@@ -131,7 +132,12 @@ def _program(task: Task, sample: Sample) -> str:
     suffix = task.metadata.get("program_suffix", "")
     if sample.kind == "completion" and task.completion_mode:
         stop = task.metadata.get("stop_tokens")  # MultiPL-E: the tests close what the prompt opened
-        return task.prompt + (cut_at_stop_tokens(sample.code, stop) if stop else sample.code) + suffix
+        completion = cut_at_stop_tokens(sample.code, stop) if stop else sample.code
+        if "go_test_setup" in task.metadata:  # HumanEval-X's Go: imports follow what the completion uses
+            from execeval.tasks.humaneval_x import go_program
+
+            return go_program(task.metadata, task.prompt, completion) + suffix
+        return task.prompt + completion + suffix
     if task.metadata.get("cruxeval"):  # CRUXEval: the sample is a prediction, not a program
         from execeval.tasks.cruxeval import program_from_prediction
 

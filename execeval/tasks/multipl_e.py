@@ -30,7 +30,8 @@ __all__ = ["REQUIRED_KEYS", "LANGUAGES", "looks_like_multipl_e", "task_from_reco
 
 REQUIRED_KEYS = frozenset({"name", "language", "prompt", "tests"})
 #: MultiPL-E's language ids (file extensions) whose execeval name differs; the rest are used as they are
-LANGUAGES = {"py": "python", "sh": "bash", "cpp": "cpp", "java": "java", "js": "js", "c": "c"}
+LANGUAGES = {"py": "python", "sh": "bash", "cpp": "cpp", "java": "java", "js": "js", "c": "c", "go_test.go": "go",
+             "rs": "rust"}
 _NUMBERED = re.compile(r"^[A-Za-z]+_\d+_(\w+)$")  # HumanEval_0_has_close_elements -> has_close_elements
 
 

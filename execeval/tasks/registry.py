@@ -65,10 +65,16 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
     Benchmark("codeforces", "codeforces_test.jsonl", ("codeforces*.jsonl.gz", "codeforces*.jsonl"), "codeforces"),
     Benchmark("cruxeval-o", "cruxeval.jsonl", ("cruxeval.jsonl",), "cruxeval-o", ("cruxeval-org/cruxeval", None)),
     Benchmark("cruxeval-i", "cruxeval.jsonl", ("cruxeval.jsonl",), "cruxeval-i", ("cruxeval-org/cruxeval", None)),
+    # HumanEval-X (execeval/tasks/humaneval_x.py): the files as THUDM/CodeGeeX publishes them, one per language
+    *(Benchmark(f"humaneval-x-{lang}", f"humaneval_{lang}.jsonl.gz",
+                (f"humaneval_{lang}.jsonl.gz", f"humaneval_{lang}.jsonl"), "humaneval-x")
+      for lang in ("cpp", "go", "java", "js", "python", "rust")),
 )}
 _ALIASES = {"humanevalplus": "humaneval+", "humaneval-plus": "humaneval+", "mbppplus": "mbpp+", "mbpp-plus": "mbpp+",
             "sanitized-mbpp": "mbpp-sanitized", "humanevalplus-mini": "humaneval+-mini",
-            "code_contests": "codecontests", "hpc": "hpc-kernels"}
+            "code_contests": "codecontests", "hpc": "hpc-kernels", "humaneval-x-javascript": "humaneval-x-js",
+            "humaneval-x-c++": "humaneval-x-cpp", "humaneval-x-golang": "humaneval-x-go",
+            "humaneval-x-py": "humaneval-x-python", "humaneval-x-rs": "humaneval-x-rust"}
 #: task sets shipped inside the package: name -> their folder under execeval/tasks/
 SHIPPED = {"demo": "demo", "hpc-kernels": "hpc"}
 
@@ -99,6 +105,7 @@ LOADERS: dict[str, Callable[..., TaskSet]] = {
     "codeforces": _lazy("execeval.tasks.competitive:load_codeforces"),
     "cruxeval-o": _lazy("execeval.tasks.cruxeval:load_cruxeval_output"),
     "cruxeval-i": _lazy("execeval.tasks.cruxeval:load_cruxeval_input"),
+    "humaneval-x": _lazy("execeval.tasks.humaneval_x:load_humaneval_x"),
 }
 
 
@@ -133,12 +140,15 @@ def detect_format(raw: Raw) -> str:
     """The loader for a file (a key of LOADERS), from the keys of its first record."""
     from execeval.tasks.multipl_e import looks_like_multipl_e, records
     from execeval.tasks.competitive import competitive_format
+    from execeval.tasks.humaneval_x import looks_like_humaneval_x
     from execeval.tasks.stdio import looks_like_stdio
 
     for where, rec in records(raw):
         keys = set(rec)
         if (competitive := competitive_format(rec)) is not None:
             return competitive
+        if looks_like_humaneval_x(rec):
+            return "humaneval-x"
         if looks_like_multipl_e(rec) and not keys & {"format", "task_id"}:
             return "multipl-e"
         if looks_like_stdio(rec):
@@ -195,7 +205,7 @@ def _data_dir(data_dir: str | Path | None) -> Path | None:
 def load_tasks(name_or_path: str | os.PathLike[str], *, data_dir: str | Path | None = None, split: str = "test") -> TaskSet:
     """Load a benchmark by name (`humaneval`, `humaneval+`, `humaneval+-mini`, `mbpp`, `mbpp-sanitized`, `mbpp+`,
     `cruxeval-o`, `cruxeval-i`, `demo`, `hpc-kernels`, `apps`, `codecontests`, `taco`, `codeforces`,
-    `livecodebench[-vN]`) or a task file by path (format detected
+    `livecodebench[-vN]`, `humaneval-x-LANG` for LANG in cpp, go, java, js, python, rust) or a task file by path (format detected
     from its content).
 
     `split` selects the original-MBPP split ("prompt", "test", "validation", "train", "all"); other benchmarks have
