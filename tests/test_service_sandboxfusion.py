@@ -70,6 +70,13 @@ RUNNER_EXAMPLES = {
                           and a["compile_result"]["return_code"] != 0),
     "cpp_stdin": ({"language": "cpp", "code": CPP_STDIN, "run_timeout": 5, "stdin": "65535"}, "Success", "Finished",
                   lambda a: a["run_result"]["stdout"] == "65535\n"),
+    "go_print": ({"language": "go", "code": 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println(123) }\n'},
+                 "Success", "Finished", lambda a: a["run_result"]["stdout"] == "123\n"),
+    "go_test_fails": ({"language": "go_test", "code": 'package main\n\nimport "testing"\n\n'
+                       'func TestX(t *testing.T) { t.Fatal("no") }\n'}, "Failed", "Finished",
+                      lambda a: a["run_result"]["return_code"] != 0),
+    "rust_print": ({"language": "rust", "code": 'fn main() {\n    println!("{}", 123);\n}\n'}, "Success", "Finished",
+                   lambda a: a["run_result"]["stdout"] == "123\n"),
     "java_print": ({"language": "java", "code": JAVA_PRINT}, "Success", "Finished",
                    lambda a: a["compile_result"]["status"] == "Finished" and a["run_result"]["stdout"].strip() == "123"),
     "java_compile_error": ({"language": "java", "code": JAVA_BROKEN}, "Failed", None,
@@ -169,8 +176,8 @@ def test_token_in_the_path_or_the_header_and_nowhere_else(url):
 
 
 def test_unsupported_language_and_bad_fields_get_400_naming_them(url):
-    r = post(url, {"language": "rust", "code": "fn main() {}"})
-    assert r.status_code == 400 and "rust" in r.json()["error"] and "python" in r.json()["error"]
+    r = post(url, {"language": "kotlin_script", "code": "println(1)"})
+    assert r.status_code == 400 and "kotlin_script" in r.json()["error"] and "python" in r.json()["error"]
     for body, word in [({"language": "python"}, "code"), ({"language": "python", "code": "1", "run_timeout": -1},
                                                             "run_timeout"),
                        ({"language": "python", "code": "1", "files": {"../x": SECRET}}, "files"),

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 #: SandboxFusion's language names -> execeval's; any other name gets 400 listing these
 LANGUAGES = {"python": "python", "cpp": "cpp", "c": "c", "java": "java", "nodejs": "javascript", "bash": "bash",
-             "sql": "sql"}
+             "sql": "sql", "go": "go", "go_test": "go", "rust": "rust"}  # go_test: a test file is told by its content
 OUTPUT_ENV = "EXECEVAL_RUN_CODE_OUTPUT_BYTES"  # the operator's cap on stdout and on stderr, each (bytes)
 DEFAULT_OUTPUT_BYTES = DEFAULT_LIMITS.output_bytes
 KILLED_CODE = -9  # the return code of a run killed at a limit whose signal the sandbox does not report
