@@ -6,6 +6,7 @@ from the job's limits, and a run of 10 samples per task gives the proficiency ta
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 
@@ -87,6 +88,9 @@ def test_a_removed_reduction_clause_fails_every_time(language, tasks, sandbox, c
     never the cores) race on `diff` in each of 12 sweeps of a 2048 x 2048 grid, and the tests see it."""
     if not _available(language):
         pytest.skip(f"{language}: {get_language(language).toolchain().missing_message()}")
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load > cores:  # measured: at load 20 on 2 cores the threads often ran one after another, racing nothing
+        pytest.skip(f"load {load:.0f} on {cores} cores: the racing threads may not run at the same time here")
     task = tasks.by_id()[f"hpc/{language}/jacobi/plain"]
     racy = re.sub(r"\s+reduction\([^)]*\)", "", task.reference, flags=re.IGNORECASE)
     assert racy != task.reference
