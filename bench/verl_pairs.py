@@ -35,6 +35,7 @@ import importlib.util
 import json
 import os
 import random
+import re
 import signal
 import sys
 import tempfile
@@ -104,12 +105,27 @@ def load_check_correctness() -> Any:
     return module.check_correctness
 
 
+_EXCEPTION = re.compile(r"^([A-Za-z_][\w.]*)(:|$)")
+
+
+def error_kind(stderr: str) -> str:
+    """The exception a Python traceback ends with ("AssertionError", "NameError"), or "" when there is none: a
+    failure counts as the same only when it fails the same way."""
+    lines = stderr.strip().splitlines()
+    found = _EXCEPTION.match(lines[-1]) if lines else None
+    return found.group(1) if found else ""
+
+
 def _case(result: Any, meta: dict) -> dict:
-    """What one case's answer says, small: verl's result and status, and the tails of the run's output."""
+    """What one case's answer says, small: verl's result and status, the exception, the tails of the output."""
+    stderr = meta.get("stderr") or meta.get("api_request_error") or ""
     return {"result": result, "status": meta.get("status"), "run_status": meta.get("run_status"),
-            "exit_code": meta.get("exit_code"), "stdout": (meta.get("stdout") or "")[-200:],
-            "stderr": (meta.get("stderr") or meta.get("api_request_error") or "")[-300:],
-            "seconds": meta.get("duration")}
+            "exit_code": meta.get("exit_code"), "error": error_kind(stderr),
+            "stdout": (meta.get("stdout") or "")[-200:], "stderr": stderr[-300:], "seconds": meta.get("duration")}
+
+
+def _same(a: dict, b: dict) -> bool:
+    return a["result"] == b["result"] and a["error"] == b["error"]
 
 
 def score(check: Any, url: str, pairs: list[Pair], timeout: int, memory_mb: int, concurrency: int) -> list[list[dict]]:
@@ -126,11 +142,12 @@ def score(check: Any, url: str, pairs: list[Pair], timeout: int, memory_mb: int,
 
 
 def differences(pairs: list[Pair], sf: list[list[dict]], ee: list[list[dict]]) -> list[dict]:
-    """Every case whose verl result differs, with the program, the case, both answers and the known reason."""
+    """Every case whose verl result or exception differs, with the program, the case, both answers and the known
+    reason."""
     found = []
     for p, sf_cases, ee_cases in zip(pairs, sf, ee):
         for c, (a, b) in enumerate(zip(sf_cases, ee_cases)):
-            if a["result"] != b["result"]:
+            if not _same(a, b):
                 key = f"{p.name} case {c}"
                 found.append({"pair": key, "program": p.completion, "case": p.in_outs["assert_case"][c],
                               "sandboxfusion": a, "execeval": b, "reason": REASONS.get(key, "not looked at yet")})
@@ -140,11 +157,14 @@ def differences(pairs: list[Pair], sf: list[list[dict]], ee: list[list[dict]]) -
 def summary(pairs: list[Pair], sf: list[list[dict]], ee: list[list[dict]]) -> dict:
     cases = sum(len(c) for c in sf)
     agree = sum(a["result"] == b["result"] for x, y in zip(sf, ee) for a, b in zip(x, y))
+    same_error = sum(_same(a, b) for x, y in zip(sf, ee) for a, b in zip(x, y))
     passed = {name: sum(all(c["result"] is True for c in cs) for cs in side) for name, side in
               (("sandboxfusion", sf), ("execeval", ee))}
     counts = {name: dict(Counter(str(c["result"]) for cs in side for c in cs)) for name, side in
               (("sandboxfusion", sf), ("execeval", ee))}
-    return {"pairs": len(pairs), "cases": cases, "cases_agreeing": agree,
+    errors = dict(Counter(c["error"] for cs in ee for c in cs if c["error"]))
+    return {"pairs": len(pairs), "cases": cases, "cases_agreeing": agree, "cases_agreeing_with_exception": same_error,
+            "execeval_exceptions": errors,
             "pairs_agreeing": sum(all(a["result"] == b["result"] for a, b in zip(x, y)) for x, y in zip(sf, ee)),
             "pairs_passing_all_cases": passed, "case_results": counts,
             "ldb_solved_chosen": sum(p.solved for p in pairs)}
@@ -154,14 +174,16 @@ def report(result: dict) -> None:
     s = result["summary"]
     print(f"{s['pairs']} pairs ({s['ldb_solved_chosen']} LDB-solved), {s['cases']} cases, timeout {result['timeout']} s")
     print(f"cases agreeing: {s['cases_agreeing']}/{s['cases']}; pairs agreeing on every case: "
-          f"{s['pairs_agreeing']}/{s['pairs']}")
+          f"{s['pairs_agreeing']}/{s['pairs']}; cases agreeing on result and exception: "
+          f"{s['cases_agreeing_with_exception']}/{s['cases']}")
+    print(f"  exceptions (execeval's side): {s['execeval_exceptions']}")
     for name in ("sandboxfusion", "execeval"):
         print(f"  {name}: pairs passing every case {s['pairs_passing_all_cases'][name]}; case results "
               f"(True/False/-1 api/-2 runtime/-3 timeout/-4 compile) {s['case_results'][name]}")
     for d in result["differences"]:
         a, b = d["sandboxfusion"], d["execeval"]
-        print(f"\n{d['pair']}: SandboxFusion {a['result']} ({a['status']}, exit {a['exit_code']}), "
-              f"execeval {b['result']} ({b['status']}, exit {b['exit_code']})\n  reason: {d['reason']}")
+        print(f"\n{d['pair']}: SandboxFusion {a['result']} ({a['status']} {a['error']}, exit {a['exit_code']}), "
+              f"execeval {b['result']} ({b['status']} {b['error']}, exit {b['exit_code']})\n  reason: {d['reason']}")
         print(f"  case: {d['case']!r}\n  SandboxFusion stderr: {a['stderr'][-160:]!r}\n"
               f"  execeval stderr: {b['stderr'][-160:]!r}")
 
@@ -204,7 +226,8 @@ def main() -> None:
                                                            "execeval": round(ee_t.s, 1)},
               "summary": summary(pairs, sf, ee), "differences": differences(pairs, sf, ee),
               "pairs": [{"pair": p.name, "sandboxfusion": [c["result"] for c in x],
-                         "execeval": [c["result"] for c in y]} for p, x, y in zip(pairs, sf, ee)]}
+                         "execeval": [c["result"] for c in y],
+                         "exceptions": [c["error"] for c in y]} for p, x, y in zip(pairs, sf, ee)]}
     report(result)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
