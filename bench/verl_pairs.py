@@ -9,7 +9,8 @@ passes and failures. Each pair's tests are its task's three asserts from MBPP it
 `test_list`, after `test_setup_code` when the task has one).
 
 The in_outs shape is verl's assert-style one, without `fn_name`: `{"inputs": [""] * n, "outputs": [None] * n,
-"assert_case": [setup + assert, ...]}`. verl appends each assert to the completion (`generation + "\\n\\n" +
+"assert_case": [setup + assert, ...]}`, what verl's `compute_score` fills in for test cases given as
+`{"assert_case": [...]}`. verl appends each assert to the completion (`generation + "\\n\\n" +
 assert_case[i]`) and runs it as one program; an expected output of None makes a clean exit (`Success`) count as
 True, and a failing assert (AssertionError, exit code 1) as -2. That keeps MBPP's meaning exactly: the assert's
 own `==` decides, nothing is serialised to JSON or compared as printed text. (With `fn_name` set, verl wraps
@@ -18,8 +19,9 @@ change MBPP's comparisons, e.g. tuples printed as JSON lists.)
 
 verl's scoring module is loaded by its file from verl's install (tests/test_service_verl.py says why); both
 servers get the same `timeout` (compile and run) and `memory_limit_mb`, and the pairs are scored one after
-another with at most `--concurrency` cases in flight (verl's `concurrent_semaphore`), so load does not change
-verdicts. SandboxFusion runs first, alone, then `execeval serve`, alone.
+another with at most `--concurrency` cases in flight (verl's `concurrent_semaphore`; never more than a pair's
+three, since pairs go one at a time), so load does not change verdicts. SandboxFusion runs first, alone, then
+`execeval serve`, alone.
 
     python bench/verl_pairs.py --sf-dir /tmp/sandboxfusion            # bench/README.md: install SandboxFusion
     python bench/verl_pairs.py --sf-url http://127.0.0.1:8080 --pairs 50
