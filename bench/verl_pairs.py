@@ -174,7 +174,8 @@ def summary(pairs: list[Pair], sf: list[list[dict]], ee: list[list[dict]]) -> di
 
 def report(result: dict) -> None:
     s = result["summary"]
-    print(f"{s['pairs']} pairs ({s['ldb_solved_chosen']} LDB-solved), {s['cases']} cases, timeout {result['timeout']} s")
+    print(f"{s['pairs']} pairs ({s['ldb_solved_chosen']} LDB-solved), {s['cases']} cases, "
+          f"timeout {result['timeout']} s")
     print(f"cases agreeing: {s['cases_agreeing']}/{s['cases']}; pairs agreeing on every case: "
           f"{s['pairs_agreeing']}/{s['pairs']}; cases agreeing on result and exception: "
           f"{s['cases_agreeing_with_exception']}/{s['cases']}")
