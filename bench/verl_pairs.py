@@ -27,7 +27,9 @@ three, since pairs go one at a time), so load does not change verdicts. SandboxF
     python bench/verl_pairs.py --sf-url http://127.0.0.1:8080 --pairs 50
 
 The result goes to bench/results/verl_pairs.json (`--out`): every pair's per-case results on both servers and
-every difference with its program, case, both answers and the reason found for it (REASONS below).
+every difference with its program, case, both answers and the reason found for it (REASONS below). After the
+pairs, a few programs written here (EDGES: threads, output past 128 KB, 2 GB of memory, numpy) show, each with
+its cause, where the two servers do differ; they are reported apart and never counted with the pairs.
 """
 
 from __future__ import annotations
@@ -59,6 +61,31 @@ MODELS = ("codellama", "gpt-3.5-turbo-0613", "starcoder")
 SEED = 200
 #: "model MBPP/N case" -> why the two servers differ there, written after looking at the case (printed with it)
 REASONS: dict[str, str] = {}
+#: Programs no pair happened to contain, where the servers do differ: name -> (program, assert, why). Scored the
+#: same way, after the pairs, and reported apart from them (not real completions: written here to show each cause).
+EDGES = {
+    "threads": ("from concurrent.futures import ThreadPoolExecutor\ndef f():\n    with ThreadPoolExecutor(2) as ex:\n"
+                "        return sum(ex.map(abs, range(-3, 3)))\n", "assert f() == 9",
+                "SandboxFusion's bug: for memory_limit_MB (verl always sends it, 1024 by default) it sets RLIMIT_STACK "
+                "to the same size as RLIMIT_AS, glibc sizes a new thread's stack by RLIMIT_STACK, so no thread fits: "
+                "'can't start new thread' (-2); execeval: True"),
+    "process_pool": ("from multiprocessing import Pool\ndef f():\n    with Pool(2) as p:\n"
+                     "        return sum(p.map(abs, range(-3, 3)))\n", "assert f() == 9",
+                     "the same SandboxFusion bug (a Pool starts threads of its own): -2; execeval: True"),
+    "print_200kb": ("def f():\n    print('x' * 200_000)\n    return 1\n", "assert f() == 1",
+                    "SandboxFusion's bug: its runner awaits the process before reading its pipes, so a program that "
+                    "writes more than ~128 KB blocks until the run time-out (-3); execeval: True"),
+    "print_20mb": ("def f():\n    print('x' * 20_000_000)\n    return 1\n", "assert f() == 1",
+                   "execeval's cap: output past 1 MB (EXECEVAL_RUN_CODE_OUTPUT_BYTES) stops the program (-2); "
+                   "SandboxFusion: the same pipe bug, time-out (-3)"),
+    "memory_2gb": ("def f():\n    return len(bytearray(2000 * 2**20))\n", "assert f() == 2000 * 2**20",
+                   "both -2, by different means: SandboxFusion's RLIMIT_AS raises MemoryError in Python, execeval's "
+                   "memory cgroup (the job's whole memory) kills it (exit -9); a short timeout turns execeval's into "
+                   "-3, as zeroing 1 GB takes time"),
+    "numpy": ("import numpy\ndef f():\n    return int(numpy.arange(4).sum())\n", "assert f() == 6",
+              "the install, not the server: SandboxFusion's runtime env here is bare (its image has numpy), "
+              "execeval runs the interpreter it is given"),
+}
 
 
 @dataclass(frozen=True)
@@ -92,6 +119,17 @@ def load_pairs(data_dir: Path, n: int, seed: int) -> list[Pair]:
     rng = random.Random(seed)
     chosen = rng.sample(pool[True], n // 2) + rng.sample(pool[False], n - n // 2)
     return sorted(chosen, key=lambda p: (p.model, int(p.task_id.split("/")[1])))
+
+
+def edge_pairs() -> list[Pair]:
+    return [Pair("edge", name, False, code, {"inputs": [""], "outputs": [None], "assert_case": [case]})
+            for name, (code, case, _) in EDGES.items()]
+
+
+def edge_report(edges: list[Pair], sf: list[list[dict]], ee: list[list[dict]]) -> list[dict]:
+    """Each edge program's answer from both servers, with why they differ (or agree)."""
+    return [{"edge": p.task_id, "program": p.completion, "case": p.in_outs["assert_case"][0], "sandboxfusion": a[0],
+             "execeval": b[0], "reason": EDGES[p.task_id][2]} for p, a, b in zip(edges, sf, ee)]
 
 
 def load_check_correctness() -> Any:
@@ -139,7 +177,7 @@ def score(check: Any, url: str, pairs: list[Pair], timeout: int, memory_mb: int,
                                concurrent_semaphore=gate)
         out.append([_case(r, m) for r, m in zip(results, metas)])
         if (i + 1) % 50 == 0:
-            print(f"  {i + 1}/{len(pairs)} pairs", flush=True)
+            print(f"  {i + 1}/{len(pairs)} programs", flush=True)
     return out
 
 
@@ -183,6 +221,10 @@ def report(result: dict) -> None:
     for name in ("sandboxfusion", "execeval"):
         print(f"  {name}: pairs passing every case {s['pairs_passing_all_cases'][name]}; case results "
               f"(True/False/-1 api/-2 runtime/-3 timeout/-4 compile) {s['case_results'][name]}")
+    print("\nedge programs (not from the pairs), verl result SandboxFusion / execeval:")
+    for e in result["edges"]:
+        print(f"  {e['edge']}: {e['sandboxfusion']['result']} {e['sandboxfusion']['error']} / "
+              f"{e['execeval']['result']} {e['execeval']['error']}: {e['reason']}")
     for d in result["differences"]:
         a, b = d["sandboxfusion"], d["execeval"]
         print(f"\n{d['pair']}: SandboxFusion {a['result']} ({a['status']} {a['error']}, exit {a['exit_code']}), "
@@ -208,7 +250,8 @@ def main() -> None:
     print(machine_line())
     check = load_check_correctness()
     pairs = load_pairs(args.data_dir, args.pairs, args.seed)
-    score_args = (pairs, args.timeout, args.memory_mb, args.concurrency)
+    edges = edge_pairs()
+    score_args = (pairs + edges, args.timeout, args.memory_mb, args.concurrency)
     sf_proc, sf_url = start_sandboxfusion(args.sf_dir, "asyncio") if args.sf_dir else (None, args.sf_url)
     try:
         with Stopwatch() as sf_t:
@@ -224,10 +267,12 @@ def main() -> None:
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
+    (sf, sf_edges), (ee, ee_edges) = ((x[:len(pairs)], x[len(pairs):]) for x in (sf, ee))
     result = {"machine": machine_line(), "seed": args.seed, "timeout": args.timeout, "memory_mb": args.memory_mb,
               "concurrency": args.concurrency, "seconds": {"sandboxfusion": round(sf_t.s, 1),
                                                            "execeval": round(ee_t.s, 1)},
               "summary": summary(pairs, sf, ee), "differences": differences(pairs, sf, ee),
+              "edges": edge_report(edges, sf_edges, ee_edges),
               "pairs": [{"pair": p.name, "sandboxfusion": [c["result"] for c in x],
                          "execeval": [c["result"] for c in y],
                          "exceptions": [c["error"] for c in y]} for p, x, y in zip(pairs, sf, ee)]}
