@@ -233,6 +233,13 @@ def report(result: dict) -> None:
               f"  execeval stderr: {b['stderr'][-160:]!r}")
 
 
+def compact_json(result: dict) -> str:
+    """Indented JSON, but one line per pair: the file stays small and a changed verdict is a one-line diff."""
+    head = json.dumps({k: v for k, v in result.items() if k != "pairs"}, indent=1)
+    rows = ",\n".join(f"  {json.dumps(row)}" for row in result["pairs"])
+    return f'{head[:-2]},\n "pairs": [\n{rows}\n ]\n}}\n'
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     where = ap.add_mutually_exclusive_group(required=True)
@@ -278,7 +285,7 @@ def main() -> None:
                          "exceptions": [c["error"] for c in y]} for p, x, y in zip(pairs, sf, ee)]}
     report(result)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    args.out.write_text(compact_json(result))
     print(f"\nwritten: {args.out}")
 
 
