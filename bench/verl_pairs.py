@@ -68,13 +68,13 @@ EDGES = {
                 "        return sum(ex.map(abs, range(-3, 3)))\n", "assert f() == 9",
                 "SandboxFusion's bug: for memory_limit_MB (verl always sends it, 1024 by default) it sets RLIMIT_STACK "
                 "to the same size as RLIMIT_AS, glibc sizes a new thread's stack by RLIMIT_STACK, so no thread fits: "
-                "'can't start new thread' (-2); execeval: True"),
+                "'can't start new thread' (-2; the same line as SandboxFusion#70); execeval: True"),
     "process_pool": ("from multiprocessing import Pool\ndef f():\n    with Pool(2) as p:\n"
                      "        return sum(p.map(abs, range(-3, 3)))\n", "assert f() == 9",
                      "the same SandboxFusion bug (a Pool starts threads of its own): -2; execeval: True"),
     "print_200kb": ("def f():\n    print('x' * 200_000)\n    return 1\n", "assert f() == 1",
                     "SandboxFusion's bug: its runner awaits the process before reading its pipes, so a program that "
-                    "writes more than ~128 KB blocks until the run time-out (-3); execeval: True"),
+                    "writes more than ~128 KB blocks until the run time-out (-3; likely SandboxFusion#62); execeval: True"),
     "print_20mb": ("def f():\n    print('x' * 20_000_000)\n    return 1\n", "assert f() == 1",
                    "execeval's cap: output past 1 MB (EXECEVAL_RUN_CODE_OUTPUT_BYTES) stops the program (-2); "
                    "SandboxFusion: the same pipe bug, time-out (-3)"),
