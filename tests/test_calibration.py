@@ -173,6 +173,22 @@ def test_plus_tests_have_evalplus_floor_and_base_tests_their_own():
     assert plan_tests(task, ref, TimePolicy(floor_s=0.5, plus_floor_s=2.0, speed=2.0)).case_cpu_s == (1.0, 4.0)
 
 
+def test_a_plan_keeps_every_field_of_a_call_and_gives_it_the_references_output():
+    """plan_tests builds each Call by hand (hot at start-up): no field of the task's case may be lost."""
+    import dataclasses
+
+    from execeval.sandbox.base import Call
+
+    task = load_tasks_from([{"task_id": "t/c", "prompt": "def f(x):\n", "entry_point": "f",
+                             "reference": "def f(x):\n    return x\n", "inputs": [[1], [2]]}])
+    odd = Call(**{f.name: ("[3]" if f.name == "args_json" else True if f.type in (bool, "bool") else "x")
+                  for f in dataclasses.fields(Call)})
+    task = dataclasses.replace(task, tests=dataclasses.replace(task.tests, cases=(odd, task.tests.cases[1])))
+    plan = plan_tests(task, Reference(outputs=("3", None), cpu_s=(0.001, 0.001)), TimePolicy(speed=1.0))
+    assert plan.cases == (dataclasses.replace(odd, expected="3"),)  # the case the reference failed is left out
+    assert plan.labels == ("input [3]",)
+
+
 def test_a_time_setting_that_is_not_positive_is_a_clear_error():
     from execeval.errors import UsageError
 

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""CPU of execeval's reference phase, cold, against EvalPlus's ground-truth phase on the same HumanEval+ file.
+
+    python bench/reference_phase.py                  # all 164 HumanEval+ tasks, --workers = every core
+    python bench/reference_phase.py --tasks 40       # the first 40
+    python bench/reference_phase.py --profile        # also where execeval's harness spent its CPU (cProfile)
+
+execeval   `Pipeline.prepare(tasks)` with a fresh run directory and a fresh EXECEVAL_CACHE_DIR (no shared reference
+           cache, no known machine speed): the speed calibration and every task's reference solution run in the
+           sandbox on every base and plus input, for expected outputs and CPU time per input.
+EvalPlus   what `evalplus.evaluate.get_groundtruth` does without its cache: `evalplus.gen.util.trusted_exec` on
+           each task's prompt + canonical solution, base inputs then plus inputs, in process, timing each input.
+           (`get_groundtruth` itself is not imported: `evalplus.evaluate` pulls in `datasets` and model backends.)
+
+Each side runs in its own fresh interpreter; imports, loading the task file and the fork servers' start-up are left
+out for both. The number is CPU seconds (user + sys) of the whole process tree during the phase: the harness, the
+fork servers and every job they forked (read from /proc while the servers live, and from the waited-for children
+once they are closed). Wall time is printed too, but on a shared machine only CPU compares. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+from _common import DEFAULT_DATA_DIR, HUMANEVAL_PLUS_FILE, data_file, machine_line, read_jsonl  # noqa: E402
+
+RESULT_TAG = "BENCH-RESULT "
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _descendants_cpu(root: int) -> float:
+    """CPU seconds of `root`'s live descendants, each with the children it already waited for (/proc stat
+    fields utime, stime, cutime, cstime): a dead process's time is in its parent's, so nothing counts twice."""
+    parents: dict[int, list[tuple[int, float]]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu = sum(int(x) for x in fields[11:15]) / _TICK
+        parents.setdefault(int(fields[1]), []).append((int(entry), cpu))
+    total, todo = 0.0, [root]
+    while todo:
+        for pid, cpu in parents.get(todo.pop(), []):
+            total += cpu
+            todo.append(pid)
+    return total
+
+
+def _tree_cpu() -> float:
+    """This process's CPU, its waited-for children's, and its live descendants'."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime + _descendants_cpu(os.getpid())
+
+
+def _execeval(spec: dict) -> dict:
+    from execeval.evaluation.pipeline import EvalConfig, Pipeline, make_sandbox
+    from execeval.sandbox.base import PythonTests
+    from execeval.tasks import load_tasks
+
+    tasks = load_tasks(spec["tasks_file"]).tasks[:spec["n"]]
+    config = EvalConfig(workers=spec["workers"])
+    sandbox = make_sandbox(config)
+    sandbox.run(PythonTests("def f():\n    return 1\n", "f", ()))  # servers up and warm: start-up is not counted
+    profile = None
+    if spec["profile"]:
+        import cProfile
+
+        profile = cProfile.Profile()
+    t0, cpu0 = time.perf_counter(), _tree_cpu()
+    own0 = time.process_time()
+    if profile:
+        profile.enable()
+    with Pipeline(spec["out"], config, sandbox=sandbox) as pipe:
+        pipe.prepare(tasks)
+        failures = sum(1 for r in pipe.references.values() if r.failures)
+    if profile:
+        profile.disable()
+    own = time.process_time() - own0
+    wall = time.perf_counter() - t0
+    sandbox.close()
+    if profile:
+        import pstats
+
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+    return {"wall_s": wall, "cpu_s": _tree_cpu() - cpu0, "harness_cpu_s": own, "tasks": len(tasks),
+            "reference_failures": failures}
+
+
+def _evalplus(spec: dict) -> dict:
+    try:
+        from evalplus.gen.util import trusted_exec
+    except ImportError as e:
+        return {"error": f"evalplus is not installed ({e}): pip install -r bench/requirements.txt"}
+    problems = list(read_jsonl(spec["tasks_file"]))[:spec["n"]]
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    for p in problems:  # get_groundtruth's loop (HumanEval+: no output_not_none tasks)
+        for inputs in (p["base_input"], p["plus_input"]):
+            trusted_exec(p["prompt"] + p["canonical_solution"], inputs, p["entry_point"], record_time=True)
+    return {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - cpu0, "tasks": len(problems)}
+
+
+def _child(spec: dict) -> None:
+    os.environ.update(spec.get("env", {}))
+    sys.set_int_max_str_digits(0)  # some HumanEval+ outputs are huge integers (as EvalPlus's own CLI allows)
+    out = _execeval(spec) if spec["tool"] == "execeval" else _evalplus(spec)
+    sys.stdout.write("\n" + RESULT_TAG + json.dumps(out) + "\n")
+    sys.stdout.flush()
+    os._exit(0)
+
+
+def run_child(spec: dict) -> dict:
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "_child", json.dumps(spec)],
+                          capture_output=True, text=True)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT_TAG)]
+    if spec.get("profile"):
+        print("\n".join(ln for ln in proc.stdout.splitlines() if not ln.startswith(RESULT_TAG)))
+    if proc.returncode != 0 or not lines:
+        return {"error": f"exit {proc.returncode}: {(proc.stderr or proc.stdout).strip()[-1500:]}"}
+    return json.loads(lines[-1][len(RESULT_TAG):])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    ap.add_argument("--tasks", type=int, default=None, help="the first K tasks only (default: all)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--profile", action="store_true", help="print a cProfile of execeval's harness in the phase")
+    ap.add_argument("--skip", choices=["evalplus", "execeval"], action="append", default=[])
+    args = ap.parse_args(argv)
+    tasks_file = data_file(args.data_dir, HUMANEVAL_PLUS_FILE)
+    print(machine_line())
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="execeval-bench-refs-") as tmp:
+        for tool in ("evalplus", "execeval"):
+            if tool in args.skip:
+                continue
+            spec = {"tool": tool, "tasks_file": str(tasks_file), "n": args.tasks, "workers": args.workers,
+                    "out": os.path.join(tmp, "run"), "profile": args.profile,
+                    "env": {"EXECEVAL_CACHE_DIR": os.path.join(tmp, "cache")}}
+            results[tool] = r = run_child(spec)
+            if "error" in r:
+                print(f"{tool:9} skipped: {r['error']}")
+                continue
+            extra = (f", harness {r['harness_cpu_s']:.2f} s, {r['reference_failures']} tasks with reference "
+                     f"failures" if tool == "execeval" else "")
+            print(f"{tool:9} {r['tasks']} tasks: CPU {r['cpu_s']:.2f} s, wall {r['wall_s']:.2f} s{extra}")
+    ours, theirs = results.get("execeval", {}), results.get("evalplus", {})
+    if "cpu_s" in ours and "cpu_s" in theirs and theirs["cpu_s"] > 0:
+        print(f"execeval's reference phase / EvalPlus's ground truth, CPU: {ours['cpu_s'] / theirs['cpu_s']:.2f}x "
+              f"(target <= 1)")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "_child":
+        _child(json.loads(sys.argv[2]))
+    sys.exit(main())
