@@ -245,11 +245,30 @@ int main(void) {  /* stands for a candidate that reads its process's environment
 """
 
 
-@pytest.mark.parametrize("isa", [pytest.param(isa, marks=() if isa == "x86_64" else pytest.mark.xfail(
-    strict=True, reason="under qemu-user the token stays in qemu's own /proc/self/environ (docs/languages.md)"))
-    for isa in ISAS])
+@pytest.mark.parametrize("isa", ISAS)
 def test_end_token_is_not_in_proc_environ(sandbox, cache, isa):  # noqa: F811
+    """Natively the harness clears the variable's bytes; under qemu-user (whose own environment the guest cannot
+    clear) the token comes in a work-dir file the harness reads and deletes instead."""
     require(isa)
     candidate = gcc_assembly(isa, "int count_below(const int *a, int n, int limit) { return 0; }\n", sandbox)
     r = judge_test_program(f"asm-{isa}", candidate, ENVIRON_READER, sandbox, limits=QUICK, cache=cache)
     assert r.status is not Status.SANDBOX_ERROR and not r.stdout.startswith(b"found"), r  # "found": it leaked
+
+
+TOKEN_FILE_READER = """#include <stdio.h>
+int count_below(const int *a, int n, int limit);
+int main(void) {  /* stands for a candidate that looks for the token's file in its work dir once the tests run */
+    char b[200]; FILE *f = fopen(".execeval_end_token", "r");
+    if (f) { size_t n = fread(b, 1, sizeof b - 1, f); b[n] = 0; printf("found %s\\n", b); return 0; }
+    puts("not found");
+    return count_below(0, 0, 0);
+}
+"""
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_the_token_file_is_gone_before_the_tests_run(sandbox, cache, isa):  # noqa: F811
+    require(isa)
+    candidate = gcc_assembly(isa, "int count_below(const int *a, int n, int limit) { return 0; }\n", sandbox)
+    r = judge_test_program(f"asm-{isa}", candidate, TOKEN_FILE_READER, sandbox, limits=QUICK, cache=cache)
+    assert r.status is Status.OK and b"not found" in r.stdout, r

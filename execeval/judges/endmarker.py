@@ -24,6 +24,8 @@ Per language:
              plain `pub fn`, its `#[cfg(test)]` module compiled in): libtest's harness has no hook after the last
              test. Limit: a `#[should_panic]` test, or one returning `Result`, is not judged as libtest would
 
+An emulated run (assembly under qemu-user) gets the token in a work-dir file (`END_TOKEN_FILE`) instead, which the
+C harness reads and deletes: qemu keeps its own copy of the environment, which the guest cannot clear.
 The token leaves the environment before the tests run (C/C++ overwrite its value in the environment block, Java
 removes it from `System.getenv`'s map, JS, Python and bash unset it), so a candidate's `getenv` finds nothing.
 Limit (docs/multilang.md, docs/threat-model.md): the token is still in the process's memory (and, for JS, Python and
@@ -41,9 +43,10 @@ from pathlib import PurePath
 from execeval.errors import UsageError
 from execeval.languages import ALIASES, SERIAL
 
-__all__ = ["END_TOKEN_ENV", "new_token", "add_end_marker", "lines_before_token", "marker_language"]
+__all__ = ["END_TOKEN_ENV", "END_TOKEN_FILE", "new_token", "add_end_marker", "lines_before_token", "marker_language"]
 
 END_TOKEN_ENV = "EXECEVAL_END_TOKEN"
+END_TOKEN_FILE = ".execeval_end_token"  # where an emulated run finds it instead (`Language.token_in_file`)
 _TESTS_MAIN = "execeval_tests_main"
 
 _C_MAIN = re.compile(r"\b(?:int|signed)\s+main\s*\(")
@@ -99,7 +102,12 @@ def _c_family(source: str, real_main_body: str, header: str, retype: str, run_te
 # environment block itself, so neither getenv nor /proc/self/environ finds it; `unsetenv` is not in strict C17).
 _C_TAKE_TOKEN = ("    {{ char *t = {ns}getenv(\"%s\");\n      if (t) {{ size_t n = {ns}strlen(t);\n"  # noqa: UP031 - then .format
                  "        if (n >= sizeof execeval_end_token) n = sizeof execeval_end_token - 1;\n"
-                 "        {ns}memcpy(execeval_end_token, t, n); {ns}memset(t, 0, n); }} }}\n") % END_TOKEN_ENV
+                 "        {ns}memcpy(execeval_end_token, t, n); {ns}memset(t, 0, n); }}\n"
+                 # no variable: the token is in a file (an emulated run), read and deleted before the tests
+                 "      else {{ {ns}FILE *f = {ns}fopen(\"%s\", \"r\");\n"
+                 "        if (f) {{ size_t n = {ns}fread(execeval_end_token, 1, sizeof execeval_end_token - 1, f);\n"
+                 "          execeval_end_token[n] = 0; {ns}fclose(f); {ns}remove(\"%s\"); }} }} }}\n"
+                 ) % (END_TOKEN_ENV, END_TOKEN_FILE, END_TOKEN_FILE)
 _C_TOKEN_BUFFER = "static char execeval_end_token[160];"
 
 

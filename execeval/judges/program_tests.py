@@ -21,7 +21,7 @@ import signal
 
 from execeval.errors import SandboxError
 from execeval.judges.checker import first_error_line
-from execeval.judges.endmarker import END_TOKEN_ENV, add_end_marker, lines_before_token, marker_language, new_token
+from execeval.judges.endmarker import END_TOKEN_ENV, END_TOKEN_FILE, add_end_marker, lines_before_token, marker_language, new_token
 from execeval.languages import Build, BuildCache, Language, build, get_language, run
 from execeval.sandbox.base import CaseResult, CaseStatus, ExecResult, Sandbox, Status
 from execeval.sandbox.crashes import CPP_UNCAUGHT
@@ -80,7 +80,10 @@ def judge_test_program(language: Language | str, program: str, tests: str, sandb
 
 def run_with_token(language: Language, built: Build, sandbox: Sandbox, token: str, *, stdin: bytes = b"",
                    limits: Limits = DEFAULT_LIMITS) -> ExecResult:
-    """`languages.run`, with the run's token in the environment (the only way it reaches the process)."""
+    """`languages.run`, with the run's token in the environment (the only way it reaches the process), or in a
+    work-dir file the harness reads and deletes where the language says so (`Language.token_in_file`)."""
+    if language.token_in_file:
+        return run(language, built, sandbox, stdin=stdin, limits=limits, files={END_TOKEN_FILE: token.encode()})
     return run(language, built, sandbox, stdin=stdin, limits=limits, env={END_TOKEN_ENV: token})
 
 

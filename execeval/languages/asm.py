@@ -43,6 +43,7 @@ class Assembly(BaseLanguage):
     def __init__(self, isa: str, compiler: str, emulator: str | None, install: str) -> None:
         self.isa, self.compiler, self.emulator, self.install = isa, compiler, emulator, install
         self.name = f"asm-{isa}"
+        self.token_in_file = emulator is not None  # qemu's own /proc/self/environ would keep an env var's copy
 
     def toolchain(self) -> Toolchain:
         tools = (self.compiler, self.emulator) if self.emulator else (self.compiler,)

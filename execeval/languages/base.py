@@ -73,12 +73,15 @@ class Language(Protocol):
                   (assembly's C harness: `harness.c`), built with the source (`build(..., with_files=...)`);
                   None: the tests are in the candidate's language and appended to its source (MultiPL-E)
     harness_language: the language of that harness (its end-of-tests marker is that language's)
+    token_in_file: the run's end-of-tests token is handed over in a work-dir file the harness reads and deletes,
+                   not in the environment (an emulator keeps its own environment, which the guest cannot clear)
     """
 
     name: str
     source_name: str
     harness_name: str | None
     harness_language: str | None
+    token_in_file: bool
 
     def toolchain(self) -> Toolchain:
         """The tools this language needs; `missing` names those not installed."""
@@ -131,6 +134,7 @@ class BaseLanguage:
     source_name = ""
     harness_name: str | None = None
     harness_language: str | None = None
+    token_in_file = False
     error_line: re.Pattern[bytes] | None = None  # group 1 is the error's (possibly dotted) name
 
     def run_limits(self, limits: Limits) -> Limits:

@@ -133,14 +133,17 @@ def build(language: Language, source: str | bytes, sandbox: Sandbox, *, cache: B
 
 
 def run(language: Language, built: Build, sandbox: Sandbox, *, stdin: bytes = b"", args: tuple[str, ...] = (),
-        limits: Limits = DEFAULT_LIMITS, env: Mapping[str, str] | None = None) -> ExecResult:
+        limits: Limits = DEFAULT_LIMITS, env: Mapping[str, str] | None = None,
+        files: Mapping[str, bytes] | None = None) -> ExecResult:
     """Run a successful build once with `stdin`; `limits` are what the program gets (its runtime's own needs are
-    added by `Language.run_limits`); `env` adds variables (the only way a value reaches the process at run time)."""
+    added by `Language.run_limits`); `env` adds variables and `files` work-dir files (the ways a value reaches
+    the process at run time, never its build)."""
     if not built.ok:
         raise ValueError("cannot run a failed build")
     command = language.run_command(language.toolchain(), built.artifacts, stdin, args, limits=limits)
-    if env:
-        command = dataclasses.replace(command, env={**command.env, **env})
+    if env or files:
+        command = dataclasses.replace(command, env={**command.env, **(env or {})},
+                                      files={**command.files, **(files or {})})
     return _with_error_type(language, sandbox.run(command, language.run_limits(limits)))
 
 
