@@ -1,7 +1,8 @@
 """Reading record files line by line, shared by the task loaders and `execeval.samples`.
 
-Why a module of its own: every benchmark file is JSON Lines or one JSON array, often gzipped, and every error must
-name the file and the line so a user can open it and fix it. Doing that once keeps the messages the same everywhere.
+Why a module of its own: every benchmark file is JSON Lines or one JSON array, often gzipped (or the hub's parquet
+export of one: `execeval.tasks.parquet`), and every error must name the file and the line so a user can open it
+and fix it. Doing that once keeps the messages the same everywhere.
 
 Nothing here runs code from the files; it only decodes JSON.
 """
@@ -19,6 +20,7 @@ from typing import Any
 
 from execeval.errors import ExecevalError, TaskFormatError, UsageError
 from execeval.tasks.model import Task, TaskSet
+from execeval.tasks.parquet import is_parquet, parquet_to_jsonl
 
 __all__ = ["Raw", "Record", "read_raw", "iter_records", "is_json_array", "need", "optional", "compact_json", "sha256",
            "objects", "make_taskset"]
@@ -74,6 +76,8 @@ def read_raw(path: str | os.PathLike[str] | Raw, error: type[ExecevalError] = Ta
             body = gzip.decompress(data)
         except (OSError, EOFError) as e:
             raise error(f"{p.name}: not a valid gzip file ({e})") from None
+    if is_parquet(body):  # the hub's export: its rows as JSON Lines, so every loader reads it (line = row)
+        return Raw(p, data, parquet_to_jsonl(body, p.name, error))
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as e:
