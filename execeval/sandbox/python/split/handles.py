@@ -107,4 +107,5 @@ def handles_out(value: object) -> object:
 def same_set(value, items: list) -> object:
     """`value` itself when none of its items changed crossing (its iteration order is its table's: a set built
     again from them may iterate in another, `values.set_wire`), else a set of the new items."""
-    return value if all(a is b for a, b in zip(value, items)) else type(value)(items)
+    same = all(a is b or type(a) is type(b) and a == b for a, b in zip(value, items))  # (a tuple made anew)
+    return value if same else type(value)(items)
