@@ -60,8 +60,8 @@ _EXACT = frozenset({int, float, bool, str, bytes, complex, type(None)})
 def marshalled(args: list, marker) -> tuple[bytes, bool] | None:
     """The tests' arguments as marshal bytes, and whether they hold handles or builtin types as markers; None when
     anything is not exactly builtin plain data (then `encode`'s text, which makes it opaque), or is a set that
-    marshal, adding its elements one by one, would rebuild in another order (`values.set_wire`: the text carries
-    its layout). Version 2 (no shared references: equal values give equal bytes, which the candidate's end
+    marshal (writing it sorted, adding its elements one by one) would rebuild in another order (`values.set_wire`:
+    the text carries its order and layout). Version 2 (no shared references: equal values give equal bytes, which the candidate's end
     compares to see a call left its arguments alone), unless the test passes one list, dict or set twice: then
     version 4, whose references rebuild it as one object, as the call in one process sees it. Only for this
     direction: the tests' process is trusted, and marshal is no decoder for what a candidate sends."""
@@ -76,7 +76,7 @@ def marshalled(args: list, marker) -> tuple[bytes, bool] | None:
             shared[0] = True
             return seen[id(value)]
         if t is set or t is frozenset:
-            if set_wire(value)[2] is not None:  # type: ignore[arg-type]  # a set, by the type test
+            if set_wire(value)[2] is not None or not _marshal_keeps_order(value):  # type: ignore[arg-type]  # a set
                 raise ValueError("a set marshal would reorder")
             if not set(map(type, value)) <= _EXACT and any(walk(v, depth + 1) is not v for v in value):  # type: ignore[call-overload, attr-defined]
                 raise ValueError("a set whose elements cross as markers")
@@ -101,6 +101,12 @@ def marshalled(args: list, marker) -> tuple[bytes, bool] | None:
         return marshal.dumps(data, 4 if shared[0] else 2), markers[0]  # type: ignore[arg-type]  # walk() returns marshallable values
     except (ValueError, TypeError, RecursionError):  # a marker in a set (unhashable), too deep, not plain
         return None
+
+
+def _marshal_keeps_order(value: set | frozenset) -> bool:
+    """Marshal writes a set's elements sorted by their bytes (CPython 3.11+, for reproducible .pyc files), so the
+    set it loads may iterate in another order than `value`: then it crosses as text, in its own order."""
+    return list(marshal.loads(marshal.dumps(value, 2))) == list(value)
 
 
 _SHARABLE = (list, dict, set)  # what a test may pass twice and the candidate change through either name
