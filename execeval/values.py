@@ -323,10 +323,12 @@ def _positions(hashes: list[int], mask: int) -> list[tuple[int, list[int]]] | No
         last = chosen[-1][0] if chosen else -1
         if any(last < b < slot or b <= last and b not in taken for b in before):
             continue  # a slot it probed first is one no element sits in
+        if len(chosen) + 1 == len(hashes):
+            if all(b in taken or b == slot for _, probed in (*chosen, choice) for b in probed):
+                return [*chosen, choice]
+            continue  # a slot probed first, after the element's own, stayed empty: its next candidate
         chosen.append(choice)
         taken.add(slot)
-        if len(chosen) == len(hashes):
-            return chosen if all(b in taken for _, probed in chosen for b in probed) else None
         stack.append(iter(_candidates(hashes[len(chosen)], mask, slot)))
     return None
 
