@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import copy
 import functools
 import json
 import math
@@ -26,7 +25,7 @@ from typing import NamedTuple
 
 from execeval.sandbox.base import Assert, Call, PythonTests
 from execeval.sandbox.python.lifting.testexpr import Budget, Evaluator, Predicate, Untrusted, items, plain, predicate
-from execeval.values import DIGEST_OVER, encode
+from execeval.values import DIGEST_OVER, encode, rebuild_set, set_wire
 
 _BUILTIN_NAMES = frozenset(builtins.__dict__)
 
@@ -345,4 +344,31 @@ def _rebound(job: PythonTests, modules: frozenset[str]) -> frozenset[str]:
 
 def _fresh(parts: tuple[Lifted, ...]) -> tuple[Lifted, ...]:
     memo: dict = {}
-    return tuple(p._replace(args=copy.deepcopy(p.args, memo)) for p in parts)
+    return tuple(p._replace(args=_copy(p.args, memo)) for p in parts)  # type: ignore[arg-type]  # a tuple's copy is a tuple
+
+
+def _copy(value: object, memo: dict) -> object:
+    """A deep copy as the test's code would build the value again: shared objects stay shared, and a set keeps
+    its table order (`copy.deepcopy` adds a set's items one by one, which may iterate in another order)."""
+    t = type(value)
+    if not _mutable(value):
+        return value
+    if id(value) in memo:
+        return memo[id(value)]
+    if t is list:
+        listed: list = []
+        memo[id(value)] = listed
+        listed.extend(_copy(v, memo) for v in value)  # type: ignore[attr-defined]  # a list, by the type test
+        return listed
+    if t is dict:
+        mapped: dict = {}
+        memo[id(value)] = mapped
+        mapped.update((k, _copy(v, memo)) for k, v in value.items())  # type: ignore[attr-defined]  # a dict
+        return mapped
+    if t is tuple:
+        copied: object = tuple(_copy(v, memo) for v in value)  # type: ignore[attr-defined]  # a tuple
+    else:  # a set (its items are hashable: never mutable)
+        _, items, slots = set_wire(value)  # type: ignore[arg-type]  # a set, by _mutable
+        copied = rebuild_set(items, slots)
+    memo[id(value)] = copied
+    return copied

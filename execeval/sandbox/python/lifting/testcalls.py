@@ -77,7 +77,8 @@ def items(value: object, budget: Budget) -> list:
 def _consume(make):
     """A builtin that consumes its first argument (`list(x)`, `sum(x)`): charged by its length."""
     def call(budget: Budget, first: object = (), *rest: object, **kw: object) -> object:
-        return make(items(first, budget), *rest, **kw)
+        listed = items(first, budget)  # (a builtin container itself: `set(s)` copies s's table as Python does)
+        return make(listed if type(first) is Iterated else first, *rest, **kw)
     return call
 
 

@@ -12,7 +12,7 @@ import os
 import sysconfig
 import types
 
-from execeval.sandbox.python.split.handles import HANDLE, Table
+from execeval.sandbox.python.split.handles import HANDLE, Table, same_set
 
 _SUSPECT_DUNDERS = frozenset({
     "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__len__", "__hash__", "__abs__",
@@ -99,8 +99,10 @@ def to_wire(value: object, table: Table | None, depth: int = 0) -> object:
     t = type(value)
     if t in _PLAIN_SCALARS or depth > 60:
         return value
-    if t is list or t is tuple or t is set or t is frozenset:
+    if t is list or t is tuple:
         return t(to_wire(v, table, depth + 1) for v in value)  # type: ignore[attr-defined]
+    if t is set or t is frozenset:
+        return same_set(value, [to_wire(v, table, depth + 1) for v in value])  # type: ignore[attr-defined]
     if t is dict:
         return {to_wire(k, table, depth + 1): to_wire(v, table, depth + 1) for k, v in value.items()}  # type: ignore
     if t.__module__ == "numpy":

@@ -95,8 +95,17 @@ def handles_out(value: object) -> object:
         return {HANDLE: [object.__getattribute__(value, "_ee_number"), "handle"]}
     if (t is type or t is types.BuiltinFunctionType) and getattr(builtins, value.__name__, None) is value:  # type: ignore
         return {BUILTIN: value.__name__}  # type: ignore[union-attr]  # `int`, `len` as an argument (MBPP's remove_datatype(xs, int))
-    if t is list or t is tuple or t is set or t is frozenset:
+    if t is list or t is tuple:
         return t(handles_out(v) for v in value)  # type: ignore[attr-defined]  # a container, by the type test above
+    if t is set or t is frozenset:
+        return same_set(value, [handles_out(v) for v in value])  # type: ignore[attr-defined]  # a set, by the type test
     if t is dict:
         return {k: handles_out(v) for k, v in value.items()}  # type: ignore[attr-defined]  # a dict, by the type test above
     return value
+
+
+def same_set(value, items: list) -> object:
+    """`value` itself when none of its items changed crossing (its iteration order is its table's: a set built
+    again from them may iterate in another, `values.set_wire`), else a set of the new items."""
+    same = all(a is b or type(a) is type(b) and a == b for a, b in zip(value, items))  # (a tuple made anew)
+    return value if same else type(value)(items)

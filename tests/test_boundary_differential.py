@@ -1,0 +1,227 @@
+"""Whatever crosses the process boundary behaves in the candidate as it would have in one process (issue #25).
+
+Generated arguments (sets and frozensets from displays, `set([...])`, comprehensions and deletions; dicts with
+deletions; tuples and lists; bools, ints, floats with -0.0 and infinities, NaN; strings; None; one list passed
+twice) are judged by plain Python here, in this process, and by execeval in each way it judges a test: lifted (the
+fork server evaluates the arguments and compares), split (the tests in one process, the candidate in another)
+and `Call` (the arguments as `values.encode` text). The candidate describes what it received: every container's
+iteration order, every scalar's exact type and repr, each set's table size (what a later `add` depends on) and
+which arguments are one object. Each assert's expected value is what plain Python sees for the same code, or for
+the same elements built another way (which may or may not iterate alike): the verdicts must be the same.
+
+Set elements here hash alike in every process (numbers, tuples and frozensets of them): a string's hash is salted
+per process, and None's (3.11) is its address, so a set of them iterates differently in this process and in the
+fork server's, in plain Python too.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from execeval.sandbox.base import Assert, Call, Limits, PythonTests  # noqa: E402
+from execeval.sandbox.python.lifting.plan import lift_job  # noqa: E402
+from execeval.sandbox.python.split.callwire import marshalled  # noqa: E402
+from execeval.sandbox.python.split.handles import handles_out  # noqa: E402
+from execeval.values import decode, encode  # noqa: E402
+
+LIMITS = Limits(wall_s=60, cpu_s=30, memory_mb=2048)
+VALUES = 1000  # generated argument values, each judged by plain Python and by execeval in every mode
+
+DESCRIBE = '''
+import sys
+
+def _describe(v, seen):
+    t = type(v)
+    if t in (list, dict, set):
+        if id(v) in seen:
+            return ("same object as", seen[id(v)])
+        seen[id(v)] = len(seen)
+    if t in (list, tuple):
+        return (t.__name__, [_describe(x, seen) for x in v])
+    if t in (set, frozenset):
+        return (t.__name__, sys.getsizeof(v), [_describe(x, seen) for x in v])
+    if t is dict:
+        return ("dict", [(_describe(k, seen), _describe(x, seen)) for k, x in v.items()])
+    return (t.__name__, repr(v))
+
+def describe(*args):
+    return repr(_describe(list(args), {}))
+'''
+
+_numbers = st.one_of(st.integers(-40, 300), st.sampled_from(
+    ["True", "False", "None", "0.0", "-0.0", "1.0", "2.5", "-7.0", "float('inf')", "-float('inf')", "10**30"]))
+
+
+def _render(xs: list[str]) -> str:
+    return ", ".join(xs)
+
+
+_hashables = st.recursive(
+    _numbers.filter(lambda x: x != "None").map(str),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda xs: f"({_render(xs)},)" if xs else "()"),
+        st.lists(inner, max_size=4).map(lambda xs: f"frozenset([{_render(xs)}])"),
+    ),
+    max_leaves=6,
+)
+
+
+def _set_display(xs: list[str]) -> str:
+    return "{" + _render(xs) + "}" if xs else "set()"
+
+
+def _pair(fmt: str):
+    """A value's source, and its variant: the same elements with every set display added one by one."""
+    return lambda xs: (fmt.format(_set_display(xs)), fmt.format(f"set([{_render(xs)}])"))
+
+
+_sets = st.one_of(
+    st.lists(_hashables, max_size=24).map(_pair("{}")),
+    st.lists(_hashables, max_size=24).map(_pair("frozenset({})")),
+    st.lists(_hashables, max_size=24).map(lambda xs: (f"{{x for x in [{_render(xs)}]}}", f"set([{_render(xs)}])")),
+    st.lists(_hashables, max_size=24).map(lambda xs: (f"set([{_render(xs)}])",) * 2),
+    st.tuples(st.integers(-20, 20), st.integers(0, 40)).map(
+        lambda ab: (f"set(range({ab[0]}, {ab[0] + ab[1]}))",) * 2),
+)
+
+
+def _joined(pairs: list[tuple[str, str]], fmt: str) -> tuple[str, str]:
+    return fmt.format(_render([p[0] for p in pairs])), fmt.format(_render([p[1] for p in pairs]))
+
+
+_values = st.recursive(
+    st.one_of(_numbers.map(lambda x: (str(x),) * 2), _sets, st.text("ab'\"\\é", max_size=4).map(lambda t: (repr(t),) * 2),
+              st.just(("float('nan')",) * 2)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda xs: _joined(xs, "[{}]")),
+        st.lists(inner, min_size=1, max_size=3).map(lambda xs: _joined(xs, "({},)")),
+        st.lists(st.tuples(st.text("abc", max_size=2), inner), max_size=3).map(
+            lambda kvs: _joined([(f"{k!r}: {v[0]}", f"{k!r}: {v[1]}") for k, v in kvs], "{{{}}}")),
+    ),
+    max_leaves=4,
+)
+
+
+def _in_process(code: str, ns: dict) -> str:
+    try:
+        exec(code, dict(ns))
+    except AssertionError:
+        return "failed"
+    return "passed"
+
+
+def _expected(source: str, ns: dict) -> str:
+    return eval(f"describe({source})", dict(ns))
+
+
+def _cases(sources: list[tuple[str, str]], ns: dict, split: bool) -> list[str]:
+    """Two asserts per value: expected as plain Python sees the same code, and as it sees the variant; every
+    other value is bound to a name and passed twice."""
+    cases = []
+    for n, (source, variant) in enumerate(sources):
+        for other in (source, variant):
+            aliased = n % 2 and not (split and _as_text(source))  # split: a known gap, the xfail below
+            bind, args = ("x = {}\n", "x, x") if aliased else ("", "{}")
+            expected = _describe_in_process(bind.format(other), args.format(other), ns)
+            body = f"assert describe({args.format(source)}) == {expected!r}"
+            cases.append(bind.format(source) + ("for _ in range(1):\n    " + body if split else body))
+    return cases
+
+
+def _as_text(source: str) -> bool:
+    """A split job's arguments cross as text, which can't say that two are one object, when marshal can't carry
+    them in order (`test_a_set_sent_as_text_and_passed_twice_to_a_split_test_is_one_object`)."""
+    value = eval(source, {})
+    return marshalled([value, value], handles_out) is None
+
+
+def _describe_in_process(bind: str, args: str, ns: dict) -> str:
+    local = dict(ns)
+    exec(f"{bind}__out = describe({args})", local)
+    return local["__out"]
+
+
+def _namespace() -> dict:
+    ns: dict = {}
+    exec(DESCRIBE, ns)
+    return ns
+
+
+def _run(sandbox, job: PythonTests) -> list[str]:
+    return [c.status.value for c in sandbox.run(job, LIMITS).cases]
+
+
+def _generated(strategy: st.SearchStrategy, n: int) -> list:
+    """`n` values drawn by Hypothesis, to be judged together in one sandbox job each way (a job per value would
+    take minutes). Derandomized: the same values in every run, so CI does not fail by chance; generated only (a
+    failure names the cases that differ, nothing to shrink)."""
+    drawn: list = []
+
+    @settings(max_examples=n, derandomize=True, database=None, deadline=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def collect(value):
+        drawn.append(value)
+
+    collect()
+    return drawn
+
+
+@pytest.fixture(scope="module")
+def sources() -> list[tuple[str, str]]:
+    return _generated(_values, VALUES)
+
+
+def _differences(cases: list[str], got: list[str], ns: dict) -> list[str]:
+    expected = [_in_process(c, ns) for c in cases]
+    assert len(got) == len(expected)
+    return [f"{g} (python: {e}): {c}" for c, g, e in zip(cases, got, expected) if g != e]
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["lifted", "split"])
+def test_asserts_judge_generated_arguments_as_plain_python(sandbox, sources, split):
+    ns = _namespace()
+    cases = _cases(sources, ns, split)
+    job = PythonTests(DESCRIBE, "describe", tuple(Assert(c) for c in cases), stop_on_failure=False)
+    assert (lift_job(job) is None) is split  # each way of judging is the one meant
+    differences = _differences(cases, _run(sandbox, job), ns)
+    assert not differences, f"{len(differences)} of {len(cases)} differ, first: " + "\n".join(differences[:5])
+
+
+def test_call_cases_get_their_arguments_as_plain_python_holds_them(sandbox, sources):
+    """A `Call` case's arguments are `encode`'s text of values built here: the candidate sees what it would have
+    been passed in this process (no aliasing: the text has no way to say two arguments are one object)."""
+    ns = _namespace()
+    values = [eval(source, {}) for source, _ in sources]
+    job = PythonTests(DESCRIBE, "describe", tuple(Call(encode([v]), tagged=True) for v in values))
+    result = sandbox.run(job, LIMITS)
+    assert [c.status.value for c in result.cases] == ["passed"] * len(values)
+    differences = [f"{source}: {decode(c.output or '')} (python: {ns['describe'](v)})"
+                   for (source, _), v, c in zip(sources, values, result.cases) if decode(c.output or "") != ns["describe"](v)]
+    assert not differences, f"{len(differences)} of {len(values)} differ, first: " + "\n".join(differences[:5])
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: a split job's arguments that pass one object twice and hold a set "
+                   "of two or more elements cross as text, which has no shared references: marshal's do, but its "
+                   "order for a set depends on reference counts in version 4")
+def test_a_set_sent_as_text_and_passed_twice_to_a_split_test_is_one_object(sandbox):
+    code = "x = ({12, 13, 14, 15, 16},)\nfor _ in range(1):\n    assert describe(x, x) == {!r}"
+    expected = _describe_in_process("x = ({12, 13, 14, 15, 16},)\n", "x, x", _namespace())
+    assert _run(sandbox, PythonTests(DESCRIBE, "describe", (Assert(code.format(expected)),))) == ["passed"]
+
+
+def test_the_issues_examples_behave_as_in_python(sandbox):
+    """MBPP/341's shape: a set display iterates from 16 in Python, so this assert fails; a named set's own order
+    is what the candidate sees (lifted, and split by a loop)."""
+    program = "f = lambda s: tuple(s)\n"
+    cases = ["assert f({12, 13, 14, 15, 16}) == (12, 13, 14, 15, 16)",
+             "x = {12, 13, 14, 15, 16}; assert f(x) == tuple(x)",
+             "for _ in range(1):\n    assert f({12, 13, 14, 15, 16}) == (12, 13, 14, 15, 16)",
+             "x = {12, 13, 14, 15, 16}\nfor _ in range(1):\n    assert f(x) == tuple(x)"]
+    assert [_in_process(program + c, {}) for c in cases] == ["failed", "passed", "failed", "passed"]
+    for case in cases:
+        assert _run(sandbox, PythonTests(program, "f", (Assert(case),))) == [_in_process(program + case, {})], case
