@@ -113,6 +113,8 @@ class Server:
                 split = True  # tests that are code: in a process of their own, the candidate in another
             else:
                 program = plan.job
+        if isinstance(program, PythonTests):
+            runner.precompile(program)  # the task's test code, compiled here once rather than in every job
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         res_r, res_w = os.pipe2(os.O_CLOEXEC)
