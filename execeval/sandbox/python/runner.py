@@ -94,10 +94,26 @@ class Candidate(Protocol):
     def call_output(self, name: str, args: list) -> str: ...
 
 
+class JobOver(BaseException):
+    """The job's report is complete (its program failed to load): unwinds to whoever runs `report_tests`."""
+
+
 def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Snapshot,
                      remote: Candidate | None = None, lifted: dict[int, tuple] | None = None,
                      others: OtherProcesses | None = None) -> None:
-    """Execute the candidate and its cases; report on the channel; never returns.
+    """Execute the candidate and its cases; report on the channel; never returns (see `report_tests`)."""
+    try:
+        report_tests(job, channel_fd, token, snapshot, remote, lifted, others)
+    except JobOver:
+        pass
+    os._exit(0)
+
+
+def report_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Snapshot,
+                 remote: Candidate | None = None, lifted: dict[int, tuple] | None = None,
+                 others: OtherProcesses | None = None) -> None:
+    """Execute the candidate and its cases in this process and report on the channel, up to its closing line;
+    raises `JobOver` when the program failed to load (reported too). Jobs run it through `run_python_tests`.
 
     `remote`: the candidate runs in another process and this one runs only the tests (the candidate's names are
     proxies). `lifted`: `Call` cases that were `Assert`s (`lifting`), with their literal arguments, ready made
@@ -125,7 +141,7 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
                   "tb": traceback_text(exc, sources, skip_file=__file__)[-2000:]} if isinstance(exc, BaseException)
                  else {"program": where, **{k: str(exc.get(k, ""))[:2000] for k in ("t", "m", "tb")}})
         out.send("done", flush=True)
-        os._exit(0)
+        raise JobOver
 
     sources = {"<candidate>": job.program, "<tests>": job.setup}
     ns: dict | None = None
@@ -166,7 +182,6 @@ def run_python_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Sn
     test_ns[job.entry_point] = guarded
     _run_cases(job, out, snapshot, test_ns, sources, target, remote, lifted, restore, others)
     out.send("done", flush=True)
-    os._exit(0)
 
 
 def _load_here(job: PythonTests, ns_builtins: dict, program_error: Callable[[BaseException, str], NoReturn]) -> dict:
