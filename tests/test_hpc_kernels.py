@@ -1,6 +1,7 @@
 """The built-in hpc-kernels set (docs/hpc.md) through the real sandbox: every gold kernel passes in every model
 whose toolchain is here, a kernel whose OpenMP reduction clause is removed fails every time, the thread count comes
-from the job's limits, and a run of 10 samples per task gives the proficiency table (kernel x model) in the report.
+from the job's limits (OpenMP's and numba's), a missing numba is a sandbox error naming the install, and a run of 10
+samples per task gives the proficiency table (kernel x model) in the report.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from execeval.evaluation.programs import TimePolicy
 from execeval.judges.program_tests import judge_test_program
 from execeval.languages import BuildCache, build, get_language, run
 from execeval.languages.openmp import MAX_THREADS, openmp_env, thread_count
+from execeval.languages.python_numba import NUMBA_INSTALL, PythonNumba, numba_env
 from execeval.report.html import render_report
 from execeval.report.sections.proficiency import proficiency_table
 from execeval.runs.files import read_results
@@ -57,9 +59,9 @@ def _gold(task) -> str:
 def test_the_set_has_six_kernels_in_four_models_and_two_prompt_variants(tasks):
     meta = [t.metadata for t in tasks.tasks]
     assert {m["kernel"] for m in meta} == {"AXPY", "GEMV", "GEMM", "SPMV", "JACOBI", "CG"}
-    assert {m["task_group"] for m in meta} == {"C OpenMP", "C++ OpenMP", "Fortran", "Fortran OpenMP"}
+    assert {m["task_group"] for m in meta} == {"C OpenMP", "C++ OpenMP", "Fortran", "Fortran OpenMP", "Python numba"}
     assert {m["prompt_variant"] for m in meta} == {"plain", "signature"}
-    assert len(tasks.tasks) == 6 * 4 * 2
+    assert len(tasks.tasks) == 6 * 5 * 2
     assert all(t.reference.startswith(t.prompt) and t.completion_mode for t in tasks.tasks)
     serial = [t for t in tasks.tasks if t.language == "fortran"]
     assert serial and not any("!$omp" in t.reference.lower() for t in serial)  # serial gold: no directives
@@ -108,6 +110,7 @@ def test_thread_count_comes_from_the_limits_not_the_machine():
     assert thread_count(Limits(processes=1)) == 1
     env = openmp_env(Limits(processes=5))
     assert env["OMP_NUM_THREADS"] == env["OMP_THREAD_LIMIT"] == "4" and env["OMP_DYNAMIC"] == "false"
+    assert numba_env(Limits(processes=5))["NUMBA_NUM_THREADS"] == "4"
 
 
 @pytest.mark.parametrize("limits", [Limits(processes=64), Limits(processes=4)])
@@ -124,6 +127,50 @@ def test_an_openmp_job_gets_the_threads_its_limits_allow(limits, sandbox, cache)
     assert result.status is Status.OK, result.detail
     want = thread_count(limits)
     assert result.stdout.split() == [str(want).encode()] * 2
+
+
+@pytest.mark.parametrize("limits", [Limits(processes=64), Limits(processes=4)])
+def test_a_numba_job_gets_the_threads_its_limits_allow(limits, sandbox, cache):
+    if not _available("python-numba"):
+        pytest.skip(get_language("python-numba").toolchain().missing_message())
+    program = "import numba\nprint(numba.get_num_threads(), numba.config.NUMBA_NUM_THREADS)\n"
+    got = judge_test_program("python-numba", program, "", sandbox, limits=limits, cache=cache)
+    assert got.status is Status.OK, got.detail
+    assert got.stdout.split() == [str(thread_count(limits)).encode()] * 2
+
+
+class _NoNumba(PythonNumba):
+    module = "execeval_no_such_numba"  # numba as it is on a machine without the extra
+
+
+def test_without_numba_a_numba_task_is_a_sandbox_error_naming_the_install(tasks, sandbox, cache):
+    task = tasks.by_id()["hpc/python-numba/axpy/plain"]
+    absent = _NoNumba()
+    assert not absent.toolchain().available
+    got = judge_test_program(absent, task.reference, task.tests.cases[0].code, sandbox, cache=cache)
+    assert got.status is Status.SANDBOX_ERROR  # never counted against the program
+    assert NUMBA_INSTALL in got.detail and "execeval_no_such_numba" in got.detail
+
+
+@pytest.mark.slow
+def test_every_numba_gold_passes_through_evaluate_and_an_off_by_one_fails(tasks, sandbox, cache, tmp_path):
+    """numba's prange makes `s += x` a reduction by itself, so a removed clause cannot be shown as in OpenMP; a
+    kernel whose parallel loop misses its last row (Jacobi's `n - 2`) fails its tests instead."""
+    if not _available("python-numba"):
+        pytest.skip(get_language("python-numba").toolchain().missing_message())
+    numba_tasks = [t for t in tasks.tasks if t.language == "python-numba"]
+    rows = [{"task_id": t.task_id, "completion": _gold(t)} for t in numba_tasks]
+    jacobi = tasks.by_id()["hpc/python-numba/jacobi/plain"]
+    wrong = _gold(jacobi).replace("numba.prange(1, n - 1)", "numba.prange(1, n - 2)")
+    assert wrong != _gold(jacobi)
+    rows.append({"task_id": jacobi.task_id, "completion_id": 1, "completion": wrong})
+    _write_samples(tmp_path / "numba.jsonl", rows)
+    evaluate(tmp_path / "numba.jsonl", "hpc-kernels", tmp_path / "run",
+             EvalConfig(k=(1,), workers=2, build_cache=cache), sandbox=sandbox)
+    got = {(r["task_id"], r.get("completion_id", 0)): r for r in read_results(tmp_path / "run")}
+    assert len(numba_tasks) == 12
+    assert [k for k, r in got.items() if not r["passed"]] == [(jacobi.task_id, 1)]
+    assert got[(jacobi.task_id, 1)]["status"] == "failed"
 
 
 @pytest.mark.skipif(shutil.which("gfortran") is None, reason="needs gfortran (apt-get install gfortran)")

@@ -34,12 +34,13 @@ def numba_env(limits: Limits | None) -> dict[str, str]:
 class PythonNumba(Python):
     name = "python-numba"
     serial = "python"  # the tests are Python asserts: Python's end-of-tests epilogue and failure reading
+    module = "numba"  # what a run must be able to import
 
     def toolchain(self) -> Toolchain:
         python = super().toolchain()
-        spec = importlib.util.find_spec("numba")
+        spec = importlib.util.find_spec(self.module)
         if spec is None or spec.origin is None:
-            return Toolchain(self.name, python.paths, ("numba",), python.identity, NUMBA_INSTALL)
+            return Toolchain(self.name, python.paths, (self.module,), python.identity, NUMBA_INSTALL)
         st = os.stat(spec.origin)  # an upgraded numba changes every job's key, as a new compiler does
         ident = hashlib.sha256(f"{python.identity}\0{spec.origin}\0{st.st_size}\0{st.st_mtime_ns}".encode())
         return Toolchain(self.name, python.paths, (), ident.hexdigest()[:16], NUMBA_INSTALL)
