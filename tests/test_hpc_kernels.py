@@ -1,6 +1,7 @@
 """The built-in hpc-kernels set (docs/hpc.md) through the real sandbox: every gold kernel passes in every model
 whose toolchain is here, a kernel whose OpenMP reduction clause is removed fails every time, the thread count comes
-from the job's limits, and a run of 10 samples per task gives the proficiency table (kernel x model) in the report.
+from the job's limits (OpenMP's and numba's), a missing numba is a sandbox error naming the install, and a run of 10
+samples per task gives the proficiency table (kernel x model) in the report.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from execeval.evaluation.programs import TimePolicy
 from execeval.judges.program_tests import judge_test_program
 from execeval.languages import BuildCache, build, get_language, run
 from execeval.languages.openmp import MAX_THREADS, openmp_env, thread_count
+from execeval.languages.python_numba import NUMBA_INSTALL, PythonNumba, numba_env
 from execeval.report.html import render_report
 from execeval.report.sections.proficiency import proficiency_table
 from execeval.runs.files import read_results
@@ -57,9 +59,9 @@ def _gold(task) -> str:
 def test_the_set_has_six_kernels_in_four_models_and_two_prompt_variants(tasks):
     meta = [t.metadata for t in tasks.tasks]
     assert {m["kernel"] for m in meta} == {"AXPY", "GEMV", "GEMM", "SPMV", "JACOBI", "CG"}
-    assert {m["task_group"] for m in meta} == {"C OpenMP", "C++ OpenMP", "Fortran", "Fortran OpenMP"}
+    assert {m["task_group"] for m in meta} == {"C OpenMP", "C++ OpenMP", "Fortran", "Fortran OpenMP", "Python numba"}
     assert {m["prompt_variant"] for m in meta} == {"plain", "signature"}
-    assert len(tasks.tasks) == 6 * 4 * 2
+    assert len(tasks.tasks) == 6 * 5 * 2
     assert all(t.reference.startswith(t.prompt) and t.completion_mode for t in tasks.tasks)
     serial = [t for t in tasks.tasks if t.language == "fortran"]
     assert serial and not any("!$omp" in t.reference.lower() for t in serial)  # serial gold: no directives
@@ -108,6 +110,7 @@ def test_thread_count_comes_from_the_limits_not_the_machine():
     assert thread_count(Limits(processes=1)) == 1
     env = openmp_env(Limits(processes=5))
     assert env["OMP_NUM_THREADS"] == env["OMP_THREAD_LIMIT"] == "4" and env["OMP_DYNAMIC"] == "false"
+    assert numba_env(Limits(processes=5))["NUMBA_NUM_THREADS"] == "4"
 
 
 @pytest.mark.parametrize("limits", [Limits(processes=64), Limits(processes=4)])
@@ -124,6 +127,46 @@ def test_an_openmp_job_gets_the_threads_its_limits_allow(limits, sandbox, cache)
     assert result.status is Status.OK, result.detail
     want = thread_count(limits)
     assert result.stdout.split() == [str(want).encode()] * 2
+
+
+@pytest.mark.parametrize("limits", [Limits(processes=64), Limits(processes=4)])
+def test_a_numba_job_gets_the_threads_its_limits_allow(limits, sandbox, cache):
+    if not _available("python-numba"):
+        pytest.skip(get_language("python-numba").toolchain().missing_message())
+    program = "import numba\nprint(numba.get_num_threads(), numba.config.NUMBA_NUM_THREADS)\n"
+    got = judge_test_program("python-numba", program, "", sandbox, limits=limits, cache=cache)
+    assert got.status is Status.OK, got.detail
+    assert got.stdout.split() == [str(thread_count(limits)).encode()] * 2
+
+
+class _NoNumba(PythonNumba):
+    module = "execeval_no_such_numba"  # numba as it is on a machine without the extra
+
+
+def test_without_numba_a_numba_task_is_a_sandbox_error_naming_the_install(tasks, sandbox, cache):
+    task = tasks.by_id()["hpc/python-numba/axpy/plain"]
+    absent = _NoNumba()
+    assert not absent.toolchain().available
+    got = judge_test_program(absent, task.reference, task.tests.cases[0].code, sandbox, cache=cache)
+    assert got.status is Status.SANDBOX_ERROR  # never counted against the program
+    assert NUMBA_INSTALL in got.detail and "execeval_no_such_numba" in got.detail
+
+
+def test_a_numba_kernel_whose_prange_misses_a_row_fails(tasks, sandbox, cache):
+    """numba's prange makes `s += x` a reduction by itself, so a removed clause cannot be shown as in OpenMP; a
+    kernel whose parallel loop misses the last interior row (Jacobi's `n - 2`) fails its tests instead. The golds
+    pass through `evaluate` in test_every_gold_kernel_passes_in_every_available_model."""
+    if not _available("python-numba"):
+        pytest.skip(get_language("python-numba").toolchain().missing_message())
+    task = tasks.by_id()["hpc/python-numba/jacobi/plain"]
+    wrong = task.reference.replace("numba.prange(1, n - 1)", "numba.prange(1, n - 2)")
+    assert wrong != task.reference
+    tests = task.tests.cases[0].code
+    gold = judge_test_program("python-numba", task.reference, tests, sandbox, limits=RUN_LIMITS, cache=cache)
+    assert gold.status is Status.OK, gold.detail
+    got = judge_test_program("python-numba", wrong, tests, sandbox, limits=RUN_LIMITS, cache=cache)
+    assert (got.status, got.error_type) == (Status.FAILED, "AssertionError")
+    assert got.detail == "AssertionError: jacobi unew n=3"  # its one interior point is never written
 
 
 @pytest.mark.skipif(shutil.which("gfortran") is None, reason="needs gfortran (apt-get install gfortran)")
@@ -151,7 +194,8 @@ def test_a_native_task_in_another_language_has_one_test_program():
 def test_ten_samples_per_task_give_the_kernel_by_model_table(tasks, sandbox, cache, tmp_path):
     """Each task's first n samples are its gold kernel (n varies by kernel), the rest do not compile; the report
     shows the study's table: kernels down, programming models across."""
-    here = [t for t in tasks.tasks if _available(t.language)]
+    # numba's jit costs ~1 s of CPU per run: its 120 runs would triple this test; the table is the same code
+    here = [t for t in tasks.tasks if _available(t.language) and t.language != "python-numba"]
     if not here:
         pytest.skip("no toolchain for any model here")
     kernels = ["AXPY", "GEMV", "GEMM", "SPMV", "JACOBI", "CG"]

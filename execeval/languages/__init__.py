@@ -25,19 +25,20 @@ from execeval.languages.java import Java
 from execeval.languages.javascript import JavaScript
 from execeval.languages.openmp import COpenMP, CppOpenMP, FortranOpenMP
 from execeval.languages.python import Python
+from execeval.languages.python_numba import PythonNumba
 from execeval.languages.rust import Rust
 from execeval.languages.sql import Sql
 
-_OPENMP = (COpenMP(), CppOpenMP(), FortranOpenMP())
+_VARIANTS = (COpenMP(), CppOpenMP(), FortranOpenMP(), PythonNumba())
 _ALL: tuple[Language, ...] = (Python(), C(), Cpp(), Java(), JavaScript(), Bash(), Sql(), Go(), Rust(), Fortran(),
-                              *_OPENMP, *assembly_languages())
+                              *_VARIANTS, *assembly_languages())
 LANGUAGES: dict[str, Language] = {lang.name: lang for lang in _ALL}
 ALIASES = {"c++": "cpp", "cxx": "cpp", "py": "python", "python3": "python", "js": "javascript", "node": "javascript",
            "sh": "bash", "sqlite": "sql", "sqlite3": "sql", "golang": "go", "rs": "rust", "f90": "fortran",
-           "gfortran": "fortran", "c++-openmp": "cpp-openmp",
+           "gfortran": "fortran", "c++-openmp": "cpp-openmp", "numba": "python-numba",
            "asm-x86-64": "asm-x86_64", "asm-amd64": "asm-x86_64", "asm-arm64": "asm-aarch64"}
-#: a language built another's way (its OpenMP variant) -> that language: tests and their epilogue are the same
-SERIAL = {lang.name: lang.serial for lang in _OPENMP}
+#: a language built or run another's way (OpenMP, numba) -> that language: tests and their epilogue are the same
+SERIAL = {lang.name: lang.serial for lang in _VARIANTS}
 
 __all__ = ["LANGUAGES", "SERIAL", "Language", "Toolchain", "Build", "BuildCache", "build", "run", "run_batch", "get_language",
            "toolchains"]
