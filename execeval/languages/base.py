@@ -33,6 +33,7 @@ class Toolchain:
     missing: tuple[str, ...]
     identity: str
     install: str = ""
+    looked: str = "not on PATH"  # where the missing tools were looked for (a Python module: not importable)
 
     @property
     def available(self) -> bool:
@@ -44,7 +45,7 @@ class Toolchain:
     def missing_message(self) -> str:
         """One line: which tools are missing and how to install them."""
         how = f"; install with `{self.install}`" if self.install else ""
-        return f"{self.language}: {', '.join(self.missing)} not installed (not on PATH){how}, then check with " \
+        return f"{self.language}: {', '.join(self.missing)} not installed ({self.looked}){how}, then check with " \
                f"`execeval doctor`"
 
 

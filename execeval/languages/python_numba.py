@@ -40,7 +40,8 @@ class PythonNumba(Python):
         python = super().toolchain()
         spec = importlib.util.find_spec(self.module)
         if spec is None or spec.origin is None:
-            return Toolchain(self.name, python.paths, (self.module,), python.identity, NUMBA_INSTALL)
+            return Toolchain(self.name, python.paths, (self.module,), python.identity, NUMBA_INSTALL,
+                             looked=f"not importable by {python['python']}")
         st = os.stat(spec.origin)  # an upgraded numba changes every job's key, as a new compiler does
         ident = hashlib.sha256(f"{python.identity}\0{spec.origin}\0{st.st_size}\0{st.st_mtime_ns}".encode())
         return Toolchain(self.name, python.paths, (), ident.hexdigest()[:16], NUMBA_INSTALL)
