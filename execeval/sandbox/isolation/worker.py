@@ -68,10 +68,13 @@ class ServerIsolation:
         self.worker_index = worker_index
         self.real_root = os.geteuid() == 0
         self.host_pid = os.getpid()  # taken before the PID namespace: names this server's cgroup
-        if self.real_root:  # the OOM killer should pick a job's process, never the server (best effort)
+        self.oom_shielded = False  # the OOM killer should pick a job's process, never the server (best effort:
+        if self.real_root:  # lowering it needs CAP_SYS_RESOURCE, which containers often drop)
             try:
                 with open("/proc/self/oom_score_adj", "w") as f:
                     f.write("-1000")
+                with open("/proc/self/oom_score_adj") as f:
+                    self.oom_shielded = f.read().strip() == "-1000"
             except OSError:
                 pass
         self.primitives: list[Primitive] = []
@@ -224,12 +227,12 @@ class ServerIsolation:
 
     # -- in each job's child, after fork
     def confine_job(self, limits: Limits, workdir: str) -> None:
-        if self.cgroup is not None:  # at the job's memory cap the OOM killer must pick the job, never its server:
-            # the job asks to be first (raising needs no privilege), which holds even where the server could not
-            # shield itself (a Ray worker's processes start at 1000, and lowering it may be refused)
+        if self.cgroup is not None and self.oom_shielded:  # the server is shielded from the OOM killer; its jobs
+            # must not be. Unshielded, a job keeps the server's value (a Ray worker's 1000): at the job's cap the
+            # larger process, the job, is then picked; lowering only the job's would make the server the target
             try:  # os-level calls: Python's io stack costs a job ~0.2 ms of copy-on-write faults
                 fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY | os.O_CLOEXEC)
-                os.write(fd, b"1000")
+                os.write(fd, b"0")
                 os.close(fd)
             except OSError:
                 pass
