@@ -228,8 +228,7 @@ class ServerIsolation:
     # -- in each job's child, after fork
     def confine_job(self, limits: Limits, workdir: str) -> None:
         if self.cgroup is not None and self.oom_shielded:  # the server is shielded from the OOM killer; its jobs
-            # must not be. Unshielded, a job keeps the server's value (a Ray worker's 1000): at the job's cap the
-            # larger process, the job, is then picked; lowering only the job's would make the server the target
+            # must not be. Unshielded, a job keeps the server's value (a Ray worker's 1000), never a lower one
             try:  # os-level calls: Python's io stack costs a job ~0.2 ms of copy-on-write faults
                 fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY | os.O_CLOEXEC)
                 os.write(fd, b"0")

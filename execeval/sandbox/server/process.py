@@ -158,8 +158,9 @@ class Server:
         """One job's process. `serve`: the candidate's side of a split job (no report channel, no token);
         `remote_end`: the tests' side, with the candidate's pid."""
         try:
-            if self.iso.tree_cgroup is not None:  # cgroup v2: out of the server's leaf, before any other process
-                self.iso.tree_cgroup.enter()
+            joining = self.iso.tree_cgroup or self.iso.cgroup  # v2's job leaf, else v1's memory cap: the server
+            if joining is not None:  # stays out (a job at its cap must not take the server's allocations down)
+                joining.enter()
             os.dup2(stdin_fd, 0)
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)

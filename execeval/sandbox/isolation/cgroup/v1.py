@@ -13,13 +13,13 @@ class MemoryCgroup(OomCounter):
     """A memory cgroup per fork server: every process of a job shares one `memory_mb` cap (RLIMIT_AS alone caps
     each process, so a job could multiply it by forking), and OOM kills are read from outside.
 
-    The server itself joins it, so each child is born inside (no per-job attach); the server's own pages stay
-    charged where they were, so the OOM killer picks the job's largest process."""
+    Each job's child enters it right after fork (`enter`: one write on an fd opened here); the server stays out.
+    Inside, a job that fills the cap made the server's own allocations fail, and the server died with it."""
 
     def __init__(self, worker_index: int, host_pid: int) -> None:
         """Call while the host's /proc is still mounted: stale groups are found by their server's host pid."""
         self.path = _worker_group(_CGROUP_MEMORY, worker_index, host_pid)
-        write(os.path.join(self.path, "cgroup.procs"), "0")
+        self.procs_fd = os.open(os.path.join(self.path, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
         self.limit_mb: int | None = None
         # memory+swap capped too where the kernel accounts swap (swapaccount=1): then the cap is the job's whole
         # memory and RLIMIT_AS can stay off (it breaks correct threaded programs: OpenBLAS, JVMs)
@@ -42,6 +42,10 @@ class MemoryCgroup(OomCounter):
         for path in files:
             write(path, str(memory_mb << 20))
         self.limit_mb = memory_mb
+
+    def enter(self) -> None:
+        """In the job's child, right after fork: into the cap (its descendants are born there)."""
+        os.write(self.procs_fd, b"0")
 
     def oom_kills(self) -> int:
         if self._oom_fd is None:  # kept open: a pread per job instead of an open/read/close
