@@ -7,12 +7,14 @@ the defaults most of them share (no batch mode, limits unchanged, no error-type 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Protocol, runtime_checkable
 
 from execeval.sandbox.base import Command, Script
@@ -62,6 +64,12 @@ def find_toolchain(language: str, tools: tuple[str, ...], install: str = "", pat
         paths[tool] = found
         ident.update(f"\0{tool}\0{real}\0{st.st_size}\0{st.st_mtime_ns}".encode())
     return Toolchain(language, paths, tuple(missing), ident.hexdigest()[:16], install)
+
+
+@functools.cache
+def packaged_source(name: str) -> bytes:
+    """A source file shipped beside the language modules (a batch driver, a stand-in library), read once."""
+    return resources.files("execeval.languages").joinpath(name).read_bytes()
 
 
 @runtime_checkable

@@ -11,12 +11,10 @@ of the build key, as Java's javafx stand-in is.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
-from importlib import resources
 
-from execeval.languages.base import BaseLanguage, Toolchain, find_toolchain
+from execeval.languages.base import BaseLanguage, Toolchain, find_toolchain, packaged_source
 from execeval.sandbox.base import Command
 from execeval.sandbox.limits import Limits
 
@@ -55,7 +53,7 @@ class Go(BaseLanguage):
         return find_toolchain(self.name, ("go",), "apt-get install golang-go")
 
     def build_command(self, toolchain: Toolchain, source: bytes) -> Command | None:
-        files = {TESTIFY_ASSERT: _resource("go_testify_assert.go")} if b'"' + TESTIFY.encode() in source else {}
+        files = {TESTIFY_ASSERT: packaged_source("go_testify_assert.go")} if b'"' + TESTIFY.encode() in source else {}
         test = is_test_file(source)
         name, binary = (TEST_SOURCE, f"{BINARY}.test") if test else (self.source_name, BINARY)
         files[name] = source
@@ -81,8 +79,3 @@ class Go(BaseLanguage):
             return None
         words = m.group(1).decode("ascii", "replace").split()
         return "".join(w.capitalize() for w in words) or None
-
-
-@functools.cache
-def _resource(name: str) -> bytes:
-    return resources.files("execeval.languages").joinpath(name).read_bytes()

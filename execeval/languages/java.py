@@ -13,12 +13,10 @@ JVM flags are chosen for many small, short programs under RLIMIT_AS: see `JVM_FL
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping, Sequence
-from importlib import resources
 
-from execeval.languages.base import BaseLanguage, Toolchain, find_toolchain
+from execeval.languages.base import BaseLanguage, Toolchain, find_toolchain, packaged_source
 from execeval.languages.classfile import main_class
 from execeval.sandbox.base import Command
 from execeval.sandbox.crashes import JVM_UNCAUGHT
@@ -87,7 +85,7 @@ class Java(BaseLanguage):
         return limits.with_(memory_mb=limits.memory_mb + JVM_RESERVE_MB, processes=limits.processes + JVM_THREADS)
 
     def batch_driver_source(self) -> bytes | None:
-        return _resource(f"{DRIVER_CLASS}.java")
+        return packaged_source(f"{DRIVER_CLASS}.java")
 
     def batch_command(self, toolchain: Toolchain, artifacts: Mapping[str, bytes], inputs: Sequence[bytes],
                       limits: Limits | None = None, driver: Mapping[str, bytes] | None = None) -> Command | None:
@@ -105,9 +103,4 @@ class Java(BaseLanguage):
 
 def javafx_pair_source() -> bytes:
     """The source of execeval's `javafx.util.Pair` (what programs written for JavaFX's get instead)."""
-    return _resource(JAVAFX_PAIR)
-
-
-@functools.cache
-def _resource(name: str) -> bytes:
-    return resources.files("execeval.languages").joinpath(name).read_bytes()
+    return packaged_source(JAVAFX_PAIR)
