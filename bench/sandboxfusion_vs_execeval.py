@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -32,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,6 +177,29 @@ def stop(proc: subprocess.Popen) -> None:
     proc.wait(timeout=60)
 
 
+@contextlib.contextmanager
+def sandboxfusion_at(sf_dir: Path | None, loop: str, sf_url: str) -> Iterator[str]:
+    """SandboxFusion's URL: started from `sf_dir` for the block (and stopped after), else the one at `sf_url`."""
+    proc, url = start_sandboxfusion(sf_dir, loop) if sf_dir else (None, sf_url)
+    try:
+        yield url
+    finally:
+        if proc is not None:
+            stop(proc)
+
+
+@contextlib.contextmanager
+def execeval_serve(workers: int) -> Iterator[str]:
+    """`execeval serve` on loopback for the block, with a state dir of its own."""
+    with tempfile.TemporaryDirectory() as state:
+        proc, url = start_service(workers, None, 1.0, state)
+        try:
+            yield url
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+
+
 def report(results: list[dict], args: argparse.Namespace, n: int) -> None:
     print(f"{args.problems} problems x {args.cases} cases = {n} requests, {args.concurrency} in flight, "
           f"run_timeout {args.run_timeout} s; programs by problem, cycling: {', '.join(args.mix)}")
@@ -213,19 +238,10 @@ def main() -> None:
         ap.error(f"--mix: unknown kind(s) {', '.join(sorted(unknown))}; known: {', '.join(PROGRAMS)}")
     requests = make_requests(args.problems, args.cases, args.run_timeout, args.mix)
     results = []
-    sf_proc, sf_url = start_sandboxfusion(args.sf_dir, args.sf_loop) if args.sf_dir else (None, args.sf_url)
-    try:
-        results.append(measure("SandboxFusion", sf_url, requests, args.concurrency))
-    finally:
-        if sf_proc is not None:
-            stop(sf_proc)
-    with tempfile.TemporaryDirectory() as state:
-        proc, url = start_service(args.workers, None, 1.0, state)
-        try:
-            results.append(measure("execeval serve", url, requests, args.concurrency))
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=60)
+    with sandboxfusion_at(args.sf_dir, args.sf_loop, args.sf_url) as url:
+        results.append(measure("SandboxFusion", url, requests, args.concurrency))
+    with execeval_serve(args.workers) as url:
+        results.append(measure("execeval serve", url, requests, args.concurrency))
     report(results, args, len(requests))
 
 

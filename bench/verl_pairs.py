@@ -40,9 +40,7 @@ import json
 import os
 import random
 import re
-import signal
 import sys
-import tempfile
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -52,8 +50,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DEFAULT_DATA_DIR, REPO_ROOT, Stopwatch, data_file, machine_line, read_jsonl
-from sandboxfusion_vs_execeval import start_sandboxfusion, stop
-from service_load import start_service
+from sandboxfusion_vs_execeval import execeval_serve, sandboxfusion_at
 
 VERL_DIR = Path(os.environ.get("EXECEVAL_VERL_DIR", "/opt/execeval-verl"))
 SCORING = "verl/utils/reward_score/sandbox_fusion/utils.py"
@@ -259,21 +256,10 @@ def main() -> None:
     pairs = load_pairs(args.data_dir, args.pairs, args.seed)
     edges = edge_pairs()
     score_args = (pairs + edges, args.timeout, args.memory_mb, args.concurrency)
-    sf_proc, sf_url = start_sandboxfusion(args.sf_dir, "asyncio") if args.sf_dir else (None, args.sf_url)
-    try:
-        with Stopwatch() as sf_t:
-            sf = score(check, sf_url, *score_args)
-    finally:
-        if sf_proc is not None:
-            stop(sf_proc)
-    with tempfile.TemporaryDirectory() as state:
-        proc, url = start_service(args.workers, None, 1.0, state)
-        try:
-            with Stopwatch() as ee_t:
-                ee = score(check, url, *score_args)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=60)
+    with sandboxfusion_at(args.sf_dir, "asyncio", args.sf_url) as url, Stopwatch() as sf_t:
+        sf = score(check, url, *score_args)
+    with execeval_serve(args.workers) as url, Stopwatch() as ee_t:
+        ee = score(check, url, *score_args)
     (sf, sf_edges), (ee, ee_edges) = ((x[:len(pairs)], x[len(pairs):]) for x in (sf, ee))
     result = {"machine": machine_line(), "seed": args.seed, "timeout": args.timeout, "memory_mb": args.memory_mb,
               "concurrency": args.concurrency, "seconds": {"sandboxfusion": round(sf_t.s, 1),
