@@ -167,3 +167,15 @@ def test_demo_verdicts_are_the_same_locally_on_ray_and_through_the_service(ray_c
     assert len(local) == 100 and len({v[3] for v in local}) >= 4  # a real mix of verdicts, not all one kind
     assert verdicts(read_results(tmp_path / "ray")) == local
     assert verdicts(via_service) == local
+
+
+def test_an_address_nothing_answers_at_fails_at_once_saying_so():
+    """`ray.init` would retry a dead HOST:PORT for minutes; the harness says so before it tries."""
+    from execeval.errors import SandboxError
+    from execeval.sandbox.raycluster import connect
+
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(SandboxError, match=rf"cannot reach the Ray cluster at 127\.0\.0\.1:{port}: nothing answers"):
+        connect(f"127.0.0.1:{port}")

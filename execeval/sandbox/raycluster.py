@@ -18,6 +18,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import os
+import socket
 import threading
 import time
 from concurrent.futures import Future
@@ -278,11 +279,24 @@ def connect(address: str | None = None) -> None:
     if address is None and not os.environ.get("RAY_ADDRESS"):
         kwargs["include_dashboard"] = False
     try:
+        _reachable(address or os.environ.get("RAY_ADDRESS"))
         ray.init(address=address, **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as e:
         raise SandboxError(f"cannot reach the Ray cluster at {address or os.environ.get('RAY_ADDRESS')}: "
                            f"{_last_line(e)}",
                            hint="start it with `ray start --head` and pass its address to --address") from e
+
+
+def _reachable(address: str | None, timeout_s: float = 5.0) -> None:
+    """A `HOST:PORT` that nothing listens on fails here at once: `ray.init` retries it for minutes."""
+    address = address or ""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "://" in address or not host:
+        return  # `auto`, `ray://...`, a local cluster: Ray's own checks
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as e:
+        raise ConnectionError(f"nothing answers at {address} ({e.strerror or e})") from None
 
 
 def _last_line(e: BaseException) -> str:
