@@ -200,7 +200,8 @@ def execeval_serve(workers: int) -> Iterator[str]:
             proc.wait(timeout=60)
 
 
-def report(results: list[dict], args: argparse.Namespace, n: int) -> None:
+def report(results: list[dict], args: argparse.Namespace, requests: list[Request]) -> None:
+    n = len(requests)
     print(f"{args.problems} problems x {args.cases} cases = {n} requests, {args.concurrency} in flight, "
           f"run_timeout {args.run_timeout} s; programs by problem, cycling: {', '.join(args.mix)}")
     rows = [[r["name"], f"{r['verdicts_s']:.1f}", f"{r['seconds']:.1f}", f"{r['p50'] * 1e3:.0f}",
@@ -213,6 +214,10 @@ def report(results: list[dict], args: argparse.Namespace, n: int) -> None:
             print(f"  {r['name']} first error: {r['first_error']}")
         for req, ref, got in r["changed"][:5]:
             print(f"  {r['name']} problem {req.problem} ({req.kind}) case {req.case}: quiet {ref}, loaded {got}")
+    if timeouts := sum(req.kind == "timeout" for req in requests):
+        least = timeouts * args.run_timeout / min(args.workers, os.cpu_count() or 1)
+        print(f"{timeouts} time-out requests x run_timeout {args.run_timeout} s of CPU each / {args.workers} workers: "
+              f"execeval's wall can't go below {least:.1f} s (limits are CPU time, so load never makes a time-out)")
     if len(results) == 2:
         sf, ee = results
         print(f"execeval serve / SandboxFusion verdicts/s: {ee['verdicts_s'] / sf['verdicts_s']:.2f}x")
@@ -242,7 +247,7 @@ def main() -> None:
         results.append(measure("SandboxFusion", url, requests, args.concurrency))
     with execeval_serve(args.workers) as url:
         results.append(measure("execeval serve", url, requests, args.concurrency))
-    report(results, args, len(requests))
+    report(results, args, requests)
 
 
 if __name__ == "__main__":
