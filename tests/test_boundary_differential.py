@@ -235,6 +235,15 @@ def test_one_object_passed_twice_to_a_split_test_stays_one_object(sandbox, bind,
     assert _run(sandbox, job) == ["passed"]
 
 
+def test_a_list_holding_a_handle_and_a_set_passed_twice_stays_one_object(sandbox):
+    """The candidate's own object (a handle in the tests) and a builtin type cross as markers; the list holding
+    them, passed twice, is still one list in the candidate's process, its set in Python's order."""
+    program = ("class P:\n    pass\n\ndef make():\n    return P()\n\ndef same(a, b):\n"
+               "    return a is b and a[0] is b[0] and a[2] is int and list(a[1]) == [16, 12, 13, 14, 15]\n")
+    code = f"xs = [make(), {_FIVE}, int]\nfor _ in range(1):\n    assert same(xs, xs)"
+    assert _run(sandbox, PythonTests(program, "same", (Assert(code),))) == ["passed"]
+
+
 def test_the_issues_examples_behave_as_in_python(sandbox):
     """MBPP/341's shape: a set display iterates from 16 in Python, so this assert fails; a named set's own order
     is what the candidate sees (lifted, and split by a loop)."""
