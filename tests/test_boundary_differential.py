@@ -1,8 +1,8 @@
 """Whatever crosses the process boundary behaves in the candidate as it would have in one process (issue #25).
 
 Generated arguments (sets and frozensets from displays, `set([...])`, comprehensions and deletions; dicts with
-deletions; tuples and lists; bools, ints, floats with -0.0 and infinities, NaN; strings; None; one list passed
-twice) are judged by plain Python here, in this process, and by execeval in each way it judges a test: lifted (the
+deletions; tuples and lists; bools, ints, floats with -0.0 and infinities, NaN; strings; None; every other value
+bound to a name and passed twice) are judged by plain Python here, in this process, and by execeval in each way it judges a test: lifted (the
 fork server evaluates the arguments and compares), split (the tests in one process, the candidate in another)
 and `Call` (the arguments as `values.encode` text). The candidate describes what it received: every container's
 iteration order, every scalar's exact type and repr, each set's table size (what a later `add` depends on) and
