@@ -1,8 +1,8 @@
 """Whatever crosses the process boundary behaves in the candidate as it would have in one process (issue #25).
 
 Generated arguments (sets and frozensets from displays, `set([...])`, comprehensions and deletions; dicts with
-deletions; tuples and lists; bools, ints, floats with -0.0 and infinities, NaN; strings; None; one list passed
-twice) are judged by plain Python here, in this process, and by execeval in each way it judges a test: lifted (the
+deletions; tuples and lists; bools, ints, floats with -0.0 and infinities, NaN; strings; None; every other value
+bound to a name and passed twice) are judged by plain Python here, in this process, and by execeval in each way it judges a test: lifted (the
 fork server evaluates the arguments and compares), split (the tests in one process, the candidate in another)
 and `Call` (the arguments as `values.encode` text). The candidate describes what it received: every container's
 iteration order, every scalar's exact type and repr, each set's table size (what a later `add` depends on) and
@@ -24,8 +24,6 @@ from hypothesis import strategies as st  # noqa: E402
 
 from execeval.sandbox.base import Assert, Call, Limits, PythonTests  # noqa: E402
 from execeval.sandbox.python.lifting.plan import lift_job  # noqa: E402
-from execeval.sandbox.python.split.callwire import marshalled  # noqa: E402
-from execeval.sandbox.python.split.handles import handles_out  # noqa: E402
 from execeval.values import decode, encode  # noqa: E402
 
 LIMITS = Limits(wall_s=60, cpu_s=30, memory_mb=2048)
@@ -124,19 +122,12 @@ def _cases(sources: list[tuple[str, str]], ns: dict, split: bool) -> list[str]:
     cases = []
     for n, (source, variant) in enumerate(sources):
         for other in (source, variant):
-            aliased = n % 2 and not (split and _as_text(source))  # split: a known gap, the xfail below
+            aliased = n % 2
             bind, args = ("x = {}\n", "x, x") if aliased else ("", "{}")
             expected = _describe_in_process(bind.format(other), args.format(other), ns)
             body = f"assert describe({args.format(source)}) == {expected!r}"
             cases.append(bind.format(source) + ("for _ in range(1):\n    " + body if split else body))
     return cases
-
-
-def _as_text(source: str) -> bool:
-    """A split job's arguments cross as text, which can't say that two are one object, when marshal can't carry
-    them in order (`test_a_set_sent_as_text_and_passed_twice_to_a_split_test_is_one_object`)."""
-    value = eval(source, {})
-    return marshalled([value, value], handles_out) is None
 
 
 def _describe_in_process(bind: str, args: str, ns: dict) -> str:
@@ -205,13 +196,52 @@ def test_call_cases_get_their_arguments_as_plain_python_holds_them(sandbox, sour
     assert not differences, f"{len(differences)} of {len(values)} differ, first: " + "\n".join(differences[:5])
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: a split job's arguments that pass one object twice and hold a set "
-                   "of two or more elements cross as text, which has no shared references: marshal's do, but its "
-                   "order for a set depends on reference counts in version 4")
-def test_a_set_sent_as_text_and_passed_twice_to_a_split_test_is_one_object(sandbox):
-    code = "x = ({12, 13, 14, 15, 16},)\nfor _ in range(1):\n    assert describe(x, x) == {!r}"
-    expected = _describe_in_process("x = ({12, 13, 14, 15, 16},)\n", "x, x", _namespace())
-    assert _run(sandbox, PythonTests(DESCRIBE, "describe", (Assert(code.format(expected)),))) == ["passed"]
+SHARING = DESCRIBE + '''
+def same_first(a, b):
+    return a is b and a[0] is b[0]
+
+def add_through(d, key, other, x):
+    d[key].add(x)
+    return list(d[other]), describe(d)
+'''
+
+_FIVE = "{12, 13, 14, 15, 16}"  # iterates from 16 in Python; marshal would write it sorted
+
+
+@pytest.mark.parametrize("bind, call", [
+    (f"x = ({_FIVE},)", "describe(x, x)"),
+    (f"x = {_FIVE}", "describe(x, x)"),
+    (f"x = (frozenset({_FIVE}),)", "(describe(x, x), same_first(x, x))"),
+    (f"s = {_FIVE}\nd = {{'a': s, 'b': s}}", "describe(d, s)"),
+    (f"l = [1, [2]]\nx = [l, {_FIVE}, [l, l], {{frozenset({_FIVE}): l}}]", "describe(x, l)"),
+    (f"s = {_FIVE}\nd = {{'a': s, 'b': s}}", "add_through(d, 'a', 'b', 99)"),
+    (f"s = {_FIVE}\nd = {{'a': s, 'b': s}}", "(add_through(d, 'a', 'b', 99), describe(d))"),
+    ("s = set(range(40))\ndel_ = [s.discard(i) for i in range(30)]\nd = {'a': s, 'b': [s]}",
+     "(add_through(d, 'a', 'a', -1), describe(d))"),
+], ids=["set-in-tuple", "set", "frozenset-in-tuple", "dict-of-one-set", "shared-lists-beside-sets",
+        "mutation-through-alias", "mutation-seen-after", "set-with-deleted-slots"])
+def test_one_object_passed_twice_to_a_split_test_stays_one_object(sandbox, bind, call):
+    """A split job's arguments keep the test's shared references, sets among them (their order and table too),
+    so a change made through one name shows through the other, as in one process."""
+    ns: dict = {}
+    exec(SHARING, ns)
+    local = dict(ns)
+    exec(bind, local)
+    expected = eval(call, local)
+    code = bind + "\nfor _ in range(1):\n    assert " + call + " == " + repr(expected)
+    assert _in_process(code, ns) == "passed"
+    job = PythonTests(SHARING, "describe", (Assert(code),))
+    assert lift_job(job) is None  # split, as meant
+    assert _run(sandbox, job) == ["passed"]
+
+
+def test_a_list_holding_a_handle_and_a_set_passed_twice_stays_one_object(sandbox):
+    """The candidate's own object (a handle in the tests) and a builtin type cross as markers; the list holding
+    them, passed twice, is still one list in the candidate's process, its set in Python's order."""
+    program = ("class P:\n    pass\n\ndef make():\n    return P()\n\ndef same(a, b):\n"
+               "    return a is b and a[0] is b[0] and a[2] is int and list(a[1]) == [16, 12, 13, 14, 15]\n")
+    code = f"xs = [make(), {_FIVE}, int]\nfor _ in range(1):\n    assert same(xs, xs)"
+    assert _run(sandbox, PythonTests(program, "same", (Assert(code),))) == ["passed"]
 
 
 def test_the_issues_examples_behave_as_in_python(sandbox):

@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import marshal
 import os
+from typing import Any
 
-from execeval.values import DIGEST_PREFIX, encode, set_wire
+from execeval.sandbox.python.split.handles import BUILTIN, HANDLE, revive_handles
+from execeval.values import DIGEST_PREFIX, encode, rebuild_set, set_wire
 
 _MAX_LINE = 64 << 20
 
@@ -58,64 +60,122 @@ _EXACT = frozenset({int, float, bool, str, bytes, complex, type(None)})
 
 
 def marshalled(args: list, marker) -> tuple[bytes, bool] | None:
-    """The tests' arguments as marshal bytes, and whether they hold handles or builtin types as markers; None when
-    anything is not exactly builtin plain data (then `encode`'s text, which makes it opaque), or is a set that
-    marshal (writing it sorted, adding its elements one by one) would rebuild in another order (`values.set_wire`:
-    the text carries its order and layout). Version 2 (no shared references: equal values give equal bytes, which the candidate's end
-    compares to see a call left its arguments alone), unless the test passes one list, dict or set twice: then
-    version 4, whose references rebuild it as one object, as the call in one process sees it (when it holds no
-    set of two or more elements). Only for this
-    direction: the tests' process is trusted, and marshal is no decoder for what a candidate sends."""
-    markers, shared, ordered = [False], [False], [False]
-    seen: dict[int, object] = {}
-
-    def walk(value: object, depth: int) -> object:
-        t = type(value)
-        if t in _EXACT:
-            return value
-        if t in _SHARABLE and id(value) in seen:
-            shared[0] = True
-            return seen[id(value)]
-        if t is set or t is frozenset:
-            ordered[0] = ordered[0] or len(value) > 1  # type: ignore[arg-type]  # a set, by the type test
-            if set_wire(value)[2] is not None or not _marshal_keeps_order(value):  # type: ignore[arg-type]  # a set
-                raise ValueError("a set marshal would reorder")
-            if not set(map(type, value)) <= _EXACT and any(walk(v, depth + 1) is not v for v in value):  # type: ignore[call-overload, attr-defined]
-                raise ValueError("a set whose elements cross as markers")
-            found = value
-        elif t in (list, tuple) and depth < 60:
-            flat = set(map(type, value)) <= _EXACT  # type: ignore[call-overload]  # flat: as it is (C speed)
-            found = value if flat else t(walk(v, depth + 1) for v in value)  # type: ignore[attr-defined]
-        elif t is dict and depth < 60:
-            found = {walk(k, depth + 1): walk(v, depth + 1) for k, v in value.items()}  # type: ignore[attr-defined]
-        else:
-            found = marker(value)  # a handle, `int`, `len`: a marker, or the value itself when it is none of those
-            if found is value:
-                raise ValueError(t.__name__)
-            markers[0] = True
-            return found
-        if t in _SHARABLE:
-            seen[id(value)] = found
-        return found
-
+    """The tests' arguments as marshal bytes, and whether the candidate's end must `unmarshalled` them (they hold
+    handles or builtin types as markers, or sets as records); None when anything is not exactly builtin plain data
+    (then `encode`'s text, which makes it opaque). Version 2 (no shared references: equal values give equal bytes,
+    which the candidate's end compares to see a call left its arguments alone), unless the test passes one
+    container twice: then version 4, whose references rebuild it as one object, as the call in one process sees
+    it. A set marshal would rebuild in another order crosses as a record of its layout (`_WireForm._set`), and so
+    does every set of two or more elements when version 4 is used (its order there follows reference counts).
+    Only for this direction: the tests' process is trusted, and marshal is no decoder for what a candidate sends."""
     try:
-        data = walk(args, 0)
-        if shared[0] and ordered[0]:
-            return None  # (`_marshal_keeps_order`)
-        return marshal.dumps(data, 4 if shared[0] else 2), markers[0]  # type: ignore[arg-type]  # walk() returns marshallable values
+        form = _WireForm(marker, records=False)
+        data = form.walk(args, 0)
+        if form.shared and form.native_sets:  # sets left to marshal, whose order version 4 would not keep
+            form = _WireForm(marker, records=True)
+            data = form.walk(args, 0)
+        return marshal.dumps(data, 4 if form.shared else 2), bool(form.markers or form.made_records)  # type: ignore[arg-type]  # plain data
     except (ValueError, TypeError, RecursionError):  # a marker in a set (unhashable), too deep, not plain
         return None
 
 
+class _WireForm:
+    """One walk of the arguments into what marshal carries (`marshalled`), and what it found on the way."""
+
+    def __init__(self, marker, records: bool) -> None:
+        self.marker, self.records = marker, records  # records: every set of 2+ elements as a record
+        self.shared = False  # one container occurs twice
+        self.markers = 0
+        self.made_records = False
+        self.native_sets = False  # a set of 2+ elements left to marshal
+        self.seen: dict[int, object] = {}
+
+    def walk(self, value: object, depth: int) -> object:
+        t = type(value)
+        if t in _EXACT:
+            return value
+        if id(value) in self.seen:
+            self.shared = True  # (a tuple passed twice holds its list, dict or set twice too)
+            return self.seen[id(value)]
+        if t is set or t is frozenset:
+            found = self._set(value, depth)  # type: ignore[arg-type]  # a set, by the type test
+        elif t in (list, tuple) and depth < 60:
+            flat = set(map(type, value)) <= _EXACT  # type: ignore[call-overload]  # flat: as it is (C speed)
+            found = value if flat else t(self.walk(v, depth + 1) for v in value)  # type: ignore[attr-defined]
+        elif t is dict and depth < 60:
+            found = {self.walk(k, depth + 1): self.walk(v, depth + 1) for k, v in value.items()}  # type: ignore[attr-defined]
+        else:
+            found = self.marker(value)  # a handle, `int`, `len`: a marker, or the value itself when it is none of those
+            if found is value:
+                raise ValueError(t.__name__)
+            self.markers += 1
+            return found
+        self.seen[id(value)] = found
+        return found
+
+    def _set(self, value: set | frozenset, depth: int) -> object:
+        """Itself, when marshal rebuilds it in the same order; else the record `(..., frozen, slots, items)` that
+        `unmarshalled` rebuilds it from (`values.set_wire`'s layout). No test's plain data holds `...` (it
+        crosses as text), so a tuple that starts with it is always a record."""
+        _, items, slots = set_wire(value)
+        markers, flat = self.markers, set(map(type, items)) <= _EXACT  # flat: as it is (C speed)
+        crossed = items if flat else [self.walk(v, depth + 1) for v in items]
+        if self.markers != markers:  # the candidate's end would hash the candidate's objects
+            raise ValueError("a set whose elements cross as markers")
+        same = all(a is b for a, b in zip(crossed, items))
+        if same and (len(value) < 2 or not self.records and slots is None and _marshal_keeps_order(value)):
+            self.native_sets = self.native_sets or len(value) > 1
+            return value
+        self.made_records = True
+        return (_SET_RECORD, type(value) is frozenset, slots, tuple(crossed))
+
+
+_SET_RECORD = ...
+
+
 def _marshal_keeps_order(value: set | frozenset) -> bool:
     """Marshal writes a set's elements sorted by their bytes (CPython 3.11+, for reproducible .pyc files), so the
-    set it loads may iterate in another order than `value`: then it crosses as text, in its own order. Version 2
-    only: version 4's bytes flag the elements other objects refer to, so its order changes with reference counts
+    set it loads may iterate in another order than `value`: then it crosses as a record, in its own order. Version
+    2 only: version 4's bytes flag the elements other objects refer to, so its order changes with reference counts
     (`marshalled` sends no such set by version 4)."""
     return list(marshal.loads(marshal.dumps(value, 2))) == list(value)
 
 
-_SHARABLE = (list, dict, set)  # what a test may pass twice and the candidate change through either name
+def unmarshalled(data: object, resolve) -> object:
+    """`marshalled` data as the test passed it (candidate's end): markers resolved to what they stand for (handles'
+    `resolve`), set records rebuilt; a list or dict marshal loaded once stays one object."""
+    memo: dict[int, Any] = {}
+
+    def walk(value: Any) -> Any:
+        t = type(value)
+        if t not in _WALKED or t is not dict and _WALKED.isdisjoint(map(type, value)):  # flat: as it came
+            return value
+        if id(value) in memo:
+            return memo[id(value)]
+        if t is tuple and value and value[0] is _SET_RECORD:
+            _, frozen, slots, items = value
+            found: Any = rebuild_set([walk(x) for x in items], slots, frozen)
+        elif t is dict and len(value) == 1 and (HANDLE in value or BUILTIN in value):
+            found = revive_handles(value, resolve)
+        elif t is tuple:
+            found = tuple(walk(x) for x in value)
+        else:
+            memo[id(value)] = found = value  # before its items: the one object, changed in place
+            if t is list:
+                value[:] = [walk(x) for x in value]
+            else:
+                pairs = [(walk(k), walk(x)) for k, x in value.items()]
+                value.clear()
+                value.update(pairs)
+        memo[id(value)] = found
+        return found
+
+    return walk(data)
+
+
+_WALKED = frozenset({list, tuple, dict})
+
+
 
 
 class Lines:

@@ -16,7 +16,7 @@ import types
 from execeval.sandbox.base import PythonTests
 from execeval.sandbox.python.runner import CaseTimeout
 from execeval.sandbox.python.snapshot import Snapshot
-from execeval.sandbox.python.split.callwire import Lines, full_text
+from execeval.sandbox.python.split.callwire import Lines, full_text, unmarshalled
 from execeval.sandbox.python.split.guard import check_plain, to_wire
 from execeval.sandbox.python.split.handles import MUTABLE, Table, revive_handles
 from execeval.sandbox.python.tracebacks import short, traceback_text
@@ -95,7 +95,7 @@ def _answer(request: dict, ns: dict, table: Table, restore, entry_point: str) ->
         op, attr = request.get("op", "call"), str(request.get("attr", ""))
         if "pm" in request:  # from the tests' process (trusted): marshal, at C speed
             args = marshal.loads(request["pm"])
-            args = revive_handles(args, table.get) if request.get("pk") else args
+            args = unmarshalled(args, table.get) if request.get("pk") else args
         else:
             args = revive_handles(decode(request.get("a", "[]")), table.get)
         kwargs = revive_handles(decode(request["k"]), table.get) if request.get("k") else {}

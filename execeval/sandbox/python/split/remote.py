@@ -195,6 +195,6 @@ def _sync(old: object, new: object) -> None:
                 _sync(a, b)
             elif not (a is b or type(a) is type(b) and a == b):
                 old[key] = b
-    elif type(old) is set and type(new) is set and old != new:
-        old.clear()
-        old.update(new)
+    elif type(old) is set and type(new) is set and old != new:  # changed, not rebuilt: its table stays the one
+        old.difference_update([x for x in old if x not in new])  # a test's later look at it walks in one process
+        old.update([x for x in new if x not in old])
