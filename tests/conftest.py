@@ -1,4 +1,5 @@
-"""Shared fixtures: a private reference cache per test session, the real data dir (when present)."""
+"""Shared fixtures: a private reference cache per test session, the real data dir (when present), a warm sandbox
+and a build cache per module."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from execeval.languages import BuildCache
 from execeval.sandbox import ForkServerSandbox
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -32,3 +34,9 @@ def sandbox():
     """A warm fork-server sandbox shared by a module's tests (modules that test another backend define their own)."""
     with ForkServerSandbox(workers=2) as sb:
         yield sb
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> BuildCache:
+    """An empty build cache shared by a module's tests (compiled languages build each program once)."""
+    return BuildCache(tmp_path_factory.mktemp("builds"))

@@ -18,7 +18,7 @@ import pytest
 from execeval.errors import TaskFormatError
 from execeval.evaluation.programs import TimePolicy, plan_build_and_run
 from execeval.judges import judge
-from execeval.languages import BuildCache, get_language
+from execeval.languages import get_language
 from execeval.sandbox import CommandSandbox
 from execeval.sandbox.base import Call, CaseStatus, Status
 from execeval.sandbox.limits import Limits
@@ -39,10 +39,6 @@ def cmd():
     with CommandSandbox(workers=2) as sb:
         yield sb
 
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return BuildCache(tmp_path_factory.mktemp("builds"))
 
 
 def load(name: str):

@@ -19,7 +19,7 @@ from execeval.errors import TaskFormatError
 from execeval.evaluate import EvalConfig, evaluate
 from execeval.evaluation.programs import TimePolicy
 from execeval.judges.program_tests import judge_test_program
-from execeval.languages import BuildCache, build, get_language, run
+from execeval.languages import build, get_language, run
 from execeval.languages.openmp import MAX_THREADS, openmp_env, thread_count
 from execeval.languages.python_numba import NUMBA_INSTALL, PythonNumba, numba_env
 from execeval.report.html import render_report
@@ -42,10 +42,6 @@ def _available(language: str) -> bool:
 def tasks():
     return load_tasks("hpc-kernels")
 
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return BuildCache(tmp_path_factory.mktemp("hpc-builds"))
 
 
 def _write_samples(path, rows) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from execeval.errors import TaskFormatError
 from execeval.judges import judge
-from execeval.languages import BuildCache, get_language
+from execeval.languages import get_language
 from execeval.samples.matching import program_for
 from execeval.samples.model import Sample
 from execeval.sandbox import CommandSandbox, Limits, Status
@@ -35,10 +35,6 @@ def sandbox():
     with CommandSandbox(workers=2) as sb:
         yield sb
 
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return BuildCache(tmp_path_factory.mktemp("builds"))
 
 
 def _require(lang: str) -> None:

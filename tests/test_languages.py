@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from execeval.errors import UsageError
-from execeval.languages import LANGUAGES, BuildCache, build, get_language, run, run_batch, toolchains
+from execeval.languages import LANGUAGES, build, get_language, run, run_batch, toolchains
 from execeval.languages.conformance import CHECKS, FAST, NotApplicable
 from execeval.languages.fake import Fake
 from execeval.languages.java import source_file
@@ -23,10 +23,6 @@ def sandbox():
     yield sb
     sb.close()
 
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return BuildCache(tmp_path_factory.mktemp("builds"))
 
 
 def require(name: str):

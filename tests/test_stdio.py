@@ -16,7 +16,7 @@ import pytest
 
 from execeval.errors import TaskFormatError
 from execeval.judges.stdio import compile_error_cases, judge_io
-from execeval.languages import LANGUAGES, BuildCache, build, get_language
+from execeval.languages import LANGUAGES, build, get_language
 from execeval.sandbox import CommandSandbox
 from execeval.sandbox.base import CaseStatus
 from execeval.sandbox.limits import Limits
@@ -66,10 +66,6 @@ def sandbox():
     with CommandSandbox(workers=2) as sb:
         yield sb
 
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return BuildCache(tmp_path_factory.mktemp("builds"))
 
 
 @pytest.fixture(scope="module")
