@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 
 from execeval.sandbox.python import runner
+from execeval.sandbox.python import warmup
 from execeval.sandbox.python.snapshot import Snapshot
 from execeval.sandbox.python.treecpu import TREE_FD, OtherProcesses
 from execeval.sandbox.python.split import candidate_end, remote
@@ -113,6 +114,8 @@ class Server:
                 split = True  # tests that are code: in a process of their own, the candidate in another
             else:
                 program = plan.job
+        if isinstance(program, PythonTests):
+            runner.precompile(program)  # the task's test code, compiled here once rather than in every job
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         res_r, res_w = os.pipe2(os.O_CLOEXEC)
@@ -321,6 +324,7 @@ def main(worker_index: int, env_extra_json: str) -> None:
         __import__(name)
     server = Server(iso, json.loads(env_extra_json))
     runner.prepare_server()
+    warmup.warm_up(server.snapshot)  # the runner's code quickened here once, not copied into every job
     gc.collect()
     gc.freeze()  # jobs' collections then skip the server's objects: fewer copy-on-write page copies per fork
     iso.lock_server()
