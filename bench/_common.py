@@ -158,11 +158,13 @@ def bare_fork_floor(forks: int = 2000, rounds: int = 3) -> tuple[float, float]:
     """(CPU seconds, page faults) of one bare `fork()` + `_exit()` + `waitpid()` on this machine, parent and
     child together: no sandbox can start a job for less.
 
-    Measured in a fresh `python -I` that imports nothing (the interpreter as a fork server starts from, site
-    included), `rounds` times `forks` forks; the median round. getrusage of the process and its reaped children."""
+    Measured in a fresh `python -I -S`, the interpreter alone: no site, whose .pth files can import anything (on
+    one machine here they imported certifi, tempfile, random and threading, and random's at-fork hook then reseeded
+    every child: 3x the CPU and the faults of a bare fork). `rounds` times `forks` forks; the median round.
+    getrusage of the process and its reaped children."""
     per_round = []
     for _ in range(rounds):
-        out = subprocess.run([sys.executable, "-I", "-c", _FORK_LOOP, str(forks)], capture_output=True,
+        out = subprocess.run([sys.executable, "-I", "-S", "-c", _FORK_LOOP, str(forks)], capture_output=True,
                              text=True, check=True, timeout=600)
         cpu, faults = map(float, out.stdout.split())
         per_round.append((cpu / forks, faults / forks))
@@ -217,7 +219,7 @@ def floor_report(samples: int, harness_s: float, children_s: float, jobs: JobCpu
     bound = floor[0] * jobs.jobs + jobs.own_s
     return [
         f"bare-fork floor on this machine: {1000 * floor[0]:.2f} ms CPU, {floor[1]:.0f} page faults per fork "
-        f"(fork + _exit + waitpid from python -I)",
+        f"(fork + _exit + waitpid from python -I -S)",
         f"execeval CPU per sample ({samples} samples, {jobs.jobs} jobs run): {ms(total)} = fork servers "
         f"(fork, supervision, start-up) {ms(servers)} + in the job before/after its code (isolation, runner, "
         f"faults) {ms(setup)} + the samples' own CPU (candidate and tests) {ms(jobs.own_s)} + harness {ms(harness_s)}",

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(user {1000 * d[4]:.2f}, sys {1000 * d[5]:.2f}); its cases' own CPU "
           f"{1000 * sum(c.cpu_s for r in results for c in r.cases) / n:.3f} ms")
     print(f"  bare-fork floor:             {floor_faults:5.0f} page faults, CPU {1000 * floor_cpu:.2f} ms "
-          f"(parent and child; python -I)")
+          f"(parent and child; python -I -S)")
     total = 1000 * (d[2] + d[3] + d[4] + d[5])
     print(f"  server + job: {total:.2f} ms = {total / (1000 * floor_cpu):.1f}x the floor "
           f"(CPU ticks are {1000 / _TICK:.0f} ms: use n >= 1000)")
