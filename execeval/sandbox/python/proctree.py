@@ -4,9 +4,9 @@ still alive or a zombie is read from its /proc/PID/stat (its own time and what i
 process is a child subreaper (set before the candidate runs; seccomp.py denies changing it), so an orphan of a
 double fork stays in the tree, and setsid()/setpgid() change nothing (parentage, not groups, is walked).
 
-Two ways a child's time could slip past the count are refused as tampering (`TAMPERED_S`), not counted: the
-subreaper flag cleared (checked at each reading, for seccomp-less hosts), and SIGCHLD ignored or SA_NOCLDWAIT,
-which has the kernel reap children without adding their time to anyone's. Read only when it can change a verdict
+SIGCHLD ignored or SA_NOCLDWAIT has the kernel reap children without adding their time to anyone's: a Python
+job can't set SIGCHLD's action (`sigchld_kept`). Where seccomp is missing, a cleared subreaper flag or an
+ignored SIGCHLD at a reading makes the count `TAMPERED_S` (charged: more than any budget). Read only when it can change a verdict
 (treecpu.py's gate), so the hot path pays nothing."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import os
 import signal
 
 from execeval.sandbox.isolation.linux import PR_GET_CHILD_SUBREAPER, PR_SET_CHILD_SUBREAPER, libc, prctl
+from execeval.sandbox.isolation.seccomp import SeccompFilter, seccomp_program
 from execeval.sandbox.python.treecpu import TAMPERED_S, OtherProcesses
 
 _TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
@@ -28,6 +29,16 @@ _GONE = (FileNotFoundError, ProcessLookupError)  # the process ended (and was re
 def become_subreaper() -> None:
     """Called in the job's process before its confinement: orphans of its descendants become its children."""
     prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def sigchld_kept() -> SeccompFilter | None:
+    """The filter a Python job loads on top of its confinement: SIGCHLD's action stays the default (setting it
+    succeeds and does nothing), so no child is reaped unseen. Built once in the server; None without seccomp,
+    where `ProcessTree` still refuses a count while SIGCHLD is ignored."""
+    try:
+        return SeccompFilter(seccomp_program((), network_and_namespaces=False, keep_sigchld=True))
+    except Exception:  # noqa: BLE001 - libseccomp missing or unusable: the server's report says so already
+        return None
 
 
 class ProcessTree(OtherProcesses):

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 from execeval.sandbox.python import runner
 from execeval.sandbox.python.snapshot import Snapshot
-from execeval.sandbox.python.proctree import ProcessTree, become_subreaper
+from execeval.sandbox.python.proctree import ProcessTree, become_subreaper, sigchld_kept
 from execeval.sandbox.python.treecpu import TREE_FD, CgroupCount, OtherProcesses
 from execeval.sandbox.python.split import candidate_end, remote
 from execeval.sandbox.server import wire
@@ -64,6 +64,7 @@ class Server:
         self.snapshot = Snapshot()
         self.empty_stdin = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         self.case_sets = wire.CaseSets()  # the test tuples of the last few tasks (the harness keeps the same)
+        self.tree_filter = sigchld_kept() if isolation.proc_tree and isolation.seccomp is not None else None
 
     # ------------------------------------------------------------ one job
     def run(self, job_id: int, program: object, limits: Limits, stream: bool = False) -> dict:
@@ -196,6 +197,8 @@ class Server:
             if self.iso.proc_tree and isinstance(program, PythonTests):  # no cgroup: its orphans stay its children
                 become_subreaper()
             self.iso.confine_job(limits, workdir)
+            if self.tree_filter is not None and isinstance(program, PythonTests):
+                self.tree_filter.load()
             if remote_end:  # the candidate (same uid, no capabilities) can't read this process through /proc
                 prctl(PR_SET_DUMPABLE, 0)
         except BaseException as e:  # noqa: BLE001 - our fault: report it as such
