@@ -285,7 +285,9 @@ def test_cpu_burned_in_a_child_process_is_charged_to_the_case(sandbox, how, kind
         pytest.skip("no cpuacct cgroup here: a case's CPU counts its own process only")
     r = sandbox.run(burn_job(how, kind, BURN_S), Limits(wall_s=10, cpu_s=5))
     assert not r.all_cases_passed and r.status is not Status.SANDBOX_ERROR, r
-    assert r.cases[0].status.name == "TIMEOUT" or r.status is Status.TIMEOUT, r
+    # counted from /proc (no cgroup), a Python job may not make SIGCHLD ignored: its children would vanish unseen
+    refused = how.startswith("SIGCHLD") and bool(r.cases) and r.cases[0].error_type == "PermissionError"
+    assert refused or r.cases[0].status.name == "TIMEOUT" or r.status is Status.TIMEOUT, r
 
 
 @pytest.mark.parametrize("kind", ("call", "assert", "loop"))

@@ -33,7 +33,7 @@ def become_subreaper() -> None:
 
 def sigchld_kept() -> SeccompFilter | None:
     """The filter a Python job loads on top of its confinement: SIGCHLD's action stays the default (setting it
-    succeeds and does nothing), so no child is reaped unseen. Built once in the server; None without seccomp,
+    fails with EPERM), so no child is reaped unseen. Built once in the server; None without seccomp,
     where `ProcessTree` still refuses a count while SIGCHLD is ignored."""
     try:
         return SeccompFilter(seccomp_program((), network_and_namespaces=False, keep_sigchld=True))
