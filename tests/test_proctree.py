@@ -6,6 +6,7 @@ tests/test_hostile_unprivileged.py (test_hostile_sandbox.py's class-3 cases)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from execeval.sandbox.isolation import seccomp
+from execeval.sandbox.isolation.cgroup import Cgroups
 
 REPO = Path(__file__).resolve().parent.parent
 BURN_S = 0.3
@@ -99,3 +101,22 @@ def test_a_job_can_neither_clear_the_flag_nor_ignore_sigchld_under_its_filters()
               "print(json.dumps({'cleared': cleared, 'ignored': ignored, 'kept': tree.cpu(0.0) > -TAMPERED_S}))\n")
     assert out["cleared"] == [-1, 1], out  # EPERM
     assert out["ignored"] == "refused" and out["kept"], out
+
+
+def test_cgroups_without_cpu_say_the_process_tree_counts():
+    found = Cgroups("none", notes=[("memory cgroup", False, "x"), ("cpu accounting", False, "y")],
+                    enforcement={"child cpu": "not charged"})
+    found.count_tree_from_proc()
+    assert found.notes[1][:2] == ("cpu accounting", True) and "/proc" in found.notes[1][2], found.notes
+    assert found.notes[0] == ("memory cgroup", False, "x")
+    assert found.enforcement["child cpu"] == "charged: process tree (/proc)"
+
+
+def test_doctor_says_what_counts_child_cpu_and_whether_the_oom_shield_took(sandbox):
+    rows = dict(sandbox.isolation().enforcement)
+    accounted = any(p.name == "cpu accounting" and p.active for p in sandbox.isolation().primitives)
+    assert rows["child cpu"].startswith("charged: ") == accounted, rows
+    shield = rows["server oom shield"]
+    assert shield == "oom_score_adj -1000" or shield.startswith("none (oom_score_adj -1000 needs CAP_SYS_RESOURCE)")
+    if os.geteuid() != 0:
+        assert shield.startswith("none"), shield
