@@ -134,6 +134,8 @@ class ServerIsolation:
     # -- in the server, as PID 1 of its namespace
     def prepare(self, limits: Limits) -> None:
         mount_ns = any(p.name == "mount namespace" and p.active for p in self.primitives)
+        found = detect(self.worker_index, self.host_pid)  # before /proc is ours: it sweeps groups of gone pids
+        self.cgroup, self.cpu_cgroup, self.tree_cgroup = found.memory, found.cpu, found.tree
         private_proc = False
         if mount_ns and self.pid_namespace:
             try:
@@ -142,8 +144,6 @@ class ServerIsolation:
                 self.note("private /proc", True, "only the job's own processes are visible")
             except OSError as e:
                 self.note("private /proc", False, str(e))
-        found = detect(self.worker_index, self.host_pid)
-        self.cgroup, self.cpu_cgroup, self.tree_cgroup = found.memory, found.cpu, found.tree
         self.proc_tree = found.cpu is None and (private_proc or not landlock_abi())  # Landlock lets jobs read it
         if self.proc_tree:
             found.count_tree_from_proc()
