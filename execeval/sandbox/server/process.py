@@ -56,6 +56,8 @@ def job_environment(workdir: str, extra: dict[str, str]) -> dict[str, str]:
 class Server:
     def __init__(self, isolation: ServerIsolation, env_extra: dict[str, str]) -> None:
         self.iso = isolation
+        # built before tempfile's cache is cleared below: libseccomp's export goes through a temporary file
+        self.tree_filter = sigchld_kept() if isolation.proc_tree and isolation.seccomp is not None else None
         os.environ.clear()  # set once here, inherited by every child: no per-job environment work
         os.environ.update(job_environment(JOB_DIR, env_extra))
         # tempfile caches its directory on first use; the server's (/tmp, not the job's TMPDIR) must not be it
@@ -64,7 +66,6 @@ class Server:
         self.snapshot = Snapshot()
         self.empty_stdin = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         self.case_sets = wire.CaseSets()  # the test tuples of the last few tasks (the harness keeps the same)
-        self.tree_filter = sigchld_kept() if isolation.proc_tree and isolation.seccomp is not None else None
 
     # ------------------------------------------------------------ one job
     def run(self, job_id: int, program: object, limits: Limits, stream: bool = False) -> dict:
