@@ -22,7 +22,7 @@ import pytest
 
 from execeval.sandbox.isolation.cgroup import detect
 from execeval.sandbox.isolation.cgroup.v2 import V2Cgroup, controllers, keyed, single, unified_root
-from execeval.sandbox.python.treecpu import OtherProcesses
+from execeval.sandbox.python.treecpu import CgroupCount
 
 EVENTS = "low 0\nhigh 0\nmax 12\noom 2\noom_kill 1\noom_group_kill 0\n"
 CPU_STAT = "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 0\n"
@@ -164,7 +164,7 @@ def test_treecpu_reads_cpu_stat_in_microseconds(tmp_path):
     path.write_text(CPU_STAT)
     fd = os.open(path, os.O_RDONLY)
     try:
-        others = OtherProcesses(fd, (), v2=True)
+        others = CgroupCount(fd, (), v2=True)
         assert others.cpu(0.0) == pytest.approx(0.0015)
         path.write_text(CPU_STAT.replace("1500", "2501500"))  # same inode: the fd sees it
         assert others.cpu(0.5) == pytest.approx(2.0015)
@@ -192,7 +192,7 @@ def real_v2_root(tmp_path) -> str:
 SERVER = r"""
 import json, os, signal, sys, time
 from execeval.sandbox.isolation.cgroup.v2 import V2Cgroup, keyed
-from execeval.sandbox.python.treecpu import OtherProcesses
+from execeval.sandbox.python.treecpu import CgroupCount
 root = sys.argv[1]
 home = open("/proc/self/cgroup").read().split("0::", 1)[1].split()[0]
 group = V2Cgroup(7, os.getpid(), root, need=())
@@ -219,7 +219,7 @@ while seen.count(b"\n") < 2:
 procs = open(os.path.join(group.job, "cgroup.procs")).read().split()
 out["in_job"] = len(procs)
 out["usage"] = keyed(os.pread(group.usage_fd, 4096, 0), "usage_usec")
-out["treecpu"] = OtherProcesses(group.usage_fd, (), v2=True).cpu(0.0)
+out["treecpu"] = CgroupCount(group.usage_fd, (), v2=True).cpu(0.0)
 group.kill()
 os.waitpid(job, 0)
 deadline = time.time() + 5

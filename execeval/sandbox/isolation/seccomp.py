@@ -5,9 +5,11 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import signal
 import tempfile
 
-from execeval.sandbox.isolation.linux import CLONE_NEWUSER, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, check, libc
+from execeval.sandbox.isolation.linux import (CLONE_NEWUSER, PR_SET_CHILD_SUBREAPER, PR_SET_SECCOMP, SECCOMP_MODE_FILTER,
+                                              check, libc)
 
 DENIED_SYSCALLS = (
     "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "chroot", "unshare",
@@ -44,8 +46,14 @@ _SECCOMP = _seccomp_binding()
 SERVER_NEEDS = ("mount", "umount2")
 
 
-def seccomp_program(denied: tuple[str, ...], *, network_and_namespaces: bool) -> bytes:
-    """A filter as raw BPF bytes, so it is loaded with one syscall instead of being recompiled."""
+def seccomp_program(denied: tuple[str, ...], *, network_and_namespaces: bool, for_jobs: bool = False,
+                    keep_sigchld: bool = False) -> bytes:
+    """A filter as raw BPF bytes, so it is loaded with one syscall instead of being recompiled. `for_jobs`: a
+    job's process keeps the child-subreaper flag its server's child set (python/proctree.py counts the job's
+    process tree through it: cleared, a double fork's orphan would leave the tree). `keep_sigchld`: setting
+    SIGCHLD's action is refused (EPERM): ignored, or with SA_NOCLDWAIT, the kernel would reap children without
+    adding their CPU time to any process's, so proctree.py could not count it. Refused, not faked: a faked
+    success leaves the caller's "old action" unwritten, and CPython reads garbage there (OSError errno 0)."""
     sc = _SECCOMP
     if sc is None:
         raise ImportError("no seccomp binding")
@@ -63,6 +71,10 @@ def seccomp_program(denied: tuple[str, ...], *, network_and_namespaces: bool) ->
         # new namespaces via clone/clone3 would escape the job's confinement
         flt.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))
         flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+    if keep_sigchld:  # reading the action (a NULL new one) stays allowed
+        flt.add_rule(sc.ERRNO(errno.EPERM), "rt_sigaction", sc.Arg(0, sc.EQ, signal.SIGCHLD), sc.Arg(1, sc.NE, 0))
+    if for_jobs:
+        flt.add_rule(sc.ERRNO(errno.EPERM), "prctl", sc.Arg(0, sc.EQ, PR_SET_CHILD_SUBREAPER))
     with tempfile.TemporaryFile() as f:
         flt.export_bpf(f)
         f.seek(0)

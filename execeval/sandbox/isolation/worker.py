@@ -22,7 +22,8 @@ from execeval.sandbox.isolation.landlock import landlock_abi, landlock_ruleset, 
 from execeval.sandbox.limits import Limits
 from execeval.sandbox.isolation.linux import (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS,
                                     MS_BIND, MS_NOATIME, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
-                                    PR_SET_NO_NEW_PRIVS, check, drop_capabilities, libc, mount, prctl, umount)
+                                    PR_SET_NO_NEW_PRIVS, check, drop_capabilities, libc, mount, prctl, shield_from_oom,
+                                    umount)
 from execeval.sandbox.isolation.seccomp import DENIED_SYSCALLS, SERVER_NEEDS, SeccompFilter, seccomp_program
 
 # Where the job's private, size-capped work dir is mounted (inside the server's own mount namespace).
@@ -68,15 +69,7 @@ class ServerIsolation:
         self.worker_index = worker_index
         self.real_root = os.geteuid() == 0
         self.host_pid = os.getpid()  # taken before the PID namespace: names this server's cgroup
-        self.oom_shielded = False  # the OOM killer should pick a job's process, never the server (best effort:
-        if self.real_root:  # lowering it needs CAP_SYS_RESOURCE, which containers often drop)
-            try:
-                with open("/proc/self/oom_score_adj", "w") as f:
-                    f.write("-1000")
-                with open("/proc/self/oom_score_adj") as f:
-                    self.oom_shielded = f.read().strip() == "-1000"
-            except OSError:
-                pass
+        self.oom_shielded = self.real_root and shield_from_oom()  # the OOM killer picks a job, never the server
         self.primitives: list[Primitive] = []
         self.pid_namespace = False
         self.private_tmp = False
@@ -93,6 +86,7 @@ class ServerIsolation:
         self._workdir_xattrs: list[str] = []
         self.cgroup: MemoryGroup | None = None
         self.cpu_cgroup: CpuGroup | None = None  # the CPU time of a job's whole process tree, per case
+        self.proc_tree = False  # no cgroup counts it: the job's process tree is read from /proc (python/proctree.py)
         self.tree_cgroup: V2Cgroup | None = None  # cgroup v2: the leaf each job enters (pids.max, cgroup.kill)
         self.enforcement: dict[str, str] = {}  # how each limit is enforced here (`execeval doctor`)
         self.private_ipc = False  # the server's own IPC namespace: emptied after every job (see `empty_ipc`)
@@ -140,17 +134,23 @@ class ServerIsolation:
     # -- in the server, as PID 1 of its namespace
     def prepare(self, limits: Limits) -> None:
         mount_ns = any(p.name == "mount namespace" and p.active for p in self.primitives)
-        found = detect(self.worker_index, self.host_pid)
+        found = detect(self.worker_index, self.host_pid)  # before /proc is ours: it sweeps groups of gone pids
         self.cgroup, self.cpu_cgroup, self.tree_cgroup = found.memory, found.cpu, found.tree
-        self.enforcement = found.enforcement
-        for name, active, detail in found.notes:
-            self.note(name, active, detail)
+        private_proc = False
         if mount_ns and self.pid_namespace:
             try:
                 mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)
+                private_proc = True
                 self.note("private /proc", True, "only the job's own processes are visible")
             except OSError as e:
                 self.note("private /proc", False, str(e))
+        self.proc_tree = found.cpu is None and (private_proc or not landlock_abi())  # Landlock lets jobs read it
+        if self.proc_tree:
+            found.count_tree_from_proc()
+        self.enforcement = {**found.enforcement, "server oom shield": "oom_score_adj -1000" if self.oom_shielded else
+                            "none (oom_score_adj -1000 needs CAP_SYS_RESOURCE): the OOM killer may pick a server"}
+        for name, active, detail in found.notes:
+            self.note(name, active, detail)
         if any(p.name == "ipc namespace" and p.active for p in self.primitives):
             self.private_ipc = True
             try:
@@ -182,7 +182,7 @@ class ServerIsolation:
         abi = landlock_abi()
         if abi:
             reads = [*_SYSTEM_READ_PATHS, *_interpreter_paths()]
-            if any(p.name == "private /proc" and p.active for p in self.primitives):
+            if private_proc:
                 reads.append("/proc")
             writes = list(self._tmp_kept) if self.private_tmp else []
             try:
@@ -196,7 +196,7 @@ class ServerIsolation:
         try:
             server_denied = tuple(n for n in DENIED_SYSCALLS if n not in SERVER_NEEDS)
             self.server_seccomp = SeccompFilter(seccomp_program(server_denied, network_and_namespaces=True))
-            self.seccomp = SeccompFilter(seccomp_program(SERVER_NEEDS, network_and_namespaces=False))
+            self.seccomp = SeccompFilter(seccomp_program(SERVER_NEEDS, network_and_namespaces=False, for_jobs=True))
             self.note("seccomp", True, "sockets, ptrace, mount, new namespaces, io_uring denied")
         except Exception as e:  # noqa: BLE001 - libseccomp missing or unusable
             self.note("seccomp", False, f"{type(e).__name__}: {e}; pip install pyseccomp (needs libseccomp2)")

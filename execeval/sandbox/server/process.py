@@ -26,7 +26,8 @@ from collections.abc import Callable
 from execeval.sandbox.python import runner
 from execeval.sandbox.python import warmup
 from execeval.sandbox.python.snapshot import Snapshot
-from execeval.sandbox.python.treecpu import TREE_FD, OtherProcesses
+from execeval.sandbox.python.proctree import ProcessTree, become_subreaper, sigchld_kept
+from execeval.sandbox.python.treecpu import TREE_FD, CgroupCount, OtherProcesses
 from execeval.sandbox.python.split import candidate_end, remote
 from execeval.sandbox.server import wire
 from execeval.sandbox.base import Assert, Command, PythonTests, Script
@@ -56,6 +57,8 @@ def job_environment(workdir: str, extra: dict[str, str]) -> dict[str, str]:
 class Server:
     def __init__(self, isolation: ServerIsolation, env_extra: dict[str, str]) -> None:
         self.iso = isolation
+        # built before tempfile's cache is cleared below: libseccomp's export goes through a temporary file
+        self.tree_filter = sigchld_kept() if isolation.proc_tree and isolation.seccomp is not None else None
         os.environ.clear()  # set once here, inherited by every child: no per-job environment work
         os.environ.update(job_environment(JOB_DIR, env_extra))
         # tempfile caches its directory on first use; the server's (/tmp, not the job's TMPDIR) must not be it
@@ -195,7 +198,11 @@ class Server:
                     signal.signal(sig, signal.SIG_DFL)
             if isinstance(program, (Command, Script)):
                 os.environ.update(program.env)
+            if self.iso.proc_tree and isinstance(program, PythonTests):  # no cgroup: its orphans stay its children
+                become_subreaper()
             self.iso.confine_job(limits, workdir)
+            if self.tree_filter is not None and isinstance(program, PythonTests):
+                self.tree_filter.load()
             if remote_end:  # the candidate (same uid, no capabilities) can't read this process through /proc
                 prctl(PR_SET_DUMPABLE, 0)
         except BaseException as e:  # noqa: BLE001 - our fault: report it as such
@@ -213,10 +220,12 @@ class Server:
             runner.run_script(program.code, program.args)
         if serve:
             candidate_end.serve_calls(program, CALLS_IN_FD, CALLS_OUT_FD, self.snapshot)  # type: ignore[arg-type]  # a PythonTests here: Command and Script jobs exec or exit above
-        others = None
+        others: OtherProcesses | None = None
         if self.iso.cpu_cgroup is not None:  # a split job's candidate is measured apart: not one of the others
-            others = OtherProcesses(TREE_FD, (remote_end[2],) if remote_end else (),  # type: ignore[arg-type]  # the partner's pid
-                                    self.iso.tree_cgroup is not None)  # v2: cpu.stat
+            others = CgroupCount(TREE_FD, (remote_end[2],) if remote_end else (),  # type: ignore[arg-type]  # the partner's pid
+                                 self.iso.tree_cgroup is not None)  # v2: cpu.stat
+        elif self.iso.proc_tree:  # the candidate's process's descendants are the others too
+            others = ProcessTree(remote_end[2] if remote_end else None)
         if remote_end:
             tests_side = remote.RemoteCandidate(CALLS_IN_FD, CALLS_OUT_FD, remote_end[2])  # type: ignore[arg-type]
             runner.run_python_tests(program, RESULT_FD, token, self.snapshot, tests_side,  # type: ignore[arg-type]  # a PythonTests here: Command and Script jobs exec or exit above

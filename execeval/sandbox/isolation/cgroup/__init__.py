@@ -6,7 +6,8 @@ small interface below.
   Without a delegable memory controller there (e.g. some containers): cpu.stat and cgroup.kill alone.
 - `v1.py`: the memory controller and cpuacct, each on its own (hosts with v1 or hybrid hierarchies).
 - `groups.py`: what both versions do alike (sweeping exited servers' groups, counting OOM kills).
-- neither: memory_mb caps each process (RLIMIT_AS) and a job's child processes' CPU time is not charged.
+- neither: memory_mb caps each process (RLIMIT_AS), and a job's child processes' CPU time is counted from its
+  process tree in /proc (`Cgroups.count_tree_from_proc`) where its jobs can read /proc, else not charged.
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ class Cgroups:
     tree: V2Cgroup | None = None  # v2 only: the leaf each job enters, with pids.max and cgroup.kill
     notes: list[tuple[str, bool, str]] = field(default_factory=list)
     enforcement: dict[str, str] = field(default_factory=dict)
+
+    def count_tree_from_proc(self) -> None:
+        """No cgroup counts a job's CPU here, and the job's process tree read from /proc does instead (the
+        server found /proc readable by its jobs; python/proctree.py)."""
+        self.notes = [(name, True, "a case's CPU time counts every process of the job (its process tree, read "
+                       "from /proc)") if name == "cpu accounting" else (name, active, detail)
+                      for name, active, detail in self.notes]
+        self.enforcement["child cpu"] = "charged: process tree (/proc)"
 
 
 def detect(worker_index: int, host_pid: int, root: str | None = None) -> Cgroups:
