@@ -16,8 +16,9 @@ import sys
 from collections import deque
 from typing import Any
 
+from execeval.digests import DIGEST_OVER, DIGEST_PREFIX, HEX_FROM as _BIG, number_list_digest
+
 _MAX_DEPTH = 64
-_BIG = 1 << 256
 
 
 class Opaque:
@@ -67,10 +68,6 @@ def _plain(obj: Any, depth: int) -> Any:
     return {"__x": f"{t.__module__}.{t.__qualname__}"}
 
 
-DIGEST_OVER = 1 << 20
-DIGEST_PREFIX = "#sha256:"
-
-
 def _canonical(node: Any) -> Any:
     """Order-free containers (sets, dicts) in a fixed order, so equal values give equal text."""
     if isinstance(node, list):
@@ -93,7 +90,9 @@ def _dumps(node: Any) -> str:
 
 def encode(obj: Any) -> str:
     """Plain-data text of `obj` (runs inside the job). Outputs over DIGEST_OVER bytes travel as a digest of
-    their canonical text: compared exactly (float tolerance does not apply to them), and cheap to ship."""
+    their canonical text, or of a long number list's packed bytes (`execeval.digests`)."""
+    if type(obj) is list and (packed := number_list_digest(obj)):
+        return packed
     node = _plain(obj, 0)
     text = _dumps(node)
     if len(text) > DIGEST_OVER:

@@ -106,7 +106,7 @@ def all_cases(task: Task, plus: bool) -> tuple[tuple[TestCase, ...], int]:
 def reference_job(task: Task, plus: bool = True) -> PythonTests:
     cases, _ = all_cases(task, plus)
     return PythonTests(task.reference, task.entry_point, cases, setup=task.tests.setup, atol=task.tests.atol,
-                       stop_on_failure=False, case_cpu_s=(REFERENCE_CASE_CPU_S,) * len(cases))
+                       stop_on_failure=False, case_cpu_s=(REFERENCE_CASE_CPU_S,) * len(cases), batch_report=True)
 
 
 def reference_limits(program: PythonTests, policy: TimePolicy) -> Limits:

@@ -27,7 +27,7 @@ from execeval.sandbox.base import (Call, CaseResult, CaseStatus, Command, ExecRe
                                    PythonTests, Script, Status)
 from execeval.sandbox.crashes import ERROR_LINE, JVM_UNCAUGHT
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
-from execeval.sandbox.grading import Expected, grade_case
+from execeval.sandbox.grading import Expected, grade_reports
 from execeval.sandbox.server.wire import SHARED_CASES_OVER, UNKNOWN_CASES, CaseSets
 
 _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from execeval.sandbox.server.process import main; "
@@ -82,12 +82,10 @@ class _Worker:
                 if payload.get("detail") == UNKNOWN_CASES:  # out of step (cannot happen): send them again
                     self.case_sets = CaseSets()
                     return self.run(job_id, program, limits)
-                for raw in payload.get("cases", ()):
-                    case = grade_case(raw, expected, program)  # type: ignore[arg-type]
+                for case in grade_reports(payload.get("cases", ()), expected, program):  # type: ignore[arg-type]
                     cases[case.index] = case
                 return _to_result(payload, program, limits, cases)
-            for raw in payload:  # "cases": a batch streamed while the job runs
-                case = grade_case(raw, expected, program)  # type: ignore[arg-type]
+            for case in grade_reports(payload, expected, program):  # type: ignore[arg-type]  # streamed while it runs
                 cases[case.index] = case
                 if (case.status is not CaseStatus.PASSED and not stop_sent
                         and isinstance(program, PythonTests) and program.stop_on_failure):

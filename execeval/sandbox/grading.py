@@ -29,6 +29,31 @@ class Expected:
         return self._value[0]
 
 
+def grade_reports(items: list[dict], expected: list | None, program: PythonTests) -> list[CaseResult]:
+    """The cases of what the server passed on: case lines, and batch lines' columns (`PythonTests.batch_report`)."""
+    graded: list[CaseResult] = []
+    for raw in items:
+        if "k" in raw:
+            graded += grade_batch(raw["k"], expected, program)
+        else:
+            graded.append(grade_case(raw, expected, program))
+    return graded
+
+
+def grade_batch(columns: list[list], expected: list | None, program: PythonTests) -> list[CaseResult]:
+    """A batch line's cases, each graded as its own line would be. Without expectations (a reference run) a
+    returned output within its budget passes as it is, without building the line `grade_case` takes."""
+    cases, budgets, graded = program.cases, program.case_cpu_s, []
+    for index, status, cpu, output in zip(*columns):
+        if (expected is None and status == "returned" and type(index) is int and 0 <= index < len(cases)
+                and type(cases[index]) is Call and type(output) is str and (type(cpu) is float or type(cpu) is int)
+                and 0 <= cpu < 1e9 and not (budgets and cpu > budgets[index])):
+            graded.append(CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(cpu)))
+        else:
+            graded.append(grade_case({"i": index, "s": status, "c": cpu, "o": output}, expected, program))
+    return graded
+
+
 def grade_case(raw: dict, expected: list | None, program: PythonTests) -> CaseResult:
     """Case `raw` (as the job reported it) graded against `expected[i]`, with its CPU budget enforced.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from execeval.values import DIGEST_OVER, DIGEST_PREFIX
+from execeval.values import DIGEST_OVER, DIGEST_PREFIX, number_list_digest
 
 _BIG = 1 << 256
 _FLAT = frozenset({str, int, float, bool, type(None)})  # list items that `encode` writes as they are
@@ -43,6 +43,8 @@ def flat_text(value: object) -> str | None:
         kinds = set(map(type, value))  # type: ignore[call-overload]
         if not kinds <= _FLAT:
             return None
+        if float in kinds and (packed := number_list_digest(value, kinds)):  # type: ignore[arg-type]  # a list
+            return packed  # long and all numbers: its digest without its text (`execeval.digests`)
         if int in kinds:
             ints = value if kinds <= {int, bool} else [x for x in value if type(x) is int]  # type: ignore[attr-defined]
             if not (-_BIG < min(ints) and max(ints) < _BIG):  # type: ignore[call-overload]  # ints is a list of ints here

@@ -55,21 +55,46 @@ class _Channel:
         self.fd, self.prefix = fd, token.encode() + b" "
         self.pending: list[bytes] = []
         self.size, self.last = 0, _now()
-        self.flushed = 0  # lines the harness has: it times the case after them
+        self.flushed = 0  # cases the harness has: it times the case after them
+        self.unsent = 0  # cases in `pending`
+        self.columns: tuple[list, list, list, list] = ([], [], [], [])  # passing cases for one batch line
+        self.batch_size = 0
 
     def send(self, payload: dict | str, flush: bool = False) -> None:
+        self._close_batch()
         text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
         line = self.prefix + text.encode("utf-8", "backslashreplace") + b"\n"
         self.pending.append(line)
+        self.unsent += 1
         self.size += len(line)
+        self._maybe_flush(flush)
+
+    def add(self, index: int, status: str, cpu: float, output: str | None) -> None:
+        """A passing case, sent with the others of its flush in one line: {"k": [indices, statuses, CPU times,
+        outputs]} (`PythonTests.batch_report`)."""
+        for column, item in zip(self.columns, (index, status, cpu, output)):
+            column.append(item)
+        self.batch_size += 32 + (len(output) if output else 0)
+        self._maybe_flush(False)
+
+    def _maybe_flush(self, flush: bool) -> None:
         now = _now()
-        if flush or self.size >= self._FLUSH_BYTES or now - self.last >= self._FLUSH_S:
+        if flush or self.size + self.batch_size >= self._FLUSH_BYTES or now - self.last >= self._FLUSH_S:
             self.flush(now)
 
+    def _close_batch(self) -> None:
+        if self.columns[0]:
+            line = self.prefix + json.dumps({"k": self.columns}, separators=(",", ":")).encode() + b"\n"
+            self.pending.append(line)
+            self.unsent += len(self.columns[0])
+            self.size += len(line)
+            self.columns, self.batch_size = ([], [], [], []), 0
+
     def flush(self, now: float = 0.0) -> None:
+        self._close_batch()
         data = memoryview(b"".join(self.pending))
-        self.flushed += len(self.pending)
-        self.pending, self.size, self.last = [], 0, now or _now()
+        self.flushed += self.unsent
+        self.pending, self.size, self.last, self.unsent = [], 0, now or _now(), 0
         try:
             while data:
                 data = data[_write(self.fd, data):]
@@ -221,7 +246,7 @@ def _run_cases(job: PythonTests, out: _Channel, snapshot: Snapshot, test_ns: dic
     for index, case in enumerate(job.cases):
         limit = job.case_cpu_s[index] if job.case_cpu_s else 0.0
         result: dict = {"i": index}
-        if limit and out.pending and limit > job.case_cpu_s[out.flushed]:  # type: ignore[index]
+        if limit and (out.pending or out.columns[0]) and limit > job.case_cpu_s[out.flushed]:  # type: ignore[index]
             out.flush()  # the harness's wall-clock bound is still the earlier, smaller case's: move it on
         begun = others.begin() if others is not None and limit else 0.0
         start = _cpu()
@@ -275,6 +300,8 @@ def _run_cases(job: PythonTests, out: _Channel, snapshot: Snapshot, test_ns: dic
         if failed:
             result["c"] = cpu
             out.send(result, flush=True)
+        elif job.batch_report:
+            out.add(index, result["s"], cpu, result.get("o"))
         else:  # the common line, formatted by hand: json.dumps would touch (copy) its module's pages per job
             out.send(f'{{"i":{index},"s":"{result["s"]}","c":{cpu!r}'
                      + (f',"o":{_json_str(result["o"])}}}' if "o" in result else "}"))

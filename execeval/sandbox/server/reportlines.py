@@ -64,6 +64,11 @@ class ResultLines:
             if "program" in item:
                 self.program_error = item
                 continue
+            if "k" in item:  # passing cases in columns (`PythonTests.batch_report`)
+                if not self._batch(item, batch):
+                    self.tampered = True
+                    return []
+                continue
             self.lines += 1
             if self.stop:
                 continue  # past a failure the job did not see: not run, as when it stops itself
@@ -72,6 +77,23 @@ class ResultLines:
             else:
                 self._fold(item, batch)
         return batch
+
+    def _batch(self, item: dict, batch: list[dict]) -> bool:
+        """A batch line, passed on whole (graded by `grading.grade_batch`), or case by case when asserts were
+        lifted; False when it is not four columns of one length."""
+        columns = item["k"]
+        if not (type(columns) is list and len(columns) == 4 and all(type(c) is list for c in columns)
+                and len({len(c) for c in columns}) == 1):
+            return False
+        self.lines += len(columns[0])
+        if self.stop:
+            return True
+        if self.plan is None:
+            batch.append({"k": columns})
+        else:
+            for index, status, cpu, output in zip(*columns):
+                self._fold({"i": index, "s": status, "c": cpu, "o": output}, batch)
+        return True
 
     def _fold(self, item: dict, batch: list[dict]) -> None:
         plan, index = self.plan, item.get("i")

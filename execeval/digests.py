@@ -1,0 +1,53 @@
+"""Large outputs travel as digests: when, their form, and the digest of a long list of numbers from its packed bytes.
+
+An output whose `execeval.values.encode` text is over DIGEST_OVER bytes crosses the sandbox boundary as
+DIGEST_PREFIX + a sha256, compared exactly (float tolerance does not apply to it), and cheap to ship.
+
+Why a packed digest: for a flat list of ten million floats (HumanEval+'s /130 `tri`) writing the text only to hash
+it cost ~3 CPU-s per run (the reference's and every sample's that gets that far); packing the floats costs a
+fraction of that. It stands for the same comparison: two such lists get the same digest exactly when their JSON
+texts are equal (the same type at each position, the same float bits, whose shortest repr is one-to-one, the same
+ints). It is used only where the text is surely over DIGEST_OVER, so the values that travel as digests are the
+same; NaN and infinities (tagged by `encode`), ints of 256 bits or more (written in hex) and bools are left to the
+text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from array import array
+from itertools import compress, repeat
+from operator import is_
+
+DIGEST_OVER = 1 << 20
+DIGEST_PREFIX = "#sha256:"
+HEX_FROM = 1 << 256  # `execeval.values` writes ints of this size or more in hex (linear time; decimal is not)
+_NUMBERS = frozenset({int, float})
+_MATERIAL = b"execeval packed numbers v1\0"  # never the start of JSON text: no collision with a text's digest
+
+
+def number_list_digest(value: list, kinds: set | None = None) -> str | None:
+    """The digest of `value` from its packed bytes when it holds only ints and floats (some floats) and its JSON
+    text is surely over DIGEST_OVER bytes; else None. `kinds`: the set of its items' types, if already known."""
+    n = len(value)
+    if 4 * n <= DIGEST_OVER:  # ",0.0" is the shortest a float adds to the text, ",0" an int
+        return None
+    kinds = set(map(type, value)) if kinds is None else kinds
+    if float not in kinds or not kinds <= _NUMBERS:
+        return None
+    positions: list[int] = []
+    ints: list[int] = []
+    if int in kinds:
+        positions = list(compress(range(n), map(is_, map(type, value), repeat(int))))
+        ints = [value[i] for i in positions]
+        if not (-HEX_FROM < min(ints) and max(ints) < HEX_FROM) or 1 + 4 * n - 2 * len(ints) <= DIGEST_OVER:
+            return None
+    total = sum(value)  # every item is under 2**256: a float sum, past float's range only if it overflows
+    if total - total != 0:  # a NaN or an infinity inside (or an overflowing sum): the text decides
+        return None
+    digest = hashlib.sha256(_MATERIAL)
+    digest.update(len(positions).to_bytes(8, "little"))
+    digest.update(array("q", positions))
+    digest.update(array("d", value))  # exact for the floats; the ints' own text follows
+    digest.update(repr(ints).encode())
+    return DIGEST_PREFIX + digest.hexdigest()

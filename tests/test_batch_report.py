@@ -1,0 +1,54 @@
+"""A reference run reports its passing cases many to a line, in columns (`PythonTests.batch_report`): the results
+must be the ones a line per case gives, and a batch line of the wrong shape is tampering."""
+
+import pytest
+
+from execeval.sandbox import ForkServerSandbox
+from execeval.sandbox.base import Assert, Call, CaseStatus, PythonTests
+from execeval.sandbox.grading import grade_batch
+from execeval.sandbox.server.reportlines import ResultLines
+
+PROGRAM = "def f(x):\n    if x == 3:\n        raise ValueError('no')\n    return [x] * x\n"
+CASES = (*(Call(f"[{i}]") for i in range(6)), Assert("assert f(1) == [1]"), Assert("assert f(2) == [3]"),
+         Call("[0]", expected="[]"), Call("[2]", expected="[2]"))
+
+
+def _results(sandbox, batch: bool, cases=CASES) -> list[tuple]:
+    job = PythonTests(PROGRAM, "f", cases, stop_on_failure=False, case_cpu_s=(60.0,) * len(cases),
+                      batch_report=batch)
+    result = sandbox.run(job)
+    return [(c.index, c.status, c.output, c.error_type, c.message) for c in result.cases]
+
+
+def test_batched_results_are_the_line_per_case_results():
+    with ForkServerSandbox(workers=1) as sandbox:
+        assert _results(sandbox, True) == _results(sandbox, False)
+        lines = _results(sandbox, True)
+    assert [r[1] for r in lines] == [CaseStatus.PASSED] * 3 + [CaseStatus.ERROR] + [CaseStatus.PASSED] * 3 + [
+        CaseStatus.FAILED, CaseStatus.PASSED, CaseStatus.FAILED]
+    assert lines[5][2] == "[5,5,5,5,5]"
+
+
+def test_many_cases_cross_in_few_lines_with_every_output():
+    cases = tuple(Call(f"[{i % 7}]") for i in range(3000))
+    with ForkServerSandbox(workers=1) as sandbox:
+        assert _results(sandbox, True, cases) == _results(sandbox, False, cases)
+
+
+@pytest.mark.parametrize("columns", [[[0], ["returned"], [0.1]], [[0, 1], ["returned"], [0.1], ["1"]],
+                                     "x", [[0], ["returned"], [0.1], "1"]])
+def test_a_batch_line_of_the_wrong_shape_is_tampering(columns):
+    import json
+
+    lines = ResultLines("tok")
+    assert lines.feed(b"tok " + json.dumps({"k": columns}).encode() + b"\n") == []
+    assert lines.tampered
+
+
+def test_batch_values_of_the_wrong_type_are_the_cases_errors():
+    job = PythonTests(PROGRAM, "f", (Call("[1]"), Call("[2]"), Call("[3]")), case_cpu_s=(1.0,) * 3)
+    graded = grade_batch([[0, 1, 7], ["returned", "returned", "returned"], [0.1, "0.1", 0.1], ["[1]", "[2]", "x"]],
+                         None, job)
+    assert [c.status for c in graded] == [CaseStatus.PASSED, CaseStatus.ERROR, CaseStatus.ERROR]
+    over = grade_batch([[0], ["returned"], [2.5], ["[1]"]], None, job)  # over its budget: the timer was off
+    assert over[0].status is CaseStatus.TIMEOUT

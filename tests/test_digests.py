@@ -1,0 +1,60 @@
+"""Long number lists travel as a digest of their packed bytes: the same values as before travel as digests, and
+two of them get the same digest exactly when their JSON texts are equal (so verdicts do not change)."""
+
+import json
+import math
+
+from execeval.digests import DIGEST_OVER, DIGEST_PREFIX, number_list_digest
+from execeval.sandbox.python.outputtext import flat_text
+from execeval.values import Digest, decode, encode, outputs_equal
+
+N = DIGEST_OVER // 4 + 1  # long enough that any list of numbers this long has text over DIGEST_OVER
+
+
+def _tri(n: int) -> list:
+    """HumanEval/130's output: two ints, then floats."""
+    out: list = [1, 3]
+    for i in range(2, n + 1):
+        out.append(1 + i / 2 if i % 2 == 0 else out[-1] + out[-2] + 1 + (i + 1) / 2)
+    return out
+
+
+def test_a_long_number_list_is_digested_from_its_bytes_by_both_encoders():
+    value = _tri(N)
+    packed = number_list_digest(value)
+    assert packed is not None and packed.startswith(DIGEST_PREFIX)
+    assert flat_text(value) == encode(value) == packed
+    assert len(json.dumps(value)) > DIGEST_OVER  # it travelled as a digest before too
+    assert decode(packed) == Digest(packed)
+
+
+def test_equal_digests_exactly_when_the_texts_are_equal():
+    floats = [i / 7 for i in range(N)]
+    same = [i / 7 for i in range(N)]
+    assert encode(floats) == encode(same)
+    changed = [
+        floats[:-1] + [math.nextafter(floats[-1], 1e9)],  # one float one bit off: exact, as a text digest was
+        floats[:-1] + [-0.0 if floats[-1] == 0 else 0.0],
+        [1.0] + floats[1:] if floats[0] != 1.0 else [2.0] + floats[1:],
+        [0] + floats[1:],                          # 0.0 -> 0: an int where a float was ("0" vs "0.0")
+        floats + [1.5],
+        floats[:-1],
+    ]
+    digests = {encode(v) for v in changed} | {encode(floats)}
+    assert len(digests) == len(changed) + 1
+    # an int and a float of the same value differ in text, so in digest
+    assert encode([0.0] + floats[1:]) != encode([0] + floats[1:])
+    assert not outputs_equal(decode(encode(changed[0])), decode(encode(floats)), atol=1e-6)
+
+
+def test_what_the_text_must_decide_is_left_to_it():
+    """Short lists (maybe under DIGEST_OVER: compared with the float tolerance), NaN and inf (tagged), ints of 256
+    bits and more (hex), bools, strings and lists without floats keep their text's path."""
+    left = [[0.5] * (DIGEST_OVER // 4), [0.5] * N + [float("nan")], [0.5] * N + [float("inf")],
+            [0.5] * N + [1 << 256], [0.5] * N + [True], [0.5] * N + ["a"], list(range(N)), [1e308] * N]
+    for value in left:
+        assert number_list_digest(value) is None, str(value[-1])
+        text = encode(value)
+        assert flat_text(value) in (None, text)
+    assert encode([0.5] * (DIGEST_OVER // 4)).startswith(DIGEST_PREFIX)  # at the bound: its text's digest
+    assert not encode([0.5] * (DIGEST_OVER // 5)).startswith(DIGEST_PREFIX)  # under the threshold: text
