@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import NoReturn, Protocol
 
 from execeval.sandbox.base import Assert, PythonTests
+from execeval.sandbox.python.channel import Channel
 from execeval.sandbox.python.split.guard import check_plain, to_wire
 from execeval.sandbox.python.tracebacks import failing_line, short, test_location, traceback_text
 from execeval.sandbox.python.outputtext import flat_text
@@ -34,72 +35,17 @@ from execeval.sandbox.python.snapshot import Snapshot
 from execeval.sandbox.python.treecpu import OtherProcesses
 from execeval.values import decode, encode
 
+
 class CaseTimeout(BaseException):
     """Raised by the per-case CPU timer; a BaseException so `except Exception` in the candidate can't eat it."""
 
 
-# What the runner itself calls, bound now: a candidate that patches os.write or time.process_time through
+# What the runner itself calls, bound now: a candidate that patches time.process_time or signal.setitimer through
 # sys.modules cannot reach these. (The json modules it uses are restored before every report line.)
-_write, _now, _cpu_clock, _setitimer = os.write, time.monotonic, time.process_time, signal.setitimer
+_cpu_clock, _setitimer = time.process_time, signal.setitimer
 _RUNNER_MODULES = ("builtins", "json", "json.encoder", "signal")
 _json_str = json.encoder.encode_basestring_ascii  # C; outputs are ASCII-safe JSON strings either way
 _BUILTIN_NAMES = frozenset(builtins.__dict__)
-
-
-class _Channel:
-    """Token-tagged lines to the harness, written in batches: one syscall per ~20 ms, not per test."""
-
-    _FLUSH_BYTES, _FLUSH_S = 32768, 0.02
-
-    def __init__(self, fd: int, token: str) -> None:
-        self.fd, self.prefix = fd, token.encode() + b" "
-        self.pending: list[bytes] = []
-        self.size, self.last = 0, _now()
-        self.flushed = 0  # cases the harness has: it times the case after them
-        self.unsent = 0  # cases in `pending`
-        self.columns: tuple[list, list, list, list] = ([], [], [], [])  # passing cases for one batch line
-        self.batch_size = 0
-
-    def send(self, payload: dict | str, flush: bool = False) -> None:
-        self._close_batch()
-        text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
-        line = self.prefix + text.encode("utf-8", "backslashreplace") + b"\n"
-        self.pending.append(line)
-        self.unsent += 1
-        self.size += len(line)
-        self._maybe_flush(flush)
-
-    def add(self, index: int, status: str, cpu: float, output: str | None) -> None:
-        """A passing case, sent with the others of its flush in one line: {"k": [indices, statuses, CPU times,
-        outputs]} (`PythonTests.batch_report`)."""
-        for column, item in zip(self.columns, (index, status, cpu, output)):
-            column.append(item)
-        self.batch_size += 32 + (len(output) if output else 0)
-        self._maybe_flush(False)
-
-    def _maybe_flush(self, flush: bool) -> None:
-        now = _now()
-        if flush or self.size + self.batch_size >= self._FLUSH_BYTES or now - self.last >= self._FLUSH_S:
-            self.flush(now)
-
-    def _close_batch(self) -> None:
-        if self.columns[0]:
-            line = self.prefix + json.dumps({"k": self.columns}, separators=(",", ":")).encode() + b"\n"
-            self.pending.append(line)
-            self.unsent += len(self.columns[0])
-            self.size += len(line)
-            self.columns, self.batch_size = ([], [], [], []), 0
-
-    def flush(self, now: float = 0.0) -> None:
-        self._close_batch()
-        data = memoryview(b"".join(self.pending))
-        self.flushed += self.unsent
-        self.pending, self.size, self.last, self.unsent = [], 0, now or _now(), 0
-        try:
-            while data:
-                data = data[_write(self.fd, data):]
-        except OSError:
-            os._exit(3)  # the candidate closed or replaced our pipe: no closing line, so no pass
 
 
 class Candidate(Protocol):
@@ -145,7 +91,7 @@ def report_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Snapsh
     (decoding them would cost each job copy-on-write faults in the values module): their values cross as
     `guard.to_wire` makes them, for the server to compare. `others`: the CPU time of the job's other processes,
     charged to the case that spent it."""
-    out = _Channel(channel_fd, token)
+    out = Channel(channel_fd, token)
     ns_builtins, test_builtins = snapshot.job_builtins
     private = [ns_builtins, test_builtins]
     test_ns: dict = {}
@@ -223,7 +169,7 @@ def _load_here(job: PythonTests, ns_builtins: dict, program_error: Callable[[Bas
     return ns
 
 
-def _load_remote(remote: Candidate, out: _Channel, snapshot: Snapshot,
+def _load_remote(remote: Candidate, out: Channel, snapshot: Snapshot,
                  program_error: Callable[[dict, str], NoReturn]) -> dict:
     """The candidate's names as proxies (split jobs); its process already loaded the program, or says how it
     failed. If that process exits mid-call, what was reported goes out and this process leaves too."""
@@ -238,7 +184,7 @@ def _load_remote(remote: Candidate, out: _Channel, snapshot: Snapshot,
     return remote.namespace(snapshot.modules)
 
 
-def _run_cases(job: PythonTests, out: _Channel, snapshot: Snapshot, test_ns: dict, sources: dict[str, str],
+def _run_cases(job: PythonTests, out: Channel, snapshot: Snapshot, test_ns: dict, sources: dict[str, str],
                target: Callable, remote: Candidate | None, lifted: dict[int, tuple] | None,
                restore: Callable[..., None], others: OtherProcesses | None) -> None:
     """Run the cases in order, one report line each; stop at the first failure when the job asks to, or at a
