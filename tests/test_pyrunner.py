@@ -111,3 +111,19 @@ def test_annotations_are_evaluated_as_plain_python_evaluates_them(sandbox):
         typed = sandbox.run(PythonTests("from typing import List\n\ndef f(x: List[int]) -> int:\n    return len(x)\n",
                                         "f", cases, setup=setup))
         assert typed.all_cases_passed, (way, typed)
+
+
+def test_what_ran_after_the_first_wrong_answer_is_not_counted(sandbox):
+    """Under stop-on-failure the harness stops the job at the first wrong answer, but the job has already run (and
+    reported, in one batch) the quick cases after it: how many depends on when the stop arrives, so they count as
+    not run and tests_passed stays the same in every run (HumanEval+'s differed from run to run)."""
+    from execeval.sandbox import Call
+
+    cases = (Call("[1]", expected="1"),) + (Call("[2]", expected="3"),) + tuple(
+        Call(f"[{i}]", expected=str(i)) for i in range(3, 400))
+    r = sandbox.run(PythonTests("def f(a):\n    return a\n", "f", cases), Limits(wall_s=30, cpu_s=30))
+    assert [c.status for c in r.cases[:2]] == [CaseStatus.PASSED, CaseStatus.FAILED], r.cases[:3]
+    assert all(c.status is CaseStatus.NOT_RUN for c in r.cases[2:]), [c.status for c in r.cases[2:12]]
+    full = sandbox.run(PythonTests("def f(a):\n    return a\n", "f", cases, stop_on_failure=False),
+                       Limits(wall_s=30, cpu_s=30))
+    assert sum(c.status is CaseStatus.PASSED for c in full.cases) == len(cases) - 1  # --all-tests still counts all

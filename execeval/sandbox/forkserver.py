@@ -141,6 +141,17 @@ def _error_type(stderr: bytes) -> str | None:
     return None
 
 
+def _settled(program: PythonTests, cases: tuple[CaseResult, ...]) -> tuple[CaseResult, ...]:
+    """Under stop-on-failure, the cases after the first failure are not run, whatever the job reported before the
+    stop reached it: how many it got through depends on timing, and tests_passed must not."""
+    if not program.stop_on_failure:
+        return cases
+    first = next((c.index for c in cases if c.status not in (CaseStatus.PASSED, CaseStatus.NOT_RUN)), None)
+    if first is None:
+        return cases
+    return cases[:first + 1] + tuple(CaseResult(c.index, CaseStatus.NOT_RUN) for c in cases[first + 1:])
+
+
 def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, CaseResult]) -> ExecResult:
     if raw.get("status") == "sandbox_error":
         return ExecResult(Status.SANDBOX_ERROR, detail=raw.get("detail", ""))
@@ -150,7 +161,8 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
     error_type, tail = _error_type(stderr), stderr[-2000:].decode("utf-8", "replace")
     case_list: tuple[CaseResult, ...] = ()
     if isinstance(program, PythonTests):
-        case_list = tuple(cases.get(i) or CaseResult(i, CaseStatus.NOT_RUN) for i in range(len(program.cases)))
+        case_list = _settled(program, tuple(cases.get(i) or CaseResult(i, CaseStatus.NOT_RUN)
+                                            for i in range(len(program.cases))))
         perr = raw.get("program_error")
         if perr:
             error_type, tail = str(perr.get("t")), str(perr.get("tb", ""))[-2000:]
