@@ -356,3 +356,19 @@ def test_sandbox_on_v2_leaves_no_process_in_the_job_leaf(v2_sandbox):
     for leaf in leaves:
         with open(os.path.join(leaf, "cgroup.procs")) as f:
             assert f.read().split() == []
+
+
+def test_exited_servers_groups_are_swept_only_through_the_hosts_proc(tmp_path):
+    """A group is stale when no process has its server's host pid; through a /proc of another PID namespace
+    (mounted by a server before it swept, in one branch) every live server looked gone and lost its group."""
+    from execeval.sandbox.isolation.cgroup.groups import sweep_exited
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    live, gone = tmp_path / f"worker-0-{os.getpid()}", tmp_path / f"worker-1-{dead.pid}"
+    live.mkdir()
+    gone.mkdir()
+    sweep_exited(str(tmp_path), host_pid=1)  # not this process's pid in this /proc: not the host's view, no sweep
+    assert live.is_dir() and gone.is_dir()
+    sweep_exited(str(tmp_path), host_pid=os.getpid())
+    assert live.is_dir() and not gone.exists()

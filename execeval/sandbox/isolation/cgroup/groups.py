@@ -23,9 +23,15 @@ def host_has_swap(meminfo: str = "/proc/meminfo") -> bool:
     return True  # unknown: assume it can, so RLIMIT_AS stays on
 
 
-def sweep_exited(parent: str, leaves: tuple[str, ...] = ("",)) -> None:
+def sweep_exited(parent: str, host_pid: int, leaves: tuple[str, ...] = ("",)) -> None:
     """Remove PARENT's `worker-<index>-<host pid>` groups whose server has exited (each of `leaves` inside it
-    first, then the group). Call while the host's /proc is still mounted: the pid in the name is the host's."""
+    first, then the group). Only while /proc is the host's, where this server is `host_pid`: a /proc of another
+    PID namespace shows no other server, and sweeping through it removed live servers' groups."""
+    try:
+        if os.readlink("/proc/self") != str(host_pid):
+            return
+    except OSError:
+        return
     for name in os.listdir(parent):
         pid = name.rsplit("-", 1)[-1]
         if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):

@@ -77,7 +77,7 @@ def _worker_group(controller: str, worker_index: int, host_pid: int) -> str:
     (found by the host pid in their names, so /proc must still be the host's)."""
     parent = os.path.join(controller, "execeval")
     os.makedirs(parent, exist_ok=True)
-    sweep_exited(parent)
+    sweep_exited(parent, host_pid)
     path = os.path.join(parent, f"worker-{worker_index}-{host_pid}")
     os.makedirs(path, exist_ok=True)
     return path

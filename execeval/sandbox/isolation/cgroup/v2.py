@@ -74,7 +74,7 @@ class V2Cgroup(OomCounter):
         os.makedirs(parent, exist_ok=True)
         wanted: list[str] = [c for c in ("memory", "pids") if c in available]
         self._hand_down(root, parent, wanted)
-        sweep_exited(parent, ("job", "server", ""))
+        sweep_exited(parent, host_pid, ("job", "server", ""))
         self.path = os.path.join(parent, f"worker-{worker_index}-{host_pid}")
         self.job = os.path.join(self.path, "job")
         server = os.path.join(self.path, "server")
