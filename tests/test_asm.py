@@ -14,7 +14,7 @@ from execeval.judges.program_tests import judge_test_program
 from execeval.languages import build, get_language, run
 from execeval.sandbox import Limits, Status
 from execeval.sandbox.base import CaseStatus, Command
-from test_languages import cache, sandbox  # noqa: F401 - the same module-scoped fixtures
+from test_languages import sandbox  # noqa: F401 - the same module-scoped fixture (`cache` is conftest.py's)
 
 ISAS = ("x86_64", "aarch64", "riscv64")
 LIMITS = Limits(wall_s=20, cpu_s=5, memory_mb=256)

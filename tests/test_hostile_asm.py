@@ -23,7 +23,7 @@ from execeval.sandbox import Limits, Status
 from test_asm import HARNESS, ISAS, gcc_assembly, require
 from test_hostile import REPO, assert_no_survivors, host_scratch, new_marker, world_writable_dir  # noqa: F401
 from test_hostile_languages import assert_harness_alive
-from test_languages import cache, sandbox  # noqa: F401 - the same module-scoped fixtures
+from test_languages import sandbox  # noqa: F401 - the same module-scoped fixture (`cache` is conftest.py's)
 
 QUICK = Limits(wall_s=15, cpu_s=5, memory_mb=256)
 

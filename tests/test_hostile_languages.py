@@ -18,7 +18,7 @@ import hostile_programs as hp
 from execeval.languages import build, get_language, run, run_batch
 from execeval.sandbox import Limits, Status
 from test_hostile import REPO, assert_no_survivors, host_scratch, new_marker, world_writable_dir  # noqa: F401
-from test_languages import cache, sandbox  # noqa: F401 - the same module-scoped fixtures
+from test_languages import sandbox  # noqa: F401 - the same module-scoped fixture (`cache` is conftest.py's)
 
 QUICK = Limits(wall_s=10, cpu_s=5, memory_mb=512)
 
