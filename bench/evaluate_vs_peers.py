@@ -50,7 +50,7 @@ from _common import (DEFAULT_DATA_DIR, HUMANEVAL_FILE, HUMANEVAL_PLUS_FILE, MANI
                      machine_line, ratio, read_jsonl, table, write_jsonl)
 
 RESULT_TAG = "BENCH-RESULT "
-TARGET_HUMANEVAL, TARGET_PLUS = 10.0, 3.0  # the issue's targets: execeval's speed-up over each baseline
+TARGET_HUMANEVAL, TARGET_PLUS = 10.0, 5.0  # the targets of issue #28: execeval's speed-up over each baseline
 
 
 # ================================================================ one evaluation, in a child process
