@@ -328,6 +328,7 @@ def _placements(hashes: list[int], mask: int) -> Iterator[list[tuple[int, list[i
         if len(chosen) + 1 == len(hashes):
             if all(b in taken or b == slot for _, probed in (*chosen, choice) for b in probed):
                 yield [*chosen, choice]
+                budget = max(budget - 8 * len(hashes), 0)  # the caller orders and builds it: at most ~8 of them
             continue  # the next candidate for the last element, then back up
         chosen.append(choice)
         taken.add(slot)
