@@ -14,6 +14,7 @@ import math
 import struct
 import sys
 from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
 from execeval.digests import DIGEST_OVER, DIGEST_PREFIX, HEX_FROM as _BIG, number_list_digest
@@ -302,10 +303,11 @@ def _candidates(h: int, mask: int, after: int) -> list[tuple[int, list[int]]]:
     return out
 
 
-def _positions(hashes: list[int], mask: int) -> list[tuple[int, list[int]]] | None:
+def _placements(hashes: list[int], mask: int) -> Iterator[list[tuple[int, list[int]]]]:
     """Each element's slot (and the slots it probed first), in iteration order: slots increase, and every slot
-    an element probed before its own is taken (a depth-first search over its first few candidates, with a step
-    budget; the caller checks the result by building it)."""
+    an element probed before its own is taken. Every such placement, one after another (a depth-first search over
+    each element's first few candidates, with a step budget): one may ask each of two elements to go in after the
+    other, which no insertion order gives, so the caller takes the first it can order and checks it by building."""
     chosen: list[tuple[int, list[int]]] = []
     taken: set[int] = set()
     stack = [iter(_candidates(hashes[0], mask, -1))] if hashes else []
@@ -324,12 +326,12 @@ def _positions(hashes: list[int], mask: int) -> list[tuple[int, list[int]]] | No
             continue  # a slot it probed first is one no element sits in
         if len(chosen) + 1 == len(hashes):
             if all(b in taken or b == slot for _, probed in (*chosen, choice) for b in probed):
-                return [*chosen, choice]
-            continue  # a slot probed first, after the element's own, stayed empty: its next candidate
+                yield [*chosen, choice]
+                budget = max(budget - 8 * len(hashes), 0)  # the caller orders and builds it: at most ~8 of them
+            continue  # the next candidate for the last element, then back up
         chosen.append(choice)
         taken.add(slot)
         stack.append(iter(_candidates(hashes[len(chosen)], mask, slot)))
-    return None
 
 
 def _insertion_order(order: list, placed: list[tuple[int, list[int]]]) -> list | None:
@@ -390,8 +392,8 @@ def set_wire(s: set | frozenset) -> tuple[str, list, int | None]:
     if not _CPYTHON or _same_table(rebuild_set(order, frozen=frozen), s, order):
         return tag, order, None
     slots = _table_slots(s)
-    placed = _positions([hash(x) for x in order], slots - 1)
-    inserted = None if placed is None else _insertion_order(order, placed)
-    if inserted is not None and _same_table(rebuild_set(inserted, slots, frozen), s, order):
-        return tag + "l", inserted, slots
+    for placed in _placements([hash(x) for x in order], slots - 1):
+        inserted = _insertion_order(order, placed)  # None: elements that each wait for another
+        if inserted is not None and _same_table(rebuild_set(inserted, slots, frozen), s, order):
+            return tag + "l", inserted, slots
     return tag, order, None
