@@ -65,7 +65,8 @@ def _placements(hashes: list[int], mask: int, spare: int = 0) -> Iterator[tuple[
     it can order and checks it by building."""
     chosen: list[tuple[int, list[int]]] = []
     taken: set[int] = set()
-    held: list[set[int]] = []  # the free slots each chosen element probed first
+    held: list[set[int]] = []  # the free slots each chosen element probed first (and no earlier one)
+    holding: set[int] = set()  # all of them
     stack = [iter(_candidates(hashes[0], mask, -1))] if hashes else []
     budget = 64 * len(hashes) + 1000
     while stack and budget:
@@ -75,16 +76,15 @@ def _placements(hashes: list[int], mask: int, spare: int = 0) -> Iterator[tuple[
             stack.pop()
             if chosen:
                 taken.discard(chosen.pop()[0])
-                held.pop()
+                holding -= held.pop()
             continue
         slot, before = choice
         last = chosen[-1][0] if chosen else -1
-        free = {b for b in before if last < b < slot or b <= last and b not in taken}
-        holes = free.union(*held)
-        if len(holes) > spare:
+        free = {b for b in before if last < b < slot or b <= last and b not in taken} - holding
+        if len(holding) + len(free) > spare:
             continue  # a slot it probed first is one no element sits in, and no placeholder may hold
         if len(chosen) + 1 == len(hashes):
-            holes |= {b for _, probed in (*chosen, choice) for b in probed if b not in taken and b != slot}
+            holes = holding | free | {b for _, probed in (*chosen, choice) for b in probed if b not in taken and b != slot}
             if len(holes) <= spare:
                 yield [*chosen, choice], holes
                 budget = max(budget - 8 * len(hashes), 0)  # the caller orders and builds it: at most ~8 of them
@@ -92,6 +92,7 @@ def _placements(hashes: list[int], mask: int, spare: int = 0) -> Iterator[tuple[
         chosen.append(choice)
         taken.add(slot)
         held.append(free)
+        holding |= free
         stack.append(iter(_candidates(hashes[len(chosen)], mask, slot)))
 
 
