@@ -20,7 +20,7 @@ PACKAGE = Path(execeval.__file__).resolve().parent
 # recipes (their Java runner too), the task loaders (they make the tests), the value encoding and comparison, and
 # the TransCoder harness (its outcomes are stored under build keys).
 JUDGING_DIRS = ("sandbox", "evaluation", "judges", "languages", "tasks", "translation")
-JUDGING_FILES = ("values.py", "digests.py")
+JUDGING_FILES = ("values.py", "digests.py", "setlayout.py")
 SOURCE_SUFFIXES = (".py", ".java")
 
 

@@ -11,13 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import struct
-import sys
-from collections import deque
-from collections.abc import Iterator
 from typing import Any
 
 from execeval.digests import DIGEST_OVER, DIGEST_PREFIX, HEX_FROM as _BIG, number_list_digest
+from execeval.setlayout import rebuild_set, set_wire
 
 _MAX_DEPTH = 64
 
@@ -54,9 +51,9 @@ def _plain(obj: Any, depth: int) -> Any:
     if t is tuple:
         return {"__t": [_plain(x, depth + 1) for x in obj]}
     if t is set or t is frozenset:
-        tag, items, slots = set_wire(obj)
+        tag, items, slots, held = set_wire(obj)
         listed = [_plain(x, depth + 1) for x in items]
-        return {tag: listed if slots is None else [slots, listed]}
+        return {tag: listed if slots is None else [slots, listed, held] if held else [slots, listed]}
     if t is dict:
         return {"__d": [[_plain(k, depth + 1), _plain(v, depth + 1)] for k, v in obj.items()]}
     if t is bytes:
@@ -76,7 +73,7 @@ def _canonical(node: Any) -> Any:
     if isinstance(node, dict) and len(node) == 1:
         (tag, val), = node.items()
         if tag in ("__s", "__fs", "__sl", "__fsl"):  # a set's layout is no part of its value
-            listed = val[1] if tag.endswith("l") else val
+            listed = val[1][val[2] if len(val) > 2 else 0:] if tag.endswith("l") else val  # nor its placeholders
             return {tag[:-1] if tag.endswith("l") else tag: sorted((_canonical(x) for x in listed), key=_dumps)}
         if tag == "__d":
             return {tag: sorted(([_canonical(k), _canonical(v)] for k, v in val), key=lambda kv: _dumps(kv[0]))}
@@ -121,11 +118,11 @@ def _revive(node: Any) -> Any:
         if tag == "__t":
             return tuple(_revive(x) for x in val)
         if tag in ("__s", "__fs", "__sl", "__fsl"):
-            slots, listed = (val[0], val[1]) if tag.endswith("l") else (None, val)
+            slots, listed, held = (*val, 0)[:3] if tag.endswith("l") else (None, val, 0)
             items = [_hashable(_revive(x)) for x in listed]
             if any(isinstance(x, Opaque) for x in items):
                 return Opaque("set of unhashable")
-            return rebuild_set(items, slots if type(slots) is int else None, frozen=tag.startswith("__f"))
+            return rebuild_set(items, slots if type(slots) is int else None, tag.startswith("__f"), held)
         if tag == "__d":
             return {_hashable(_revive(k)): _revive(v) for k, v in val}
         if tag == "__b":
@@ -255,145 +252,3 @@ def outputs_match(actual: Any, expected: Any, atol: float, oracle: str = "", arg
         except Exception:  # noqa: BLE001 - an oracle that fails on the candidate's value: not a match
             return False
     return not isinstance(actual, Opaque) and outputs_equal(actual, expected, atol)
-
-
-# ---------------------------------------------------------------- sets, in the order Python gives them
-# Why: a set iterates in the order of its hash table's slots, which depend on the table's size and on the order
-# its elements went in. `tuple({12, 13, 14, 15, 16})` is (16, 12, 13, 14, 15) (a display is built from a constant
-# frozenset, merged into a table of 16 slots), while the same elements added one by one iterate 12, 13, 14, 15, 16
-# (32 slots). A set sent as its elements and added one by one on the other side would iterate in an order the
-# candidate never sees in one process (MBPP/341's false pass). So a set crosses with its table's size and its
-# elements in an order that, inserted into a table of that size, puts each one in the slot it had: found by
-# replaying CPython's probe sequence (Objects/setobject.c: 9 linear probes, then perturbation), and checked by
-# building it before it is sent. What can't be rebuilt exactly (a layout left by deletions that no insertion
-# order reproduces, a NaN whose hash is its address) crosses as its elements, as before.
-
-_LINEAR_PROBES, _PERTURB_SHIFT, _WORD = 9, 5, (1 << 64) - 1
-_CPYTHON = sys.implementation.name == "cpython"
-_EMPTY_SET = sys.getsizeof(set())
-_SLOT_BYTES = 2 * struct.calcsize("P")  # a set entry: a key pointer and its hash
-
-
-def _table_slots(s: set | frozenset) -> int:
-    return (sys.getsizeof(s) - _EMPTY_SET) // _SLOT_BYTES or 8  # the 8-slot table lives inside the object
-
-
-def _probe(h: int, mask: int):
-    """The slots CPython's set visits for hash `h`, in order (`set_add_entry`, `set_insert_clean`)."""
-    i, perturb = h & mask, h & _WORD
-    while True:
-        yield from range(i, (i + _LINEAR_PROBES if i + _LINEAR_PROBES <= mask else i) + 1)
-        perturb >>= _PERTURB_SHIFT
-        i = (i * 5 + 1 + perturb) & mask
-
-
-def _candidates(h: int, mask: int, after: int) -> list[tuple[int, list[int]]]:
-    """Where an element iterated after slot `after` may sit: (slot, the slots probed before it), first few."""
-    seen: set[int] = set()
-    before: list[int] = []
-    out: list[tuple[int, list[int]]] = []
-    for step, slot in enumerate(_probe(h, mask)):
-        if step > 4 * (mask + 1) or len(out) == 8:
-            break
-        if slot not in seen:
-            seen.add(slot)
-            if slot > after:
-                out.append((slot, list(before)))
-            before.append(slot)
-    return out
-
-
-def _placements(hashes: list[int], mask: int) -> Iterator[list[tuple[int, list[int]]]]:
-    """Each element's slot (and the slots it probed first), in iteration order: slots increase, and every slot
-    an element probed before its own is taken. Every such placement, one after another (a depth-first search over
-    each element's first few candidates, with a step budget): one may ask each of two elements to go in after the
-    other, which no insertion order gives, so the caller takes the first it can order and checks it by building."""
-    chosen: list[tuple[int, list[int]]] = []
-    taken: set[int] = set()
-    stack = [iter(_candidates(hashes[0], mask, -1))] if hashes else []
-    budget = 64 * len(hashes) + 1000
-    while stack and budget:
-        budget -= 1
-        choice = next(stack[-1], None)
-        if choice is None:
-            stack.pop()
-            if chosen:
-                taken.discard(chosen.pop()[0])
-            continue
-        slot, before = choice
-        last = chosen[-1][0] if chosen else -1
-        if any(last < b < slot or b <= last and b not in taken for b in before):
-            continue  # a slot it probed first is one no element sits in
-        if len(chosen) + 1 == len(hashes):
-            if all(b in taken or b == slot for _, probed in (*chosen, choice) for b in probed):
-                yield [*chosen, choice]
-                budget = max(budget - 8 * len(hashes), 0)  # the caller orders and builds it: at most ~8 of them
-            continue  # the next candidate for the last element, then back up
-        chosen.append(choice)
-        taken.add(slot)
-        stack.append(iter(_candidates(hashes[len(chosen)], mask, slot)))
-
-
-def _insertion_order(order: list, placed: list[tuple[int, list[int]]]) -> list | None:
-    """`order`'s elements so that each goes in after those in the slots it probes first (Kahn's algorithm:
-    elements that sit where they hash come first, so a table that grows on the way moves only them)."""
-    owner = {slot: k for k, (slot, _) in enumerate(placed)}
-    waiting = [0] * len(order)
-    unlocks: list[list[int]] = [[] for _ in order]
-    for k, (_, probed) in enumerate(placed):
-        for slot in probed:
-            unlocks[owner[slot]].append(k)
-            waiting[k] += 1
-    ready = deque(k for k in range(len(order)) if not waiting[k])
-    out = []
-    while ready:
-        k = ready.popleft()
-        out.append(order[k])
-        for later in unlocks[k]:
-            waiting[later] -= 1
-            if not waiting[later]:
-                ready.append(later)
-    return out if len(out) == len(order) else None
-
-
-def _fillers(n: int, slots: int) -> int | None:
-    """How many placeholders make one `update` from a dict size a table to `slots` (set_update_internal: twice
-    the keys, rounded up to a power of two; under 5 keys, the object's own 8 slots); None: no number does, and
-    the set is filled one by one (growing to four times its size, as it did in the sender)."""
-    if slots == 8:
-        return 0 if n <= 4 else None
-    least = max(slots // 4, 5)
-    return max(least - n, 0) if max(least, n) < slots // 2 else None
-
-
-def rebuild_set(items: list, slots: int | None = None, frozen: bool = False) -> set | frozenset:
-    """A set of `items` inserted in their order into a table of `slots` slots (None: added one by one)."""
-    fillers = None if slots is None else _fillers(len(items), slots)
-    if fillers is None or frozen and fillers:
-        return frozenset(items) if frozen else set(items)
-    padding = [object() for _ in range(fillers)]  # after the items: they take no slot an item probes
-    keys = dict.fromkeys([*items, *padding])
-    if frozen:
-        return frozenset(keys)
-    out = set(keys)
-    out.difference_update(padding)  # left as deleted slots, which an insertion reuses as it would an empty one
-    return out
-
-
-def _same_table(built: set | frozenset, original: set | frozenset, order: list) -> bool:
-    return sys.getsizeof(built) == sys.getsizeof(original) and all(a is b for a, b in zip(built, order))
-
-
-def set_wire(s: set | frozenset) -> tuple[str, list, int | None]:
-    """How `s` crosses: its tag, its elements in the order to insert them, and its table's slots (None: add
-    them one by one in iteration order, as `set(items)` does)."""
-    tag, frozen = ("__s", False) if type(s) is set else ("__fs", True)
-    order = list(s)
-    if not _CPYTHON or _same_table(rebuild_set(order, frozen=frozen), s, order):
-        return tag, order, None
-    slots = _table_slots(s)
-    for placed in _placements([hash(x) for x in order], slots - 1):
-        inserted = _insertion_order(order, placed)  # None: elements that each wait for another
-        if inserted is not None and _same_table(rebuild_set(inserted, slots, frozen), s, order):
-            return tag + "l", inserted, slots
-    return tag, order, None

@@ -17,11 +17,13 @@ ROOT = Path(execeval.__file__).resolve().parent
 
 # what a lower layer may import: the sandbox runs untrusted code and must not depend on what judges it
 ALLOWED = {
-    "execeval.sandbox": {"execeval", "execeval.errors", "execeval.values", "execeval.codeid", "execeval.sandbox"},
+    "execeval.sandbox": {"execeval", "execeval.errors", "execeval.values", "execeval.setlayout", "execeval.codeid",
+                         "execeval.sandbox"},
     "execeval.runs": {"execeval.errors", "execeval.metrics", "execeval.runs"},
     "execeval.metrics": {"execeval.errors", "execeval.metrics"},
     "execeval.errors": set(),
-    "execeval.values": {"execeval.errors", "execeval.digests"},
+    "execeval.values": {"execeval.errors", "execeval.digests", "execeval.setlayout"},
+    "execeval.setlayout": set(),
     "execeval.digests": set(),
     # compare computes, the report package renders it: compare never imports report
     "execeval.compare": {"execeval.errors", "execeval.metrics", "execeval.runs", "execeval.evaluation"},

@@ -25,7 +25,8 @@ from typing import NamedTuple
 
 from execeval.sandbox.base import Assert, Call, PythonTests
 from execeval.sandbox.python.lifting.testexpr import Budget, Evaluator, Predicate, Untrusted, items, plain, predicate
-from execeval.values import DIGEST_OVER, encode, rebuild_set, set_wire
+from execeval.setlayout import rebuild_set, set_wire
+from execeval.values import DIGEST_OVER, encode
 
 _BUILTIN_NAMES = frozenset(builtins.__dict__)
 
@@ -368,7 +369,7 @@ def _copy(value: object, memo: dict) -> object:
     if t is tuple:
         copied: object = tuple(_copy(v, memo) for v in value)  # type: ignore[attr-defined]  # a tuple
     else:  # a set (its items are hashable: never mutable)
-        _, items, slots = set_wire(value)  # type: ignore[arg-type]  # a set, by _mutable
-        copied = rebuild_set(items, slots)
+        _, items, slots, held = set_wire(value)  # type: ignore[arg-type]  # a set, by _mutable
+        copied = rebuild_set(items, slots, held=held)
     memo[id(value)] = copied
     return copied

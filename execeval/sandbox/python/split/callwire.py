@@ -15,7 +15,8 @@ import os
 from typing import Any
 
 from execeval.sandbox.python.split.handles import BUILTIN, HANDLE, revive_handles
-from execeval.values import DIGEST_PREFIX, encode, rebuild_set, set_wire
+from execeval.setlayout import rebuild_set, set_wire
+from execeval.values import DIGEST_PREFIX, encode
 
 _MAX_LINE = 64 << 20
 
@@ -29,9 +30,9 @@ def full_text(value: object) -> str:
     if text and not text.startswith(DIGEST_PREFIX):
         return text
     if t is set or t is frozenset:
-        tag, order, slots = set_wire(value)  # type: ignore[arg-type]  # a set, by the type test
+        tag, order, slots, held = set_wire(value)  # type: ignore[arg-type]  # a set, by the type test
         items = _joined(order)
-        return f'{{"{tag}":[{items}]}}' if slots is None else f'{{"{tag}":[{slots},[{items}]]}}'
+        return f'{{"{tag}":[{items}]}}' if slots is None else f'{{"{tag}":[{slots},[{items}],{held}]}}'
     if t is list or t is tuple:
         items = _joined(list(value))  # type: ignore[call-overload]
         return f"[{items}]" if t is list else f'{{"__t":[{items}]}}'
@@ -117,7 +118,7 @@ class _WireForm:
         """Itself, when marshal rebuilds it in the same order; else the record `(..., frozen, slots, items)` that
         `unmarshalled` rebuilds it from (`values.set_wire`'s layout). No test's plain data holds `...` (it
         crosses as text), so a tuple that starts with it is always a record."""
-        _, items, slots = set_wire(value)
+        _, items, slots, held = set_wire(value)
         markers, flat = self.markers, set(map(type, items)) <= _EXACT  # flat: as it is (C speed)
         crossed = items if flat else [self.walk(v, depth + 1) for v in items]
         if self.markers != markers:  # the candidate's end would hash the candidate's objects
@@ -127,7 +128,7 @@ class _WireForm:
             self.native_sets = self.native_sets or len(value) > 1
             return value
         self.made_records = True
-        return (_SET_RECORD, type(value) is frozenset, slots, tuple(crossed))
+        return (_SET_RECORD, type(value) is frozenset, slots, tuple(crossed), held)
 
 
 _SET_RECORD = ...
@@ -153,8 +154,8 @@ def unmarshalled(data: object, resolve) -> object:
         if id(value) in memo:
             return memo[id(value)]
         if t is tuple and value and value[0] is _SET_RECORD:
-            _, frozen, slots, items = value
-            found: Any = rebuild_set([walk(x) for x in items], slots, frozen)
+            _, frozen, slots, items, held = value
+            found: Any = rebuild_set([walk(x) for x in items], slots, frozen, held)
         elif t is dict and len(value) == 1 and (HANDLE in value or BUILTIN in value):
             found = revive_handles(value, resolve)
         elif t is tuple:
