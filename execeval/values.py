@@ -13,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from execeval.digests import DIGEST_OVER, DIGEST_PREFIX, HEX_FROM as _BIG, number_list_digest
+from execeval.digests import DIGEST_OVER, DIGEST_PREFIX, HEX_FROM, number_list_digest
 from execeval.setlayout import rebuild_set, set_wire
 
 _MAX_DEPTH = 64
@@ -43,7 +43,7 @@ def _plain(obj: Any, depth: int) -> Any:
     if obj is None or t is bool or t is str:
         return obj
     if t is int:  # huge ints travel in hex: linear time, where decimal conversion is quadratic
-        return obj if -_BIG < obj < _BIG else {"__h": format(obj, "x")}
+        return obj if -HEX_FROM < obj < HEX_FROM else {"__h": format(obj, "x")}
     if t is float:
         return obj if math.isfinite(obj) else {"__f": repr(obj)}
     if t is list:

@@ -12,9 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from execeval.values import DIGEST_OVER, DIGEST_PREFIX, number_list_digest
+from execeval.values import DIGEST_OVER, DIGEST_PREFIX, HEX_FROM as _BIG, number_list_digest
 
-_BIG = 1 << 256
 _FLAT = frozenset({str, int, float, bool, type(None)})  # list items that `encode` writes as they are
 _NUMBERS = frozenset({int, float, bool})
 _strict_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode  # NaN, inf: ValueError
