@@ -50,7 +50,8 @@ class _Collector:
 
     def reject(self, where: str, reason: str) -> None:
         if not self.skip:
-            raise SampleFormatError(f"{where}: {reason}")
+            raise SampleFormatError(f"{where}: {reason}", hint="fix that line, or pass --skip-bad-lines "
+                                    "(skip_bad_lines=True) to run the rest and count it in the summary")
         self.bad.append(f"{where}: {reason}")
 
     def add(self, task_id: str, completion_id: int | None, code: str, kind: Kind, where: str,
