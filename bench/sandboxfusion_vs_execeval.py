@@ -8,7 +8,8 @@ mix) and M test cases; one request per (program, case), `--concurrency` of them 
 For each server: first a quiet run (one request at a time) gives every request's reference verdict; then the
 loaded run: verdicts/s, p50/p99 latency, errors (HTTP other than 200, a broken connection, `SandboxError`), and
 verdicts that differ from the quiet run's (a pass turned into a time-out by a busy machine is one). The last line
-is the ratio of verdicts/s. Nothing is retried, so a 504 counts as an error here.
+is the ratio of verdicts/s. Nothing is retried, so a 504 counts as an error here. The `slow` kind (not in the default
+mix) is a correct program that needs 40% of run_timeout in CPU time: what a wall-time limit gets wrong under load.
 
 SandboxFusion runs from its source in a virtualenv of its own (bench/README.md says how), as `uvicorn
 sandbox.server.server:app`, with its default config (`sandbox/configs/local.yaml`: isolation `none`,
@@ -17,6 +18,7 @@ execeval serve runs with `-j` workers (default: every core), its default isolati
 
     python bench/sandboxfusion_vs_execeval.py --sf-dir /tmp/sandboxfusion          # 16 problems x 8 cases
     python bench/sandboxfusion_vs_execeval.py --sf-dir ... --problems 40 --cases 10
+    python bench/sandboxfusion_vs_execeval.py --sf-dir ... --mix correct,wrong,correct,crash,correct,slow,correct,wrong
     python bench/sandboxfusion_vs_execeval.py --sf-url http://127.0.0.1:8080         # one already running
 """
 
@@ -52,7 +54,11 @@ PROGRAMS = {
     "crash": "import sys\nnums = list(map(int, sys.stdin.read().split()))\nprint(nums[len(nums)] * {k})\n",
     "timeout": "import sys\nnums = list(map(int, sys.stdin.read().split()))\nwhile nums:\n    nums.append({k})\n"
                "    nums.pop()\n",
+    # correct, after `SLOW_SHARE` of run_timeout in CPU seconds: a solution near its time limit, as many are
+    "slow": "import sys, time\nnums = list(map(int, sys.stdin.read().split()))\n"
+            "while time.process_time() < {cpu_s}:\n    pass\nprint(sum(nums) * {k})\n",
 }
+SLOW_SHARE = 0.4  # of run_timeout: passes alone with room to spare; under a wall-time limit, not at 64 in flight
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,7 @@ def make_requests(problems: int, cases: int, run_timeout: float, mix: tuple[str,
     out = []
     for p in range(problems):
         kind = mix[p % len(mix)]
-        code = PROGRAMS[kind].format(k=p + 1)
+        code = PROGRAMS[kind].format(k=p + 1, cpu_s=SLOW_SHARE * run_timeout)
         for c in range(cases):
             nums = [(p * 31 + c * 7 + j) % 100 for j in range(c + 3)]
             body = {"code": code, "language": "python", "stdin": " ".join(map(str, nums)) + "\n",
@@ -144,7 +150,7 @@ def measure(name: str, url: str, requests: list[Request], concurrency: int) -> d
 
 
 def _intended(kind: str) -> str:
-    return {"correct": "pass"}.get(kind, kind)
+    return {"correct": "pass", "slow": "pass"}.get(kind, kind)
 
 
 def start_sandboxfusion(sf_dir: Path, loop: str) -> tuple[subprocess.Popen, str]:
@@ -214,10 +220,13 @@ def report(results: list[dict], args: argparse.Namespace, requests: list[Request
             print(f"  {r['name']} first error: {r['first_error']}")
         for req, ref, got in r["changed"][:5]:
             print(f"  {r['name']} problem {req.problem} ({req.kind}) case {req.case}: quiet {ref}, loaded {got}")
-    if timeouts := sum(req.kind == "timeout" for req in requests):
-        least = timeouts * args.run_timeout / min(args.workers, os.cpu_count() or 1)
-        print(f"{timeouts} time-out requests x run_timeout {args.run_timeout} s of CPU each / {args.workers} workers: "
-              f"execeval's wall can't go below {least:.1f} s (limits are CPU time, so load never makes a time-out)")
+    timeouts, slow = (sum(req.kind == kind for req in requests) for kind in ("timeout", "slow"))
+    if timeouts or slow:
+        cpu_s = (timeouts + slow * SLOW_SHARE) * args.run_timeout
+        least = cpu_s / min(args.workers, os.cpu_count() or 1)
+        print(f"{timeouts} time-out requests x run_timeout {args.run_timeout} s + {slow} slow x {SLOW_SHARE:g} of it, "
+              f"in CPU seconds, on {args.workers} workers: execeval's wall can't go below {least:.1f} s (limits are "
+              "CPU time, so load never makes a time-out)")
     if len(results) == 2:
         sf, ee = results
         print(f"execeval serve / SandboxFusion verdicts/s: {ee['verdicts_s'] / sf['verdicts_s']:.2f}x")

@@ -335,3 +335,25 @@ def test_a_request_that_names_no_timeout_fits_a_lower_server_ceiling():
     assert (job.compile_timeout, job.run_timeout) == (5.0, 5.0)
     with pytest.raises(BadRequest, match="run_timeout"):
         parse(b'{"language": "python", "code": "1", "run_timeout": 6}', 5, 8192, 1000)
+
+
+def test_a_busy_machine_never_turns_a_pass_into_a_time_out(url):
+    """run_timeout is CPU time: a program that needs 40% of it passes while six CPU hogs share the two cores with
+    it (it then takes well over run_timeout of wall time); a program that sleeps past it still times out, at
+    run_timeout, as under SandboxFusion's wall-clock limit."""
+    import subprocess
+    import sys
+
+    spin = "import time\nwhile time.process_time() < 0.4: pass\nprint('done')"
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(6)]
+    try:
+        time.sleep(0.2)
+        busy = post(url, {"language": "python", "code": spin, "run_timeout": 1}).json()
+        asleep = post(url, {"language": "python", "code": "import time; time.sleep(5)", "run_timeout": 1}).json()
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    assert busy["status"] == "Success" and busy["run_result"]["stdout"] == "done\n", busy
+    assert busy["run_result"]["execution_time"] > 1.0, "the machine was not busy: the test shows nothing"
+    assert asleep["run_result"]["status"] == "TimeLimitExceeded" and asleep["run_result"]["execution_time"] < 2, asleep

@@ -175,7 +175,7 @@ def plan_build_and_run(task: Task, policy: TimePolicy, *, plus: bool = True, all
     cases, n_base = all_cases(task, plus)
     run_s = policy.here(float(task.metadata.get("time_limit_s") or policy.run_s))
     memory_mb = int(task.metadata.get("memory_limit_mb") or policy.memory_mb)  # the problem's own, when it has one
-    limits = DEFAULT_LIMITS.with_(cpu_s=run_s, wall_s=2 * run_s + 1, memory_mb=memory_mb)
+    limits = DEFAULT_LIMITS.with_cpu_budget(run_s).with_(memory_mb=memory_mb)
     suite = task.tests
     toolchains = [get_language(task.language).toolchain().identity]
     if suite.compare == "checker":

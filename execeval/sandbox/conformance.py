@@ -53,6 +53,13 @@ def check_wall_timeout(sb: Sandbox) -> None:
 def check_cpu_limit(sb: Sandbox) -> None:
     r = sb.run(Script("while True: pass"), Limits(wall_s=10, cpu_s=1))
     assert r.status is Status.CPU_LIMIT, r
+    # a fractional budget holds as given, though RLIMIT_CPU counts whole seconds (stopped at its CPU time, or at
+    # the same in wall time less what it waited for a CPU: either is over the budget); a run within it passes
+    spin = "import time\nwhile time.process_time() < {}: pass\nprint('done')"
+    r = sb.run(Script(spin.format(0.7)), Limits(wall_s=10, cpu_s=0.5))
+    assert r.status in (Status.CPU_LIMIT, Status.TIMEOUT), r
+    r = sb.run(Script(spin.format(0.1)), Limits(wall_s=10, cpu_s=0.5))
+    assert r.status is Status.OK and r.stdout == b"done\n", r
 
 
 def check_memory_limit(sb: Sandbox) -> None:

@@ -186,6 +186,8 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
         status = Status.FAILED
     elif sig is not None and (sig == signal.SIGXCPU or sig == signal.SIGKILL and raw["cpu_s"] >= limits.cpu_s - .05):
         status = Status.CPU_LIMIT
+    elif not isinstance(program, PythonTests) and raw["cpu_s"] > limits.cpu_s:  # RLIMIT_CPU counts whole seconds
+        status = Status.CPU_LIMIT  # (and each process apart): a run's CPU time is held to the budget as given
     elif raw.get("oom_killed") or error_type == "MemoryError" or any(m in stderr for m in _OOM_MARKERS):
         status = Status.MEMORY_LIMIT
     elif sig is not None:

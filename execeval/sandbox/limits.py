@@ -10,7 +10,8 @@ class Limits:
     """Hard limits for one job. Every field is enforced outside the job's control.
 
     wall_s:          wall-clock seconds before the job is killed (SIGKILL, whatever it ignores)
-    cpu_s:           CPU seconds (RLIMIT_CPU) for each process of the job
+    cpu_s:           CPU seconds: RLIMIT_CPU (whole seconds, rounded up) for each process of the job; a program's
+                     run (Script, Command) over it in all (processes and threads) is a CPU limit too
     memory_mb:       address space per process (RLIMIT_AS)
     processes:       processes and threads the job may have at once (RLIMIT_NPROC, own uid)
     file_size_mb:    largest file the job may write (RLIMIT_FSIZE)
@@ -30,6 +31,11 @@ class Limits:
 
     def with_(self, **changes: object) -> "Limits":
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    def with_cpu_budget(self, cpu_s: float) -> "Limits":
+        """`cpu_s` of CPU time decides a time-out, so a busy machine never makes one; the wall-clock cap (2x + 1 s)
+        only ends what sleeps or blocks, with room for a machine shared by other work."""
+        return replace(self, cpu_s=cpu_s, wall_s=2 * cpu_s + 1)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -360,11 +360,11 @@ class RunCodeService:
         return answer
 
     def _build(self, lang: Language, job: RunCode) -> Build:
-        limits = COMPILE_LIMITS.with_(wall_s=job.compile_timeout, cpu_s=job.compile_timeout)
+        limits = COMPILE_LIMITS.with_cpu_budget(job.compile_timeout)
         return build(lang, job.code, self.sandbox, cache=self.cache, limits=limits)
 
     def _program(self, lang: Language, built: Build, job: RunCode) -> tuple[Command | Script, Any]:
-        limits = DEFAULT_LIMITS.with_(wall_s=job.run_timeout, cpu_s=job.run_timeout, output_bytes=self.output_bytes)
+        limits = DEFAULT_LIMITS.with_cpu_budget(job.run_timeout).with_(output_bytes=self.output_bytes)
         if job.memory_mb is not None:
             limits = limits.with_(memory_mb=job.memory_mb)
         program = lang.run_command(lang.toolchain(), built.artifacts, job.stdin, limits=limits)

@@ -54,7 +54,7 @@ def evaluate_translations(candidates_path: str | os.PathLike, scripts_dir: str |
     # a directory, or the scripts packed in one JSONL file (read already, when a ScriptSet is given)
     scripts = scripts_dir if isinstance(scripts_dir, ScriptSet) else ScriptSet(scripts_dir)
     groups = load_candidates(candidates_path)
-    limits = DEFAULT_LIMITS.with_(cpu_s=run_s, wall_s=2 * run_s + 1)
+    limits = DEFAULT_LIMITS.with_cpu_budget(run_s)
     cache = cache if cache is not None else BuildCache.default()
     jobs, no_script = _jobs(groups, scripts, max(ns), limits)
     Path(out_dir).mkdir(parents=True, exist_ok=True)

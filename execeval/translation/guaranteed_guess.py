@@ -162,7 +162,7 @@ def evaluate_gg(candidates: str | os.PathLike | list[Candidates], out_dir: str |
     if unknown:
         raise UsageError(f"{len(unknown)} candidate ids are not tasks of the set, e.g. {unknown[0]!r}",
                          hint="ids look like " + next(iter(by_id), "HumanEval-C/13"))
-    limits = DEFAULT_LIMITS.with_(cpu_s=run_s, wall_s=2 * run_s + 1)
+    limits = DEFAULT_LIMITS.with_cpu_budget(run_s)
     cache = cache if cache is not None else BuildCache.default()
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     memo = _Memo(RunStore.in_dir(out_dir), limits)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from execeval.sandbox.base import PythonTests
 from execeval.sandbox.limits import Limits
 from execeval.sandbox.server import wire
 from execeval.sandbox.server.reportlines import ResultLines
@@ -82,7 +83,11 @@ class Supervision:
         self.case_cpu: tuple[float, ...] = getattr(program, "case_cpu_s", None) or ()
         self.reported, self.credited = 0, 0.0
         self.slack = 2.0 if partner else 0.0  # a split job's calls also carry their arguments both ways
-        self.deadline = min(self.hard_deadline, case_deadline(self.case_cpu, 0, start) + self.slack)
+        if isinstance(program, PythonTests):
+            self.deadline = min(self.hard_deadline, case_deadline(self.case_cpu, 0, start) + self.slack)
+        else:  # a program's run: its CPU budget in wall time, moved by what it waited for a CPU (a busy machine);
+            # what sleeps or blocks ends there, as under a wall-clock limit (SandboxFusion's run_timeout)
+            self.deadline = min(self.hard_deadline, start + limits.cpu_s)
         self.stdout, self.stderr = Capture(limits.output_bytes, bytearray()), Capture(limits.output_bytes, bytearray())
         self.held: list[dict] = []  # case results not streamed (nobody waits for them before the end)
         self.out_r, self.err_r, self.res_r = pipes
@@ -230,12 +235,21 @@ def _kill(pid: int) -> None:
 
 
 def runqueue_wait(pid: int) -> float:
-    """Seconds the job's process spent runnable but waiting for a CPU (/proc/PID/schedstat), 0 if unknown."""
+    """Seconds the job's process spent runnable but waiting for a CPU, 0 if unknown: its busiest thread's
+    (/proc/PID/task/*/schedstat), since a runtime may run the program in a thread other than the first (a JVM's
+    first thread only waits for its main thread)."""
     try:
-        with open(f"/proc/{pid}/schedstat", "rb") as f:
-            return int(f.read().split()[1]) / 1e9
-    except (OSError, ValueError, IndexError):
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
         return 0.0
+    waited = 0
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat", "rb") as f:
+                waited = max(waited, int(f.read().split()[1]))
+        except (OSError, ValueError, IndexError):
+            continue
+    return waited / 1e9
 
 
 def case_deadline(case_cpu: tuple[float, ...], reported: int, now: float) -> float:
