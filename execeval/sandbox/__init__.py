@@ -24,14 +24,44 @@ Module map (the contract and the backends here; one concern per sub-package):
 `execeval.doctor.diagnose()` tells which isolation primitives this machine gives.
 """
 
-from execeval.sandbox.base import (Assert, Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport,
-                                   Primitive, Program, PythonTests, Sandbox, Script, Status, TestCase)
-from execeval.sandbox.command import CommandSandbox
-from execeval.sandbox.factory import EXECUTORS, open_sandbox
-from execeval.sandbox.fake import FakeSandbox
-from execeval.sandbox.forkserver import ForkServerSandbox, WorkerPool
-from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from execeval.sandbox.base import (Assert, Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport,
+                                       Primitive, Program, PythonTests, Sandbox, Script, Status, TestCase)
+    from execeval.sandbox.command import CommandSandbox
+    from execeval.sandbox.factory import EXECUTORS, open_sandbox
+    from execeval.sandbox.fake import FakeSandbox
+    from execeval.sandbox.forkserver import ForkServerSandbox, WorkerPool
+    from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
+
+# Public name -> the module that defines it, imported on first use (PEP 562). Lazy because the fork server
+# imports this package on its way to `server/process.py`: eager imports of the backends would load subprocess,
+# queue, concurrent.futures and logging there, whose extension modules and shared libraries each add memory
+# mappings that every fork copies (a fork's CPU grows with the mappings, ~3-4 us each).
+_HOME = {
+    **dict.fromkeys(("Assert", "Call", "CaseResult", "CaseStatus", "Command", "ExecResult", "IsolationReport",
+                     "Primitive", "Program", "PythonTests", "Sandbox", "Script", "Status", "TestCase"), "base"),
+    "CommandSandbox": "command", "EXECUTORS": "factory", "open_sandbox": "factory", "FakeSandbox": "fake",
+    "ForkServerSandbox": "forkserver", "WorkerPool": "forkserver", "DEFAULT_LIMITS": "limits", "Limits": "limits",
+}
 
 __all__ = ["Assert", "Call", "CaseResult", "CaseStatus", "Command", "CommandSandbox", "DEFAULT_LIMITS",
            "EXECUTORS", "ExecResult", "FakeSandbox", "ForkServerSandbox", "IsolationReport", "Limits", "Primitive",
            "Program", "PythonTests", "Sandbox", "Script", "Status", "TestCase", "WorkerPool", "open_sandbox"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME})

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
 
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
+
+if TYPE_CHECKING:  # for annotations only: the fork server imports this module and never needs concurrent.futures
+    from concurrent.futures import Future
 
 
 # ---------------------------------------------------------------- programs: what a job runs

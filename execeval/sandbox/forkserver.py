@@ -30,12 +30,32 @@ from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.sandbox.grading import Expected, grade_reports
 from execeval.sandbox.server.wire import SHARED_CASES_OVER, UNKNOWN_CASES, CaseSets
 
-_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from execeval.sandbox.server.process import main; "
-         "main(int(sys.argv[2]), sys.argv[3])")
+# The server starts without `site` (-S): site's .pth files run their `import` lines in the server (on a usual
+# machine they pull in certifi, importlib.resources, pathlib, tempfile, zipfile, bz2 and lzma), and every module's
+# memory mappings stay in the server, where each fork copies them (~3-4 us of CPU per mapping per job); their code
+# would also run inside the sandbox. What a job still needs of site comes back explicitly: the harness's own
+# site-packages entries (argv[4], `_site_paths`) and the `exit`/`quit`/`help`/`copyright` builtins.
+_BOOT = ("import sys, json, site; sys.path.insert(0, sys.argv[1]); "
+         "sys.path.extend(p for p in json.loads(sys.argv[4]) if p not in sys.path); "
+         "site.setquit(); site.setcopyright(); site.sethelper(); "
+         "from execeval.sandbox.server.process import main; main(int(sys.argv[2]), sys.argv[3])")
 _PKG_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # holds execeval/
 _SETUP_FAILED = 112
 _OOM_MARKERS = (b"MemoryError", b"std::bad_alloc", b"OutOfMemoryError", b"Cannot allocate memory",
                 b"JavaScript heap out of memory")
+
+
+def _site_paths() -> list[str]:
+    """This interpreter's site-packages as the harness sees them: its sys.path entries inside the interpreter's
+    own trees (so the path lines of its .pth files count; a project checkout or the user's site does not) and
+    site's own list, for a harness that itself runs without site. The server puts them on its sys.path; the
+    .pth files' `import` lines are not run there, so no job runs them either."""
+    import site
+
+    prefixes = [os.path.abspath(p) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}]
+    found = [p for p in [*sys.path, *site.getsitepackages()] if p and os.path.isdir(p)
+             and os.path.abspath(p).startswith(tuple(prefixes))]
+    return list(dict.fromkeys(found))
 
 
 class _Worker:
@@ -45,7 +65,8 @@ class _Worker:
         self.index = index
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONHASHSEED": "0", "LANG": "C.UTF-8"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-s", "-P", "-c", _BOOT, _PKG_PARENT, str(index), json.dumps(env_extra)],
+            [sys.executable, "-S", "-P", "-c", _BOOT, _PKG_PARENT, str(index), json.dumps(env_extra),
+             json.dumps(_site_paths())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True, bufsize=0)
         self.to_fd, self.from_fd = self.proc.stdin.fileno(), self.proc.stdout.fileno()  # type: ignore[union-attr]
         ready = wire.recv(self.from_fd)

@@ -6,7 +6,7 @@ import ctypes
 import errno
 import os
 import signal
-import tempfile
+import sys
 
 from execeval.sandbox.isolation.linux import (CLONE_NEWUSER, PR_SET_CHILD_SUBREAPER, PR_SET_SECCOMP, SECCOMP_MODE_FILTER,
                                               check, libc)
@@ -22,13 +22,45 @@ DENIED_SYSCALLS = (
 )
 
 
+# The sonames pyseccomp asks `ctypes.util.find_library` for, as this platform's dynamic loader finds them
+_SONAMES = {"c": "libc.so.6", "seccomp": "libseccomp.so.2"}
+
+
+def _import_pyseccomp():  # a module
+    """pyseccomp, imported with a `ctypes.util` that names the two libraries it loads instead of asking
+    `ldconfig`: the real `ctypes.util` imports subprocess and shutil (and with it bz2, lzma and zlib), whose
+    extension modules and libraries would stay mapped in the fork server, and every fork copies each mapping.
+    Where the loader does not know those names, the real `ctypes.util` is used after all."""
+    import ctypes
+    import types
+
+    shim = types.ModuleType("ctypes.util")
+    shim.find_library = _SONAMES.get  # type: ignore[attr-defined]  # a module attribute, as ctypes.util's
+    if "ctypes.util" not in sys.modules:
+        sys.modules["ctypes.util"] = vars(ctypes)["util"] = shim
+    try:
+        import pyseccomp
+    except OSError:  # a soname above this loader does not know
+        _forget_shim(ctypes, shim)
+        sys.modules.pop("pyseccomp", None)
+        import pyseccomp
+    finally:
+        _forget_shim(ctypes, shim)  # a job's `import ctypes.util` gets the real one
+    return pyseccomp
+
+
+def _forget_shim(package: object, shim: object) -> None:
+    if sys.modules.get("ctypes.util") is shim:
+        del sys.modules["ctypes.util"]
+    if vars(package).get("util") is shim:
+        del vars(package)["util"]
+
+
 def _seccomp_binding():  # a module
     """pyseccomp (PyPI, ctypes over libseccomp2) or Debian's python3-seccomp: the same API. Imported when this
     module loads, before the server's mounts could hide an interpreter tree under /tmp."""
     try:
-        import pyseccomp
-
-        return pyseccomp
+        return _import_pyseccomp()
     except ImportError:
         try:
             import seccomp
@@ -75,7 +107,9 @@ def seccomp_program(denied: tuple[str, ...], *, network_and_namespaces: bool, fo
         flt.add_rule(sc.ERRNO(errno.EPERM), "rt_sigaction", sc.Arg(0, sc.EQ, signal.SIGCHLD), sc.Arg(1, sc.NE, 0))
     if for_jobs:
         flt.add_rule(sc.ERRNO(errno.EPERM), "prctl", sc.Arg(0, sc.EQ, PR_SET_CHILD_SUBREAPER))
-    with tempfile.TemporaryFile() as f:
+    # libseccomp writes to a file descriptor: a memfd, not tempfile (whose imports, shutil and with it bz2, lzma
+    # and zlib, would stay mapped in the fork server and cost every fork their memory mappings)
+    with open(os.memfd_create("seccomp-bpf", os.MFD_CLOEXEC), "w+b") as f:
         flt.export_bpf(f)
         f.seek(0)
         return f.read()
