@@ -31,6 +31,9 @@ JOB_ROOT = "/tmp"
 JOB_DIR = "/tmp/job"
 _ROOT_TIME_NS = 946_684_800 * 10**9  # the times every job finds on its work dir and tmp dirs: 2000-01-01
 _MAX_INODES = 100_000  # files and dirs a job may create in its work dir
+_JOB_RLIMITS = (resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_FSIZE, resource.RLIMIT_CORE,  # bound once:
+                resource.RLIMIT_NOFILE, resource.RLIMIT_NPROC)  # a job's `module.name` reads miss the type cache (faults)
+_setrlimit, _setgroups, _setresgid, _setresuid = resource.setrlimit, os.setgroups, os.setresgid, os.setresuid
 # The private /tmp, /var/tmp and /dev/shm are the job's too (programs write '/tmp/x' and multiprocessing's
 # semaphores live in /dev/shm): world-writable (sticky), capped, emptied after every job.
 SHARED_TMP = (JOB_ROOT, "/var/tmp", "/dev/shm")
@@ -240,16 +243,13 @@ class ServerIsolation:
         # space merely reserved, which fails correct threaded programs (OpenBLAS, JVMs: SandboxFusion#45)
         mem = resource.RLIM_INFINITY if self.cgroup is not None and self.cgroup.bounds_all_memory \
             else limits.memory_mb * 1024 * 1024
-        fsize = limits.file_size_mb * 1024 * 1024
-        for res, val in ((resource.RLIMIT_CPU, (cpu, cpu + 1)), (resource.RLIMIT_AS, (mem, mem)),
-                         (resource.RLIMIT_FSIZE, (fsize, fsize)), (resource.RLIMIT_CORE, (0, 0)),
-                         (resource.RLIMIT_NOFILE, (256, 256)),
-                         (resource.RLIMIT_NPROC, (limits.processes + self.nproc_base,) * 2)):
-            resource.setrlimit(res, val)
+        fsize, nproc = limits.file_size_mb * 1024 * 1024, limits.processes + self.nproc_base
+        for res, val in zip(_JOB_RLIMITS, ((cpu, cpu + 1), (mem, mem), (fsize, fsize), (0, 0), (256, 256), (nproc,) * 2)):
+            _setrlimit(res, val)
         if self.job_uid is not None:
-            os.setgroups([])
-            os.setresgid(self.job_uid, self.job_uid, self.job_uid)
-            os.setresuid(self.job_uid, self.job_uid, self.job_uid)
+            _setgroups([])
+            _setresgid(self.job_uid, self.job_uid, self.job_uid)
+            _setresuid(self.job_uid, self.job_uid, self.job_uid)
         else:
             drop_capabilities()
         if not self.server_locked:

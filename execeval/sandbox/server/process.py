@@ -175,32 +175,32 @@ class Server:
             joining = self.iso.tree_cgroup or self.iso.cgroup  # v2's job leaf, else v1's memory cap: the server
             if joining is not None:  # stays out (a job at its cap must not take the server's allocations down)
                 joining.enter()
-            os.dup2(stdin_fd, 0)
-            os.dup2(out_w, 1)
-            os.dup2(err_w, 2)
+            _dup2(stdin_fd, 0)
+            _dup2(out_w, 1)
+            _dup2(err_w, 2)
             if res_w is not None:
-                os.dup2(res_w, RESULT_FD)
+                _dup2(res_w, RESULT_FD)
             pipe_ends = serve or (remote_end[:2] if remote_end else None)
             if pipe_ends:
-                os.dup2(pipe_ends[0], CALLS_IN_FD)
-                os.dup2(pipe_ends[1], CALLS_OUT_FD)
+                _dup2(pipe_ends[0], CALLS_IN_FD)
+                _dup2(pipe_ends[1], CALLS_OUT_FD)
             tree = self.iso.cpu_cgroup is not None and isinstance(program, PythonTests) and not serve  # counts the rest
             if tree:
-                os.dup2(self.iso.cpu_cgroup.usage_fd, TREE_FD)  # type: ignore[union-attr]  # tree says it is set
+                _dup2(self.iso.cpu_cgroup.usage_fd, TREE_FD)  # type: ignore[union-attr]  # tree says it is set
             if self.iso.landlock_fd is not None:  # kept open across the sweep below; confine_job closes it
-                os.dup2(self.iso.landlock_fd, LANDLOCK_FD)
+                _dup2(self.iso.landlock_fd, LANDLOCK_FD)
                 self.iso.landlock_fd = LANDLOCK_FD
-            os.closerange(3, TREE_FD if tree else CALLS_IN_FD if pipe_ends else RESULT_FD)
+            _closerange(3, TREE_FD if tree else CALLS_IN_FD if pipe_ends else RESULT_FD)
             if tree and not pipe_ends:
-                os.closerange(CALLS_IN_FD, CALLS_OUT_FD + 1)
+                _closerange(CALLS_IN_FD, CALLS_OUT_FD + 1)
             if res_w is None:
-                os.closerange(CALLS_OUT_FD + 1, RESULT_FD + 1)
-            os.closerange(LANDLOCK_FD + 1, 65536)
+                _closerange(CALLS_OUT_FD + 1, RESULT_FD + 1)
+            _closerange(LANDLOCK_FD + 1, 65536)
             if not self.iso.pid_namespace:
                 os.setsid()
             if _fork is os.fork:  # its after-fork hook reseeded `random` from the OS
                 random.seed(0)
-            os.chdir(workdir)
+            _chdir(workdir)
             if isinstance(program, Command):  # ignored signals would stay ignored across exec
                 for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
                     signal.signal(sig, signal.SIG_DFL)
@@ -292,6 +292,9 @@ def _pick_fork() -> "Callable[[], int]":
 _libc_fork = ctypes.PyDLL(None, use_errno=True).fork
 _libc_fork.restype = ctypes.c_int
 _fork = os.fork  # chosen in main(), once the server knows it is single-threaded
+# What `_child` calls, bound here once: in a job's cold code each `os.name` read looks the name up in the type
+# cache, and a miss writes the cache entry and two refcounts (copy-on-write faults, ~3 us each)
+_dup2, _closerange, _chdir = os.dup2, os.closerange, os.chdir
 
 
 def collect_files(workdir: str, patterns: tuple[str, ...], max_bytes: int) -> dict[str, bytes]:
