@@ -58,7 +58,7 @@ def test_python_runs_fork_from_the_warm_server_only_when_asked(cache):
     """`fresh_python=False` really forks the pre-warmed server (its modules are already imported); the default
     starts a fresh interpreter. Both give the program its arguments."""
     python = get_language("python")
-    probe = "import sys\nprint('decimal' in sys.modules, sys.argv[1:])\n"
+    probe = "import sys\nprint('textwrap' in sys.modules, sys.argv[1:])\n"  # pre-warmed (process.py PREWARM)
     built = build(python, probe, None, cache=cache)  # nothing to build: no sandbox needed
     with CommandSandbox(workers=1, fresh_python=False) as forked, CommandSandbox(workers=1) as fresh:
         warm = run(python, built, forked, args=("a",))

@@ -86,8 +86,10 @@ class Supervision:
         if isinstance(program, PythonTests):
             self.deadline = min(self.hard_deadline, case_deadline(self.case_cpu, 0, start) + self.slack)
         else:  # a program's run: its CPU budget in wall time, moved by what it waited for a CPU (a busy machine);
-            # what sleeps or blocks ends there, as under a wall-clock limit (SandboxFusion's run_timeout)
-            self.deadline = min(self.hard_deadline, start + limits.cpu_s)
+            # what sleeps or blocks ends there, as under a wall-clock limit (SandboxFusion's run_timeout). The
+            # grace leaves a program that computes to RLIMIT_CPU and the CPU check (forkserver.py): a start-up's
+            # disk reads must not end it before its CPU time does
+            self.deadline = min(self.hard_deadline, start + limits.cpu_s * 1.1 + 0.1)
         self.stdout, self.stderr = Capture(limits.output_bytes, bytearray()), Capture(limits.output_bytes, bytearray())
         self.held: list[dict] = []  # case results not streamed (nobody waits for them before the end)
         self.out_r, self.err_r, self.res_r = pipes
