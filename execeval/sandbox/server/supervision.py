@@ -1,7 +1,9 @@
 """The fork server watching one job: its pipes drained while it runs (output cut at the limit), its case results
 passed on as they come, its deadlines moved case by case, then its processes reaped and its usage read.
 
-One `Supervision` is made per job, after the fork; `Server._supervise` (process.py) runs its steps in order.
+One `Supervision` is made per job, before the fork (so its objects are written while the server's pages are still
+its own, not copied while the job lives), then `attach`ed to the job's pid; `Server._supervise` (process.py) runs
+its steps in order.
 Only the server process imports this module.
 """
 
@@ -59,6 +61,8 @@ class Supervision:
         "out_r",
         "partner",
         "peak_memory_mb",
+        "pending",
+        "pending_size",
         "pid",
         "pidfd",
         "poller",
@@ -75,9 +79,9 @@ class Supervision:
         "wall_s",
     )
 
-    def __init__(self, job_id: int, pid: int, program: object, limits: Limits, start: float,
+    def __init__(self, job_id: int, program: object, limits: Limits, start: float,
                  pipes: tuple[int, int, int], results: ResultLines, stream: bool, partner: int | None) -> None:
-        self.job_id, self.pid, self.partner, self.start = job_id, pid, partner, start
+        self.job_id, self.pid, self.partner, self.start = job_id, 0, partner, start
         self.hard_deadline = start + limits.wall_s
         self.case_cpu: tuple[float, ...] = getattr(program, "case_cpu_s", None) or ()
         self.reported, self.credited = 0, 0.0
@@ -87,13 +91,26 @@ class Supervision:
         self.held: list[dict] = []  # case results not streamed (nobody waits for them before the end)
         self.out_r, self.err_r, self.res_r = pipes
         self.results, self.stream = results, stream
-        self.pidfd = os.pidfd_open(pid)
+        # report chunks read but not parsed yet, with when each came: parsing them after the job has exited
+        # writes the server's pages once it alone holds them (no copy-on-write copies); only a job whose results
+        # are wanted as they come (streamed, or stopped at a lifted assert's failure) is parsed at once
+        self.pending: list[tuple[bytes, float]] | None = None
+        if not stream and not (results.plan is not None and results.stop_on_failure):
+            self.pending = []
+        self.pending_size = 0
         self.poller = select.poll()
-        for fd in (*pipes, self.pidfd, 0):
+        for fd in (*pipes, 0):
             self.poller.register(fd, select.POLLIN)
         self.open_fds = set(pipes)
         self.reason: str | None = None
         self.exited = False
+        self.pidfd = -1
+
+    def attach(self, pid: int) -> None:
+        """The job is forked: watch its exit too."""
+        self.pid = pid
+        self.pidfd = os.pidfd_open(pid)
+        self.poller.register(self.pidfd, select.POLLIN)
 
     def watch(self, kill_all: Callable[..., None]) -> None:
         """Poll the job's pipes, its pidfd and the harness (fd 0) until the job and its pipes are done, it is
@@ -101,6 +118,11 @@ class Supervision:
         while True:
             timeout = self.deadline - time.monotonic()
             if timeout <= 0:
+                if self.pending:  # the reports not parsed yet move the deadline as they would have on arrival
+                    self._settle()
+                    if self.reason:
+                        return
+                    continue
                 if self._credit_cpu_wait():
                     continue
                 self.reason = self.reason or "timeout"
@@ -112,6 +134,8 @@ class Supervision:
                     self._on_exit()
                 else:
                     self._on_output(fd)
+            if self.pending and (self.reason or self.exited):
+                self._settle()
             if self.reason or (self.exited and not self.open_fds):
                 return
             if self.exited:  # child gone, a descendant still holds a pipe: end them all, then drain what is left
@@ -153,6 +177,26 @@ class Supervision:
             return
         if fd != self.res_r:
             return
+        if self.pending is not None:
+            self.pending.append((chunk, time.monotonic()))
+            self.pending_size += len(chunk)
+            if self.results.size + self.pending_size > RESULT_CAP:
+                self._settle()
+            return
+        self._take(chunk, time.monotonic())
+
+    def _settle(self) -> None:
+        """Parse the pending report chunks in order, each as if it had just come (the time it came): the deadline
+        and the reason end as they would have; a report tampered with is the reason, whatever else came since."""
+        pending, self.pending, self.pending_size = self.pending, [], 0
+        reason, self.reason = self.reason, None
+        for chunk, came in pending:  # type: ignore[union-attr]  # only called with chunks pending
+            self._take(chunk, came)
+        if self.reason != "tampered":
+            self.reason = reason
+
+    def _take(self, chunk: bytes, now: float) -> None:
+        """One report chunk: its case results held or streamed, the deadline moved to the next case's budget."""
         results = self.results
         batch = results.feed(chunk)
         if results.stop and not results.tampered:  # a lifted case failed: as the harness would
@@ -164,8 +208,7 @@ class Supervision:
             return
         if results.lines > self.reported:
             self.reported = results.lines
-            self.deadline = min(self.hard_deadline,
-                                case_deadline(self.case_cpu, self.reported, time.monotonic()) + self.slack)
+            self.deadline = min(self.hard_deadline, case_deadline(self.case_cpu, self.reported, now) + self.slack)
         if batch and self.stream:
             wire.send(1, ("cases", self.job_id, batch))
         else:
