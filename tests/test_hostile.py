@@ -610,7 +610,7 @@ def test_forgery_timer_tricks_then_looping_never_pass(sandbox, trick, kind):
 
 
 # Finds its report channel in the runner's frames, writes a line with the live token that is not a report, then
-# waits: the server reads reports lazily (after the job, or at a deadline), and must still call this tampering.
+# waits: the server parses reports lazily (once the job is over, or a few ms on), and must still call it tampering.
 TAMPER_THEN_WAIT = """\
 import os, sys, time
 def square(x):
