@@ -135,9 +135,8 @@ class Server:
                 if partner == 0:
                     self._child(program, limits, workdir, stdin_fd, out_w, err_w, None, "", (calls[0], calls[3]))
             token = os.urandom(16).hex()
-            # made before the fork: allocating them after would copy the pages they land on (the job shares them)
+            # made before the fork: allocating it after would copy the pages it lands on (the job shares them)
             results = ResultLines(token, plan, getattr(program, "stop_on_failure", False))
-            job = Supervision(job_id, program, limits, start, (out_r, err_r, res_r), results, stream, partner)
             pid = _fork()
         except OSError as e:
             for fd in (stdin_fd, out_r, out_w, err_r, err_w, res_r, res_w, *(calls or ())):
@@ -153,8 +152,8 @@ class Server:
         for fd in (stdin_fd, out_w, err_w, res_w, *(calls or ())):
             os.close(fd)
         try:
-            job.attach(pid)
-            return self._supervise(job)
+            return self._supervise(Supervision(job_id, pid, program, limits, start, (out_r, err_r, res_r), results,
+                                               stream, partner))
         finally:
             for fd in (out_r, err_r, res_r):
                 os.close(fd)

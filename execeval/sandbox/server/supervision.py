@@ -1,9 +1,7 @@
 """The fork server watching one job: its pipes drained while it runs (output cut at the limit), its case results
 passed on as they come, its deadlines moved case by case, then its processes reaped and its usage read.
 
-One `Supervision` is made per job, before the fork (so its objects are written while the server's pages are still
-its own, not copied while the job lives), then `attach`ed to the job's pid; `Server._supervise` (process.py) runs
-its steps in order.
+One `Supervision` is made per job, after the fork; `Server._supervise` (process.py) runs its steps in order.
 Only the server process imports this module.
 """
 
@@ -80,9 +78,9 @@ class Supervision:
         "wall_s",
     )
 
-    def __init__(self, job_id: int, program: object, limits: Limits, start: float,
+    def __init__(self, job_id: int, pid: int, program: object, limits: Limits, start: float,
                  pipes: tuple[int, int, int], results: ResultLines, stream: bool, partner: int | None) -> None:
-        self.job_id, self.pid, self.partner, self.start = job_id, 0, partner, start
+        self.job_id, self.pid, self.partner, self.start = job_id, pid, partner, start
         self.hard_deadline = start + limits.wall_s
         self.case_cpu: tuple[float, ...] = getattr(program, "case_cpu_s", None) or ()
         self.reported, self.credited = 0, 0.0
@@ -98,19 +96,13 @@ class Supervision:
         # streamed job's results are wanted as they come
         self.pending: list[tuple[bytes, float]] | None = None if stream else []
         self.pending_size = 0
+        self.pidfd = os.pidfd_open(pid)
         self.poller = select.poll()
-        for fd in (*pipes, 0):
+        for fd in (*pipes, self.pidfd, 0):
             self.poller.register(fd, select.POLLIN)
         self.open_fds = set(pipes)
         self.reason: str | None = None
         self.exited = False
-        self.pidfd = -1
-
-    def attach(self, pid: int) -> None:
-        """The job is forked: watch its exit too."""
-        self.pid = pid
-        self.pidfd = os.pidfd_open(pid)
-        self.poller.register(self.pidfd, select.POLLIN)
 
     def watch(self, kill_all: Callable[..., None]) -> None:
         """Poll the job's pipes, its pidfd and the harness (fd 0) until the job and its pipes are done, it is
