@@ -609,6 +609,29 @@ def test_forgery_timer_tricks_then_looping_never_pass(sandbox, trick, kind):
     assert time.monotonic() - start < limits.wall_s + 60, "the job outlived its limits"  # generous: load
 
 
+# Finds its report channel in the runner's frames, writes a line with the live token that is not a report, then
+# waits: the server parses reports lazily (once the job is over, or a few ms on), and must still call it tampering.
+TAMPER_THEN_WAIT = """\
+import os, sys, time
+def square(x):
+    frame = sys._getframe(1)
+    while frame is not None:
+        for value in list(frame.f_locals.values()):
+            prefix = getattr(value, "prefix", None)
+            if isinstance(prefix, bytes) and prefix.endswith(b" "):
+                os.write(getattr(value, "fd", 737), prefix + b"not a report\\n")
+                time.sleep(60)
+        frame = frame.f_back
+    return x * x
+"""
+
+
+@pytest.mark.parametrize("kind", ("assert", "call"))
+def test_a_tampered_report_then_waiting_is_tampering_not_a_timeout(sandbox, kind):
+    r = run(sandbox, square_job(TAMPER_THEN_WAIT, kind, mode="all", case_cpu_s=(0.2,) * 3), Limits(wall_s=6, cpu_s=1))
+    assert r.status is Status.FAILED and "tampered" in r.detail, r
+
+
 SLOW_BUDGET = 0.1
 
 

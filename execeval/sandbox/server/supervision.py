@@ -20,6 +20,7 @@ from execeval.sandbox.server import wire
 from execeval.sandbox.server.reportlines import ResultLines
 
 RESULT_CAP = 64 << 20  # bytes of case results a job may send; more is tampering
+SETTLE_AFTER_S = 0.005  # how long a report chunk may wait to be parsed while its job still runs
 _READ = 1 << 16
 
 
@@ -60,6 +61,8 @@ class Supervision:
         "out_r",
         "partner",
         "peak_memory_mb",
+        "pending",
+        "pending_size",
         "pid",
         "pidfd",
         "poller",
@@ -94,6 +97,12 @@ class Supervision:
         self.held: list[dict] = []  # case results not streamed (nobody waits for them before the end)
         self.out_r, self.err_r, self.res_r = pipes
         self.results, self.stream = results, stream
+        # report chunks read but not parsed yet, with when each came: a small job's report comes as it ends, and
+        # parsing it once the job has exited writes the server's pages when it alone holds them (no copy-on-write
+        # copies). A job still running SETTLE_AFTER_S later is parsed then (a lifted assert failed: stop it); a
+        # streamed job's results are wanted as they come
+        self.pending: list[tuple[bytes, float]] | None = None if stream else []
+        self.pending_size = 0
         self.pidfd = os.pidfd_open(pid)
         self.poller = select.poll()
         for fd in (*pipes, self.pidfd, 0):
@@ -106,12 +115,20 @@ class Supervision:
         """Poll the job's pipes, its pidfd and the harness (fd 0) until the job and its pipes are done, it is
         stopped, or its deadline passes. `kill_all(pid, reap=False)` ends descendants that outlive the job."""
         while True:
-            timeout = self.deadline - time.monotonic()
+            now = time.monotonic()
+            if self.pending and (now >= self.deadline or now >= self.pending[0][1] + SETTLE_AFTER_S):
+                self._settle()  # the reports not parsed yet move the deadline as they would have on arrival
+                if self.reason:
+                    return
+                continue
+            timeout = self.deadline - now
             if timeout <= 0:
                 if self._credit_cpu_wait():
                     continue
                 self.reason = self.reason or "timeout"
                 return
+            if self.pending:
+                timeout = min(timeout, self.pending[0][1] + SETTLE_AFTER_S - now)
             for fd, _ in self.poller.poll(timeout * 1000):
                 if fd == 0:
                     self._on_harness()
@@ -119,6 +136,8 @@ class Supervision:
                     self._on_exit()
                 else:
                     self._on_output(fd)
+            if self.pending and (self.reason or self.exited):
+                self._settle()
             if self.reason or (self.exited and not self.open_fds):
                 return
             if self.exited:  # child gone, a descendant still holds a pipe: end them all, then drain what is left
@@ -160,6 +179,29 @@ class Supervision:
             return
         if fd != self.res_r:
             return
+        if self.pending is not None:
+            self.pending.append((chunk, time.monotonic()))
+            self.pending_size += len(chunk)
+            if self.results.size + self.pending_size > RESULT_CAP:
+                self._settle()
+            return
+        self._take(chunk, time.monotonic())
+
+    def _settle(self) -> None:
+        """Parse the pending report chunks in order, each as if it had just come (the time it came): the deadline
+        ends as it would have, and a report tampered with or a failed lifted assert that stops the job is the
+        reason, as it would have been before whatever else came since."""
+        pending, self.pending, self.pending_size = self.pending, [], 0
+        reason, self.reason = self.reason, None
+        for chunk, came in pending:  # type: ignore[union-attr]  # only called with chunks pending
+            if self.reason is None:
+                self._take(chunk, came)
+            else:  # what came after the reason is read as it would have been once the job was ended
+                self._take_late(chunk)
+        self.reason = self.reason or reason
+
+    def _take(self, chunk: bytes, now: float) -> None:
+        """One report chunk: its case results held or streamed, the deadline moved to the next case's budget."""
         results = self.results
         batch = results.feed(chunk)
         if results.stop and not results.tampered:  # a lifted case failed: as the harness would
@@ -171,8 +213,7 @@ class Supervision:
             return
         if results.lines > self.reported:
             self.reported = results.lines
-            self.deadline = min(self.hard_deadline,
-                                case_deadline(self.case_cpu, self.reported, time.monotonic()) + self.slack)
+            self.deadline = min(self.hard_deadline, case_deadline(self.case_cpu, self.reported, now) + self.slack)
         if batch and self.stream:
             wire.send(1, ("cases", self.job_id, batch))
         else:
@@ -209,10 +250,15 @@ class Supervision:
                         self.stdout.add(chunk)
                     elif fd == self.err_r:
                         self.stderr.add(chunk)
-                    elif (batch := self.results.feed(chunk)) and not self.results.tampered:
-                        self.held.extend(batch)
+                    else:
+                        self._take_late(chunk)
             except (BlockingIOError, OSError):
                 pass
+
+    def _take_late(self, chunk: bytes) -> None:
+        """A report chunk read once the job is over: its results kept unless the report was tampered with."""
+        if (batch := self.results.feed(chunk)) and not self.results.tampered:
+            self.held.extend(batch)
 
     def result(self, oom_killed: bool) -> dict:
         """The job's result as the server sends it back (the wire protocol's "result" body), once reaped."""
