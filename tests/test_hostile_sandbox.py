@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from execeval.sandbox import Assert, Call, ForkServerSandbox, Limits, PythonTests, Script, Status
+from execeval.sandbox import Assert, Call, Command, ForkServerSandbox, Limits, PythonTests, Script, Status
 from execeval.values import encode
 
 import hostile_programs as hp
@@ -385,6 +385,7 @@ def every_hostile_job(scratch: str):
     yield "deep tree", Script(DEEP.format(base="/tmp", depth=1500, name="d"))
     yield "mark roots", Script(MARK_ROOTS.replace("@MODE@", "0o500"))
     yield "plant ipc", Script(plant(300 << 20))
+    yield "forged set-up failure", Script(FORGE)
 
 
 @pytest.mark.slow
@@ -399,6 +400,28 @@ def test_no_hostile_program_ever_causes_a_sandbox_error(sandbox, tmp_path):
     assert not errors, errors
     assert sandbox.pool.retired == 0, sandbox.pool.last_retirement
     assert_all_empty(sandbox)
+
+
+FORGE = "import os, sys\nsys.stderr.write('execeval sandbox setup failed: OSError()\\n'); sys.stderr.flush(); os._exit(112)\n"
+
+
+@pytest.mark.parametrize("kind", ["script", "function", "split", "command"])
+def test_a_job_cannot_claim_its_sandbox_failed_to_set_up(sandbox, kind):
+    """A set-up failure is ours (retried, then left out of the scores), so a failing sample that says it had one,
+    with the harness's own words and exit code, would leave the denominator. It is judged as the failure it is."""
+    job = {"script": Script(FORGE),
+           "function": PythonTests(FORGE + "def f(x): return x", "f", (Call("[1]"),)),
+           "split": PythonTests(FORGE + "def f(x): return x", "f", (Assert("r = f(1)\nassert r == 1"),)),
+           "command": Command(("/bin/sh", "-c", "echo 'execeval sandbox setup failed: x' >&2; exit 112"))}[kind]
+    r = sandbox.run(job, QUICK)
+    assert r.status is Status.FAILED and (r.exit_code == 112 or kind == "split"), r  # split: the tests' process ends
+
+
+def test_a_real_set_up_failure_is_still_a_sandbox_error(sandbox):
+    """The other side: when the child's set-up does fail (here: a CPU limit setrlimit refuses), it is ours."""
+    r = sandbox.run(Script("print(1)"), QUICK.with_(cpu_s=1e30))
+    assert r.status is Status.SANDBOX_ERROR and "setup failed" in r.detail, r
+    assert sandbox.run(Script("print(1)"), QUICK).status is Status.OK  # and the next job is served as usual
 
 
 # ---------------------------------------------------------------- the pieces, without a fork server

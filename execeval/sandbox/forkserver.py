@@ -40,7 +40,6 @@ _BOOT = ("import sys, json, site; sys.path.insert(0, sys.argv[1]); "
          "site.setquit(); site.setcopyright(); site.sethelper(); "
          "from execeval.sandbox.server.process import main; main(int(sys.argv[2]), sys.argv[3])")
 _PKG_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # holds execeval/
-_SETUP_FAILED = 112
 _OOM_MARKERS = (b"MemoryError", b"std::bad_alloc", b"OutOfMemoryError", b"Cannot allocate memory",
                 b"JavaScript heap out of memory")
 
@@ -194,8 +193,8 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
         fields["completed"] = raw["completed"] and not perr
     reason, sig = raw["reason"], raw["signal"]
     detail = ""
-    if raw["exit_code"] == _SETUP_FAILED and b"execeval sandbox setup failed" in stderr:
-        status, detail = Status.SANDBOX_ERROR, tail.strip().splitlines()[-1]
+    if raw.get("setup_failed"):  # said where the job's code can't (server/setupreport.py), not by its exit code
+        status, detail = Status.SANDBOX_ERROR, f"execeval sandbox setup failed: {raw['setup_failed']}"[:500]
     elif reason == "timeout":
         status = Status.TIMEOUT
     elif reason == "output_limit":

@@ -36,6 +36,7 @@ from execeval.sandbox.python.lifting.plan import Plan, lift_job
 from execeval.sandbox.limits import Limits
 from execeval.sandbox.isolation.linux import PR_SET_DUMPABLE, prctl
 from execeval.sandbox.server.reportlines import ResultLines
+from execeval.sandbox.server.setupreport import SETUP_FAILED, SetupReport
 from execeval.sandbox.server.supervision import Supervision
 
 # Modules imported once in the server, so a job that imports them pays nothing. Pure-Python modules cost only
@@ -73,6 +74,7 @@ class Server:
         if "tempfile" in sys.modules:
             sys.modules["tempfile"].tempdir = None  # type: ignore[attr-defined]  # a module attribute that tempfile sets itself
         self.snapshot = Snapshot()
+        self.setup = SetupReport()  # where a child says its set-up failed, out of its code's reach
         self.empty_stdin = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         self.case_sets = wire.CaseSets()  # the test tuples of the last few tasks (the harness keeps the same)
 
@@ -214,8 +216,10 @@ class Server:
             if remote_end:  # the candidate (same uid, no capabilities) can't read this process through /proc
                 prctl(PR_SET_DUMPABLE, 0)
         except BaseException as e:  # noqa: BLE001 - our fault: report it as such
+            self.setup.failed(repr(e))
             os.write(2, f"execeval sandbox setup failed: {e!r}\n".encode())
-            os._exit(112)
+            os._exit(SETUP_FAILED)
+        self.setup.done()  # before any of the job's code: a job can't claim a set-up failure (setupreport.py)
         if isinstance(program, Command):
             os.close(RESULT_FD)
             try:
@@ -248,7 +252,11 @@ class Server:
         job.reap()
         self._kill_all(job.pid)
         job.drain()
-        return job.result(self.iso.cgroup is not None and self.iso.cgroup.oom_killed_since_last())
+        result = job.result(self.iso.cgroup is not None and self.iso.cgroup.oom_killed_since_last())
+        why = self.setup.take()
+        if why is not None:
+            result["setup_failed"] = why
+        return result
 
     def _kill_all(self, pid: int, reap: bool = True) -> None:
         """End every process of the job. As PID 1 of our namespace, kill(-1) reaches exactly the job's; cgroup
