@@ -24,6 +24,7 @@ DIGEST_PREFIX = "#sha256:"
 HEX_FROM = 1 << 256  # `execeval.values` writes ints of this size or more in hex (linear time; decimal is not)
 _NUMBERS = frozenset({int, float})
 _MATERIAL = b"execeval packed numbers v1\0"  # never the start of JSON text: no collision with a text's digest
+_UNESCAPED = bytes(c for c in range(0x20, 0x7F) if c not in b'"\\')  # what JSON's ASCII text keeps as it is
 
 
 def number_list_digest(value: list, kinds: set | None = None) -> str | None:
@@ -50,4 +51,19 @@ def number_list_digest(value: list, kinds: set | None = None) -> str | None:
     digest.update(array("q", positions))
     digest.update(array("d", value))  # exact for the floats; the ints' own text follows
     digest.update(repr(ints).encode())
+    return DIGEST_PREFIX + digest.hexdigest()
+
+
+def plain_string_digest(value: str) -> str | None:
+    """The digest of a long string's JSON text without writing that text: when the string is printable ASCII
+    with no quote or backslash (HumanEval+'s /15 outputs, megabytes of digits and spaces), its text is the string
+    between quotes. Half the CPU of escaping it first. None when its text is not over DIGEST_OVER or needs escapes."""
+    if len(value) + 2 <= DIGEST_OVER or not value.isascii():
+        return None
+    data = value.encode("ascii")
+    if data.translate(None, _UNESCAPED):  # some byte that the text escapes
+        return None
+    digest = hashlib.sha256(b'"')
+    digest.update(data)
+    digest.update(b'"')
     return DIGEST_PREFIX + digest.hexdigest()

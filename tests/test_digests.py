@@ -1,10 +1,11 @@
 """Long number lists travel as a digest of their packed bytes: the same values as before travel as digests, and
 two of them get the same digest exactly when their JSON texts are equal (so verdicts do not change)."""
 
+import hashlib
 import json
 import math
 
-from execeval.digests import DIGEST_OVER, DIGEST_PREFIX, number_list_digest
+from execeval.digests import DIGEST_OVER, DIGEST_PREFIX, number_list_digest, plain_string_digest
 from execeval.sandbox.python.outputtext import flat_text
 from execeval.values import Digest, decode, encode, outputs_equal
 
@@ -58,3 +59,17 @@ def test_what_the_text_must_decide_is_left_to_it():
         assert flat_text(value) in (None, text)
     assert encode([0.5] * (DIGEST_OVER // 4)).startswith(DIGEST_PREFIX)  # at the bound: its text's digest
     assert not encode([0.5] * (DIGEST_OVER // 5)).startswith(DIGEST_PREFIX)  # under the threshold: text
+
+
+def test_a_long_plain_string_is_digested_without_its_text_and_the_same_as_encode():
+    long = DIGEST_OVER  # over the bound with its two quotes
+    strings = [" ".join(map(str, range(200_000))), "a" * long, "a" * (long - 1), "~ " * long]
+    needing_escapes = ['x"' * long, "\\" * long, "\n" * long, "\x7f" * long, "\u00e9" * long]
+    def text_digest(s: str) -> str:  # what a long string's text digested was before: the escaped JSON text
+        return DIGEST_PREFIX + hashlib.sha256(json.dumps(s).encode()).hexdigest()
+
+    for s in strings:
+        assert plain_string_digest(s) is not None and flat_text(s) == encode(s) == text_digest(s)
+    for s in needing_escapes:  # left to the escaped text: the same digest either way
+        assert plain_string_digest(s) is None and flat_text(s) == encode(s) == text_digest(s)
+    assert plain_string_digest("a" * (long - 2)) is None  # its text is exactly DIGEST_OVER: sent as it is

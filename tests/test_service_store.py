@@ -3,6 +3,7 @@ committed by a graceful close, and a killed process loses at most the last batch
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -75,3 +76,17 @@ def test_kill_9_loses_at_most_the_last_batch(tmp_path):
         assert len(store.verdicts(f"early{i}" for i in range(100))) == 100
     finally:
         store.close()
+
+
+def test_a_reference_given_as_json_text_is_stored_as_is_and_read_back_by_both_stores(tmp_path):
+    """compute_references serialises a reference once and hands the text to the run store and the shared cache."""
+    data = {"outputs": ["[1,2]", None], "cpu_s": [0.001, 0.0], "failures": ["test 1: ValueError"]}
+    text = json.dumps(data)
+    for store in (RunStore(tmp_path / "a.sqlite"), BufferedStore(tmp_path / "b.sqlite", every_s=0.05)):
+        try:
+            store.put_reference("k", text)
+            store.put_reference("d", data)
+            assert store.references(["k", "d", "missing"]) == {"k": data, "d": data}
+            assert store.reference_texts(["k"]) == {"k": text}
+        finally:
+            store.close()

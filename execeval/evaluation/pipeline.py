@@ -14,6 +14,7 @@ the sandbox, and closes them; it never closes the caller's reporter.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import time
 from collections.abc import Callable
@@ -262,9 +263,9 @@ def compute_references(tasks: list[Task], sandbox: Sandbox, store: RunStore, con
     keys = {tid: job_key(p, limits[tid]) + REFERENCE_UNITS for tid, p in jobs.items()}
     cached = store.references(keys.values())
     if cache is not None and len(cached) < len(keys):
-        for key, data in cache.references(set(keys.values()) - cached.keys()).items():
-            store.put_reference(key, data)
-            cached[key] = data
+        for key, text in cache.reference_texts(set(keys.values()) - cached.keys()).items():
+            store.put_reference(key, text)  # as stored: no second serialisation
+            cached[key] = json.loads(text)
     refs = {tid: Reference.from_dict(cached[k]) for tid, k in keys.items() if k in cached}
     by_id = {t.task_id: t for t in tasks}
     if on_ready is not None:
@@ -280,9 +281,10 @@ def compute_references(tasks: list[Task], sandbox: Sandbox, store: RunStore, con
     for fut in as_completed(futures):
         tid = futures[fut]
         ref = _reference_of(jobs[tid], fut.result(), calibration.policy().speed or 1.0)
-        store.put_reference(keys[tid], ref.as_dict())
+        text = json.dumps(ref.as_dict())  # once, for both stores (HumanEval+'s references are ~10 MB of text)
+        store.put_reference(keys[tid], text)
         if cache is not None:
-            cache.put_reference(keys[tid], ref.as_dict())
+            cache.put_reference(keys[tid], text)
         refs[tid] = ref
         reporter.advance(not ref.failures, phase=REFERENCES)
         if on_ready is not None:

@@ -49,20 +49,23 @@ class RunStore:
         return cls(Path(out_dir) / STORE_NAME)
 
     def _get_many(self, table: str, keys: Iterable[str]) -> dict[str, dict]:
+        return {k: json.loads(v) for k, v in self._get_texts(table, keys).items()}
+
+    def _get_texts(self, table: str, keys: Iterable[str]) -> dict[str, str]:
         keys = list(keys)
-        found: dict[str, dict] = {}
+        found: dict[str, str] = {}
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
             marks = ",".join("?" * len(chunk))
             with self._lock:
                 rows = self._db.execute(f"SELECT key, {_COLUMN[table]} FROM {table} WHERE key IN ({marks})",
                                         chunk).fetchall()
-            found.update((k, json.loads(v)) for k, v in rows)
+            found.update(rows)
         return found
 
-    def _put(self, table: str, key: str, value: dict) -> None:
+    def _put(self, table: str, key: str, value: dict | str) -> None:
         with self._lock:
-            self._db.execute(_upsert(table), (key, json.dumps(value)))
+            self._db.execute(_upsert(table), (key, _json_text(value)))
 
     def verdicts(self, keys: Iterable[str]) -> dict[str, dict]:
         return self._get_many("verdicts", keys)
@@ -73,7 +76,13 @@ class RunStore:
     def references(self, keys: Iterable[str]) -> dict[str, dict]:
         return self._get_many("refs", keys)
 
-    def put_reference(self, key: str, data: dict) -> None:
+    def reference_texts(self, keys: Iterable[str]) -> dict[str, str]:
+        """`references` as their stored JSON text: copied to another store as it is (HumanEval+'s are ~10 MB)."""
+        return self._get_texts("refs", keys)
+
+    def put_reference(self, key: str, data: dict | str) -> None:
+        """`data`, or its JSON text when the caller already has it (one serialisation for the run store and the
+        shared cache)."""
         self._put("refs", key, data)
 
     def generations(self, keys: Iterable[str]) -> dict[str, dict]:
@@ -119,6 +128,10 @@ class RunStore:
             self._db.close()
 
 
+def _json_text(value: dict | str) -> str:
+    return value if type(value) is str else json.dumps(value)
+
+
 _COLUMN = {"verdicts": "verdict", "refs": "data", "generations": "data"}
 
 
@@ -142,19 +155,19 @@ class BufferedStore(RunStore):
         self._writer = threading.Thread(target=self._write_loop, name="store-writer", daemon=True)
         self._writer.start()
 
-    def _put(self, table: str, key: str, value: dict) -> None:
-        data = json.dumps(value)
+    def _put(self, table: str, key: str, value: dict | str) -> None:
+        data = _json_text(value)
         with self._wake:
             self._pending[(table, key)] = data
             self._wake.notify()
 
-    def _get_many(self, table: str, keys: Iterable[str]) -> dict[str, dict]:
+    def _get_texts(self, table: str, keys: Iterable[str]) -> dict[str, str]:
         keys = list(keys)
         with self._wake:
-            found = {k: json.loads(self._pending[(table, k)]) for k in keys if (table, k) in self._pending}
+            found = {k: self._pending[(table, k)] for k in keys if (table, k) in self._pending}
         rest = [k for k in keys if k not in found]
         if rest:  # a write leaves `_pending` only under the connection's lock: this read then sees it committed
-            found.update(super()._get_many(table, rest))
+            found.update(super()._get_texts(table, rest))
         return found
 
     def _write_loop(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from execeval.values import DIGEST_OVER, DIGEST_PREFIX, HEX_FROM as _BIG, number_list_digest
+from execeval.values import DIGEST_OVER, DIGEST_PREFIX, HEX_FROM as _BIG, number_list_digest, plain_string_digest
 
 _FLAT = frozenset({str, int, float, bool, type(None)})  # list items that `encode` writes as they are
 _NUMBERS = frozenset({int, float, bool})
@@ -37,6 +37,8 @@ def flat_text(value: object) -> str | None:
     if t is bool or value is None:
         return "null" if value is None else "true" if value else "false"
     if t is str:
+        if packed := plain_string_digest(value):  # type: ignore[arg-type]  # a str
+            return packed  # long and needing no escapes: its digest without its text (`execeval.digests`)
         text = _json_str(value)  # type: ignore[arg-type]  # a str: checked by the caller
     elif t is list and len(value) > 32:  # type: ignore[arg-type]
         kinds = set(map(type, value))  # type: ignore[call-overload]
