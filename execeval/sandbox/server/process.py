@@ -66,11 +66,12 @@ def job_environment(workdir: str, extra: dict[str, str]) -> dict[str, str]:
 class Server:
     def __init__(self, isolation: ServerIsolation, env_extra: dict[str, str]) -> None:
         self.iso = isolation
-        # built before tempfile's cache is cleared below: libseccomp's export goes through a temporary file
+        # the SIGCHLD filter for jobs counted through /proc (libseccomp exports it through a memfd: seccomp.py)
         self.tree_filter = sigchld_kept() if isolation.proc_tree and isolation.seccomp is not None else None
         os.environ.clear()  # set once here, inherited by every child: no per-job environment work
         os.environ.update(job_environment(JOB_DIR, env_extra))
-        # tempfile caches its directory on first use; the server's (/tmp, not the job's TMPDIR) must not be it
+        # tempfile caches its directory on first use; the server's (/tmp, not the job's TMPDIR) must not be it (the
+        # server no longer imports tempfile itself; this holds if anything it imports ever does)
         if "tempfile" in sys.modules:
             sys.modules["tempfile"].tempdir = None  # type: ignore[attr-defined]  # a module attribute that tempfile sets itself
         self.snapshot = Snapshot()
