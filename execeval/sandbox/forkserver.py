@@ -28,6 +28,7 @@ from execeval.sandbox.base import (Call, CaseResult, CaseStatus, Command, ExecRe
 from execeval.sandbox.crashes import ERROR_LINE, JVM_UNCAUGHT
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.sandbox.grading import Expected, grade_reports
+from execeval.sandbox.interpreter import inside_prefixes
 from execeval.sandbox.server.wire import SHARED_CASES_OVER, UNKNOWN_CASES, CaseSets
 
 # The server starts without `site` (-S): site's .pth files run their `import` lines in the server (on a usual
@@ -51,10 +52,7 @@ def _site_paths() -> list[str]:
     .pth files' `import` lines are not run there, so no job runs them either."""
     import site
 
-    prefixes = [os.path.abspath(p) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}]
-    found = [p for p in [*sys.path, *site.getsitepackages()] if p and os.path.isdir(p)
-             and os.path.abspath(p).startswith(tuple(prefixes))]
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(p for p in [*sys.path, *site.getsitepackages()] if inside_prefixes(p)))
 
 
 class _Worker:

@@ -16,6 +16,7 @@ import stat
 import sys
 
 from execeval.sandbox.base import IsolationReport, Primitive
+from execeval.sandbox.interpreter import inside_prefixes, prefixes
 from execeval.sandbox.isolation.cgroup import CpuGroup, MemoryGroup, V2Cgroup, detect
 from execeval.sandbox.isolation.cleanup import empty_tree, root_meta, open_mqueue_root, remove_mqueues, remove_sysv_objects
 from execeval.sandbox.isolation.landlock import landlock_abi, landlock_ruleset, restrict_self
@@ -379,11 +380,9 @@ def _cover(directory: str, keep: list[str], writable: bool = False) -> set[str]:
 
 def _interpreter_paths() -> list[str]:
     exe = os.path.realpath(sys.executable)
-    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix}
-    paths = prefixes | {os.path.dirname(exe), os.path.dirname(sys.executable)}
+    paths = prefixes() | {os.path.dirname(exe), os.path.dirname(sys.executable)}
     # only sys.path entries inside the interpreter's own trees: a project checkout on sys.path stays hidden
-    paths.update(p for p in sys.path if p and os.path.isdir(p)
-                 and any(os.path.abspath(p).startswith(os.path.abspath(x) + os.sep) for x in prefixes))
+    paths.update(p for p in sys.path if inside_prefixes(p))
     return sorted(p for p in paths if p and p != "/")
 
 
