@@ -36,9 +36,11 @@ class MemoryCgroup(OomCounter):
         if self.limit_mb == memory_mb:
             return
         files = [os.path.join(self.path, "memory.limit_in_bytes")]
-        if os.path.exists(self._memsw):  # the kernel wants memsw >= limit at every step: order by direction
-            files = [self._memsw, *files] if self.limit_mb is not None and memory_mb > self.limit_mb \
-                else [*files, self._memsw]
+        if os.path.exists(self._memsw):  # the kernel wants memsw >= limit at every step: order by direction, from
+            # the group's own limit the first time (a group left by an exited server of the same host pid keeps
+            # its last limits: raising the limit above that memsw first fails with EINVAL)
+            now = self.limit_mb if self.limit_mb is not None else int(self._read("memory.limit_in_bytes")) >> 20
+            files = [self._memsw, *files] if memory_mb > now else [*files, self._memsw]
         for path in files:
             write(path, str(memory_mb << 20))
         self.limit_mb = memory_mb
