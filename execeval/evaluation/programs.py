@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from execeval.errors import UsageError
@@ -56,11 +55,6 @@ class TimePolicy:
     def here(self, reference_cpu_s: float) -> float:
         """Reference-machine CPU seconds in this machine's."""
         return round(reference_cpu_s * (self.speed or 1.0), 4)
-
-    def here_all(self, reference_cpu_s: Iterable[float]) -> tuple[float, ...]:
-        """`here` of each (a HumanEval+ task's ~760 per-test limits: one call, not one per test)."""
-        speed = self.speed or 1.0
-        return tuple(round(s * speed, 4) for s in reference_cpu_s)
 
 
 @dataclass(frozen=True)
@@ -153,25 +147,19 @@ def plan_tests(task: Task, reference: Reference, policy: TimePolicy, *, plus: bo
     plain operations here (no `dataclasses.replace`, method calls bound once)."""
     cases, n_base = all_cases(task, plus)
     outputs, ref_cpu = reference.outputs, reference.cpu_s
-    if None in outputs:  # a case without an expected output (an Assert, or a Call the reference failed)
-        keep = [i for i, case in enumerate(cases) if not (isinstance(case, Call) and outputs[i] is None)]
-        cases_out = tuple(_with_expected(case, outputs[i]) if isinstance(case := cases[i], Call) else case
-                          for i in keep)
-        ref_kept = [ref_cpu[i] for i in keep]
-        n_base_kept = sum(1 for i in keep if i < n_base)
-    else:  # every case a Call with its output (HumanEval+, MBPP+): no index lists over ~1000 cases
-        cases_out = tuple(map(_with_expected, cases, outputs))  # type: ignore[arg-type]  # all Calls
-        ref_kept, n_base_kept = list(ref_cpu), n_base
+    keep = [i for i, case in enumerate(cases) if not (isinstance(case, Call) and outputs[i] is None)]
+    cases_out = tuple(_with_expected(case, outputs[i]) if isinstance(case := cases[i], Call) else case
+                      for i in keep)
     stated = float(task.metadata.get("time_limit_s") or 0)  # the benchmark's own per-test limit (LiveCodeBench: 6 s)
-    factor, base_floor, plus_floor = policy.factor, max(policy.floor_s, stated), max(policy.plus_floor_s, stated)
-    case_cpu = policy.here_all([max(base_floor, factor * r) for r in ref_kept[:n_base_kept]]
-                               + [max(plus_floor, factor * r) for r in ref_kept[n_base_kept:]])
+    here, floor_s, plus_floor_s, factor = policy.here, policy.floor_s, policy.plus_floor_s, policy.factor
+    case_cpu = tuple(here(max(floor_s if i < n_base else plus_floor_s, factor * ref_cpu[i], stated)) for i in keep)
     budget = min(policy.max_job_s, 2.0 + sum(case_cpu))
     limits = DEFAULT_LIMITS.with_(wall_s=budget, cpu_s=budget, memory_mb=policy.memory_mb)
     tests = PythonTests("", task.entry_point, cases_out, setup=task.tests.setup, atol=task.tests.atol,
                         stop_on_failure=not all_tests, case_cpu_s=case_cpu)
-    return TestPlan(task, cases_out, case_cpu, n_base_kept, limits, tuple(map(case_label, cases_out)),
-                    sum(ref_kept) + 0.001 * len(cases_out), not all_tests, job_key(tests, limits))
+    return TestPlan(task, cases_out, case_cpu, sum(1 for i in keep if i < n_base), limits,
+                    tuple(map(case_label, cases_out)), sum(ref_cpu[i] for i in keep) + 0.001 * len(keep),
+                    not all_tests, job_key(tests, limits))
 
 
 def _with_expected(case: Call, expected: str | None) -> Call:
