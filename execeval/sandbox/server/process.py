@@ -78,6 +78,9 @@ class Server:
         self.setup = SetupReport()  # where a child says its set-up failed, out of its code's reach
         self.empty_stdin = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         self.case_sets = wire.CaseSets()  # the test tuples of the last few tasks (the harness keeps the same)
+        cpu = isolation.cpu_cgroup  # a one-process job's count of its other processes, made once, used by every
+        self.tree_count = CgroupCount(TREE_FD, (), isolation.tree_cgroup is not None, opened_as=cpu.usage_fd) \
+            if cpu is not None else None  # child (each its own copy-on-write copy)
 
     # ------------------------------------------------------------ one job
     def run(self, job_id: int, program: object, limits: Limits, stream: bool = False) -> dict:
@@ -234,9 +237,10 @@ class Server:
         if serve:
             candidate_end.serve_calls(program, CALLS_IN_FD, CALLS_OUT_FD, self.snapshot)  # type: ignore[arg-type]  # a PythonTests here: Command and Script jobs exec or exit above
         others: OtherProcesses | None = None
-        if self.iso.cpu_cgroup is not None:  # a split job's candidate is measured apart: not one of the others
-            others = CgroupCount(TREE_FD, (remote_end[2],) if remote_end else (),  # type: ignore[arg-type]  # the partner's pid
-                                 self.iso.tree_cgroup is not None)  # v2: cpu.stat
+        if remote_end and self.iso.cpu_cgroup is not None:  # the candidate is measured apart: not one of the others
+            others = CgroupCount(TREE_FD, (remote_end[2],), self.iso.tree_cgroup is not None)  # type: ignore[arg-type]  # the partner's pid
+        elif self.tree_count is not None:
+            others = self.tree_count
         elif self.iso.proc_tree:  # the candidate's process's descendants are the others too
             others = ProcessTree(remote_end[2] if remote_end else None)
         if remote_end:
