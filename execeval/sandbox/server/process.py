@@ -151,6 +151,8 @@ class Server:
             token = os.urandom(16).hex()
             # made before the fork: allocating it after would copy the pages it lands on (the job shares them)
             results = ResultLines(token, plan, getattr(program, "stop_on_failure", False))
+            lifted = {i: part.args for i, part in plan.lifted.items()} if plan else None  # (the same holds)
+            remote_end = (calls[2], calls[1], partner) if calls else None
             pid = _fork()
         except OSError as e:
             for fd in (stdin_fd, out_r, out_w, err_r, err_w, res_r, res_w, *(calls or ())):
@@ -160,9 +162,8 @@ class Server:
                 os.waitpid(partner, 0)
             return {"status": "sandbox_error", "detail": f"fork: {e}"}
         if pid == 0:
-            remote_end = (calls[2], calls[1], partner) if calls else None
             self._child(program, limits, workdir, stdin_fd, out_w, err_w, res_w, token, remote_end=remote_end,
-                        lifted={i: part.args for i, part in plan.lifted.items()} if plan else None)
+                        lifted=lifted)
         for fd in (stdin_fd, out_w, err_w, res_w, *(calls or ())):
             os.close(fd)
         try:
