@@ -3,7 +3,7 @@ wall time only a backstop that follows the test actually running) and the report
 
 from __future__ import annotations
 
-from execeval.sandbox import Assert, CaseStatus, Limits, PythonTests, Status
+from execeval.sandbox import Assert, Call, CaseStatus, Limits, PythonTests, Status
 
 SPIN = ("import time\n\ndef spin(s):\n    end = time.process_time() + s\n"
         "    while time.process_time() < end:\n        pass\n    return True\n")
@@ -127,3 +127,17 @@ def test_what_ran_after_the_first_wrong_answer_is_not_counted(sandbox):
     full = sandbox.run(PythonTests("def f(a):\n    return a\n", "f", cases, stop_on_failure=False),
                        Limits(wall_s=30, cpu_s=30))
     assert sum(c.status is CaseStatus.PASSED for c in full.cases) == len(cases) - 1  # --all-tests still counts all
+
+
+
+def test_a_case_cpu_time_is_read_exactly_not_in_scheduler_ticks(sandbox):
+    """Jobs run under RLIMIT_CPU, and while it is armed Linux's process CPU clock moves only at scheduler ticks
+    (4 ms at HZ=250): read alone, a quick case's CPU time was 0 most of the time and a whole tick when one fell
+    inside it, and a 12 ms case read 8 or 16 (cpuclock.py). Each quick case must read its own few microseconds."""
+    cases = tuple(Call(f"[{i}]") for i in range(300))
+    r = sandbox.run(PythonTests("def same(x):\n    return x\n", "same", cases, stop_on_failure=False),
+                    Limits(wall_s=30, cpu_s=30))
+    times = [c.cpu_s for c in r.cases]
+    assert len(times) == 300 and all(c.status is CaseStatus.PASSED for c in r.cases)
+    assert sum(t > 0 for t in times) >= 270, sorted(times)[:20]  # a tick-stepped clock reads 0 for nearly all
+    assert max(times) < 0.002, max(times)  # ... and a whole tick for the few a tick fell into

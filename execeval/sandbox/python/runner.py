@@ -20,7 +20,6 @@ import random
 import re
 import signal
 import sys
-import time
 import traceback
 import types
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from typing import NoReturn, Protocol
 
 from execeval.sandbox.base import Assert, PythonTests
 from execeval.sandbox.python.channel import Channel
+from execeval.sandbox.python.cpuclock import process_cpu
 from execeval.sandbox.python.split.guard import check_plain, to_wire
 from execeval.sandbox.python.tracebacks import failing_line, short, test_location, traceback_text
 from execeval.sandbox.python.outputtext import flat_text
@@ -42,7 +42,7 @@ class CaseTimeout(BaseException):
 
 # What the runner itself calls, bound now: a candidate that patches time.process_time or signal.setitimer through
 # sys.modules cannot reach these. (The json modules it uses are restored before every report line.)
-_cpu_clock, _setitimer = time.process_time, signal.setitimer
+_setitimer = signal.setitimer
 _RUNNER_MODULES = ("builtins", "json", "json.encoder", "signal")
 _json_str = json.encoder.encode_basestring_ascii  # C; outputs are ASCII-safe JSON strings either way
 _BUILTIN_NAMES = frozenset(builtins.__dict__)
@@ -337,8 +337,7 @@ def prepare_server() -> None:
     random.seed(0)
 
 
-def _cpu() -> float:
-    return _cpu_clock()  # nanosecond clock; os.times() ticks in 10 ms steps
+_cpu = process_cpu  # exact, where time.process_time() moves in scheduler ticks (cpuclock.py)
 
 
 def run_script(code: str, args: tuple[str, ...] = ()) -> None:

@@ -16,11 +16,14 @@ from __future__ import annotations
 import os
 import time
 
+from execeval.sandbox.python.cpuclock import process_cpu
+
 TREE_FD = 734  # where the job's child holds the cgroup's `cpuacct.usage` (v1) or `cpu.stat` (v2) (process.py)
 TAMPERED_S = 1e6  # what a case costs when the count can't be read: more than any budget
 FRESH_S = 0.001  # wall seconds a reading stays the baseline of the next case
 _NOISE_S = 0.002  # reads are not atomic, and the kernel updates a running task's time at its ticks
-_pread, _fstat, _clock, _now, _own = os.pread, os.fstat, time.clock_gettime_ns, time.monotonic, time.process_time
+_pread, _fstat, _clock, _now = os.pread, os.fstat, time.clock_gettime_ns, time.monotonic
+_own = process_cpu
 
 
 class OtherProcesses:

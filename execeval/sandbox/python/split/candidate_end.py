@@ -10,11 +10,11 @@ import marshal
 import os
 import signal
 import sys
-import time
 import types
 
 from execeval.sandbox.base import PythonTests
 from execeval.sandbox.python.runner import CaseTimeout
+from execeval.sandbox.python.cpuclock import process_cpu
 from execeval.sandbox.python.snapshot import Snapshot
 from execeval.sandbox.python.split.callwire import Lines, full_text, unmarshalled
 from execeval.sandbox.python.split.guard import check_plain, to_wire
@@ -22,7 +22,7 @@ from execeval.sandbox.python.split.handles import MUTABLE, Table, revive_handles
 from execeval.sandbox.python.tracebacks import short, traceback_text
 from execeval.values import decode
 
-_cpu = time.process_time
+_cpu = process_cpu
 
 _OWN_MODULES = ("builtins", "json", "json.decoder", "json.encoder", "json.scanner", "signal", "types", "math",
                 "hashlib", "marshal", "execeval.values", "execeval.sandbox.python.split.callwire",

@@ -27,12 +27,13 @@ import json
 import time
 from collections.abc import Callable
 
+from execeval.sandbox.python.cpuclock import process_cpu
 from execeval.sandbox.python.runner import CaseTimeout
 from execeval.sandbox.python.split.callwire import Lines, full_text, marshalled
 from execeval.sandbox.python.split.handles import MUTABLE, Handle, handles_out, revive_handles
 from execeval.values import DIGEST_OVER, Opaque, decode, encode
 
-_cpu = time.process_time
+_cpu = process_cpu
 _MARSHAL_S_PER_BYTE = 4e-7  # the most a call's encoding and decoding may be said to cost, per byte of it
 
 
