@@ -125,11 +125,11 @@ def eval_config(*, k: str | None = None, workers: int | None = None, timeout: fl
 
 
 def _typer_hints(fn: Callable, signature: inspect.Signature) -> dict[str, object]:
-    """The annotations typer reads (parameters with a typer default), resolved in the command's module. The
-    keywords a decorator fills (`config`, `gen`: no default) stay unresolved, so a command module imports their
-    types only for type checking and `execeval evaluate` never loads `execeval.generate`."""
-    read = {name: fn.__annotations__[name] for name, p in signature.parameters.items()
-            if p.default is not p.empty and name in fn.__annotations__}
+    """The annotations typer reads, resolved in the command's module. The keywords a decorator fills (`config`,
+    `gen`: keyword-only, no default) stay unresolved, so a command module imports their types only for type
+    checking and `execeval evaluate` never loads `execeval.generate`."""
+    filled = {name for name, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY and p.default is p.empty}
+    read = {name: kind for name, kind in fn.__annotations__.items() if name not in filled and name != "return"}
     return typing.get_type_hints(types.SimpleNamespace(__annotations__=read), globalns=fn.__globals__)
 
 
