@@ -16,10 +16,10 @@ import typer
 from execeval.cli.app import app, friendly
 from execeval.cli.options import execution_options, generation_options, option
 from execeval.errors import UsageError
-from execeval.generate import GenConfig
 from execeval.evaluation.pipeline import EvalConfig
 
 if TYPE_CHECKING:
+    from execeval.generate import GenConfig
     from execeval.progress import NullReporter, RichReporter
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Optional
@@ -42,6 +41,8 @@ def run(
     workers: Optional[int] = _WORKERS,
 ) -> None:
     """Run an agent loop on every task; rerun the same command to resume."""
+    import asyncio
+
     from execeval.models import SamplingParams, load_backend
     from execeval.protocols.interactive import load_interactive_tasks, run_interactive
     from execeval.sandbox import open_sandbox
@@ -75,6 +76,8 @@ def replay(
     workers: Optional[int] = _WORKERS,
 ) -> None:
     """Re-execute published trajectory files' actions and compare the rewards with the recorded ones."""
+    import asyncio
+
     from execeval.protocols.interactive import load_interactive_tasks
     from execeval.protocols.interactive.intercode import check_results, replay as replay_file, summarize
     from execeval.sandbox import open_sandbox

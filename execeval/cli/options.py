@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 import typing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -123,6 +124,15 @@ def eval_config(*, k: str | None = None, workers: int | None = None, timeout: fl
                       executor=executor, ray_address=address, since=since, until=until)
 
 
+def _typer_hints(fn: Callable, signature: inspect.Signature) -> dict[str, object]:
+    """The annotations typer reads, resolved in the command's module. The keywords a decorator fills (`config`,
+    `gen`: keyword-only, no default) stay unresolved, so a command module imports their types only for type
+    checking and `execeval evaluate` never loads `execeval.generate`."""
+    filled = {name for name, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY and p.default is p.empty}
+    read = {name: kind for name, kind in fn.__annotations__.items() if name not in filled and name != "return"}
+    return typing.get_type_hints(types.SimpleNamespace(__annotations__=read), globalns=fn.__globals__)
+
+
 def _adding(options: dict[str, tuple[object, object]], build: Callable[..., object], keyword: str,
            passed_through: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
     """A decorator that adds `options` to a command's signature (typer reads it) and hands the command
@@ -130,7 +140,7 @@ def _adding(options: dict[str, tuple[object, object]], build: Callable[..., obje
 
     def decorate(fn: Callable) -> Callable:
         signature = inspect.signature(fn)
-        hints = typing.get_type_hints(fn)  # the command's own annotations, resolved in its module
+        hints = _typer_hints(fn, signature)
         own = [p.replace(annotation=hints.get(name, p.annotation)) for name, p in signature.parameters.items()
                if name != keyword]
         added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)

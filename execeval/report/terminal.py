@@ -4,14 +4,17 @@ scores, and `execeval compare`'s comparisons (the data of `execeval.compare`).""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
-from execeval.languages.base import Toolchain
-from execeval.sandbox.base import IsolationReport
 from execeval.evaluation.verdict import (ERROR, FAILED, KILLED, MEMORY_LIMIT, OUTPUT_LIMIT, PASSED, PASSED_UNDERTESTED,
                               SANDBOX_ERROR, SYNTAX_ERROR, TIMEOUT)
+
+if TYPE_CHECKING:  # types only: printing a summary need not load every language module
+    from execeval.languages.base import Toolchain
+    from execeval.sandbox.base import IsolationReport
 
 _STATUS_STYLE = {PASSED: "green", PASSED_UNDERTESTED: "yellow", FAILED: "red", ERROR: "magenta",
                  SYNTAX_ERROR: "magenta", TIMEOUT: "yellow", MEMORY_LIMIT: "yellow", OUTPUT_LIMIT: "yellow",

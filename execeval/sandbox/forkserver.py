@@ -66,16 +66,29 @@ class _Worker:
              json.dumps(_site_paths())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True, bufsize=0)
         self.to_fd, self.from_fd = self.proc.stdin.fileno(), self.proc.stdout.fileno()  # type: ignore[union-attr]
-        ready = wire.recv(self.from_fd)
-        if not (isinstance(ready, tuple) and ready[0] == "ready"):
-            self.close()
-            raise SandboxError(f"fork server {index} failed to start (exit {self.proc.wait()})",
-                               hint="run `execeval doctor` to see which isolation primitive fails")
-        self.isolation: IsolationReport = ready[1]
+        self._isolation: IsolationReport | None = None  # known once the server said "ready"
         self.case_sets = CaseSets()  # which test tuples this server holds: the same LRU as its own
         self.retired = ""  # why the server retired itself after its last job (it could not clean up), if it did
 
+    @property
+    def isolation(self) -> IsolationReport:
+        """What the server could set up (see `_wait_ready`)."""
+        return self._wait_ready()
+
+    def _wait_ready(self) -> IsolationReport:
+        """The first call waits for the server's "ready": until then the server starts (~0.1 s: an interpreter,
+        its imports, the isolation) while the harness does its own work."""
+        if self._isolation is None:
+            ready = wire.recv(self.from_fd)
+            if not (isinstance(ready, tuple) and ready[0] == "ready"):
+                self.close()
+                raise SandboxError(f"fork server {self.index} failed to start (exit {self.proc.wait()})",
+                                   hint="run `execeval doctor` to see which isolation primitive fails")
+            self._isolation = ready[1]
+        return self._isolation
+
     def run(self, job_id: int, program: Program, limits: Limits) -> ExecResult:
+        self._wait_ready()
         expected, sent, shared = None, program, None
         if isinstance(program, PythonTests):  # inputs go to the job; expectations never do
             expected, inputs, serial = _split_expectations(program.cases)
@@ -239,19 +252,40 @@ class WorkerPool:
         for t in self._threads[1:]:  # each starts its own server at once, while this one starts the first
             t.start()
         try:
-            self._workers[0] = _Worker(0, self._env_extra)  # fail fast, and learn the isolation level
+            self._workers[0] = _Worker(0, self._env_extra)  # started; its "ready" is awaited by `isolation`
         except BaseException:
             self.close()
             raise
-        self._threads[0].start()
-        self.isolation = self._workers[0].isolation  # type: ignore[union-attr]  # the pool has started its workers
-        if self.isolation.level != "full":
-            warnings.warn("sandbox isolation is partial; missing: " + ", ".join(
-                f"{p.name} ({p.detail})" for p in self.isolation.missing), RuntimeWarning, stacklevel=3)
+        self._isolation: IsolationReport | None = None
+        self._first_ready = threading.Lock()
+
+    @property
+    def isolation(self) -> IsolationReport:
+        """Server 0's isolation report (see `_first_started`)."""
+        return self._first_started()
+
+    def _first_started(self) -> IsolationReport:
+        """The first call (at the latest, the first `submit`) waits for server 0 to start and fails fast with its
+        one-line error if it cannot: the caller's work since the pool was made overlapped the servers' start-up."""
+        with self._first_ready:
+            if self._isolation is None:
+                try:
+                    report = self._workers[0].isolation  # type: ignore[union-attr]  # set in __init__
+                except BaseException:
+                    self.close()
+                    raise
+                self._isolation = report
+                self._threads[0].start()
+                if report.level != "full":  # stacklevel: the caller of the sandbox's submit or isolation
+                    warnings.warn("sandbox isolation is partial; missing: " + ", ".join(
+                        f"{p.name} ({p.detail})" for p in report.missing), RuntimeWarning, stacklevel=4)
+            return self._isolation
 
     def submit(self, program: Program, limits: Limits = DEFAULT_LIMITS, priority: float = 0.0) -> Future:
         if self._closed:
             raise SandboxError("the sandbox is closed")
+        if self._isolation is None:
+            self._first_started()
         future: Future = Future()
         self._queue.put((priority, next(self._seq), program, limits, future))
         return future
@@ -259,7 +293,7 @@ class WorkerPool:
     def _serve(self, index: int) -> None:
         if self._workers[index] is None:
             try:
-                self._workers[index] = _Worker(index, self._env_extra)
+                self._workers[index] = _Worker(index, self._env_extra)  # its "ready" is awaited by its first job
             except Exception:  # noqa: BLE001 - tried again, and reported, at this server's first job
                 pass
         job_ids = itertools.count(1)
@@ -313,6 +347,8 @@ class WorkerPool:
         for t in self._threads:
             if t.ident is not None:  # started
                 t.join(timeout=10)
+        if self._threads[0].ident is None and self._workers[0] is not None:  # never served: its thread did not close it
+            self._workers[0].close()
 
 
 class PoolSandbox:
