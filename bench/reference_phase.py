@@ -4,6 +4,7 @@
     python bench/reference_phase.py                  # all 164 HumanEval+ tasks, --workers = every core
     python bench/reference_phase.py --tasks 40       # the first 40
     python bench/reference_phase.py --profile        # also where execeval's harness spent its CPU (cProfile)
+    python bench/reference_phase.py --per-task 10    # the 10 tasks whose reference costs most over EvalPlus's
 
 execeval   `Pipeline.prepare(tasks)` with a fresh run directory and a fresh EXECEVAL_CACHE_DIR (no shared reference
            cache, no known machine speed): the speed calibration and every task's reference solution run in the
@@ -80,6 +81,9 @@ def _execeval(spec: dict) -> dict:
         import cProfile
 
         profile = cProfile.Profile()
+    per_task: dict[str, list[float]] = {}
+    if spec.get("per_task"):
+        _record_jobs(sandbox, {id(t.reference): t.task_id for t in tasks}, per_task)
     t0, cpu0 = time.perf_counter(), _tree_cpu()
     own0 = time.process_time()
     if profile:
@@ -97,7 +101,25 @@ def _execeval(spec: dict) -> dict:
 
         pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
     return {"wall_s": wall, "cpu_s": _tree_cpu() - cpu0, "harness_cpu_s": own, "tasks": len(tasks),
-            "reference_failures": failures}
+            "reference_failures": failures, "per_task": per_task}
+
+
+def _record_jobs(sandbox, task_of: dict[int, str], per_task: dict[str, list[float]]) -> None:
+    """Wrap `sandbox.submit` so each reference job's CPU (the job process's, from the sandbox's result) and its
+    cases' own CPU (what the runner timed around each call) land in `per_task[task id]`."""
+    submit = sandbox.submit
+
+    def recording(program, *args, **kwargs):
+        future = submit(program, *args, **kwargs)
+        tid = task_of.get(id(getattr(program, "program", None)))
+        if tid is not None:
+            def done(f) -> None:
+                r = f.result()
+                per_task[tid] = [r.cpu_s, sum(c.cpu_s for c in r.cases), len(r.cases)]
+            future.add_done_callback(done)
+        return future
+
+    sandbox.submit = recording
 
 
 def _evalplus(spec: dict) -> dict:
@@ -106,11 +128,27 @@ def _evalplus(spec: dict) -> dict:
     except ImportError as e:
         return {"error": f"evalplus is not installed ({e}): pip install -r bench/requirements.txt"}
     problems = list(read_jsonl(spec["tasks_file"]))[:spec["n"]]
+    per_task: dict[str, list[float]] = {}
     t0, cpu0 = time.perf_counter(), time.process_time()
     for p in problems:  # get_groundtruth's loop (HumanEval+: no output_not_none tasks)
+        task_cpu0 = time.process_time()
         for inputs in (p["base_input"], p["plus_input"]):
             trusted_exec(p["prompt"] + p["canonical_solution"], inputs, p["entry_point"], record_time=True)
-    return {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - cpu0, "tasks": len(problems)}
+        per_task[p["task_id"]] = [time.process_time() - task_cpu0]
+    return {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - cpu0, "tasks": len(problems),
+            "per_task": per_task}
+
+
+def print_per_task(ours: dict, theirs: dict, top: int) -> None:
+    """The tasks whose reference job costs most CPU over EvalPlus's in-process calls on the same inputs."""
+    rows = sorted(((job[0] - theirs.get(tid, [0.0])[0], tid, job, theirs.get(tid, [0.0])[0])
+                   for tid, job in ours.items()), reverse=True)
+    print(f"{'task':16} {'cases':>6} {'job CPU':>8} {'calls':>8} {'EvalPlus':>8} {'job-EP':>8}  (CPU s)")
+    for extra, tid, (job_cpu, calls_cpu, n), ep in rows[:top]:
+        print(f"{tid:16} {int(n):6d} {job_cpu:8.3f} {calls_cpu:8.3f} {ep:8.3f} {extra:8.3f}")
+    print(f"{'all ' + str(len(rows)):16} {int(sum(j[2] for j in ours.values())):6d} "
+          f"{sum(j[0] for j in ours.values()):8.3f} {sum(j[1] for j in ours.values()):8.3f} "
+          f"{sum(v[0] for v in theirs.values()):8.3f}")
 
 
 def _child(spec: dict) -> None:
@@ -139,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tasks", type=int, default=None, help="the first K tasks only (default: all)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--profile", action="store_true", help="print a cProfile of execeval's harness in the phase")
+    ap.add_argument("--per-task", type=int, default=0, metavar="N",
+                    help="print the N tasks whose reference job costs most CPU over EvalPlus's on that task")
     ap.add_argument("--skip", choices=["evalplus", "execeval"], action="append", default=[])
     args = ap.parse_args(argv)
     tasks_file = data_file(args.data_dir, HUMANEVAL_PLUS_FILE)
@@ -149,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             if tool in args.skip:
                 continue
             spec = {"tool": tool, "tasks_file": str(tasks_file), "n": args.tasks, "workers": args.workers,
-                    "out": os.path.join(tmp, "run"), "profile": args.profile,
+                    "out": os.path.join(tmp, "run"), "profile": args.profile, "per_task": bool(args.per_task),
                     "env": {"EXECEVAL_CACHE_DIR": os.path.join(tmp, "cache")}}
             results[tool] = r = run_child(spec)
             if "error" in r:
@@ -162,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     if "cpu_s" in ours and "cpu_s" in theirs and theirs["cpu_s"] > 0:
         print(f"execeval's reference phase / EvalPlus's ground truth, CPU: {ours['cpu_s'] / theirs['cpu_s']:.2f}x "
               f"(target <= 1)")
+        if args.per_task:
+            print_per_task(ours["per_task"], theirs["per_task"], args.per_task)
     return 0
 
 
