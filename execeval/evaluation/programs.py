@@ -17,7 +17,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import marshal
 from dataclasses import dataclass
+from operator import attrgetter
 
 from execeval.errors import UsageError
 from execeval.codeid import judging_code_id
@@ -202,8 +204,19 @@ def build_job(plan: TestPlan, program: str) -> Job:
 
 def job_key(program: PythonTests, limits: Limits) -> str:
     """Content hash of everything that can change a verdict."""
-    cases = [["A", c.code] if isinstance(c, Assert) else ["C", c.args_json, c.expected, c.tagged, c.oracle]
-             for c in program.cases]
-    payload = json.dumps([judging_code_id(), program.program, program.entry_point, program.setup, cases,
-                          program.atol, program.stop_on_failure, program.case_cpu_s, limits.as_dict()])
-    return hashlib.sha256(payload.encode()).hexdigest()
+    cases = program.cases
+    fields = (list(map(_CALL_FIELDS, cases)) if all(map(Call.__instancecheck__, cases))
+              else [("A", c.code) if isinstance(c, Assert) else _CALL_FIELDS(c) for c in cases])
+    return content_hash([judging_code_id(), program.program, program.entry_point, program.setup, fields,
+                         program.atol, program.stop_on_failure, program.case_cpu_s, limits.as_dict()])
+
+
+_CALL_FIELDS = attrgetter("args_json", "expected", "tagged", "oracle")  # every field of a `Call`
+
+
+def content_hash(value: list) -> str:
+    """sha256 of plain data (str, numbers, None, lists, tuples, dicts) in marshal's format 2: each value written
+    whole, with its type and length and no references between equal objects, so equal data hashes equal. Written
+    at C speed, without escaping: HumanEval+'s plans hold ~124k cases and ~10 MB of expected outputs, which
+    json.dumps escaped for ~0.5 CPU-s per run."""
+    return hashlib.sha256(marshal.dumps(value, 2)).hexdigest()
