@@ -73,3 +73,20 @@ def test_a_long_plain_string_is_digested_without_its_text_and_the_same_as_encode
     for s in needing_escapes:  # left to the escaped text: the same digest either way
         assert plain_string_digest(s) is None and flat_text(s) == encode(s) == text_digest(s)
     assert plain_string_digest("a" * (long - 2)) is None  # its text is exactly DIGEST_OVER: sent as it is
+
+
+def test_a_long_int_list_is_packed_and_equal_exactly_when_its_text_is():
+    """HumanEval+'s /100: a million ints. Packed as 64-bit ints when its text is surely over DIGEST_OVER; a bool,
+    a float or an int past 64 bits beside them keeps the other forms."""
+    n = DIGEST_OVER // 2 + 1
+    ints = list(range(n))
+    packed = number_list_digest(ints)
+    assert packed is not None and flat_text(ints) == encode(ints) == packed
+    assert len(json.dumps(ints)) > DIGEST_OVER
+    variants = [ints[:-1], ints + [0], [1] + ints[1:], ints[:-1] + [-ints[-1]], [0.0] + ints[1:]]
+    assert len({encode(v) for v in variants} | {packed}) == len(variants) + 1
+    assert number_list_digest([0] * (DIGEST_OVER // 2 - 1)) is None  # "[0,...,0]": exactly DIGEST_OVER - 1
+    assert not encode([0] * (DIGEST_OVER // 2 - 1)).startswith(DIGEST_PREFIX)
+    for other in ([True] + ints[1:], ints[:-1] + [1 << 63]):
+        assert number_list_digest(other) is None and flat_text(other) in (None, encode(other))
+        assert encode(other).startswith(DIGEST_PREFIX)  # the text's digest

@@ -44,7 +44,7 @@ def flat_text(value: object) -> str | None:
         kinds = set(map(type, value))  # type: ignore[call-overload]
         if not kinds <= _FLAT:
             return None
-        if float in kinds and (packed := number_list_digest(value, kinds)):  # type: ignore[arg-type]  # a list
+        if packed := number_list_digest(value, kinds):  # type: ignore[arg-type]  # a list
             return packed  # long and all numbers: its digest without its text (`execeval.digests`)
         if int in kinds:
             ints = value if kinds <= {int, bool} else [x for x in value if type(x) is int]  # type: ignore[attr-defined]
