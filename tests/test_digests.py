@@ -49,10 +49,10 @@ def test_equal_digests_exactly_when_the_texts_are_equal():
 
 
 def test_what_the_text_must_decide_is_left_to_it():
-    """Short lists (maybe under DIGEST_OVER: compared with the float tolerance), NaN and inf (tagged), ints of 256
-    bits and more (hex), bools, strings and lists without floats keep their text's path."""
+    """Short lists (maybe under DIGEST_OVER: compared with the float tolerance), NaN and inf (tagged), bools,
+    strings, and ints that may be short enough keep their text's path."""
     left = [[0.5] * (DIGEST_OVER // 4), [0.5] * N + [float("nan")], [0.5] * N + [float("inf")],
-            [0.5] * N + [1 << 256], [0.5] * N + [True], [0.5] * N + ["a"], list(range(N)), [1e308] * N]
+            [0.5] * N + [True], [0.5] * N + ["a"], list(range(N)), [1e308] * N, [0.5] * N + [1 << 1100]]
     for value in left:
         assert number_list_digest(value) is None, str(value[-1])
         text = encode(value)
@@ -76,8 +76,8 @@ def test_a_long_plain_string_is_digested_without_its_text_and_the_same_as_encode
 
 
 def test_a_long_int_list_is_packed_and_equal_exactly_when_its_text_is():
-    """HumanEval+'s /100: a million ints. Packed as 64-bit ints when its text is surely over DIGEST_OVER; a bool,
-    a float or an int past 64 bits beside them keeps the other forms."""
+    """HumanEval+'s /100: a million ints, packed when its text is surely over DIGEST_OVER, huge ints (hex in the
+    text) too; a bool beside them keeps the text."""
     n = DIGEST_OVER // 2 + 1
     ints = list(range(n))
     packed = number_list_digest(ints)
@@ -87,6 +87,9 @@ def test_a_long_int_list_is_packed_and_equal_exactly_when_its_text_is():
     assert len({encode(v) for v in variants} | {packed}) == len(variants) + 1
     assert number_list_digest([0] * (DIGEST_OVER // 2 - 1)) is None  # "[0,...,0]": exactly DIGEST_OVER - 1
     assert not encode([0] * (DIGEST_OVER // 2 - 1)).startswith(DIGEST_PREFIX)
-    for other in ([True] + ints[1:], ints[:-1] + [1 << 63]):
-        assert number_list_digest(other) is None and flat_text(other) in (None, encode(other))
-        assert encode(other).startswith(DIGEST_PREFIX)  # the text's digest
+    huge = ints[:-1] + [1 << 256]  # hex in the text
+    assert number_list_digest(huge) == flat_text(huge) == encode(huge) != encode(ints[:-1] + [(1 << 256) + 1])
+    assert encode([0.5] + huge[1:]) != encode([0.5] + huge[1:-1] + [1 << 257])
+    mixed = [True] + ints[1:]
+    assert number_list_digest(mixed) is None and flat_text(mixed) in (None, encode(mixed))
+    assert encode(mixed).startswith(DIGEST_PREFIX)  # the text's digest
