@@ -38,8 +38,11 @@ class Channel:
     def add(self, index: int, status: str, cpu: float, output: str | None) -> None:
         """A passing case, sent with the others of its flush in one line: {"k": [indices, statuses, CPU times,
         outputs]} (`PythonTests.batch_report`)."""
-        for column, item in zip(self.columns, (index, status, cpu, output)):
-            column.append(item)
+        indices, statuses, cpus, outputs = self.columns
+        indices.append(index)
+        statuses.append(status)
+        cpus.append(cpu)
+        outputs.append(output)
         self.batch_size += 32 + (len(output) if output else 0)
         self._maybe_flush(False)
 
