@@ -29,8 +29,9 @@ def flat_text(value: object) -> str | None:
     digested; a scalar, the common output, is formatted here without the json module's Python layers).
 
     A flat list of plain scalars is its own plain and canonical form, so its JSON text is `encode`'s text (but for
-    inf and NaN, which `encode` tags) and the digest of a long one is the digest of that text. Nested lists and
-    ints over 256 bits (`encode` writes them in hex) are None."""
+    inf and NaN, which `encode` tags) and the digest of a long one is the digest of that text, or of a list of
+    numbers its packed digest (`execeval.digests`, as `encode` gives it). Nested lists, and ints over 256 bits
+    (`encode` writes them in hex) outside such a packed list, are None."""
     t = type(value)
     if t is int and -_BIG < value < _BIG or t is float and value - value == 0:  # type: ignore[operator]
         return repr(value)  # what json writes for them (a finite float, an int encode does not write in hex)
