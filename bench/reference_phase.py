@@ -140,9 +140,9 @@ def _evalplus(spec: dict) -> dict:
 
 
 def print_per_task(ours: dict, theirs: dict, top: int) -> None:
-    """The tasks whose reference job costs most CPU over EvalPlus's in-process calls on the same inputs. `calls` is
-    the sum of the runner's per-case CPU readings, which are coarse (ms steps) while the case timer is armed (the
-    kernel then updates the process clock at ticks): over many short cases it is an estimate."""
+    """The tasks whose reference job costs most CPU over EvalPlus's in-process calls on the same inputs (`calls`:
+    the sum of the runner's per-case CPU readings, each around decoding the input, the call and encoding the
+    output)."""
     rows = sorted(((job[0] - theirs.get(tid, [0.0])[0], tid, job, theirs.get(tid, [0.0])[0])
                    for tid, job in ours.items()), reverse=True)
     print(f"{'task':16} {'cases':>6} {'job CPU':>8} {'calls':>8} {'EvalPlus':>8} {'job-EP':>8}  (CPU s)")

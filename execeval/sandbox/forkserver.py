@@ -135,28 +135,24 @@ class _Worker:
             self.proc.stdout.close()
 
 
-_SPLIT_CACHE: dict[int, tuple[tuple, list | None, tuple, int]] = {}  # id(cases) -> (cases, expectations, inputs, serial)
+_SPLIT_CACHE: dict[int, tuple[tuple, list | None, tuple, int]] = {}  # id(cases) -> (cases, expected, inputs, serial)
 _SPLIT_LOCK = threading.Lock()
 _SERIALS = itertools.count(1)
 
 
 def _split_expectations(cases: tuple) -> tuple[list | None, tuple, int]:
-    """A test tuple's expected outputs (kept here; None when no case has one: a reference run, whose returned
-    outputs then pass as they come, `grading.grade_batch`), the same cases without them (sent to the job), and a
-    serial number naming that inputs tuple for as long as this process lives (never reused, unlike an id).
-
-    Every sample of a task shares its plan's cases tuple (HumanEval+: ~750 cases a task), so the split is made
-    once per tuple, not once per sample; the cache holds the tuple itself, so an id is never reused under it."""
+    """A test tuple's expected outputs (kept here; None if none: a reference run, graded as it comes), the cases
+    without them (sent to the job), and a serial naming that inputs tuple while this process lives (never reused,
+    unlike an id). A task's samples share its plan's cases tuple (HumanEval+: ~750 cases a task), so the split is
+    made once per tuple; the cache holds the tuple itself, so an id is never reused under it."""
     key = id(cases)
     hit = _SPLIT_CACHE.get(key)
     if hit is not None and hit[0] is cases:
         return hit[1], hit[2], hit[3]
-    expected: list | None = [Expected(c.expected) if isinstance(c, Call) and c.expected is not None else None
-                             for c in cases]
-    if not any(expected):  # type: ignore[arg-type]  # a list here
-        expected, inputs = None, cases  # nothing to keep from the job: its cases go as they are
-    else:
-        inputs = tuple(dataclasses.replace(c, expected=None) if isinstance(c, Call) else c for c in cases)
+    found = [Expected(c.expected) if isinstance(c, Call) and c.expected is not None else None for c in cases]
+    expected = found if any(found) else None  # none: the cases go to the job as they are
+    inputs = cases if expected is None else tuple(dataclasses.replace(c, expected=None) if isinstance(c, Call)
+                                                  else c for c in cases)
     with _SPLIT_LOCK:
         if len(_SPLIT_CACHE) >= 256:
             _SPLIT_CACHE.pop(next(iter(_SPLIT_CACHE)))
