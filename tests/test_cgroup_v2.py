@@ -307,7 +307,7 @@ def v2_sandbox(tmp_path_factory):
         with warnings.catch_warnings():  # partial: no memory cgroup in this hierarchy (said in the test's doc)
             warnings.simplefilter("ignore", RuntimeWarning)
             sb = ForkServerSandbox(workers=1)
-    assert sb.run(Script("print('warm')")).status is Status.OK
+            assert sb.run(Script("print('warm')")).status is Status.OK  # (the pool warns at its first job)
     yield sb, root
     sb.close()
     time.sleep(0.2)  # the server's exit, then its groups can go (a new server would remove them too)

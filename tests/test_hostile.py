@@ -568,7 +568,7 @@ def _forgery_params():
                 yield pytest.param(name, kind, mode, marks=marks, id=f"{name}-{kind}-{mode}")
 
 
-@pytest.mark.parametrize("trick,kind,mode", _forgery_params())
+@pytest.mark.parametrize("trick,kind,mode", list(_forgery_params()))
 def test_forgery_wrong_code_never_passes(sandbox, trick, kind, mode):
     code = hp.render(hp.FORGERY_TRICKS[trick].code, RET=hp.WRONG_SQUARE, FAKE=hp.FAKE_LINES)
     job = square_job(code, kind, mode)

@@ -69,8 +69,8 @@ def main(cfg: dict) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         sb = ForkServerSandbox(workers=1)
+        report = sb.isolation()  # the pool warns once its first server is up: at this query or the first job
     with sb:
-        report = sb.isolation()
         emit("isolation", report=report.as_dict(), missing=[p.name for p in report.missing],
              warnings=[str(w.message) for w in caught])
         sb.run(Script("print('warm')"), QUICK)
