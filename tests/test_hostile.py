@@ -667,7 +667,7 @@ def _patch_params():
             yield pytest.param(name, kind, marks=marks, id=f"{name}-{kind}")
 
 
-@pytest.mark.parametrize("trick,kind", _patch_params())
+@pytest.mark.parametrize("trick,kind", list(_patch_params()))
 def test_forgery_patching_what_tests_use_never_passes(sandbox, trick, kind):
     patch = hp.PATCH_TRICKS[trick]
     job = double_job(patch, patch.wrong, kind)
