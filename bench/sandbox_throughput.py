@@ -48,8 +48,8 @@ def run_execeval(n: int, workers: int) -> dict:
     cpu0 = cpu_used(resource.RUSAGE_SELF), cpu_used(resource.RUSAGE_CHILDREN)
     with Stopwatch() as start:
         sandbox = ForkServerSandbox(workers=workers)
+        isolation = sandbox.isolation()  # waits for the first server's start-up (the pool does at its first use)
     try:
-        isolation = sandbox.isolation()
         sandbox.run(PythonTests("def f():\n    return 1\n", "f", (Assert("assert f() == 1"),)))  # warm-up
         with Stopwatch() as t:
             futures = [sandbox.submit(p) for p in programs]
