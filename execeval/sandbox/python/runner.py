@@ -301,8 +301,8 @@ def precompile(job: PythonTests) -> None:
     """Compile a job's test code (its setup and `Assert` cases), and find what it imports, in the server before
     the fork, once per task: a task's samples share it, so each job then runs ready code objects instead of
     compiling the tests again (~0.2 ms a job, with the copy-on-write faults the compiler's scratch memory costs a
-    forked child). Code
-    objects are immutable to the code they run; what a job changes in its copy (quickening) stays in its fork."""
+    forked child). Code objects are immutable to the code they run; what a job changes in its copy (quickening)
+    stays in its fork."""
     _imported_names(job)
     if len(_TEST_CODE) > _TEST_CODE_MAX:
         _TEST_CODE.clear()
