@@ -74,16 +74,19 @@ def _canonical(node: Any) -> Any:
         (tag, val), = node.items()
         if tag in ("__s", "__fs", "__sl", "__fsl"):  # a set's layout is no part of its value
             listed = val[1][val[2] if len(val) > 2 else 0:] if tag.endswith("l") else val  # nor its placeholders
-            return {tag[:-1] if tag.endswith("l") else tag: sorted((_canonical(x) for x in listed), key=_dumps)}
+            return {tag[:-1] if tag.endswith("l") else tag: sorted((_canonical(x) for x in listed),
+                                                                    key=compact_json)}
         if tag == "__d":
-            return {tag: sorted(([_canonical(k), _canonical(v)] for k, v in val), key=lambda kv: _dumps(kv[0]))}
+            return {tag: sorted(([_canonical(k), _canonical(v)] for k, v in val),
+                                key=lambda kv: compact_json(kv[0]))}
         if tag in ("__t", "__c"):
             return {tag: _canonical(val)}
     return node
 
 
-# json.dumps(node, separators=(",", ":")) without building an encoder per call (~0.6 us of each output's encoding)
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
+# json.dumps(node, separators=(",", ":")) without building an encoder per call (~0.6 us of each output's encoding);
+# outputtext.py's fast paths write the same text with it
+compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def encode(obj: Any) -> str:
@@ -95,9 +98,9 @@ def encode(obj: Any) -> str:
     if type(obj) is str and (packed := plain_string_digest(obj)):
         return packed
     node = _plain(obj, 0)
-    text = _dumps(node)
+    text = compact_json(node)
     if len(text) > DIGEST_OVER:
-        text = DIGEST_PREFIX + hashlib.sha256(_dumps(_canonical(node)).encode()).hexdigest()
+        text = DIGEST_PREFIX + hashlib.sha256(compact_json(_canonical(node)).encode()).hexdigest()
     return text
 
 

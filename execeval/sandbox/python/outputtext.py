@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 
-from execeval.values import DIGEST_OVER, DIGEST_PREFIX, HEX_FROM as _BIG, number_list_digest, plain_string_digest
+from execeval.values import (DIGEST_OVER, DIGEST_PREFIX, HEX_FROM as _BIG, compact_json, number_list_digest,
+                             plain_string_digest)
 
 _FLAT = frozenset({str, int, float, bool, type(None)})  # list items that `encode` writes as they are
 _NUMBERS = frozenset({int, float, bool})
 _strict_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode  # NaN, inf: ValueError
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
 _NOT_FINITE = (("-Infinity", '{"__f":"-inf"}'), ("Infinity", '{"__f":"inf"}'), ("NaN", '{"__f":"nan"}'))
 _sha256 = hashlib.sha256
 _json_str = json.encoder.encode_basestring_ascii  # C
@@ -52,7 +52,7 @@ def flat_text(value: object) -> str | None:
             if not (-_BIG < min(ints) and max(ints) < _BIG):  # type: ignore[call-overload]  # ints is a list of ints here
                 return None
         if float in kinds and kinds <= _NUMBERS:  # no strings: JSON's bare Infinity and NaN are floats' own
-            text = _dumps(value)
+            text = compact_json(value)
             if "Infinity" in text or "NaN" in text:
                 for token, tagged in _NOT_FINITE:
                     text = text.replace(token, tagged)

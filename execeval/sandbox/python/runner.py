@@ -40,8 +40,8 @@ class CaseTimeout(BaseException):
     """Raised by the per-case CPU timer; a BaseException so `except Exception` in the candidate can't eat it."""
 
 
-# What the runner itself calls, bound now: a candidate that patches time.process_time or signal.setitimer through
-# sys.modules cannot reach these. (The json modules it uses are restored before every report line.)
+# What the runner itself calls, bound now: a candidate that patches signal.setitimer through sys.modules cannot
+# reach it (nor the CPU clocks, bound in cpuclock.py). (The json modules it uses are restored before every report line.)
 _setitimer = signal.setitimer
 _RUNNER_MODULES = ("builtins", "json", "json.encoder", "signal")
 _json_str = json.encoder.encode_basestring_ascii  # C; outputs are ASCII-safe JSON strings either way
