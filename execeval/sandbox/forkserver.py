@@ -24,7 +24,7 @@ from typing import Self
 from execeval.errors import SandboxError
 from execeval.sandbox.server import wire
 from execeval.sandbox.base import (Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport, Program,
-                                   PythonTests, Script, Status)
+                                   PythonTests, Script, Status, not_run)
 from execeval.sandbox.crashes import ERROR_LINE, JVM_UNCAUGHT
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.sandbox.grading import Expected, grade_reports
@@ -151,8 +151,7 @@ def _split_expectations(cases: tuple) -> tuple[list | None, tuple, int]:
         return hit[1], hit[2], hit[3]
     found = [Expected(c.expected) if isinstance(c, Call) and c.expected is not None else None for c in cases]
     expected = found if any(found) else None  # none: the cases go to the job as they are
-    inputs = cases if expected is None else tuple(dataclasses.replace(c, expected=None) if isinstance(c, Call)
-                                                  else c for c in cases)
+    inputs = cases if expected is None else tuple(c.with_expected(None) if type(c) is Call else c for c in cases)
     with _SPLIT_LOCK:
         if len(_SPLIT_CACHE) >= 256:
             _SPLIT_CACHE.pop(next(iter(_SPLIT_CACHE)))
@@ -181,7 +180,7 @@ def _settled(program: PythonTests, cases: tuple[CaseResult, ...]) -> tuple[CaseR
     first = next((c.index for c in cases if c.status not in (CaseStatus.PASSED, CaseStatus.NOT_RUN)), None)
     if first is None:
         return cases
-    return cases[:first + 1] + tuple(CaseResult(c.index, CaseStatus.NOT_RUN) for c in cases[first + 1:])
+    return cases[:first + 1] + tuple(not_run(c.index) for c in cases[first + 1:])
 
 
 def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, CaseResult]) -> ExecResult:
@@ -193,8 +192,7 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
     error_type, tail = _error_type(stderr), stderr[-2000:].decode("utf-8", "replace")
     case_list: tuple[CaseResult, ...] = ()
     if isinstance(program, PythonTests):
-        case_list = _settled(program, tuple(cases.get(i) or CaseResult(i, CaseStatus.NOT_RUN)
-                                            for i in range(len(program.cases))))
+        case_list = _settled(program, tuple(cases.get(i) or not_run(i) for i in range(len(program.cases))))
         perr = raw.get("program_error")
         if perr:
             error_type, tail = str(perr.get("t")), str(perr.get("tb", ""))[-2000:]
