@@ -43,14 +43,18 @@ def grade_reports(items: list[dict], expected: list | None, program: PythonTests
 def grade_batch(columns: list[list], expected: list | None, program: PythonTests) -> list[CaseResult]:
     """A batch line's cases, each graded as its own line would be. Without expectations (a reference run) a
     returned output within its budget passes as it is, without building the line `grade_case` takes."""
+    if expected is not None:
+        return [grade_case({"i": index, "s": status, "c": cpu, "o": output}, expected, program)
+                for index, status, cpu, output in zip(*columns)]
     cases, budgets, graded = program.cases, program.case_cpu_s, []
+    n_cases, append, passed = len(cases), graded.append, CaseStatus.PASSED
     for index, status, cpu, output in zip(*columns):
-        if (expected is None and status == "returned" and type(index) is int and 0 <= index < len(cases)
-                and type(cases[index]) is Call and type(output) is str and (type(cpu) is float or type(cpu) is int)
-                and 0 <= cpu < 1e9 and not (budgets and cpu > budgets[index])):
-            graded.append(CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(cpu)))
+        if (status == "returned" and type(index) is int and 0 <= index < n_cases and type(cases[index]) is Call
+                and type(output) is str and (type(cpu) is float or type(cpu) is int) and 0 <= cpu < 1e9
+                and not (budgets and cpu > budgets[index])):
+            append(CaseResult(index, passed, None, "", output, float(cpu)))
         else:
-            graded.append(grade_case({"i": index, "s": status, "c": cpu, "o": output}, expected, program))
+            append(grade_case({"i": index, "s": status, "c": cpu, "o": output}, None, program))
     return graded
 
 
