@@ -46,8 +46,9 @@ def grade_batch(columns: list[list], expected: list | None, program: PythonTests
     if expected is not None:
         return [grade_case({"i": index, "s": status, "c": cpu, "o": output}, expected, program)
                 for index, status, cpu, output in zip(*columns)]
-    cases, budgets, graded = program.cases, program.case_cpu_s, []
-    n_cases, append, passed = len(cases), graded.append, CaseStatus.PASSED
+    cases, budgets, passed = program.cases, program.case_cpu_s, CaseStatus.PASSED
+    graded: list[CaseResult] = []
+    n_cases, append = len(cases), graded.append
     for index, status, cpu, output in zip(*columns):
         if (status == "returned" and type(index) is int and 0 <= index < n_cases and type(cases[index]) is Call
                 and type(output) is str and (type(cpu) is float or type(cpu) is int) and 0 <= cpu < 1e9
