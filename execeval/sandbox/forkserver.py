@@ -184,6 +184,12 @@ def _settled(program: PythonTests, cases: tuple[CaseResult, ...]) -> tuple[CaseR
     return cases[:first + 1] + tuple(CaseResult(c.index, CaseStatus.NOT_RUN) for c in cases[first + 1:])
 
 
+def _in_order(cases: dict[int, CaseResult], n: int) -> tuple[CaseResult, ...]:
+    """Case i's result at i; a case that never reported is NOT_RUN (a reference run has ~1000 cases a job)."""
+    found = map(cases.get, range(n))
+    return tuple([c if c is not None else CaseResult(i, CaseStatus.NOT_RUN) for i, c in enumerate(found)])
+
+
 def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, CaseResult]) -> ExecResult:
     if raw.get("status") == "sandbox_error":
         return ExecResult(Status.SANDBOX_ERROR, detail=raw.get("detail", ""))
@@ -192,13 +198,14 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
                                   "stdout_truncated", "stderr_truncated", "completed")}
     error_type, tail = _error_type(stderr), stderr[-2000:].decode("utf-8", "replace")
     case_list: tuple[CaseResult, ...] = ()
+    all_passed = True
     if isinstance(program, PythonTests):
-        case_list = _settled(program, tuple(cases.get(i) or CaseResult(i, CaseStatus.NOT_RUN)
-                                            for i in range(len(program.cases))))
+        case_list = _settled(program, _in_order(cases, len(program.cases)))
+        all_passed = [c.status for c in case_list].count(CaseStatus.PASSED) == len(case_list)  # identity: C speed
         perr = raw.get("program_error")
         if perr:
             error_type, tail = str(perr.get("t")), str(perr.get("tb", ""))[-2000:]
-        else:
+        elif not all_passed:
             bad = next((c for c in case_list if c.status not in (CaseStatus.PASSED, CaseStatus.NOT_RUN)), None)
             if bad is not None:
                 error_type = bad.error_type
@@ -226,7 +233,7 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
         status, detail = Status.KILLED, signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else ""
     elif raw["exit_code"] != 0:
         status = Status.FAILED
-    elif isinstance(program, PythonTests) and any(c.status is not CaseStatus.PASSED for c in case_list):
+    elif not all_passed:
         status = Status.FAILED
     else:
         status = Status.OK
