@@ -27,7 +27,7 @@ from execeval.sandbox.base import (Call, CaseResult, CaseStatus, Command, ExecRe
                                    PythonTests, Script, Status)
 from execeval.sandbox.crashes import ERROR_LINE, JVM_UNCAUGHT
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
-from execeval.sandbox.grading import Expected, grade_reports
+from execeval.sandbox.grading import Expected, grade_reports, settled_cases
 from execeval.sandbox.interpreter import inside_prefixes
 from execeval.sandbox.server.wire import SHARED_CASES_OVER, UNKNOWN_CASES, CaseSets
 
@@ -173,23 +173,6 @@ def _error_type(stderr: bytes) -> str | None:
     return None
 
 
-def _settled(program: PythonTests, cases: tuple[CaseResult, ...]) -> tuple[CaseResult, ...]:
-    """Under stop-on-failure, the cases after the first failure are not run, whatever the job reported before the
-    stop reached it: how many it got through depends on timing, and tests_passed must not."""
-    if not program.stop_on_failure:
-        return cases
-    first = next((c.index for c in cases if c.status not in (CaseStatus.PASSED, CaseStatus.NOT_RUN)), None)
-    if first is None:
-        return cases
-    return cases[:first + 1] + tuple(CaseResult(c.index, CaseStatus.NOT_RUN) for c in cases[first + 1:])
-
-
-def _in_order(cases: dict[int, CaseResult], n: int) -> tuple[CaseResult, ...]:
-    """Case i's result at i; a case that never reported is NOT_RUN (a reference run has ~1000 cases a job)."""
-    found = map(cases.get, range(n))
-    return tuple([c if c is not None else CaseResult(i, CaseStatus.NOT_RUN) for i, c in enumerate(found)])
-
-
 def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, CaseResult]) -> ExecResult:
     if raw.get("status") == "sandbox_error":
         return ExecResult(Status.SANDBOX_ERROR, detail=raw.get("detail", ""))
@@ -200,7 +183,7 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
     case_list: tuple[CaseResult, ...] = ()
     all_passed = True
     if isinstance(program, PythonTests):
-        case_list = _settled(program, _in_order(cases, len(program.cases)))
+        case_list = settled_cases(program, cases)
         all_passed = [c.status for c in case_list].count(CaseStatus.PASSED) == len(case_list)  # identity: C speed
         perr = raw.get("program_error")
         if perr:

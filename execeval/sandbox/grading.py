@@ -112,3 +112,17 @@ def _judge_case(raw: dict, expected: list | None, program: PythonTests) -> CaseR
         return CaseResult(index, CaseStatus.ERROR, "Tampered", "a Call case reported 'passed' without an output")
     kinds = {"passed": CaseStatus.PASSED, "failed": CaseStatus.FAILED, "timeout": CaseStatus.TIMEOUT}
     return CaseResult(index, kinds.get(status, CaseStatus.ERROR), kind and kind[:200], message, cpu_s=cpu)
+
+
+def settled_cases(program: PythonTests, graded: dict[int, CaseResult]) -> tuple[CaseResult, ...]:
+    """The job's case results in order, case i at i: one that never reported is NOT_RUN, and under stop-on-failure
+    so is every case after the first failure, whatever the job reported before the stop reached it: how many it got
+    through depends on timing, and tests_passed must not. (A reference run has ~1000 cases a job: one pass.)"""
+    found = map(graded.get, range(len(program.cases)))
+    cases = tuple([c if c is not None else CaseResult(i, CaseStatus.NOT_RUN) for i, c in enumerate(found)])
+    if not program.stop_on_failure:
+        return cases
+    first = next((c.index for c in cases if c.status not in (CaseStatus.PASSED, CaseStatus.NOT_RUN)), None)
+    if first is None:
+        return cases
+    return cases[:first + 1] + tuple(CaseResult(c.index, CaseStatus.NOT_RUN) for c in cases[first + 1:])
