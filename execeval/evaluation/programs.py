@@ -147,20 +147,23 @@ class TestPlan:
 def plan_tests(task: Task, reference: Reference, policy: TimePolicy, *, plus: bool = True,
                all_tests: bool = False) -> TestPlan:
     """A task's plan from its reference. Hot at start-up: HumanEval+ has ~124k cases, so a case costs a few
-    plain operations here (no `dataclasses.replace`, method calls bound once)."""
+    plain operations here (no `dataclasses.replace`, no call per case, nothing recounted per case)."""
     cases, n_base = all_cases(task, plus)
     outputs, ref_cpu = reference.outputs, reference.cpu_s
-    keep = [i for i, case in enumerate(cases) if not (isinstance(case, Call) and outputs[i] is None)]
-    cases_out = tuple(_with_expected(case, outputs[i]) if isinstance(case := cases[i], Call) else case
-                      for i in keep)
+    # a Call whose input the reference failed is left out (it has nothing to expect): rare, so checked second
+    keep = [i for i in range(len(cases)) if outputs[i] is not None or not isinstance(cases[i], Call)]
+    kept = cases if len(keep) == len(cases) else [cases[i] for i in keep]
+    # each Call built by hand, every field named (tests/test_calibration.py checks that none is dropped)
+    cases_out = tuple([Call(c.args_json, outputs[i], c.tagged, c.oracle) if isinstance(c, Call) else c
+                       for i, c in zip(keep, kept)])
     case_cpu = _case_budgets(keep, n_base, ref_cpu, policy, float(task.metadata.get("time_limit_s") or 0))
     budget = min(policy.max_job_s, 2.0 + sum(case_cpu))
     limits = DEFAULT_LIMITS.with_(wall_s=budget, cpu_s=budget, memory_mb=policy.memory_mb)
     tests = PythonTests("", task.entry_point, cases_out, setup=task.tests.setup, atol=task.tests.atol,
                         stop_on_failure=not all_tests, case_cpu_s=case_cpu)
-    return TestPlan(task, cases_out, case_cpu, sum(1 for i in keep if i < n_base), limits,
-                    tuple(map(case_label, cases_out)), sum(ref_cpu[i] for i in keep) + 0.001 * len(keep),
-                    not all_tests, job_key(tests, limits))
+    cost = sum(map(ref_cpu.__getitem__, keep)) + 0.001 * len(keep)
+    return TestPlan(task, cases_out, case_cpu, bisect_left(keep, n_base), limits, tuple(map(case_label, cases_out)),
+                    cost, not all_tests, job_key(tests, limits))
 
 
 def _case_budgets(keep: list[int], n_base: int, ref_cpu: tuple[float, ...], policy: TimePolicy,
@@ -176,12 +179,6 @@ def _case_budgets(keep: list[int], n_base: int, ref_cpu: tuple[float, ...], poli
         low_here = policy.here(low)
         budgets += [round(t * speed, 4) if (t := factor * ref_cpu[i]) > low else low_here for i in indexes]
     return tuple(budgets)
-
-
-def _with_expected(case: Call, expected: str | None) -> Call:
-    """`dataclasses.replace(case, expected=expected)` at half its cost (once per HumanEval+ case); every field of
-    `Call` is named here (tests/test_calibration.py checks that none is dropped)."""
-    return Call(case.args_json, expected, case.tagged, case.oracle)
 
 
 def plan_build_and_run(task: Task, policy: TimePolicy, *, plus: bool = True, all_tests: bool = False) -> TestPlan:
