@@ -173,6 +173,22 @@ def test_plus_tests_have_evalplus_floor_and_base_tests_their_own():
     assert plan_tests(task, ref, TimePolicy(floor_s=0.5, plus_floor_s=2.0, speed=2.0)).case_cpu_s == (1.0, 4.0)
 
 
+def test_each_case_budget_is_the_policys_conversion_of_its_largest_limit():
+    """plan_tests converts each floor once and compares per case: every budget must still be
+    `policy.here(max(floor, factor × reference CPU, stated limit))`, on either side of each floor."""
+    inputs = [[i] for i in range(6)]
+    task = load_tasks_from([{"task_id": "t/b", "prompt": "def f(x):\n", "entry_point": "f", "metadata":
+                             {"time_limit_s": 0.3}, "reference": "def f(x):\n    return x\n",
+                             "inputs": inputs[:3], "plus_inputs": inputs[3:]}])
+    cpu = (0.0, 0.075, 0.2, 0.1, 0.25, 0.7)  # under, at and over the stated limit, the base and the plus floors
+    ref = Reference(outputs=tuple(str(i) for i in range(6)), cpu_s=cpu)
+    for policy in (TimePolicy(speed=1.37), TimePolicy(floor_s=0.2, factor=1.5), TimePolicy(speed=0.3, factor=3)):
+        floors = (policy.floor_s,) * 3 + (policy.plus_floor_s,) * 3
+        want = tuple(policy.here(max(f, policy.factor * c, 0.3)) for f, c in zip(floors, cpu))
+        assert plan_tests(task, ref, policy).case_cpu_s == want
+        assert len(set(want)) > 2  # the limits differ: each branch of the comparison is taken
+
+
 def test_a_plan_keeps_every_field_of_a_call_and_gives_it_the_references_output():
     """plan_tests builds each Call by hand (hot at start-up): no field of the task's case may be lost."""
     import dataclasses

@@ -33,7 +33,7 @@ from execeval.evaluation.programs import (Reference, TestPlan, TimePolicy, build
 from execeval.progress import NullReporter, Reporter
 from execeval.evaluation.runrecord import SampleRun
 from execeval.samples import Matching, Sample, SampleSet, program_for
-from execeval.sandbox.base import Call, CaseStatus, IsolationReport, Sandbox
+from execeval.sandbox.base import Call, CaseResult, CaseStatus, IsolationReport, Sandbox
 from execeval.sandbox.factory import open_sandbox
 from execeval.evaluation.scoring import score_run
 from execeval.runs.store import RunStore
@@ -304,18 +304,28 @@ def _given_reference(task: Task, plus: bool) -> Reference | None:
 
 
 def _reference_of(program, result, speed: float) -> Reference:
-    """A reference run's outputs (Call cases), CPU time per test in reference-machine seconds, and failures."""
-    by_index = {c.index: c for c in result.cases}
-    outputs, cpu, failures = [], [], []
-    for i, case in enumerate(program.cases):
-        got = by_index.get(i)
-        ok = got is not None and got.status is CaseStatus.PASSED
-        outputs.append(got.output if ok and isinstance(case, Call) else None)  # type: ignore[union-attr]  # ok means got is a result
-        cpu.append(round(got.cpu_s / speed, 6) if got is not None else 0.0)
-        if not ok:
-            why = (got.error_type or got.status.value) if got else (result.error_type or result.status.value)
-            failures.append(f"test {i}: {why}" + (f" {got.message[:200]}" if got and got.message else ""))
+    """A reference run's outputs (Call cases), CPU time per test in reference-machine seconds, and failures.
+    One per HumanEval+ case (~124k a run), so each is a pass of comprehensions."""
+    got = _cases_by_index(result.cases, len(program.cases))
+    passed = CaseStatus.PASSED
+    outputs = [g.output if g is not None and g.status is passed and isinstance(case, Call) else None
+               for g, case in zip(got, program.cases)]
+    cpu = [round(g.cpu_s / speed, 6) if g is not None else 0.0 for g in got]
+    failures = [_failure(i, g, result) for i, g in enumerate(got) if g is None or g.status is not passed]
     return Reference(tuple(outputs), tuple(cpu), tuple(failures))
+
+
+def _cases_by_index(cases: tuple[CaseResult, ...], n: int) -> list[CaseResult | None]:
+    """Case i's result at i (None if there is none): as the sandbox returns them, when they are all in order."""
+    if len(cases) == n and [c.index for c in cases] == list(range(n)):
+        return list(cases)
+    by_index = {c.index: c for c in cases}
+    return [by_index.get(i) for i in range(n)]
+
+
+def _failure(i: int, got: CaseResult | None, result) -> str:
+    why = (got.error_type or got.status.value) if got else (result.error_type or result.status.value)
+    return f"test {i}: {why}" + (f" {got.message[:200]}" if got and got.message else "")
 
 
 def shared_cache() -> RunStore | None:

@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import marshal
+from bisect import bisect_left
 from dataclasses import dataclass
 from operator import attrgetter
 
@@ -146,28 +147,38 @@ class TestPlan:
 def plan_tests(task: Task, reference: Reference, policy: TimePolicy, *, plus: bool = True,
                all_tests: bool = False) -> TestPlan:
     """A task's plan from its reference. Hot at start-up: HumanEval+ has ~124k cases, so a case costs a few
-    plain operations here (no `dataclasses.replace`, method calls bound once)."""
+    plain operations here (no `dataclasses.replace`, no call per case, nothing recounted per case)."""
     cases, n_base = all_cases(task, plus)
     outputs, ref_cpu = reference.outputs, reference.cpu_s
-    keep = [i for i, case in enumerate(cases) if not (isinstance(case, Call) and outputs[i] is None)]
-    cases_out = tuple(_with_expected(case, outputs[i]) if isinstance(case := cases[i], Call) else case
-                      for i in keep)
-    stated = float(task.metadata.get("time_limit_s") or 0)  # the benchmark's own per-test limit (LiveCodeBench: 6 s)
-    here, floor_s, plus_floor_s, factor = policy.here, policy.floor_s, policy.plus_floor_s, policy.factor
-    case_cpu = tuple(here(max(floor_s if i < n_base else plus_floor_s, factor * ref_cpu[i], stated)) for i in keep)
+    # a Call whose input the reference failed is left out (it has nothing to expect): rare, so checked second
+    keep = [i for i in range(len(cases)) if outputs[i] is not None or not isinstance(cases[i], Call)]
+    kept = cases if len(keep) == len(cases) else [cases[i] for i in keep]
+    # each Call built by hand, every field named (tests/test_calibration.py checks that none is dropped)
+    cases_out = tuple([Call(c.args_json, outputs[i], c.tagged, c.oracle) if isinstance(c, Call) else c
+                       for i, c in zip(keep, kept)])
+    case_cpu = _case_budgets(keep, n_base, ref_cpu, policy, float(task.metadata.get("time_limit_s") or 0))
     budget = min(policy.max_job_s, 2.0 + sum(case_cpu))
     limits = DEFAULT_LIMITS.with_(wall_s=budget, cpu_s=budget, memory_mb=policy.memory_mb)
     tests = PythonTests("", task.entry_point, cases_out, setup=task.tests.setup, atol=task.tests.atol,
                         stop_on_failure=not all_tests, case_cpu_s=case_cpu)
-    return TestPlan(task, cases_out, case_cpu, sum(1 for i in keep if i < n_base), limits,
-                    tuple(map(case_label, cases_out)), sum(ref_cpu[i] for i in keep) + 0.001 * len(keep),
-                    not all_tests, job_key(tests, limits))
+    cost = sum(map(ref_cpu.__getitem__, keep)) + 0.001 * len(keep)
+    return TestPlan(task, cases_out, case_cpu, bisect_left(keep, n_base), limits, tuple(map(case_label, cases_out)),
+                    cost, not all_tests, job_key(tests, limits))
 
 
-def _with_expected(case: Call, expected: str | None) -> Call:
-    """`dataclasses.replace(case, expected=expected)` at half its cost (once per HumanEval+ case); every field of
-    `Call` is named here (tests/test_calibration.py checks that none is dropped)."""
-    return Call(case.args_json, expected, case.tagged, case.oracle)
+def _case_budgets(keep: list[int], n_base: int, ref_cpu: tuple[float, ...], policy: TimePolicy,
+                  stated: float) -> tuple[float, ...]:
+    """Each kept case's CPU budget on this machine: `policy.here(max(its floor, factor × the reference's CPU,
+    stated))`, where `stated` is the benchmark's own per-test limit (LiveCodeBench: 6 s). Most cases sit at their
+    floor (the reference takes microseconds), so the floors are converted once and a case costs a compare."""
+    speed, factor = policy.speed or 1.0, policy.factor
+    split = bisect_left(keep, n_base)
+    budgets = []
+    for indexes, floor_s in ((keep[:split], policy.floor_s), (keep[split:], policy.plus_floor_s)):
+        low = max(floor_s, stated)
+        low_here = policy.here(low)
+        budgets += [round(t * speed, 4) if (t := factor * ref_cpu[i]) > low else low_here for i in indexes]
+    return tuple(budgets)
 
 
 def plan_build_and_run(task: Task, policy: TimePolicy, *, plus: bool = True, all_tests: bool = False) -> TestPlan:

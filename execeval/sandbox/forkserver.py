@@ -24,10 +24,10 @@ from typing import Self
 from execeval.errors import SandboxError
 from execeval.sandbox.server import wire
 from execeval.sandbox.base import (Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport, Program,
-                                   PythonTests, Script, Status, not_run)
+                                   PythonTests, Script, Status)
 from execeval.sandbox.crashes import ERROR_LINE, JVM_UNCAUGHT
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
-from execeval.sandbox.grading import Expected, grade_reports
+from execeval.sandbox.grading import Expected, grade_reports, settled_cases
 from execeval.sandbox.interpreter import inside_prefixes
 from execeval.sandbox.server.wire import SHARED_CASES_OVER, UNKNOWN_CASES, CaseSets
 
@@ -172,17 +172,6 @@ def _error_type(stderr: bytes) -> str | None:
     return None
 
 
-def _settled(program: PythonTests, cases: tuple[CaseResult, ...]) -> tuple[CaseResult, ...]:
-    """Under stop-on-failure, the cases after the first failure are not run, whatever the job reported before the
-    stop reached it: how many it got through depends on timing, and tests_passed must not."""
-    if not program.stop_on_failure:
-        return cases
-    first = next((c.index for c in cases if c.status not in (CaseStatus.PASSED, CaseStatus.NOT_RUN)), None)
-    if first is None:
-        return cases
-    return cases[:first + 1] + tuple(not_run(c.index) for c in cases[first + 1:])
-
-
 def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, CaseResult]) -> ExecResult:
     if raw.get("status") == "sandbox_error":
         return ExecResult(Status.SANDBOX_ERROR, detail=raw.get("detail", ""))
@@ -191,12 +180,14 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
                                   "stdout_truncated", "stderr_truncated", "completed")}
     error_type, tail = _error_type(stderr), stderr[-2000:].decode("utf-8", "replace")
     case_list: tuple[CaseResult, ...] = ()
+    all_passed = True
     if isinstance(program, PythonTests):
-        case_list = _settled(program, tuple(cases.get(i) or not_run(i) for i in range(len(program.cases))))
+        case_list = settled_cases(program, cases)
+        all_passed = [c.status for c in case_list].count(CaseStatus.PASSED) == len(case_list)  # identity: C speed
         perr = raw.get("program_error")
         if perr:
             error_type, tail = str(perr.get("t")), str(perr.get("tb", ""))[-2000:]
-        else:
+        elif not all_passed:
             bad = next((c for c in case_list if c.status not in (CaseStatus.PASSED, CaseStatus.NOT_RUN)), None)
             if bad is not None:
                 error_type = bad.error_type
@@ -224,7 +215,7 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
         status, detail = Status.KILLED, signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else ""
     elif raw["exit_code"] != 0:
         status = Status.FAILED
-    elif isinstance(program, PythonTests) and any(c.status is not CaseStatus.PASSED for c in case_list):
+    elif not all_passed:
         status = Status.FAILED
     else:
         status = Status.OK

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from execeval.sandbox.base import Call, CaseResult, CaseStatus, PythonTests
+from execeval.sandbox.base import Call, CaseResult, CaseStatus, PythonTests, not_run
 from execeval.values import decode, outputs_match, short_repr
 
 
@@ -43,14 +43,19 @@ def grade_reports(items: list[dict], expected: list | None, program: PythonTests
 def grade_batch(columns: list[list], expected: list | None, program: PythonTests) -> list[CaseResult]:
     """A batch line's cases, each graded as its own line would be. Without expectations (a reference run) a
     returned output within its budget passes as it is, without building the line `grade_case` takes."""
-    cases, budgets, graded = program.cases, program.case_cpu_s, []
+    if expected is not None:
+        return [grade_case({"i": index, "s": status, "c": cpu, "o": output}, expected, program)
+                for index, status, cpu, output in zip(*columns)]
+    cases, budgets, passed = program.cases, program.case_cpu_s, CaseStatus.PASSED
+    graded: list[CaseResult] = []
+    n_cases, append = len(cases), graded.append
     for index, status, cpu, output in zip(*columns):
-        if (expected is None and status == "returned" and type(index) is int and 0 <= index < len(cases)
-                and type(cases[index]) is Call and type(output) is str and (type(cpu) is float or type(cpu) is int)
-                and 0 <= cpu < 1e9 and not (budgets and cpu > budgets[index])):
-            graded.append(CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=float(cpu)))
+        if (status == "returned" and type(index) is int and 0 <= index < n_cases and type(cases[index]) is Call
+                and type(output) is str and (type(cpu) is float or type(cpu) is int) and 0 <= cpu < 1e9
+                and not (budgets and cpu > budgets[index])):
+            append(CaseResult(index, passed, None, "", output, float(cpu)))
         else:
-            graded.append(grade_case({"i": index, "s": status, "c": cpu, "o": output}, expected, program))
+            append(grade_case({"i": index, "s": status, "c": cpu, "o": output}, None, program))
     return graded
 
 
@@ -107,3 +112,17 @@ def _judge_case(raw: dict, expected: list | None, program: PythonTests) -> CaseR
         return CaseResult(index, CaseStatus.ERROR, "Tampered", "a Call case reported 'passed' without an output")
     kinds = {"passed": CaseStatus.PASSED, "failed": CaseStatus.FAILED, "timeout": CaseStatus.TIMEOUT}
     return CaseResult(index, kinds.get(status, CaseStatus.ERROR), kind and kind[:200], message, cpu_s=cpu)
+
+
+def settled_cases(program: PythonTests, graded: dict[int, CaseResult]) -> tuple[CaseResult, ...]:
+    """The job's case results in order, case i at i: one that never reported is NOT_RUN, and under stop-on-failure
+    so is every case after the first failure, whatever the job reported before the stop reached it: how many it got
+    through depends on timing, and tests_passed must not. (A reference run has ~1000 cases a job: one pass.)"""
+    found = map(graded.get, range(len(program.cases)))
+    cases = tuple([c if c is not None else not_run(i) for i, c in enumerate(found)])
+    if not program.stop_on_failure:
+        return cases
+    first = next((c.index for c in cases if c.status not in (CaseStatus.PASSED, CaseStatus.NOT_RUN)), None)
+    if first is None:
+        return cases
+    return cases[:first + 1] + tuple(map(not_run, range(first + 1, len(cases))))
