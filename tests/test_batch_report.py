@@ -52,3 +52,22 @@ def test_batch_values_of_the_wrong_type_are_the_cases_errors():
     assert [c.status for c in graded] == [CaseStatus.PASSED, CaseStatus.ERROR, CaseStatus.ERROR]
     over = grade_batch([[0], ["returned"], [2.5], ["[1]"]], None, job)  # over its budget: the timer was off
     assert over[0].status is CaseStatus.TIMEOUT
+
+
+def test_a_batch_with_expectations_grades_each_case_as_its_own_line_would():
+    """grade_batch's quick pass (output text equal to the expectation's) and its fallback agree with grade_case on
+    every kind of case: equal text, equal value in other text, a wrong value, an oracle, none expected, over budget,
+    a wrong type."""
+    from execeval.sandbox.grading import Expected, grade_case
+
+    cases = (Call("[1]"), Call("[2]"), Call("[3]"), Call("[4]", oracle="exact"), Call("[5]"), Call("[6]"),
+             Call("[7]"))
+    job = PythonTests(PROGRAM, "f", cases, case_cpu_s=(1.0,) * len(cases), atol=1e-6)
+    expected = [Expected("1"), Expected("2.0"), Expected("3"), Expected("4.0"), None, Expected("6"), Expected("7")]
+    columns = [[0, 1, 2, 3, 4, 5, 6], ["returned"] * 7, [0.1, 0.1, 0.1, 0.1, 0.1, 2.5, "0.1"],
+               ["1", "2", "4", "4.0", "[5]", "6", "7"]]
+    graded = grade_batch(columns, expected, job)
+    one_by_one = [grade_case({"i": i, "s": s, "c": c, "o": o}, expected, job) for i, s, c, o in zip(*columns)]
+    assert graded == one_by_one
+    assert [c.status for c in graded] == [CaseStatus.PASSED, CaseStatus.PASSED, CaseStatus.FAILED,
+                                          CaseStatus.PASSED, CaseStatus.PASSED, CaseStatus.TIMEOUT, CaseStatus.ERROR]

@@ -41,21 +41,20 @@ def grade_reports(items: list[dict], expected: list | None, program: PythonTests
 
 
 def grade_batch(columns: list[list], expected: list | None, program: PythonTests) -> list[CaseResult]:
-    """A batch line's cases, each graded as its own line would be. Without expectations (a reference run) a
-    returned output within its budget passes as it is, without building the line `grade_case` takes."""
-    if expected is not None:
-        return [grade_case({"i": index, "s": status, "c": cpu, "o": output}, expected, program)
-                for index, status, cpu, output in zip(*columns)]
+    """A batch line's cases, each graded as its own line would be. A returned output within its budget that is
+    its expectation's very text (or has none: a reference run) passes here, without building the line
+    `grade_case` takes; any other goes through `grade_case`."""
     cases, budgets, passed = program.cases, program.case_cpu_s, CaseStatus.PASSED
     graded: list[CaseResult] = []
     n_cases, append = len(cases), graded.append
     for index, status, cpu, output in zip(*columns):
-        if (status == "returned" and type(index) is int and 0 <= index < n_cases and type(cases[index]) is Call
+        if (status == "returned" and type(index) is int and 0 <= index < n_cases and type(case := cases[index]) is Call
                 and type(output) is str and (type(cpu) is float or type(cpu) is int) and 0 <= cpu < 1e9
-                and not (budgets and cpu > budgets[index])):
+                and not (budgets and cpu > budgets[index])
+                and (expected is None or (want := expected[index]) is None or output == want.text and not case.oracle)):
             append(CaseResult(index, passed, None, "", output, float(cpu)))
         else:
-            append(grade_case({"i": index, "s": status, "c": cpu, "o": output}, None, program))
+            append(grade_case({"i": index, "s": status, "c": cpu, "o": output}, expected, program))
     return graded
 
 
