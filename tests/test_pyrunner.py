@@ -3,6 +3,8 @@ wall time only a backstop that follows the test actually running) and the report
 
 from __future__ import annotations
 
+import pytest
+
 from execeval.sandbox import Assert, Call, CaseStatus, Limits, PythonTests, Status
 
 SPIN = ("import time\n\ndef spin(s):\n    end = time.process_time() + s\n"
@@ -141,3 +143,20 @@ def test_a_case_cpu_time_is_read_exactly_not_in_scheduler_ticks(sandbox):
     assert len(times) == 300 and all(c.status is CaseStatus.PASSED for c in r.cases)
     assert sum(t > 0 for t in times) >= 270, sorted(times)[:20]  # a tick-stepped clock reads 0 for nearly all
     assert max(times) < 0.002, max(times)  # ... and a whole tick for the few a tick fell into
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '["a", {"__t": [1.5, null]}]', "[NaN, -Infinity, 1e400]", " [1]", "[1] ",
+                                  "[1] x", "", "[", "\ufeff[1]", '"\\ud800"', "[1,]"])
+def test_parse_json_is_json_loads(text):
+    """`parse_json` (the C scanner alone, for a case's arguments) gives json.loads's value or its error."""
+    import json
+
+    from execeval.values import parse_json
+
+    try:
+        expected: object = json.loads(text)
+    except ValueError as exc:
+        with pytest.raises(type(exc)):
+            parse_json(text)
+        return
+    assert repr(parse_json(text)) == repr(expected)

@@ -34,7 +34,7 @@ from execeval.sandbox.python.tracebacks import failing_line, short, test_locatio
 from execeval.sandbox.python.outputtext import flat_text
 from execeval.sandbox.python.snapshot import Snapshot
 from execeval.sandbox.python.treecpu import OtherProcesses
-from execeval.values import decode, encode
+from execeval.values import decode, encode, parse_json
 
 
 # What the runner itself calls is bound at import (the case timer in casetimer.py, the CPU clocks in cpuclock.py):
@@ -212,7 +212,7 @@ def _run_cases(job: PythonTests, out: Channel, snapshot: Snapshot, test_ns: dict
                 result["o"] = _lifted_text(target(*lifted[index]))  # target is set once the module loaded
             else:  # judged outside on plain data: no guard needed, and restoring once per case is enough
                 result["s"] = "returned"
-                args = decode(case.args_json) if case.tagged else json.loads(case.args_json)
+                args = decode(case.args_json) if case.tagged else parse_json(case.args_json)
                 if remote is not None:
                     result["o"] = remote.call_output(job.entry_point, args)
                 else:
