@@ -160,3 +160,21 @@ def test_parse_json_is_json_loads(text):
             parse_json(text)
         return
     assert repr(parse_json(text)) == repr(expected)
+
+
+@pytest.mark.parametrize("node", ["a\u00e9\"\\\n\x00", 7, 2.5, -0.0, 1e300, float("inf"), float("nan"), None, True,
+                                  [1, [2, {"__d": [[3.25, None]]}]], {"k": "v", "n": [False]}, 10 ** 80, [], {}])
+def test_compact_json_is_json_dumps(node):
+    """values' compact encoders (json's C encoder made once) write json.dumps's text, and refuse what it refuses."""
+    import json
+
+    from execeval.values import compact_json, finite_compact_json
+
+    assert compact_json(node) == json.dumps(node, separators=(",", ":"))
+    try:
+        finite = json.dumps(node, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        with pytest.raises(ValueError):
+            finite_compact_json(node)
+        return
+    assert finite_compact_json(node) == finite
