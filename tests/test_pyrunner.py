@@ -178,3 +178,48 @@ def test_compact_json_is_json_dumps(node):
             finite_compact_json(node)
         return
     assert finite_compact_json(node) == finite
+
+
+THREADED = ("import signal, threading, time\n"
+            "def burn(s):\n"
+            "    end = time.thread_time() + s\n"
+            "    while time.thread_time() < end:\n"
+            "        pass\n"
+            "def f(s):\n"
+            "    signal.setitimer(signal.ITIMER_PROF, 0)  # no timer: only the case's measured CPU can tell\n"
+            "    t = threading.Thread(target=burn, args=(s,))\n"
+            "    t.start()\n"
+            "    t.join()\n"
+            "    return 1\n")
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_cpu_spent_in_another_thread_is_the_cases(batch):
+    """A case's CPU time counts the job's other threads (cpuclock.CaseClock), so work moved to a thread, with the
+    timer disarmed, still goes over the case's budget."""
+    from execeval.sandbox import ForkServerSandbox
+
+    job = PythonTests(THREADED, "f", (Call("[0]"), Call("[0.3]")), stop_on_failure=False, case_cpu_s=(0.1, 0.1),
+                      batch_report=batch)
+    with ForkServerSandbox(workers=1) as sandbox:
+        assert [c.status for c in sandbox.run(job).cases] == [CaseStatus.PASSED, CaseStatus.TIMEOUT]
+
+
+def test_the_runner_alone_counts_other_threads():
+    """The same, with no count of other processes (a job without a cgroup or /proc to read): the runner's own
+    clock (cpuclock.CaseClock) counts the thread's CPU. The thread burns 0.3 s of its own CPU time, so the case
+    reports at least that much less a tick; the runner runs in a child process of its own (it installs modules)."""
+    import json
+    import subprocess
+    import sys
+
+    script = ("import os, sys\n"
+              "from execeval.sandbox.base import Call, PythonTests\n"
+              "from execeval.sandbox.python.runner import prepare_server, report_tests\n"
+              "from execeval.sandbox.python.snapshot import Snapshot\n"
+              "prepare_server()\n"
+              f"job = PythonTests({THREADED!r}, 'f', (Call('[0.3]'),), case_cpu_s=(5.0,), batch_report=True)\n"
+              "report_tests(job, 1, 'tok', Snapshot())\n")
+    lines = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    batch = json.loads(lines.splitlines()[0].split(" ", 1)[1])["k"]
+    assert batch[1] == ["returned"] and batch[2][0] >= 0.296
