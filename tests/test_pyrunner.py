@@ -195,7 +195,7 @@ THREADED = ("import signal, threading, time\n"
 
 @pytest.mark.parametrize("batch", [False, True])
 def test_cpu_spent_in_another_thread_is_the_cases(batch):
-    """A case's CPU time counts the job's other threads (cpuclock.CaseClock), so work moved to a thread, with the
+    """A case's CPU time counts the job's other threads (cpuclock.process_cpu), so work moved to a thread, with the
     timer disarmed, still goes over the case's budget."""
     from execeval.sandbox import ForkServerSandbox
 
@@ -207,7 +207,7 @@ def test_cpu_spent_in_another_thread_is_the_cases(batch):
 
 def test_the_runner_alone_counts_other_threads():
     """The same, with no count of other processes (a job without a cgroup or /proc to read): the runner's own
-    clock (cpuclock.CaseClock) counts the thread's CPU. The thread burns 0.3 s of its own CPU time, so the case
+    clock (cpuclock.process_cpu) counts the thread's CPU. The thread burns 0.3 s of its own CPU time, so the case
     reports at least that much less a tick; the runner runs in a child process of its own (it installs modules)."""
     import json
     import subprocess

@@ -22,31 +22,3 @@ def process_cpu() -> float:
     """Seconds of CPU this process has used, all its threads, exact for the calling one."""
     _thread_time()
     return _process_time()
-
-
-class CaseClock:
-    """A job's case CPU times from three clock readings a case, where two `process_cpu()`s take four (each a
-    syscall, through seccomp; HumanEval+'s references run 124k cases).
-
-    A case starts at this thread's clock plus what the job's other threads had used at the last reading (the
-    process clock minus this thread's, read as the previous case ended); it ends at `process_cpu()`. So a case's
-    CPU time is this thread's exactly, plus the other threads' since the previous case ended: exact for a
-    single-threaded job (the usual), and for a threaded one the microseconds between two cases go to the next
-    case rather than to none (its other threads' time was up to a tick behind before too, see above)."""
-
-    __slots__ = ("others",)
-
-    def __init__(self) -> None:
-        self.others = 0.0
-        self.end()
-
-    def start(self) -> float:
-        """This process's CPU time at a case's start, as the case's CPU time counts it."""
-        return _thread_time() + self.others
-
-    def end(self) -> float:
-        """This process's CPU time at a case's end (`process_cpu()`)."""
-        mine = _thread_time()
-        now = _process_time()
-        self.others = now - mine
-        return now

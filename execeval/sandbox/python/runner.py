@@ -28,7 +28,7 @@ from typing import NoReturn, Protocol
 from execeval.sandbox.base import Assert, PythonTests
 from execeval.sandbox.python.casetimer import CaseTimeout, CaseTimer, on_cpu_timer
 from execeval.sandbox.python.channel import Channel
-from execeval.sandbox.python.cpuclock import CaseClock
+from execeval.sandbox.python.cpuclock import process_cpu
 from execeval.sandbox.python.split.guard import check_plain, to_wire
 from execeval.sandbox.python.tracebacks import failing_line, short, test_location, traceback_text
 from execeval.sandbox.python.outputtext import flat_text
@@ -150,7 +150,7 @@ def report_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Snapsh
     test_ns[job.entry_point] = guarded
     timer = CaseTimer(keep_armed=job.batch_report)  # a reference's cases: not armed and disarmed around each
     try:
-        _run_cases(job, out, snapshot, test_ns, sources, target, remote, lifted, restore, others, timer, CaseClock())
+        _run_cases(job, out, snapshot, test_ns, sources, target, remote, lifted, restore, others, timer)
     finally:
         timer.close()
     out.send("done", flush=True)
@@ -187,8 +187,7 @@ def _load_remote(remote: Candidate, out: Channel, snapshot: Snapshot,
 
 def _run_cases(job: PythonTests, out: Channel, snapshot: Snapshot, test_ns: dict, sources: dict[str, str],
                target: Callable, remote: Candidate | None, lifted: dict[int, tuple] | None,
-               restore: Callable[..., None], others: OtherProcesses | None, timer: CaseTimer,
-               clock: CaseClock) -> None:
+               restore: Callable[..., None], others: OtherProcesses | None, timer: CaseTimer) -> None:
     """Run the cases in order, one report line each; stop at the first failure when the job asks to, or at a
     timeout. Hot path: what it uses comes in as arguments (locals), so a case costs what it did inline."""
     for index, case in enumerate(job.cases):
@@ -197,7 +196,7 @@ def _run_cases(job: PythonTests, out: Channel, snapshot: Snapshot, test_ns: dict
         if limit and (out.pending or out.columns[0]) and limit > job.case_cpu_s[out.flushed]:  # type: ignore[index]
             out.flush()  # the harness's wall-clock bound is still the earlier, smaller case's: move it on
         begun = others.begin() if others is not None and limit else 0.0
-        start = clock.start()
+        start = _cpu()
         if remote is not None:
             remote.budget, remote.case_cpu, remote.marshal = limit, 0.0, 0.0
         try:
@@ -237,7 +236,7 @@ def _run_cases(job: PythonTests, out: Channel, snapshot: Snapshot, test_ns: dict
                 snapshot.pristine(test_ns)
             elif not job.batch_report:  # a reference run's code is trusted: nothing to undo between its calls
                 restore(rescan=False)
-        end = clock.end()
+        end = _cpu()
         cpu = end - start
         if remote is not None:  # the candidate's time, not this process's marshalling of its calls
             cpu = max(cpu - remote.marshal, 0.0) + remote.case_cpu
@@ -333,6 +332,9 @@ def prepare_server() -> None:
     signal.signal(signal.SIGPROF, on_cpu_timer)
     sys.set_int_max_str_digits(0)
     random.seed(0)
+
+
+_cpu = process_cpu  # exact, where time.process_time() moves in scheduler ticks (cpuclock.py)
 
 
 def run_script(code: str, args: tuple[str, ...] = ()) -> None:
