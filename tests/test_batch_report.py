@@ -71,3 +71,27 @@ def test_a_batch_with_expectations_grades_each_case_as_its_own_line_would():
     assert graded == one_by_one
     assert [c.status for c in graded] == [CaseStatus.PASSED, CaseStatus.PASSED, CaseStatus.FAILED,
                                           CaseStatus.PASSED, CaseStatus.PASSED, CaseStatus.TIMEOUT, CaseStatus.ERROR]
+
+
+BURNER = ("import time\n"
+          "def f(x):\n"
+          "    if x < 0:\n"
+          "        while True:\n"
+          "            pass\n"
+          "    end = time.thread_time() + x\n"
+          "    while time.thread_time() < end:\n"
+          "        pass\n"
+          "    return x\n")
+
+
+def test_each_reference_case_keeps_its_own_cpu_limit():
+    """A reference's timer stays armed across its cases (casetimer.py): cases that together use many times one
+    case's limit all pass, the one that never ends times out (the rest are not run, as for any job), and a
+    sample's job after it in the same server still times out."""
+    cases = (*(Call("[0.03]") for _ in range(12)), Call("[0]"), Call("[-1]"), Call("[0]"))
+    job = PythonTests(BURNER, "f", cases, stop_on_failure=False, case_cpu_s=(0.1,) * len(cases), batch_report=True)
+    with ForkServerSandbox(workers=1) as sandbox:
+        statuses = [c.status for c in sandbox.run(job).cases]
+        sample = sandbox.run(PythonTests(BURNER, "f", (Call("[0.01]"), Call("[-1]")), case_cpu_s=(0.1, 0.1)))
+    assert statuses == [CaseStatus.PASSED] * 13 + [CaseStatus.TIMEOUT, CaseStatus.NOT_RUN]
+    assert [c.status for c in sample.cases] == [CaseStatus.PASSED, CaseStatus.TIMEOUT]

@@ -3,6 +3,8 @@ wall time only a backstop that follows the test actually running) and the report
 
 from __future__ import annotations
 
+import pytest
+
 from execeval.sandbox import Assert, Call, CaseStatus, Limits, PythonTests, Status
 
 SPIN = ("import time\n\ndef spin(s):\n    end = time.process_time() + s\n"
@@ -141,3 +143,83 @@ def test_a_case_cpu_time_is_read_exactly_not_in_scheduler_ticks(sandbox):
     assert len(times) == 300 and all(c.status is CaseStatus.PASSED for c in r.cases)
     assert sum(t > 0 for t in times) >= 270, sorted(times)[:20]  # a tick-stepped clock reads 0 for nearly all
     assert max(times) < 0.002, max(times)  # ... and a whole tick for the few a tick fell into
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '["a", {"__t": [1.5, null]}]', "[NaN, -Infinity, 1e400]", " [1]", "[1] ",
+                                  "[1] x", "", "[", "\ufeff[1]", '"\\ud800"', "[1,]"])
+def test_parse_json_is_json_loads(text):
+    """`parse_json` (the C scanner alone, for a case's arguments) gives json.loads's value or its error."""
+    import json
+
+    from execeval.values import parse_json
+
+    try:
+        expected: object = json.loads(text)
+    except ValueError as exc:
+        with pytest.raises(type(exc)):
+            parse_json(text)
+        return
+    assert repr(parse_json(text)) == repr(expected)
+
+
+@pytest.mark.parametrize("node", ["a\u00e9\"\\\n\x00", 7, 2.5, -0.0, 1e300, float("inf"), float("nan"), None, True,
+                                  [1, [2, {"__d": [[3.25, None]]}]], {"k": "v", "n": [False]}, 10 ** 80, [], {}])
+def test_compact_json_is_json_dumps(node):
+    """values' compact encoders (json's C encoder made once) write json.dumps's text, and refuse what it refuses."""
+    import json
+
+    from execeval.values import compact_json, finite_compact_json
+
+    assert compact_json(node) == json.dumps(node, separators=(",", ":"))
+    try:
+        finite = json.dumps(node, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        with pytest.raises(ValueError):
+            finite_compact_json(node)
+        return
+    assert finite_compact_json(node) == finite
+
+
+THREADED = ("import signal, threading, time\n"
+            "def burn(s):\n"
+            "    end = time.thread_time() + s\n"
+            "    while time.thread_time() < end:\n"
+            "        pass\n"
+            "def f(s):\n"
+            "    signal.setitimer(signal.ITIMER_PROF, 0)  # no timer: only the case's measured CPU can tell\n"
+            "    t = threading.Thread(target=burn, args=(s,))\n"
+            "    t.start()\n"
+            "    t.join()\n"
+            "    return 1\n")
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_cpu_spent_in_another_thread_is_the_cases(batch):
+    """A case's CPU time counts the job's other threads (cpuclock.process_cpu), so work moved to a thread, with the
+    timer disarmed, still goes over the case's budget."""
+    from execeval.sandbox import ForkServerSandbox
+
+    job = PythonTests(THREADED, "f", (Call("[0]"), Call("[0.3]")), stop_on_failure=False, case_cpu_s=(0.1, 0.1),
+                      batch_report=batch)
+    with ForkServerSandbox(workers=1) as sandbox:
+        assert [c.status for c in sandbox.run(job).cases] == [CaseStatus.PASSED, CaseStatus.TIMEOUT]
+
+
+def test_the_runner_alone_counts_other_threads():
+    """The same, with no count of other processes (a job without a cgroup or /proc to read): the runner's own
+    clock (cpuclock.process_cpu) counts the thread's CPU. The thread burns 0.3 s of its own CPU time, so the case
+    reports at least that much less a tick; the runner runs in a child process of its own (it installs modules)."""
+    import json
+    import subprocess
+    import sys
+
+    script = ("import os, sys\n"
+              "from execeval.sandbox.base import Call, PythonTests\n"
+              "from execeval.sandbox.python.runner import prepare_server, report_tests\n"
+              "from execeval.sandbox.python.snapshot import Snapshot\n"
+              "prepare_server()\n"
+              f"job = PythonTests({THREADED!r}, 'f', (Call('[0.3]'),), case_cpu_s=(5.0,), batch_report=True)\n"
+              "report_tests(job, 1, 'tok', Snapshot())\n")
+    lines = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    batch = json.loads(lines.splitlines()[0].split(" ", 1)[1])["k"]
+    assert batch[1] == ["returned"] and batch[2][0] >= 0.296

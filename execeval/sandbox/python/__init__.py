@@ -8,4 +8,5 @@
   process over a pipe (`remote.py`, `candidate_end.py`, `callwire.py`), crossing only plain data (`guard.py`).
 - `snapshot.py`: the interpreter as it was before any job, put back after the candidate patched it.
 - `tracebacks.py`, `outputtext.py`: what a failure says, and large outputs encoded at C speed.
+- `casetimer.py`, `cpuclock.py`: each case's CPU limit (ITIMER_PROF) and its exact CPU time.
 """

@@ -44,7 +44,9 @@ class Channel:
         cpus.append(cpu)
         outputs.append(output)
         self.batch_size += 32 + (len(output) if output else 0)
-        self._maybe_flush(False)
+        now = _now()  # _maybe_flush's test, inline: this runs once per reference case
+        if self.size + self.batch_size >= self._FLUSH_BYTES or now - self.last >= self._FLUSH_S:
+            self.flush(now)
 
     def _maybe_flush(self, flush: bool) -> None:
         now = _now()

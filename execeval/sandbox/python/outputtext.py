@@ -12,12 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 
-from execeval.values import (DIGEST_OVER, DIGEST_PREFIX, HEX_FROM as _BIG, compact_json, number_list_digest,
-                             plain_string_digest)
+from execeval.values import (DIGEST_OVER, DIGEST_PREFIX, HEX_FROM as _BIG, compact_json, finite_compact_json,
+                             number_list_digest, plain_string_digest)
 
 _FLAT = frozenset({str, int, float, bool, type(None)})  # list items that `encode` writes as they are
 _NUMBERS = frozenset({int, float, bool})
-_strict_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode  # NaN, inf: ValueError
 _NOT_FINITE = (("-Infinity", '{"__f":"-inf"}'), ("Infinity", '{"__f":"inf"}'), ("NaN", '{"__f":"nan"}'))
 _sha256 = hashlib.sha256
 _json_str = json.encoder.encode_basestring_ascii  # C
@@ -58,7 +57,7 @@ def flat_text(value: object) -> str | None:
                     text = text.replace(token, tagged)
         else:
             try:
-                text = _strict_dumps(value)
+                text = finite_compact_json(value)
             except ValueError:  # a NaN or inf beside strings
                 return None
     else:

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import NoReturn, Protocol
 
 from execeval.sandbox.base import Assert, PythonTests
+from execeval.sandbox.python.casetimer import CaseTimeout, CaseTimer, on_cpu_timer
 from execeval.sandbox.python.channel import Channel
 from execeval.sandbox.python.cpuclock import process_cpu
 from execeval.sandbox.python.split.guard import check_plain, to_wire
@@ -33,16 +34,12 @@ from execeval.sandbox.python.tracebacks import failing_line, short, test_locatio
 from execeval.sandbox.python.outputtext import flat_text
 from execeval.sandbox.python.snapshot import Snapshot
 from execeval.sandbox.python.treecpu import OtherProcesses
-from execeval.values import decode, encode
+from execeval.values import decode, encode, parse_json
 
 
-class CaseTimeout(BaseException):
-    """Raised by the per-case CPU timer; a BaseException so `except Exception` in the candidate can't eat it."""
-
-
-# What the runner itself calls, bound now: a candidate that patches signal.setitimer through sys.modules cannot
-# reach it (nor the CPU clocks, bound in cpuclock.py). (The json modules it uses are restored before every report line.)
-_setitimer = signal.setitimer
+# What the runner itself calls is bound at import (the case timer in casetimer.py, the CPU clocks in cpuclock.py):
+# a candidate that patches them through sys.modules cannot reach them. (The json modules it uses are restored
+# before every report line.)
 _RUNNER_MODULES = ("builtins", "json", "json.encoder", "signal")
 _json_str = json.encoder.encode_basestring_ascii  # C; outputs are ASCII-safe JSON strings either way
 _BUILTIN_NAMES = frozenset(builtins.__dict__)
@@ -151,7 +148,11 @@ def report_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Snapsh
         return value
 
     test_ns[job.entry_point] = guarded
-    _run_cases(job, out, snapshot, test_ns, sources, target, remote, lifted, restore, others)
+    timer = CaseTimer(keep_armed=job.batch_report)  # a reference's cases: not armed and disarmed around each
+    try:
+        _run_cases(job, out, snapshot, test_ns, sources, target, remote, lifted, restore, others, timer)
+    finally:
+        timer.close()
     out.send("done", flush=True)
 
 
@@ -186,7 +187,7 @@ def _load_remote(remote: Candidate, out: Channel, snapshot: Snapshot,
 
 def _run_cases(job: PythonTests, out: Channel, snapshot: Snapshot, test_ns: dict, sources: dict[str, str],
                target: Callable, remote: Candidate | None, lifted: dict[int, tuple] | None,
-               restore: Callable[..., None], others: OtherProcesses | None) -> None:
+               restore: Callable[..., None], others: OtherProcesses | None, timer: CaseTimer) -> None:
     """Run the cases in order, one report line each; stop at the first failure when the job asks to, or at a
     timeout. Hot path: what it uses comes in as arguments (locals), so a case costs what it did inline."""
     for index, case in enumerate(job.cases):
@@ -199,8 +200,8 @@ def _run_cases(job: PythonTests, out: Channel, snapshot: Snapshot, test_ns: dict
         if remote is not None:
             remote.budget, remote.case_cpu, remote.marshal = limit, 0.0, 0.0
         try:
-            if limit:  # split: the candidate's process has its own timer; this one's marshalling is not the case's
-                _setitimer(signal.ITIMER_PROF, limit if remote is None else 4 * limit + 1.0)
+            # split: the candidate's process has its own timer; this one's marshalling is not the case's
+            timer.arm(limit if remote is None or not limit else 4 * limit + 1.0, start)
             if isinstance(case, Assert):
                 name = f"<test {index}>"
                 sources[name] = case.code
@@ -211,7 +212,7 @@ def _run_cases(job: PythonTests, out: Channel, snapshot: Snapshot, test_ns: dict
                 result["o"] = _lifted_text(target(*lifted[index]))  # target is set once the module loaded
             else:  # judged outside on plain data: no guard needed, and restoring once per case is enough
                 result["s"] = "returned"
-                args = decode(case.args_json) if case.tagged else json.loads(case.args_json)
+                args = decode(case.args_json) if case.tagged else parse_json(case.args_json)
                 if remote is not None:
                     result["o"] = remote.call_output(job.entry_point, args)
                 else:
@@ -229,7 +230,7 @@ def _run_cases(job: PythonTests, out: Channel, snapshot: Snapshot, test_ns: dict
             kind = getattr(exc, "remote_type", None)  # the candidate's process's type name; any attribute: str only
             result.update(s="error", t=kind if type(kind) is str else type(exc).__name__, m=short(exc))
         finally:
-            _setitimer(signal.ITIMER_PROF, 0)
+            timer.case_over()
             if isinstance(case, Assert):  # test code may have imported or rebound modules
                 restore()
                 snapshot.pristine(test_ns)
@@ -324,15 +325,11 @@ def _compiled(source: str, name: str) -> types.CodeType:
     return code if code is not None else compile(source, name, "exec", dont_inherit=True)
 
 
-def _on_cpu_timer(signum: int, frame: object) -> None:
-    raise CaseTimeout
-
-
 def prepare_server() -> None:
     """What every Python job needs, done once in the fork server instead of once per job (fork copies it):
     the per-case CPU timer's handler, unlimited int-to-str digits (huge EvalPlus answers must encode), and the
     same random state for every job (reruns give the same verdicts)."""
-    signal.signal(signal.SIGPROF, _on_cpu_timer)
+    signal.signal(signal.SIGPROF, on_cpu_timer)
     sys.set_int_max_str_digits(0)
     random.seed(0)
 

@@ -1,0 +1,66 @@
+"""The per-case CPU timer (ITIMER_PROF): each case of a job stops once it has used its own CPU limit.
+
+Why a class: a reference job (`PythonTests.batch_report`, trusted code) runs up to a thousand cases of
+microseconds each, and arming and disarming the timer around every one cost two syscalls a case (through
+seccomp). There the timer is armed for a case's limit plus one scheduler tick and re-armed only when what is left
+of it is less than the next case's limit: it never fires before a case has used its limit, and at most a tick
+after (the kernel checks CPU timers only at its ticks anyway, 4 ms at HZ=250), so each case keeps its own limit.
+It stays armed between cases; if it runs out there, the handler ignores it and the next case re-arms it. A sample's
+job keeps the timer of one case exactly: armed as the case starts, disarmed as it ends.
+
+Bound at import, before any candidate runs: a candidate that patches signal.setitimer through sys.modules cannot
+reach it.
+"""
+
+from __future__ import annotations
+
+import signal
+
+_setitimer, _PROF = signal.setitimer, signal.ITIMER_PROF
+TICK_S = 0.004  # a scheduler tick at HZ=250: a CPU timer fires only at one
+_between_cases = [False]  # True while a kept-armed timer may run out outside a case (its signal is then ignored)
+
+
+class CaseTimeout(BaseException):
+    """Raised by the per-case CPU timer; a BaseException so `except Exception` in the candidate can't eat it."""
+
+
+def on_cpu_timer(signum: int, frame: object) -> None:
+    """SIGPROF's handler (installed once, in the fork server): the running case is over its CPU limit."""
+    if not _between_cases[0]:
+        raise CaseTimeout
+
+
+class CaseTimer:
+    """Arms the timer for each case of one job: `arm` as a case starts, `case_over` as it ends, `close` after."""
+
+    __slots__ = ("ends", "slack")
+
+    def __init__(self, keep_armed: bool) -> None:
+        """`keep_armed`: the job's code is trusted (a reference's): the timer stays armed across cases."""
+        self.slack = TICK_S if keep_armed else 0.0
+        self.ends = float("-inf")  # the CPU time (process_cpu) by which the armed timer surely fires
+
+    def arm(self, limit: float, now: float) -> None:
+        """Before a case that starts at CPU time `now` (cpuclock.process_cpu): it stops once it has used `limit`
+        seconds of CPU; 0: no limit."""
+        if limit:
+            if self.ends - now < limit:  # read before arming: the timer ends a little after `ends`, never before
+                _setitimer(_PROF, limit + self.slack)
+                self.ends = now + limit + self.slack
+        elif self.ends > now:
+            self.close()
+        _between_cases[0] = False
+
+    def case_over(self) -> None:
+        if self.slack:
+            _between_cases[0] = True
+        else:
+            self.close()
+
+    def close(self) -> None:
+        """No timer armed, and its signal a case's again (after the last case: the fork server's warm-up runs
+        jobs too, and what it leaves here every job inherits)."""
+        _setitimer(_PROF, 0)
+        self.ends = float("-inf")
+        _between_cases[0] = False
