@@ -1,12 +1,13 @@
 """The job's report channel: token-tagged lines to the harness on a private pipe, written in batches (one syscall
-per ~20 ms, not per case). A reference job's passing cases go many to a line, in columns (`PythonTests.
-batch_report`); a failure goes at once, on a line of its own."""
+per ~20 ms, not per case). A long job's passing cases, and every passing case of a reference job (`PythonTests.
+batch_report`), go many to a line, in columns; a failure goes at once, on a line of its own."""
 
 from __future__ import annotations
 
-import json
 import os
 import time
+
+from execeval.values import compact_json
 
 # Bound at import, before any candidate runs: patching os.write or time.monotonic later can't reach these
 _write, _now = os.write, time.monotonic
@@ -28,7 +29,7 @@ class Channel:
 
     def send(self, payload: dict | str, flush: bool = False) -> None:
         self._close_batch()
-        text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
+        text = payload if isinstance(payload, str) else compact_json(payload)
         line = self.prefix + text.encode("utf-8", "backslashreplace") + b"\n"
         self.pending.append(line)
         self.unsent += 1
@@ -55,7 +56,7 @@ class Channel:
 
     def _close_batch(self) -> None:
         if self.columns[0]:
-            line = self.prefix + json.dumps({"k": self.columns}, separators=(",", ":")).encode() + b"\n"
+            line = self.prefix + compact_json({"k": self.columns}).encode() + b"\n"
             self.pending.append(line)
             self.unsent += len(self.columns[0])
             self.size += len(line)
