@@ -153,9 +153,7 @@ def plan_tests(task: Task, reference: Reference, policy: TimePolicy, *, plus: bo
     # a Call whose input the reference failed is left out (it has nothing to expect): rare, so checked second
     keep = [i for i in range(len(cases)) if outputs[i] is not None or not isinstance(cases[i], Call)]
     kept = cases if len(keep) == len(cases) else [cases[i] for i in keep]
-    # each Call built by hand, every field named (tests/test_calibration.py checks that none is dropped)
-    cases_out = tuple([Call(c.args_json, outputs[i], c.tagged, c.oracle) if isinstance(c, Call) else c
-                       for i, c in zip(keep, kept)])
+    cases_out = tuple([c.with_expected(outputs[i]) if isinstance(c, Call) else c for i, c in zip(keep, kept)])
     case_cpu = _case_budgets(keep, n_base, ref_cpu, policy, float(task.metadata.get("time_limit_s") or 0))
     budget = min(policy.max_job_s, 2.0 + sum(case_cpu))
     limits = DEFAULT_LIMITS.with_(wall_s=budget, cpu_s=budget, memory_mb=policy.memory_mb)
@@ -171,13 +169,13 @@ def _case_budgets(keep: list[int], n_base: int, ref_cpu: tuple[float, ...], poli
     """Each kept case's CPU budget on this machine: `policy.here(max(its floor, factor × the reference's CPU,
     stated))`, where `stated` is the benchmark's own per-test limit (LiveCodeBench: 6 s). Most cases sit at their
     floor (the reference takes microseconds), so the floors are converted once and a case costs a compare."""
-    speed, factor = policy.speed or 1.0, policy.factor
+    here, factor = policy.here, policy.factor
     split = bisect_left(keep, n_base)
     budgets = []
     for indexes, floor_s in ((keep[:split], policy.floor_s), (keep[split:], policy.plus_floor_s)):
         low = max(floor_s, stated)
-        low_here = policy.here(low)
-        budgets += [round(t * speed, 4) if (t := factor * ref_cpu[i]) > low else low_here for i in indexes]
+        low_here = here(low)
+        budgets += [here(t) if (t := factor * ref_cpu[i]) > low else low_here for i in indexes]
     return tuple(budgets)
 
 

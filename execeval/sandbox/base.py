@@ -69,7 +69,7 @@ class Call:
 
     def with_expected(self, expected: str | None) -> "Call":
         """This case with another expected output: `dataclasses.replace` at a third of its cost (HumanEval+ makes
-        ~124k of these a run); every field is named here (tests/test_sandbox_base.py checks none is dropped)."""
+        ~124k of these a run); every field is named here (tests/test_case_values.py checks none is dropped)."""
         return Call(self.args_json, expected, self.tagged, self.oracle)
 
 
