@@ -45,7 +45,10 @@ WORKLOAD_ARGS = "[100000]"
 # CPU seconds of WORKLOAD on the reference machine: the 2-core Linux VM (Python 3.11) where execeval's defaults
 # and benchmarks were measured (bench/README.md).
 REFERENCE_CPU_S = 0.012  # the median fastest-of-3 there (11.4-13.5 ms over 15 measurements)
-REPEATS = 3
+# One run of ~15 ms reads 13-21 ms here with nothing else running (a 2-vCPU VM): the fastest of three gave this
+# machine's cached speed anywhere from 1.1 to 1.95 between code versions. Of seven: 1.1-1.2 (~0.1 s of CPU, once
+# per machine and code version).
+REPEATS = 7
 SPEED_STEP = 0.05  # speeds are rounded to this, so noise between measurements rarely changes a limit
 SPEED_RANGE = (0.2, 5.0)  # outside this the measurement is more likely broken than the machine
 
@@ -76,7 +79,7 @@ class SpeedMeasurement:
 
 def measure_machine_speed(sandbox: Sandbox) -> float:
     """This machine's speed now, fresh (what `execeval doctor` shows), from a few more runs than a run makes."""
-    return SpeedMeasurement(sandbox, repeats=5).speed()
+    return SpeedMeasurement(sandbox, repeats=REPEATS + 2).speed()
 
 
 def _cache_key() -> str:
