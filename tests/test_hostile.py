@@ -248,6 +248,7 @@ def test_output_flood_is_cut_at_the_limit(sandbox, fd, fork):
     captured, truncated = (r.stdout, r.stdout_truncated) if fd == 1 else (r.stderr, r.stderr_truncated)
     assert r.status is Status.OUTPUT_LIMIT, r.status
     assert len(captured) == limits.output_bytes and truncated
+    assert r.detail == f"{'stdout' if fd == 1 else 'stderr'} over its limit of 1 MiB", r.detail
     assert rss_kb() - harness_before < 32 * 1024, "the harness's memory grew with the flood"
     assert server_hwm and max(server_hwm) < 256 * 1024, f"fork server peak RSS {server_hwm} kB"
     assert_harness_alive(sandbox, servers)

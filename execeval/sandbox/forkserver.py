@@ -198,8 +198,10 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
         status, detail = Status.SANDBOX_ERROR, f"execeval sandbox setup failed: {raw['setup_failed']}"[:500]
     elif reason == "timeout":
         status = Status.TIMEOUT
-    elif reason == "output_limit":
-        status = Status.OUTPUT_LIMIT
+    elif reason == "output_limit":  # the stream that went over names the limit (the kept part is in stdout/stderr)
+        stream, cap = "stdout" if raw["stdout_truncated"] else "stderr", limits.output_bytes
+        status, detail = Status.OUTPUT_LIMIT, f"{stream} over its limit of " + (
+            f"{cap >> 20} MiB" if cap % (1 << 20) == 0 else f"{cap} bytes")
     elif reason == "tampered":
         status, detail = Status.FAILED, "the job wrote to its report channel: tampered with"
         fields["completed"] = False
