@@ -5,6 +5,7 @@
     python bench/reference_phase.py --tasks 40       # the first 40
     python bench/reference_phase.py --profile        # also where execeval's harness spent its CPU (cProfile)
     python bench/reference_phase.py --per-task 10    # the 10 tasks whose reference costs most over EvalPlus's
+    python bench/reference_phase.py --rounds 3       # the two sides alternately, three times; each side's fastest
 
 execeval   `Pipeline.prepare(tasks)` with a fresh run directory and a fresh EXECEVAL_CACHE_DIR (no shared reference
            cache, no known machine speed): the speed calibration and every task's reference solution run in the
@@ -182,32 +183,39 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-task", type=int, default=0, metavar="N",
                     help="print the N tasks whose reference job costs most CPU over EvalPlus's on that task")
     ap.add_argument("--skip", choices=["evalplus", "execeval"], action="append", default=[])
+    ap.add_argument("--rounds", type=int, default=1, metavar="R",
+                    help="run the two sides alternately R times and compare each side's fastest (CPU) round: the "
+                         "machine's speed drifts by tens of percent within minutes")
     args = ap.parse_args(argv)
     tasks_file = data_file(args.data_dir, HUMANEVAL_PLUS_FILE)
     print(machine_line())
-    results = {}
+    rounds: dict[str, list[dict]] = {"evalplus": [], "execeval": []}
     with tempfile.TemporaryDirectory(prefix="execeval-bench-refs-") as tmp:
-        for tool in ("evalplus", "execeval"):
-            if tool in args.skip:
-                continue
-            spec = {"tool": tool, "tasks_file": str(tasks_file), "n": args.tasks, "workers": args.workers,
-                    "out": os.path.join(tmp, "run"), "profile": args.profile, "per_task": bool(args.per_task),
-                    "env": {"EXECEVAL_CACHE_DIR": os.path.join(tmp, "cache")}}
-            results[tool] = r = run_child(spec)
-            if "error" in r:
-                print(f"{tool:9} skipped: {r['error']}")
-                continue
-            extra = (f", harness {r['harness_cpu_s']:.2f} s, {r['reference_failures']} tasks with reference "
-                     f"failures" if tool == "execeval" else "")
-            print(f"{tool:9} {r['tasks']} tasks: CPU {r['cpu_s']:.2f} s, wall {r['wall_s']:.2f} s{extra}")
-    ours, theirs = results.get("execeval", {}), results.get("evalplus", {})
+        for round_no in range(1, args.rounds + 1):
+            for tool in ("evalplus", "execeval"):
+                if tool in args.skip:
+                    continue
+                fresh = os.path.join(tmp, f"{tool}-{round_no}")  # every round cold: a run dir and cache of its own
+                spec = {"tool": tool, "tasks_file": str(tasks_file), "n": args.tasks, "workers": args.workers,
+                        "out": os.path.join(fresh, "run"), "profile": args.profile, "per_task": bool(args.per_task),
+                        "env": {"EXECEVAL_CACHE_DIR": os.path.join(fresh, "cache")}}
+                r = run_child(spec)
+                if "error" in r:
+                    print(f"{tool:9} skipped: {r['error']}")
+                    continue
+                rounds[tool].append(r)
+                extra = (f", harness {r['harness_cpu_s']:.2f} s, {r['reference_failures']} tasks with reference "
+                         f"failures" if tool == "execeval" else "")
+                label = f" (round {round_no})" if args.rounds > 1 else ""
+                print(f"{tool:9} {r['tasks']} tasks: CPU {r['cpu_s']:.2f} s, wall {r['wall_s']:.2f} s{extra}{label}")
+    ours, theirs = (min(rounds[t], key=lambda r: r["cpu_s"], default={}) for t in ("execeval", "evalplus"))
     if "cpu_s" in ours and "cpu_s" in theirs and theirs["cpu_s"] > 0:
-        print(f"execeval's reference phase / EvalPlus's ground truth, CPU: {ours['cpu_s'] / theirs['cpu_s']:.2f}x "
-              f"(target <= 1)")
+        fastest = f", each side's fastest of {args.rounds} rounds" if args.rounds > 1 else ""
+        print(f"execeval's reference phase / EvalPlus's ground truth, CPU{fastest}: "
+              f"{ours['cpu_s'] / theirs['cpu_s']:.2f}x (target <= 1)")
         if args.per_task:
             print_per_task(ours["per_task"], theirs["per_task"], args.per_task)
     return 0
-
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "_child":
