@@ -85,9 +85,9 @@ class PythonTests:
     cases:     the tests, in order; `case_cpu_s[i]` bounds case i's CPU time when given
     atol:      float tolerance for `Call` cases (EvalPlus semantics)
     stop_on_failure: stop at the first failing case (the default, as every harness does)
-    batch_report: a reference run (trusted code): passing cases reported many to a line, in columns (HumanEval+'s
-               124k cases cost a report line each to format, parse, pickle and grade), and the modules its calls
-               could patch are not restored after each `Call` (~1.4 us a case); never set for a sample's job
+    batch_report: a reference run (trusted code): every passing case reported many to a line, in columns (as a
+               sample's job does too past 32 cases), the modules its calls could patch not restored after each
+               `Call` (~1.4 us a case), and its CPU timer kept armed across cases; never set for a sample's job
     """
 
     program: str
