@@ -220,7 +220,7 @@ def job_key(program: PythonTests, limits: Limits) -> str:
                          program.atol, program.stop_on_failure, program.case_cpu_s, limits.as_dict()])
 
 
-_CALL_FIELDS = attrgetter("args_json", "expected", "tagged", "oracle")  # every field of a `Call`
+_CALL_FIELDS = attrgetter(*(f.name for f in dataclasses.fields(Call)))  # every field of a `Call`, in order
 
 
 def content_hash(value: list) -> str:

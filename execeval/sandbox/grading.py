@@ -30,7 +30,7 @@ class Expected:
 
 
 def grade_reports(items: list[dict], expected: list | None, program: PythonTests) -> list[CaseResult]:
-    """The cases of what the server passed on: case lines, and batch lines' columns (`PythonTests.batch_report`)."""
+    """The cases of what the server passed on: case lines, and batch lines' columns (a long job's passing cases)."""
     graded: list[CaseResult] = []
     for raw in items:
         if "k" in raw:
