@@ -1,4 +1,4 @@
-"""The identity of the code that judges: part of every stored key (verdicts, references, speeds, builds).
+"""The identity of the code that judges: part of every stored key (verdicts, references, builds).
 
 `execeval.__version__` alone is the same for every commit of a development checkout, so a store or the shared
 cache (~/.cache/execeval) would hand back verdicts that other code decided. The id is the version plus a hash of
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 import execeval
@@ -33,14 +34,20 @@ def judging_sources(package: Path = PACKAGE) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(package).as_posix())
 
 
-def code_id(package: Path = PACKAGE) -> str:
-    """`version+sha256[:16]` of the judging sources under `package` (each file's path and bytes)."""
+def sources_hash(files: Iterable[Path], package: Path = PACKAGE) -> str:
+    """sha256[:16] of `files` (each one's path in `package` and its bytes, in the order given): how any set of
+    execeval's sources is identified, the judging ones here, the speed-measuring ones in calibration.py."""
     digest = hashlib.sha256()
-    for path in judging_sources(package):
+    for path in files:
         data = path.read_bytes()
         digest.update(f"{path.relative_to(package).as_posix()}\0{len(data)}\0".encode())
         digest.update(data)
-    return f"{execeval.__version__}+{digest.hexdigest()[:16]}"
+    return digest.hexdigest()[:16]
+
+
+def code_id(package: Path = PACKAGE) -> str:
+    """`version+sha256[:16]` of the judging sources under `package` (each file's path and bytes)."""
+    return f"{execeval.__version__}+{sources_hash(judging_sources(package), package)}"
 
 
 @functools.cache
