@@ -99,6 +99,21 @@ def test_the_runs_speed_wins_then_the_shared_one_then_a_measurement(tmp_path):
     assert given.policy().speed == 1.0  # --machine-speed: nothing measured or looked up
 
 
+def test_a_new_code_version_keeps_this_machines_speed(tmp_path, monkeypatch):
+    """Another judging code id (an upgrade, another commit) finds the speed stored before: nothing is measured."""
+    import sys
+
+    from execeval import codeid
+
+    shared = RunStore(tmp_path / "shared.sqlite")
+    before = Calibration(TimePolicy(), FakeSandbox(_twice_as_slow), RunStore(tmp_path / "a.sqlite"), shared).policy()
+    for module in list(sys.modules.values()):  # wherever the id is read, it is now another code version's
+        if getattr(module, "judging_code_id", None) is codeid.judging_code_id:
+            monkeypatch.setattr(module, "judging_code_id", lambda: "0.1.0+otherjudgingcode")
+    after = Calibration(TimePolicy(), _no_jobs(), RunStore(tmp_path / "b.sqlite"), shared).policy()
+    assert after.speed == before.speed == 2.0
+
+
 def test_a_calibration_job_that_did_not_run_is_a_sandbox_error_with_a_way_out():
     broken = FakeSandbox(lambda program, limits: ExecResult(Status.SANDBOX_ERROR, detail="no fork server"))
     with pytest.raises(SandboxError, match="calibration job did not run") as e:
@@ -133,15 +148,33 @@ def test_a_resumed_run_keeps_its_speed_when_the_machine_changes(tmp_path, sandbo
     assert fresh["settings"]["machine_speed"] == 4.0
 
 
-def test_doctor_reports_this_machines_speed():
+def test_doctor_shows_the_stored_speed_beside_a_fresh_one_and_recalibrate_replaces_it(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     from execeval.cli import app
 
-    result = CliRunner().invoke(app, ["doctor", "--json"])
-    assert result.exit_code == 0, result.output  # 1 would mean isolation is not full
-    speed = json.loads(result.stdout)["machine_speed"]
-    assert SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]
+    monkeypatch.setenv("EXECEVAL_CACHE_DIR", str(tmp_path))
+    shared = RunStore(tmp_path / "references.sqlite")
+    calibration.store_speed(shared, SPEED_RANGE[1])  # as if stored while the machine was very busy
+    shown = CliRunner().invoke(app, ["doctor"])
+    assert shown.exit_code == 0, shown.output  # 1 would mean isolation is not full
+    assert f"measured now; {SPEED_RANGE[1]:g} stored" in shown.output, shown.output
+    replaced = CliRunner().invoke(app, ["doctor", "--recalibrate", "--json"])
+    assert replaced.exit_code == 0, replaced.output
+    report = json.loads(replaced.stdout)
+    assert SPEED_RANGE[0] <= report["machine_speed"] <= SPEED_RANGE[1]
+    assert report["stored_machine_speed"] == report["machine_speed"] == calibration.stored_speed(shared)
+
+
+def test_doctor_says_how_to_replace_a_stored_speed_more_than_a_step_from_the_fresh_one():
+    from execeval.doctor import Diagnosis
+
+    def drift(fresh: float, stored: float | None) -> str | None:
+        return Diagnosis(None, fresh, (), stored).speed_drift  # type: ignore[arg-type]  # isolation is not read
+
+    assert drift(1.2, None) is None and drift(1.2, 1.2) is None
+    assert drift(1.2, 1.25) is None and drift(1.25, 1.2) is None  # one step: noise, rounded
+    assert "--recalibrate" in (drift(1.2, 1.3) or "") and "1.3" in (drift(1.2, 1.3) or "")
 
 
 def test_cached_reference_times_are_in_reference_machine_seconds(tmp_path, sandbox, monkeypatch):

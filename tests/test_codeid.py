@@ -1,5 +1,6 @@
 """Stored keys follow the judging code, not just the version: a development checkout at another commit must not
-reuse verdicts, references, speeds or builds that other code decided."""
+reuse verdicts, references or builds that other code decided. The machine's speed follows only the code that
+measures it."""
 
 from __future__ import annotations
 
@@ -72,22 +73,41 @@ def test_computed_once_per_process():
     assert codeid.judging_code_id.cache_info().hits == hits + 1
 
 
-def test_every_stored_key_follows_the_id(monkeypatch):
-    """Verdicts and references (`job_key`), speeds and builds: each changes with the id, stays put without."""
+def test_verdict_and_build_keys_follow_the_id_the_machine_speed_stays_put(monkeypatch):
+    """Verdicts and references (`job_key`) and builds change with the id and stay put without; this machine's
+    speed stays put either way (a fact about the machine, not the code version: calibration.py)."""
     job = PythonTests("def f(x):\n    return x\n", "f", (Assert("assert f(1) == 1"),))
     python = get_language("python")
     command = Command(("python3", "x.py"), files={"x.py": b"print(1)"})
 
     def keys() -> tuple[str, ...]:
-        return (programs.job_key(job, DEFAULT_LIMITS), calibration._cache_key(),
+        return (programs.job_key(job, DEFAULT_LIMITS),
                 build_module.build_key(python, python.toolchain(), command, b"print(1)"))
 
-    first = keys()
+    first, speed = keys(), calibration._cache_key()
     assert keys() == first
-    for module in (programs, calibration, build_module):
-        monkeypatch.setattr(module, "judging_code_id", lambda: "0.1.0+otherjudgingcode")
+    for module in (programs, build_module, calibration, codeid):  # calibration too, should it ever import it
+        monkeypatch.setattr(module, "judging_code_id", lambda: "0.1.0+otherjudgingcode", raising=False)
     changed = keys()
     assert all(a != b for a, b in zip(first, changed)), (first, changed)
+    assert calibration._cache_key() == speed
+
+
+@pytest.mark.parametrize("path", calibration.MEASURING_MODULES)
+def test_a_change_to_the_code_that_measures_cpu_time_changes_the_speed_key(package, path):
+    before = calibration._cache_key(package)
+    assert before == calibration._cache_key()  # path-free: the installed package's key
+    with (package / path).open("a") as f:
+        f.write("\n# a changed line\n")
+    assert calibration._cache_key(package) != before
+
+
+@pytest.mark.parametrize("path", ["sandbox/base.py", "sandbox/python/runner.py", "evaluation/calibration.py"])
+def test_a_change_to_other_judging_code_leaves_the_speed_key_alone(package, path):
+    before = codeid.code_id(package), calibration._cache_key(package)
+    with (package / path).open("a") as f:
+        f.write("\n# a changed line\n")
+    assert codeid.code_id(package) != before[0] and calibration._cache_key(package) == before[1]
 
 
 def test_the_sandbox_server_does_not_import_it():
