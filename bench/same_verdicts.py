@@ -29,8 +29,9 @@ from make_samples import Solution, make_sample
 
 _CLI = "import sys; sys.path.insert(0, sys.argv.pop(1)); from execeval.cli import main; main()"
 _COMPARED = ("status", "error_type", "first_failure", "tests_passed")
-# A time limit is this machine's measured speed times a floor: a code change re-measures it, so the number in
-# "case CPU time over 0.225s" may move; the verdict may not.
+# A time limit is this machine's measured speed times a floor: the two checkouts may find different speeds (one
+# re-measures when its CPU-time reading code differs; checkouts older than that key the cache by their code id), so
+# the number in "case CPU time over 0.225s" may move; the verdict may not.
 _LIMIT = re.compile(r"over \d+(\.\d+)?s")
 
 
