@@ -18,6 +18,7 @@ code id. Keyed by that id, every upgrade re-measured under whatever load the mac
 ranged 0.9-3.65 across versions), and a sample near its floor flipped verdict between versions. It is measured
 again only when the measuring code changes, or on `execeval doctor --recalibrate` (`diagnose(recalibrate=True)`).
 """
+
 from __future__ import annotations
 
 import dataclasses
