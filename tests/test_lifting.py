@@ -4,12 +4,14 @@ outside the allow-list or over the caps still runs split, with the same verdict.
 
 from __future__ import annotations
 
+import ast
 import time
 
 import pytest
 
 from execeval.sandbox.base import Assert, Limits, PythonTests
 from execeval.sandbox.python.lifting.plan import lift_assert, lift_check, lift_job
+from execeval.sandbox.python.lifting.trees import nodes, parsed
 from execeval.sandbox.server.reportlines import judge_lifted
 from execeval.sandbox.python.lifting.testexpr import Budget, Evaluator, Untrusted
 from execeval.values import encode
@@ -112,6 +114,17 @@ def test_a_builtin_the_tests_rebind_is_not_lifted():
     assert lift_job(job) is None
     check = "def check(candidate):\n    assert candidate(str(1)) == '1'\n    str = 'x'\n"
     assert lift_check("check(f)", check, "f") is None  # `str` is the check's local: unbound at the first use
+    # the rebound names are worked out at the first case that reads a builtin, not skipped past the cases before it
+    job = _job("def f(x):\n    return x\n", "f", "assert f(1) == 1", "assert f(sorted([3, 1])) == [1, 3]",
+               setup="def sorted(x):\n    return x\n")
+    assert lift_job(job) is None
+
+
+def test_the_fast_walk_meets_every_node_ast_walk_does():
+    tree = ast.parse(FIND_FIRST + "class C:\n    def m(self, *a, **k):\n        global g\n"
+                     "        return [x for x in a if (y := x)], lambda z=1: z\n")
+    assert sorted(map(id, nodes(tree.body))) == sorted(id(n) for stmt in tree.body for n in ast.walk(stmt))
+    assert parsed("def (") is None and parsed("x = 1")[0].targets[0].id == "x"  # type: ignore[index]
 
 
 def test_the_same_check_twice_gets_fresh_values_shared_between_its_calls():

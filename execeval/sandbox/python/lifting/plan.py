@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from execeval.sandbox.base import Assert, Call, PythonTests
+from execeval.sandbox.python.lifting.trees import nodes, parsed
 from execeval.sandbox.python.lifting.testexpr import Budget, Evaluator, Predicate, Untrusted, items, plain, predicate
 from execeval.setlayout import rebuild_set, set_wire
 from execeval.values import DIGEST_OVER, encode
@@ -94,9 +95,8 @@ def _lift_code(code: str, entry_point: str, modules: frozenset[str]) -> tuple[tu
     simple = _lift_simple(code, entry_point)
     if simple is not None:
         return (simple,), len(code) // 16
-    try:
-        body = ast.parse(code).body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    body = parsed(code)
+    if body is None:
         return None, 0
     return _Walk(entry_point, modules, code.splitlines(), _bound(body), loops=False).lift(body)
 
@@ -111,11 +111,10 @@ def lift_check(code: str, setup: str, entry_point: str) -> tuple[Lifted, ...] | 
 
 
 def _lift_check(setup: str) -> tuple[tuple[Lifted, ...] | None, int]:
-    try:
-        tree = ast.parse(setup)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    body = parsed(setup)
+    if body is None:
         return None, 0
-    defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign))
+    defs = [n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign))
             and _binds(n, "check")]
     node = defs[-1] if defs else None
     if not isinstance(node, ast.FunctionDef) or node.decorator_list or len(node.args.args) != 1 \
@@ -176,10 +175,14 @@ class _Walk:
                 raise Untrusted("too many asserts")
 
     def assertion(self, stmt: ast.Assert) -> None:
-        names = [n for n in ast.walk(stmt.test) if isinstance(n, ast.Name) and n.id == self.callee]
-        call = next((n for n in ast.walk(stmt.test) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-                     and n.func.id == self.callee), None)
-        if call is None or len(names) != 1 or call.keywords or any(isinstance(a, ast.Starred) for a in call.args):
+        names, call = 0, None  # the candidate's name read once, in its first call (in `ast.walk`'s order)
+        for n in ast.walk(stmt.test):
+            if isinstance(n, ast.Name):
+                names += n.id == self.callee
+            elif call is None and isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
+                    and n.func.id == self.callee:
+                call = n
+        if call is None or names != 1 or call.keywords or any(isinstance(a, ast.Starred) for a in call.args):
             raise Untrusted("not one call of the candidate")
         args = tuple(self.ev.argument(a, bare=True) for a in call.args)
         if not plain(args, passable=True):
@@ -198,25 +201,24 @@ class _Walk:
 
 
 def _jumps(body: list[ast.stmt]) -> bool:
-    return any(isinstance(n, (ast.Break, ast.Continue)) for stmt in body for n in ast.walk(stmt))
+    return any(isinstance(n, (ast.Break, ast.Continue)) for n in nodes(body))
 
 
 def _bound(body: list[ast.stmt]) -> frozenset[str]:
     """Every name `body` binds anywhere (assignments, loops, imports, defs, comprehension variables): such a name
     is never read as a builtin by a lifted expression."""
     names: set[str] = set()
-    for stmt in body:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-                names.add(node.id)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(node.name)
-            elif isinstance(node, ast.alias):
-                names.add((node.asname or node.name).split(".")[0])
-            elif isinstance(node, (ast.Global, ast.Nonlocal)):
-                names.update(node.names)
-            elif isinstance(node, ast.arg):
-                names.add(node.arg)
+    for node in nodes(body):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
     return frozenset(names)
 
 
@@ -224,10 +226,8 @@ def _bound(body: list[ast.stmt]) -> frozenset[str]:
 def bound_names(code: str) -> frozenset[str]:
     """Names a test's code (the setup, an Assert case) binds: its module-level code runs in the tests' namespace,
     so a lifted expression's builtin must not be one of them. A module the setup imports (`setup_modules`) is."""
-    try:
-        return _bound(ast.parse(code).body)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return frozenset(_BUILTIN_NAMES)
+    body = parsed(code)
+    return frozenset(_BUILTIN_NAMES) if body is None else _bound(body)
 
 
 @functools.lru_cache(maxsize=256)
@@ -235,12 +235,11 @@ def setup_modules(setup: str) -> frozenset[str]:
     """`math` when the setup's only bindings of that name are module-level `import math`s."""
     if "math" not in setup:
         return frozenset()
-    try:
-        body = ast.parse(setup).body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    body = parsed(setup)
+    if body is None:
         return frozenset()
     imports = sum(1 for s in body if isinstance(s, ast.Import) for a in s.names if a.name == "math" and not a.asname)
-    binds = sum(1 for s in body for n in ast.walk(s) if _binds_math(n))
+    binds = sum(1 for n in nodes(body) if _binds_math(n))
     return frozenset({"math"}) if imports and binds == imports else frozenset()
 
 
@@ -309,13 +308,18 @@ def lift_job(job: PythonTests) -> Plan | None:
     budgets: list[float] = []
     seen: set[int] = set()
     modules = setup_modules(job.setup) if job.setup else frozenset()
-    rebound = _rebound(job, modules)
+    rebound: frozenset[str] | None = None  # worked out only for a case that reads a builtin (few do): it walks
+    # every test's whole tree, ~30% of the CPU a HumanEval task's lifting costs each fork server
     for index, case in enumerate(job.cases):
         if isinstance(case, Assert):
             parts = lift_assert(case.code, job.entry_point, modules) \
                 or lift_check(case.code, job.setup, job.entry_point)
-            if parts is None or parts[0].uses & rebound:
+            if parts is None:
                 return None
+            if parts[0].uses:  # (every part of a case has the case's `uses`)
+                rebound = _rebound(job, modules) if rebound is None else rebound
+                if parts[0].uses & rebound:
+                    return None
             if id(parts) in seen and any(map(_mutable, (p.args for p in parts))):  # the same case again: fresh
                 parts = _fresh(parts)  # values, shared between its calls as they were (one `copy` memo)
             seen.add(id(parts))
