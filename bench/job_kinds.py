@@ -28,7 +28,8 @@ _LONG = 32  # cases over which a job reports its passing cases in columns (runne
 
 
 def record_jobs(samples: str, tasks: str, data_dir: str | None) -> list[tuple]:
-    """(program, limits) of every `PythonTests` job an evaluation of `samples` submits, in order."""
+    """(program, limits) of every sample's `PythonTests` job an evaluation of `samples` submits, in order (not the
+    references' jobs: whether those run depends on the reference cache)."""
     from execeval.evaluate import EvalConfig, evaluate
     from execeval.sandbox import PythonTests
     from execeval.sandbox.forkserver import PoolSandbox
@@ -37,7 +38,7 @@ def record_jobs(samples: str, tasks: str, data_dir: str | None) -> list[tuple]:
     submit = PoolSandbox.submit
 
     def recorded(sandbox, program, limits, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if isinstance(program, PythonTests):
+        if isinstance(program, PythonTests) and not program.batch_report:
             seen.append((program, limits))
         return submit(sandbox, program, limits, *args, **kwargs)
 
