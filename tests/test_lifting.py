@@ -183,6 +183,27 @@ def test_a_lifted_predicate_in_the_sandbox(sandbox):
     assert _verdicts(sandbox, job("None"))[:2] == ["error", "error"]
 
 
+_SPIN_ON_2 = "def f(x):\n    while x == 2:\n        pass\n    return x + 1\n"  # right for 1, never returns for 2
+
+
+def test_a_wrong_lifted_value_stops_the_job_before_a_long_case_uses_its_budget(sandbox):
+    """The job can't see that a lifted value was wrong; a case that runs on sends the lines held back (casetimer's
+    nudge), so the server stops the job at the failure instead of after the next case's whole budget (20 s)."""
+    setup = "def check(candidate):\n    assert candidate(1) == 3\n    assert candidate(2) == 3\n"
+    job = PythonTests(_SPIN_ON_2, "f", (Assert("check(f)"),), setup=setup, case_cpu_s=(20.0,))
+    assert lift_job(job) is not None
+    result = sandbox.run(job, Limits(cpu_s=30, wall_s=60))
+    assert [(c.status.value, c.message) for c in result.cases] == [("failed", "line 2 of the test: assert candidate(1) == 3")]
+    assert not result.completed  # stopped: it never reached the second assert's end nor its closing line
+
+
+def test_after_its_nudge_a_long_case_still_stops_at_its_own_limit(sandbox):
+    setup = "def check(candidate):\n    assert candidate(1) == 2\n    assert candidate(2) == 3\n"
+    job = PythonTests(_SPIN_ON_2, "f", (Assert("check(f)"),), setup=setup, case_cpu_s=(0.3,))
+    result = sandbox.run(job, Limits(cpu_s=30, wall_s=60))
+    assert [c.status.value for c in result.cases] == ["timeout"]
+
+
 # ---------------------------------------------------------------- what still runs split: cheaper, the same
 def test_split_arguments_cross_as_marshal_only_when_exactly_plain():
     from fractions import Fraction

@@ -194,6 +194,8 @@ def _run_cases(job: PythonTests, out: Channel, snapshot: Snapshot, test_ns: dict
     # HumanEval+'s ~750 inputs a sample: a line each cost ~3 us to parse in the server and ~2 us to pass on; a
     # short job keeps its hand-formatted lines (no json encoder pages touched per job)
     in_columns = job.batch_report or len(job.cases) > _LINES_UP_TO
+    # lines held back may hold a wrong value only the server can see: a long case sends them (casetimer.NUDGE_S)
+    nudge = out.flush if job.stop_on_failure and remote is None else None
     for index, case in enumerate(job.cases):
         limit = job.case_cpu_s[index] if job.case_cpu_s else 0.0
         result: dict = {"i": index}
@@ -205,7 +207,8 @@ def _run_cases(job: PythonTests, out: Channel, snapshot: Snapshot, test_ns: dict
             remote.budget, remote.case_cpu, remote.marshal = limit, 0.0, 0.0
         try:
             # split: the candidate's process has its own timer; this one's marshalling is not the case's
-            timer.arm(limit if remote is None or not limit else 4 * limit + 1.0, start)
+            timer.arm(limit if remote is None or not limit else 4 * limit + 1.0, start,
+                      nudge if out.pending or out.columns[0] else None)
             if isinstance(case, Assert):
                 name = f"<test {index}>"
                 sources[name] = case.code
