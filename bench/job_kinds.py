@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import bare_fork_floor, machine_line, table  # noqa: E402
 from fork_profile import server_pid, usage  # noqa: E402
 
-_LONG = 32  # cases over which a job reports its passing cases in columns (runner._LINES_UP_TO)
 
 
 def record_jobs(samples: str, tasks: str, data_dir: str | None) -> list[tuple]:
@@ -53,8 +52,10 @@ def record_jobs(samples: str, tasks: str, data_dir: str | None) -> list[tuple]:
 
 def kind(program: object, result: object) -> str:
     """What the job came to: its first case that did not pass, or the process's status."""
-    if len(program.cases) > _LONG:  # type: ignore[attr-defined]
-        return f"long (>{_LONG} cases)"
+    from execeval.sandbox.python.runner import _LINES_UP_TO  # over it, a job reports its passes in columns
+
+    if len(program.cases) > _LINES_UP_TO:  # type: ignore[attr-defined]
+        return f"long (>{_LINES_UP_TO} cases)"
     for case in result.cases:  # type: ignore[attr-defined]
         if case.status.value == "not_run":
             return f"load failed: {result.error_type}"  # type: ignore[attr-defined]
