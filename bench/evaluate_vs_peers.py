@@ -302,7 +302,8 @@ FLOOR: list[tuple[float, float]] = []  # the bare-fork floor, measured once per 
 def best_possible(cpu_split: tuple, fork_s: float, workers: int, theirs: str, their_wall: float,
                   target: float) -> str:
     """The speed-up a harness costing nothing but the floor would reach: one bare fork per job run plus the
-    samples' own CPU (calls a harness must make), spread perfectly over the workers. `cpu_split` is the warm run's
+    samples' own CPU (as the runner times a case: decoding its arguments, the call, encoding its output; the
+    calls are what any harness must make), spread perfectly over the workers. `cpu_split` is the warm run's
     (no reference or calibration job: the least a run needs, cold or warm). Below the target, the target is out of
     reach on this machine with these samples, whatever the harness does."""
     count, own_s = cpu_split[2], cpu_split[4]
