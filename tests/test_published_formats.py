@@ -15,7 +15,8 @@ from execeval.evaluation.programs import TimePolicy
 from execeval.runs.files import read_results
 from execeval.samples import load_samples, match_samples, program_for
 from execeval.tasks.humaneval import load_humaneval
-from execeval.tasks.model import Assert, Task, TaskSet, TestSuite
+from execeval.tasks.model import Assert, Task, TaskSet
+from execeval.tasks.model import TestSuite as Suite  # (a name pytest would try to collect as a test class)
 from execeval.tasks.native import load_native
 
 HERE = Path(__file__).parent / "published_samples"
@@ -67,7 +68,7 @@ def test_sample_format_completion_overrides_detection_and_bad_names_are_refused(
 
 def _mbpp_task(task_id: str) -> Task:
     return Task(task_id=task_id, prompt="prose", entry_point="f", reference="def f(): return 1\n",
-                tests=TestSuite(cases=(Assert("assert f() == 1"),)), completion_mode=False)
+                tests=Suite(cases=(Assert("assert f() == 1"),)), completion_mode=False)
 
 
 @pytest.mark.parametrize("ids, name", [(("234", "89", "245", "2"), "mbpp"),
@@ -142,8 +143,8 @@ CHECK = ("\n\ndef check(candidate):\n    assert candidate(1) == 1\n    assert ca
 
 def _check_task(as_setup: bool) -> TaskSet:
     """HumanEval's layout (check in the setup, one `check(f)` case) or a native one (the whole test one case)."""
-    tests = (TestSuite(cases=(Assert("check(f)"),), setup=CHECK) if as_setup
-             else TestSuite(cases=(Assert(CHECK.strip() + "\ncheck(f)\n"),)))
+    tests = (Suite(cases=(Assert("check(f)"),), setup=CHECK) if as_setup
+             else Suite(cases=(Assert(CHECK.strip() + "\ncheck(f)\n"),)))
     task = Task(task_id="c/0", prompt="def f(n):\n", entry_point="f", reference="def f(n):\n    return n\n",
                 tests=tests, completion_mode=True)
     return TaskSet(name="c", tasks=(task,), source="mem", content_hash="0")
