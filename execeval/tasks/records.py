@@ -21,20 +21,13 @@ from typing import Any
 from execeval.errors import ExecevalError, TaskFormatError, UsageError
 from execeval.tasks.model import Task, TaskSet
 from execeval.tasks.parquet import is_parquet, parquet_to_jsonl
+from execeval.values import compact_json  # re-exported: `Call.args_json`'s one compact form (json's C encoder, made once)
 
 __all__ = ["Raw", "Record", "read_raw", "iter_records", "is_json_array", "need", "optional", "compact_json", "sha256",
            "objects", "make_taskset"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
-#: One encoder for every `Call` argument list: building one per call (as `json.dumps(..., separators=...)` does)
-#: costs more than the encoding itself on EvalPlus' 120k small inputs.
-_COMPACT = json.JSONEncoder(separators=(",", ":"))
-
-
-def compact_json(value: Any) -> str:
-    """`value` as compact JSON (no spaces), the form `Call.args_json` keeps."""
-    return _COMPACT.encode(value)
 
 
 def sha256(data: bytes) -> str:
