@@ -49,18 +49,17 @@ def diagnose(recalibrate: bool = False) -> Diagnosis:
     """Start one fork server, ask it both questions (isolation, speed), stop it; look up the toolchains and this
     machine's stored speed. `recalibrate`: store the fresh speed as this machine's first (runs already started
     keep their own)."""
-    with open_sandbox(workers=1) as sandbox:
-        isolation, speed = sandbox.isolation(), measure_machine_speed(sandbox)
     cache = shared_cache()
-    if cache is None and recalibrate:
+    if cache is None and recalibrate:  # said before a fork server starts and the speed is measured for nothing
         raise UsageError("--recalibrate: the shared cache is not writable",
                          hint="set EXECEVAL_CACHE_DIR to a writable directory")
-    stored = None
-    if cache is not None:
-        try:
-            if recalibrate:
-                store_speed(cache, speed)
-            stored = stored_speed(cache)
-        finally:
+    try:
+        with open_sandbox(workers=1) as sandbox:
+            isolation, speed = sandbox.isolation(), measure_machine_speed(sandbox)
+        if cache is not None and recalibrate:
+            store_speed(cache, speed)
+        stored = stored_speed(cache) if cache is not None else None
+    finally:
+        if cache is not None:
             cache.close()
     return Diagnosis(isolation, speed, tuple(toolchains()), stored)

@@ -89,7 +89,8 @@ def _compact_encoder(allow_nan: bool) -> Callable[[Any], str]:
     """`json.dumps(node, separators=(",", ":"), allow_nan=allow_nan)`, its text byte for byte, from json's C encoder
     made once: JSONEncoder.encode makes a fresh one (and a float-formatting closure) on every call, ~3 us of each
     output's encoding in a case's timed CPU. No circular-reference check: what it is given is acyclic (`_plain`
-    builds a fresh tree, at most _MAX_DEPTH deep; outputtext.py's flat lists hold scalars only)."""
+    builds a fresh tree, at most _MAX_DEPTH deep; outputtext.py's flat lists hold scalars only; the runner's report
+    payloads; the task loaders' arguments, parsed from JSON)."""
     python_encoder = json.JSONEncoder(separators=(",", ":"), allow_nan=allow_nan)
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # a Python without json's C accelerator

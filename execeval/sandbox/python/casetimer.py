@@ -27,7 +27,7 @@ from execeval.sandbox.python.cpuclock import process_cpu
 
 _setitimer, _PROF = signal.setitimer, signal.ITIMER_PROF
 TICK_S = 0.004  # a scheduler tick at HZ=250: a CPU timer fires only at one
-NUDGE_S = 0.005  # a case's CPU time after which its job's unsent report lines go out (the server's SETTLE_AFTER_S)
+NUDGE_S = 0.005  # a case's CPU time after which its job's unsent report lines go out (the server waits as long)
 _between_cases = [False]  # True while a kept-armed timer may run out outside a case (its signal is then ignored)
 # While a case's timer is armed early for its nudge: [what sends the unsent lines, the CPU time the case's limit ends
 # at]; [None, _ENDED] once that case is over (a signal already on its way then is ignored); [None, None] otherwise

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 
 from execeval.sandbox.base import PythonTests
 from execeval.sandbox.limits import Limits
+from execeval.sandbox.python.casetimer import NUDGE_S
 from execeval.sandbox.server import wire
 from execeval.sandbox.server.reportlines import ResultLines
 
 RESULT_CAP = 64 << 20  # bytes of case results a job may send; more is tampering
-SETTLE_AFTER_S = 0.005  # how long a report chunk may wait to be parsed while its job still runs
+SETTLE_AFTER_S = NUDGE_S  # how long a report chunk may wait to be parsed while its job still runs: as long as a
+# job holds back lines in a case that runs on (casetimer)
 _READ = 1 << 16
 
 
