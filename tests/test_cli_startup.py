@@ -34,9 +34,14 @@ def _modules_after(code: str, cwd: Path | None = None) -> set[str]:
 
 
 def test_importing_the_cli_loads_no_command_s_dependencies():
-    loaded = _modules_after("import execeval.cli")
+    loaded = _modules_after("import execeval.cli; execeval.cli.app")
     assert "execeval.cli.evaluation" in loaded  # every command is registered
     assert sorted(m for m in NOT_AT_IMPORT if m in loaded) == []
+
+
+def test_the_commands_load_after_main_could_start_the_fork_servers():
+    loaded = _modules_after("import execeval.cli")  # what runs before `main` starts them (cli/prestart.py)
+    assert sorted(m for m in ("typer", "execeval.cli.shared", "execeval.evaluation") if m in loaded) == []
 
 
 def test_an_evaluate_run_loads_only_what_it_runs(tmp_path):

@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from execeval.cli.app import app, friendly
+from execeval.cli.shared import app, friendly
 
 
 @app.command()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from execeval.cli.app import app, friendly
+from execeval.cli.shared import app, friendly
 from execeval.cli.options import execution_options, generation_options, option
 from execeval.errors import UsageError
 from execeval.evaluation.pipeline import EvalConfig

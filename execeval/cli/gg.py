@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from execeval.cli.app import app, friendly
+from execeval.cli.shared import app, friendly
 
 gg = typer.Typer(help="Guaranteed Guess: assembly translated between ISAs, accepted when tested and covered.",
                  no_args_is_help=True)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import typer
 
-from execeval.cli.app import parse_k
+from execeval.cli.shared import parse_k
 from execeval.errors import UsageError
 from execeval.evaluation.pipeline import EvalConfig
 from execeval.evaluation.programs import TimePolicy, not_positive

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from execeval.cli.app import app, friendly, parse_k
+from execeval.cli.shared import app, friendly, parse_k
 from execeval.evaluation.programs import TimePolicy
 
 

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from execeval.cli.app import app, friendly
+from execeval.cli.shared import app, friendly
 
 
 @app.command("score-abstention")

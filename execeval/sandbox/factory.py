@@ -24,9 +24,10 @@ def open_sandbox(workers: int | None = None, executor: str = "local", address: s
     address: with "ray", the cluster's address (None: `RAY_ADDRESS`, else a local cluster).
     """
     if executor == "local":
+        from execeval.sandbox import early
         from execeval.sandbox.forkserver import ForkServerSandbox
 
-        return ForkServerSandbox(workers)
+        return ForkServerSandbox(workers, started=early.take(workers))  # servers started early, if any
     if executor == "ray":
         from execeval.sandbox.raycluster import RaySandbox
 

@@ -231,12 +231,15 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
 class WorkerPool:
     """N fork servers pulling from one priority queue: lower `priority` runs first (use -cost for longest-first)."""
 
-    def __init__(self, workers: int | None = None, env_extra: dict[str, str] | None = None) -> None:
+    def __init__(self, workers: int | None = None, env_extra: dict[str, str] | None = None,
+                 started: list[_Worker] | None = None) -> None:
+        """`started`: servers already starting (`early.take`), used as servers 0, 1, ... of this pool."""
         self.size = workers or os.cpu_count() or 1
         self._env_extra = env_extra or {}
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
         self._seq = itertools.count()
-        self._workers: list[_Worker | None] = [None] * self.size
+        self._workers: list[_Worker | None] = [*(started or [])[:self.size]]
+        self._workers += [None] * (self.size - len(self._workers))
         self._closed = False
         self.retired = 0  # servers retired because a job's leftovers could not be removed (see process.py)
         self.last_retirement = ""
@@ -244,7 +247,8 @@ class WorkerPool:
         for t in self._threads[1:]:  # each starts its own server at once, while this one starts the first
             t.start()
         try:
-            self._workers[0] = _Worker(0, self._env_extra)  # started; its "ready" is awaited by `isolation`
+            if self._workers[0] is None:  # started; its "ready" is awaited by `isolation`
+                self._workers[0] = _Worker(0, self._env_extra)
         except BaseException:
             self.close()
             raise
@@ -347,8 +351,9 @@ class PoolSandbox:
     """What both backends share: a pool of fork servers, the protocol's methods, context management.
     Subclasses say which programs they take (`supports`) and may translate one into another (`prepare`)."""
 
-    def __init__(self, workers: int | None = None, pool: WorkerPool | None = None) -> None:
-        self.pool = pool or WorkerPool(workers)
+    def __init__(self, workers: int | None = None, pool: WorkerPool | None = None,
+                 started: list[_Worker] | None = None) -> None:
+        self.pool = pool or WorkerPool(workers, started=started)
         self._owns_pool = pool is None
 
     @property

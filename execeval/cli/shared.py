@@ -1,4 +1,4 @@
-"""The `execeval` application object and what every command shares: one-line errors and flag parsers.
+"""The `execeval` application object (`app`) and what every command shares: one-line errors and flag parsers.
 
 Commands live one module per concern beside this one and register themselves on `app`.
 """
