@@ -26,11 +26,12 @@ from collections.abc import Callable
 from typing import NoReturn, Protocol
 
 from execeval.sandbox.base import Assert, PythonTests
+from execeval.sandbox.python.candidatecode import compiled
 from execeval.sandbox.python.casetimer import CaseTimeout, CaseTimer, on_cpu_timer
 from execeval.sandbox.python.channel import Channel
 from execeval.sandbox.python.cpuclock import process_cpu
 from execeval.sandbox.python.split.guard import check_plain, to_wire
-from execeval.sandbox.python.tracebacks import failing_line, short, test_location, traceback_text
+from execeval.sandbox.python.tracebacks import failing_line, program_failure, short, test_location
 from execeval.sandbox.python.outputtext import flat_text
 from execeval.sandbox.python.snapshot import Snapshot
 from execeval.sandbox.python.treecpu import OtherProcesses
@@ -105,8 +106,7 @@ def report_tests(job: PythonTests, channel_fd: int, token: str, snapshot: Snapsh
 
     def program_error(exc: BaseException | dict, where: str) -> NoReturn:
         restore()
-        out.send({"program": where, "t": type(exc).__name__, "m": short(exc),
-                  "tb": traceback_text(exc, sources, skip_file=__file__)[-2000:]} if isinstance(exc, BaseException)
+        out.send(program_failure(exc, where, sources, skip_file=__file__) if isinstance(exc, BaseException)
                  else {"program": where, **{k: str(exc.get(k, ""))[:2000] for k in ("t", "m", "tb")}})
         out.send("done", flush=True)
         raise JobOver
@@ -164,7 +164,8 @@ def _load_here(job: PythonTests, ns_builtins: dict, program_error: Callable[[Bas
     ns = module.__dict__
     ns["__builtins__"] = ns_builtins
     try:
-        exec(compile(job.program, "<candidate>", "exec", dont_inherit=True), ns)
+        code = compiled(job)  # the server's compile (candidatecode.py); else here, so a failure reads as before
+        exec(code if code is not None else compile(job.program, "<candidate>", "exec", dont_inherit=True), ns)
     except BaseException as exc:  # noqa: BLE001 - every way out of the program is a failure to load
         program_error(exc, "load")
     return ns

@@ -74,6 +74,13 @@ def traceback_text(exc: BaseException, sources: dict[str, str], skip_file: str =
     return "\n".join(lines)
 
 
+def program_failure(exc: BaseException, where: str, sources: dict[str, str], skip_file: str) -> dict:
+    """The report line of a program that failed to load or to run the tests' setup (`where`): the runner's, and the
+    fork server's for a program that does not compile (candidatecode.py), so both read the same."""
+    return {"program": where, "t": type(exc).__name__, "m": short(exc),
+            "tb": traceback_text(exc, sources, skip_file=skip_file)[-2000:]}
+
+
 def _source_line(source: str | None, lineno: int) -> str:
     if not source:
         return ""

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from execeval.sandbox.python import runner
+from execeval.sandbox.python import candidatecode, runner
 from execeval.sandbox.python import warmup
 from execeval.sandbox.python.snapshot import Snapshot
 from execeval.sandbox.python.proctree import ProcessTree, become_subreaper, sigchld_kept
@@ -37,7 +37,7 @@ from execeval.sandbox.limits import Limits
 from execeval.sandbox.isolation.linux import PR_SET_DUMPABLE, prctl
 from execeval.sandbox.server.reportlines import ResultLines
 from execeval.sandbox.server.setupreport import SETUP_FAILED, SetupReport
-from execeval.sandbox.server.supervision import Supervision
+from execeval.sandbox.server.supervision import Supervision, not_compiled
 
 # Modules imported once in the server, so a job that imports them pays nothing. Pure-Python modules cost only
 # shared pages; an extension module costs every job the memory mappings of its .so (~5, and a fork's CPU grows by
@@ -116,13 +116,6 @@ class Server:
                 os.chmod(path, 0o755)
             if self.iso.job_uid is not None:
                 os.chown(path, self.iso.job_uid, self.iso.job_uid)
-        stdin = getattr(program, "stdin", b"") or b""
-        if stdin:
-            stdin_fd = os.memfd_create("stdin", os.MFD_CLOEXEC)
-            os.write(stdin_fd, stdin)
-            os.lseek(stdin_fd, 0, os.SEEK_SET)
-        else:  # most jobs read nothing: the server's one /dev/null spares four syscalls per job
-            stdin_fd = os.dup(self.empty_stdin)
         plan: Plan | None = None
         split = False
         if isinstance(program, PythonTests) and any(isinstance(c, Assert) for c in program.cases):
@@ -133,6 +126,17 @@ class Server:
                 program = plan.job
         if isinstance(program, PythonTests):
             runner.precompile(program)  # the task's test code, compiled here once rather than in every job
+            candidatecode.precompile(program)  # and the program, for this job
+            failure = None if split else candidatecode.load_failure(program)
+            if failure is not None:  # it does not compile: what its job would report, without the job
+                return not_compiled(failure)
+        stdin = getattr(program, "stdin", b"") or b""
+        if stdin:
+            stdin_fd = os.memfd_create("stdin", os.MFD_CLOEXEC)
+            os.write(stdin_fd, stdin)
+            os.lseek(stdin_fd, 0, os.SEEK_SET)
+        else:  # most jobs read nothing: the server's one /dev/null spares four syscalls per job
+            stdin_fd = os.dup(self.empty_stdin)
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         res_r, res_w = os.pipe2(os.O_CLOEXEC)

@@ -277,6 +277,15 @@ class Supervision:
         }
 
 
+def not_compiled(program_error: dict) -> dict:
+    """The result of a job the server did not fork because its program does not compile (candidatecode.py): what
+    the job would have sent (`Supervision.result`'s fields: its load failure, its closing line, exit status 0),
+    with nothing run, so no output, time or memory."""
+    return {"reason": None, "signal": None, "exit_code": 0, "wall_s": 0.0, "cpu_s": 0.0, "peak_memory_mb": 0.0,
+            "oom_killed": False, "stdout": b"", "stderr": b"", "stdout_truncated": False, "stderr_truncated": False,
+            "completed": True, "tampered": False, "program_error": program_error, "cases": []}
+
+
 def _kill(pid: int) -> None:
     try:
         os.kill(pid, signal.SIGKILL)

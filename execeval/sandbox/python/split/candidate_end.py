@@ -13,6 +13,7 @@ import sys
 import types
 
 from execeval.sandbox.base import PythonTests
+from execeval.sandbox.python.candidatecode import compiled
 from execeval.sandbox.python.runner import CaseTimeout
 from execeval.sandbox.python.cpuclock import process_cpu
 from execeval.sandbox.python.snapshot import Snapshot
@@ -49,7 +50,8 @@ def serve_calls(job: PythonTests, rfd: int, wfd: int, snapshot: Snapshot) -> Non
     sources = {"<candidate>": job.program, "<tests>": job.setup}
     where = "load"
     try:
-        exec(compile(job.program, "<candidate>", "exec", dont_inherit=True), ns)
+        code = compiled(job)  # the server's compile (candidatecode.py); else here, so a failure reads as before
+        exec(code if code is not None else compile(job.program, "<candidate>", "exec", dont_inherit=True), ns)
         where = "setup"
         if job.setup:
             exec(compile(job.setup, "<tests>", "exec", dont_inherit=True), ns)
