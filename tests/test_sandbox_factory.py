@@ -38,3 +38,15 @@ def test_the_pipeline_passes_its_config_to_the_factory(monkeypatch):
     assert make_sandbox(EvalConfig(workers=5, executor="ray", ray_address="auto")) == "sandbox"
     assert seen == [(5, "ray", "auto")]
     assert factory.open_sandbox is open_sandbox
+
+
+def test_a_negative_worker_count_is_a_usage_error_not_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    with pytest.raises(UsageError, match="0 or more"):
+        open_sandbox(workers=-1)
+    out = subprocess.run([sys.executable, "-m", "execeval.cli", "evaluate", "--demo", "-j", "-1", "-q", "-o",
+                          str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith("error: -1 workers: a pool needs 0 or more")

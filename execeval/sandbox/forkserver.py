@@ -21,7 +21,7 @@ import warnings
 from concurrent.futures import Future
 from typing import Self
 
-from execeval.errors import SandboxError
+from execeval.errors import SandboxError, UsageError
 from execeval.sandbox.server import wire
 from execeval.sandbox.base import (Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport, Program,
                                    PythonTests, Script, Status)
@@ -234,6 +234,8 @@ class WorkerPool:
     def __init__(self, workers: int | None = None, env_extra: dict[str, str] | None = None,
                  started: list[_Worker] | None = None) -> None:
         """`started`: servers already starting (`early.take`), used as servers 0, 1, ... of this pool."""
+        if workers is not None and workers < 0:
+            raise UsageError(f"{workers} workers: a pool needs 0 or more (0: one per core)", hint="pass --workers 0 or more")
         self.size = workers or os.cpu_count() or 1
         self._env_extra = env_extra or {}
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
