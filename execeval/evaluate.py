@@ -80,7 +80,7 @@ def _format_warning(runs: list[SampleRun]) -> str | None:
     the usual sign of a file read in the wrong format (Reflexion's HumanEval `solution` is a body, not a program).
     Asked once the verdicts are in, of the samples that did not compile: compiling every sample in the harness
     before the run held its start back (~50 ms for 1,000 samples)."""
-    suspects, _ = body_suspects((r.task, r.sample) for r in runs if r.verdict and r.verdict.status == SYNTAX_ERROR)
+    suspects = body_suspects((r.task, r.sample) for r in runs if r.verdict and r.verdict.status == SYNTAX_ERROR)
     total = len(runs)
     if suspects * 2 <= total:
         return None

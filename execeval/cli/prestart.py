@@ -6,8 +6,6 @@ they still are its flags); a line with anything that could change the sandbox, o
 
 from __future__ import annotations
 
-import os
-
 _COMMAND = "evaluate"
 _WORKERS, _WORKERS_SHORT = "--workers", "-j"
 _NOT_LOCAL = ("--executor", "--help", "-h")  # another sandbox (Ray), or no run at all
@@ -35,4 +33,6 @@ def workers_to_start(argv: list[str]) -> int | None:
             return None  # the command's own parsing says what is wrong
         if workers < 0:
             return None
-    return workers or os.cpu_count() or 1
+    from execeval.sandbox.forkserver import pool_size  # only for `evaluate`, which loads it anyway
+
+    return pool_size(workers)

@@ -145,15 +145,10 @@ def _program(task: Task, sample: Sample) -> str:
     return sample.code + suffix  # LiveCodeBench's LeetCode tasks, APPS's call-based problems: a trusted call after
 
 
-def body_suspects(pairs: Iterable[tuple[Task, Sample]]) -> tuple[int, int]:
-    """(samples read as whole programs that are syntax errors but would compile after the task's prompt, samples).
+def body_suspects(pairs: Iterable[tuple[Task, Sample]]) -> int:
+    """How many samples read as whole programs are syntax errors but would compile after the task's prompt.
 
     When most samples are, the file was almost surely read in the wrong format (a function body taken for a
     program), so a run warns rather than score everything `syntax_error`."""
-    suspects = total = 0
-    for task, sample in pairs:
-        total += 1
-        if (sample.kind == "solution" and task.prompt and task.language == "python" and not compiles(sample.code)
-                and compiles(task.prompt + sample.code)):
-            suspects += 1
-    return suspects, total
+    return sum(1 for task, sample in pairs if sample.kind == "solution" and task.prompt and task.language == "python"
+               and not compiles(sample.code) and compiles(task.prompt + sample.code))

@@ -10,9 +10,8 @@ evaluate` starts them first thing (cli/prestart.py).
 from __future__ import annotations
 
 import atexit
-import os
 
-from execeval.sandbox.forkserver import _Worker
+from execeval.sandbox.forkserver import _Worker, pool_size
 
 _parked: list[_Worker] = []
 
@@ -22,7 +21,7 @@ def start(workers: int | None) -> None:
     if _parked:
         return
     try:
-        for index in range(workers or os.cpu_count() or 1):
+        for index in range(pool_size(workers)):
             _parked.append(_Worker(index, {}))
     except OSError:  # the pool starts its own, and reports why it cannot, when it is made
         pass
@@ -30,7 +29,7 @@ def start(workers: int | None) -> None:
 
 def take(workers: int | None) -> list[_Worker]:
     """The parked servers a pool of `workers` (None: one per core) uses, by index; the rest are closed."""
-    wanted = workers or os.cpu_count() or 1
+    wanted = pool_size(workers)
     parked, _parked[:] = _parked[:], []
     for worker in parked[wanted:]:
         worker.close()
@@ -39,8 +38,7 @@ def take(workers: int | None) -> list[_Worker]:
 
 def close_parked() -> None:
     """Close the servers nobody took (each exits at the end of its input)."""
-    parked, _parked[:] = _parked[:], []
-    for worker in parked:
+    for worker in take(len(_parked)) if _parked else ():
         worker.close()
 
 

@@ -25,7 +25,7 @@ from execeval.errors import SandboxError, UsageError
 from execeval.sandbox.server import wire
 from execeval.sandbox.base import (Call, CaseResult, CaseStatus, Command, ExecResult, IsolationReport, Program,
                                    PythonTests, Script, Status)
-from execeval.sandbox.crashes import ERROR_LINE, JVM_UNCAUGHT
+from execeval.sandbox.crashes import error_type_in
 from execeval.sandbox.limits import DEFAULT_LIMITS, Limits
 from execeval.sandbox.grading import Expected, grade_reports, settled_cases
 from execeval.sandbox.interpreter import inside_prefixes
@@ -160,25 +160,13 @@ def _split_expectations(cases: tuple) -> tuple[list | None, tuple, int]:
     return expected, inputs, serial
 
 
-def _error_type(stderr: bytes) -> str | None:
-    """The exception's class name: Python's traceback ends with it; a JVM's names it first (its frames follow)."""
-    m = JVM_UNCAUGHT.search(stderr[-8192:])
-    if m:
-        return m.group(1).decode().rsplit(".", 1)[-1]
-    for line in reversed(stderr.strip().splitlines()[-5:]):
-        m = ERROR_LINE.match(line.strip())
-        if m:
-            return m.group(1).decode().rsplit(".", 1)[-1]
-    return None
-
-
 def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, CaseResult]) -> ExecResult:
     if raw.get("status") == "sandbox_error":
         return ExecResult(Status.SANDBOX_ERROR, detail=raw.get("detail", ""))
     stderr = raw["stderr"]
     fields = {k: raw[k] for k in ("exit_code", "signal", "wall_s", "cpu_s", "peak_memory_mb", "stdout", "stderr",
                                   "stdout_truncated", "stderr_truncated", "completed")}
-    error_type, tail = _error_type(stderr), stderr[-2000:].decode("utf-8", "replace")
+    error_type, tail = error_type_in(stderr), stderr[-2000:].decode("utf-8", "replace")
     case_list: tuple[CaseResult, ...] = ()
     all_passed = True
     if isinstance(program, PythonTests):
@@ -228,6 +216,11 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
                       files=raw.get("files") or {}, **fields)
 
 
+def pool_size(workers: int | None) -> int:
+    """How many fork servers `workers` means: 0 or None is one per core."""
+    return workers or os.cpu_count() or 1
+
+
 class WorkerPool:
     """N fork servers pulling from one priority queue: lower `priority` runs first (use -cost for longest-first)."""
 
@@ -236,7 +229,7 @@ class WorkerPool:
         """`started`: servers already starting (`early.take`), used as servers 0, 1, ... of this pool."""
         if workers is not None and workers < 0:
             raise UsageError(f"{workers} workers: a pool needs 0 or more (0: one per core)", hint="pass --workers 0 or more")
-        self.size = workers or os.cpu_count() or 1
+        self.size = pool_size(workers)
         self._env_extra = env_extra or {}
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
         self._seq = itertools.count()
