@@ -179,6 +179,26 @@ def test_an_unreachable_service_is_one_clear_error():
                                                                                                "completion": ""})
 
 
+
+def test_an_unreachable_service_s_health_is_the_same_clear_error():
+    import asyncio
+
+    from execeval.errors import SandboxError
+    from execeval.service.client import AsyncVerifyClient
+
+    url = f"http://127.0.0.1:{_free_port()}"
+    with pytest.raises(SandboxError, match="cannot reach the verification service"):
+        VerifyClient(url).health()
+
+    async def check() -> None:
+        client = AsyncVerifyClient(url)
+        try:
+            await client.health()
+        finally:
+            await client.aclose()
+
+    with pytest.raises(SandboxError, match="cannot reach the verification service"):
+        asyncio.run(check())
 @pytest.mark.slow
 def test_sigterm_finishes_the_accepted_job_first(tmp_path):
     """`execeval serve` as users start it: SIGTERM while a job runs still answers that job, then exits 0."""

@@ -98,7 +98,10 @@ class VerifyClient:
         raise AssertionError("unreachable")  # pragma: no cover - Retrying either returns or raises
 
     def health(self) -> dict:
-        return self._http.get("/healthz").raise_for_status().json()
+        try:
+            return self._http.get("/healthz").raise_for_status().json()
+        except httpx.TransportError as e:  # one line with the fix, as `verify` says it
+            raise _gave_up(self.url, e) from e
 
     def close(self) -> None:
         self._http.close()
@@ -131,7 +134,10 @@ class AsyncVerifyClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def health(self) -> dict:
-        return (await self._http.get("/healthz")).raise_for_status().json()
+        try:
+            return (await self._http.get("/healthz")).raise_for_status().json()
+        except httpx.TransportError as e:
+            raise _gave_up(self.url, e) from e
 
     async def aclose(self) -> None:
         await self._http.aclose()
