@@ -28,7 +28,7 @@ import uvicorn  # noqa: E402
 from execeval.errors import UsageError  # noqa: E402
 from execeval.evaluation.pipeline import EvalConfig  # noqa: E402
 from execeval.evaluation.programs import TimePolicy  # noqa: E402
-from execeval.service.app import ServiceSettings, check_bind, server_config  # noqa: E402
+from execeval.service.app import ServiceSettings, check_bind, listen, server_config  # noqa: E402
 from execeval.service.client import AsyncVerifyClient, VerifyClient  # noqa: E402
 from execeval.service.engine import Verifier  # noqa: E402
 from execeval.service.schema import Ceilings, parse_request  # noqa: E402
@@ -199,6 +199,33 @@ def test_an_unreachable_service_s_health_is_the_same_clear_error():
 
     with pytest.raises(SandboxError, match="cannot reach the verification service"):
         asyncio.run(check())
+
+
+def test_a_port_that_cannot_be_listened_on_is_one_line_before_any_work():
+    """A port taken or out of range, or a host this machine lacks: one line with the fix, at once. A port over
+    65535 used to print "serving" and never answer; a taken one gave uvicorn's log line after the warm-up."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(UsageError, match=f"cannot listen on 127.0.0.1:{port}: Address already in use") as e:
+            listen("127.0.0.1", port)
+        assert "another --port" in e.value.hint
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "EXECEVAL_DATA_DIR": "/nonexistent"}
+        done = subprocess.run([sys.executable, "-m", "execeval.cli", "serve", "--port", str(port), "--tasks",
+                               "humaneval"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr  # before loading the tasks: their data is not even there
+    assert done.stderr.splitlines() == [f"error: cannot listen on 127.0.0.1:{port}: Address already in use — "
+                                        "stop what holds that port, or pass another --port (0: any free one)"]
+    with pytest.raises(UsageError, match="--port 99999: a port is 0-65535"):
+        listen("127.0.0.1", 99999)
+    with pytest.raises(UsageError, match="cannot listen on 192.0.2.1:0") as e:  # TEST-NET-1: no machine's own
+        listen("192.0.2.1", 0)
+    assert "--host" in e.value.hint
+    with listen("127.0.0.1", 0) as free:
+        assert free.getsockname()[1] > 0
+
+
 @pytest.mark.slow
 def test_sigterm_finishes_the_accepted_job_first(tmp_path):
     """`execeval serve` as users start it: SIGTERM while a job runs still answers that job, then exits 0."""

@@ -40,7 +40,7 @@ def serve(
 ) -> None:
     """Serve verdicts over HTTP: POST /v1/verify (one job or a batch), GET /healthz, GET /metrics."""
     try:
-        from execeval.service.app import ServiceSettings, check_bind, serve as run_server
+        from execeval.service.app import ServiceSettings, check_bind, listen, serve as run_server
     except ImportError as e:
         raise UsageError(f"execeval serve needs the service extra ({e.name} is missing)",
                          hint="pip install 'execeval[service]'") from None
@@ -54,16 +54,18 @@ def serve(
     for flag, value in (("--max-queue", max_queue or 1), ("--max-body-mb", max_body_mb), ("--max-batch", max_batch)):
         if not value > 0:
             raise UsageError(f"{flag} {value}: must be more than 0")
-    check_bind(host, token)  # before any work: a refused bind should cost nothing
-    names = [n.strip() for item in tasks for n in item.split(",") if n.strip()]
-    tasksets = [load_tasks(n, data_dir=config.data_dir, split=config.split) for n in names]
-    settings = ServiceSettings(token=token, max_queue=max_queue, max_body_bytes=int(max_body_mb * (1 << 20)),
-                               ceilings=Ceilings(max_jobs=max_batch, memory_mb=max(Ceilings.memory_mb,
-                                                                                   config.policy.memory_mb)))
-    with tempfile.TemporaryDirectory(prefix="execeval-serve-") as tmp:
-        with Verifier(tasksets, state_dir or tmp, config) as verifier:
-            if warm:
-                verifier.warm()
-            typer.echo(f"serving {', '.join(ts.name for ts in tasksets)} on http://{host}:{port} "
-                       f"({verifier.sandbox.capacity} workers, pid {os.getpid()})", err=True)
-            run_server(verifier, settings, host, port)
+    check_bind(host, token)  # before any work: a refused bind should cost nothing, and so should a taken port
+    with listen(host, port) as sock:
+        names = [n.strip() for item in tasks for n in item.split(",") if n.strip()]
+        tasksets = [load_tasks(n, data_dir=config.data_dir, split=config.split) for n in names]
+        settings = ServiceSettings(token=token, max_queue=max_queue, max_body_bytes=int(max_body_mb * (1 << 20)),
+                                   ceilings=Ceilings(max_jobs=max_batch, memory_mb=max(Ceilings.memory_mb,
+                                                                                       config.policy.memory_mb)))
+        with tempfile.TemporaryDirectory(prefix="execeval-serve-") as tmp:
+            with Verifier(tasksets, state_dir or tmp, config) as verifier:
+                if warm:
+                    verifier.warm()
+                typer.echo(f"serving {', '.join(ts.name for ts in tasksets)} on http://{host}:"
+                           f"{sock.getsockname()[1]} ({verifier.sandbox.capacity} workers, pid {os.getpid()})",
+                           err=True)
+                run_server(verifier, settings, host, port, sock=sock)

@@ -21,12 +21,14 @@ jobs with one wake-up: on a few cores the server's CPU per verdict is taken from
 from __future__ import annotations
 
 import asyncio
+import errno
 import hmac
 import ipaddress
 import itertools
 import json
 import math
 import signal
+import socket
 import threading
 import time
 from collections import deque
@@ -57,6 +59,7 @@ QUEUE_PER_WORKER = 32  # small jobs a worker finishes in about a second
 INLINE_JOBS = 64  # larger batches are planned and judged in a thread: the loop keeps answering meanwhile
 RATE_WINDOW_S = 10.0  # the drain rate behind Retry-After and the jobs/s gauge is measured over this long
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+BACKLOG = 4096  # connections the kernel holds before the loop accepts them
 
 
 @dataclass(frozen=True)
@@ -259,22 +262,44 @@ def check_bind(host: str, token: str | None) -> None:
                          "run code here)", hint="set --token, or EXECEVAL_SERVICE_TOKEN")
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The service's listening socket, bound before any work: a port taken, out of range or on an address this
+    machine lacks is then a one-line error at once, not uvicorn's log line after the warm-up (or, for a port over
+    65535, a server that says it serves and never answers)."""
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port {port}: a port is 0-65535", hint=f"pass --port {DEFAULT_PORT} (the default), "
+                         "or 0 for any free one")
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: a restart needs no wait
+    try:
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+    except OSError as e:
+        sock.close()
+        hint = {errno.EADDRINUSE: "stop what holds that port, or pass another --port (0: any free one)",
+                errno.EACCES: "ports under 1024 need root: pass a --port over 1023"}.get(
+                    e.errno, "pass an address of this machine to --host (127.0.0.1 by default)")  # type: ignore[arg-type]  # errno is set on bind's errors
+        raise UsageError(f"cannot listen on {host}:{port}: {e.strerror or e}", hint=hint) from None
+    return sock
+
+
 def serve(verifier: Verifier, settings: ServiceSettings = ServiceSettings(), host: str = "127.0.0.1",
-          port: int = DEFAULT_PORT, *, log_level: str = "warning") -> None:
+          port: int = DEFAULT_PORT, *, log_level: str = "warning", sock: socket.socket | None = None) -> None:
     """Serve until SIGINT/SIGTERM; requests already accepted are answered before it returns (uvicorn waits for
-    them), then the caller closes the verifier."""
+    them), then the caller closes the verifier. `sock`: already listening (`listen`), else bound here."""
     import uvicorn
 
     check_bind(host, settings.token)
-    config = server_config(verifier, settings, host, port, log_level=log_level)
+    sock = sock or listen(host, port)
+    config = server_config(verifier, settings, host, sock.getsockname()[1], log_level=log_level)
     if threading.current_thread() is not threading.main_thread():  # no signals here: the caller stops it
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[sock])
         return
     # uvicorn re-raises SIGTERM / SIGINT once it has shut down gracefully; for a server either is a normal stop,
     # so make it a clean exit: the caller's clean-up (closing the verifier, removing its temporary store) runs
     previous = {sig: signal.signal(sig, _exit_cleanly) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -285,7 +310,7 @@ def server_config(verifier: Verifier, settings: ServiceSettings, host: str, port
     timeout are closed (uvicorn has no such bound: a slow client could hold every file descriptor)."""
     import uvicorn
 
-    options = {"log_level": "warning", "lifespan": "off", "backlog": 4096, "timeout_keep_alive": 30,
+    options = {"log_level": "warning", "lifespan": "off", "backlog": BACKLOG, "timeout_keep_alive": 30,
                "access_log": False, **options}
     return uvicorn.Config(create_app(verifier, settings), host=host, port=port,
                           http=_headers_deadline(settings.read_timeout_s), **options)  # type: ignore[arg-type]  # uvicorn's option types, passed through
