@@ -164,6 +164,12 @@ def test_cli_errors_are_one_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "missing.jsonl" in proc.stderr
     assert "Traceback" not in proc.stderr
+    (tmp_path / "afile").write_text("")  # an --out that cannot be made: one line too, not OSError's traceback
+    proc = subprocess.run([sys.executable, "-m", "execeval.cli", "evaluate", "--demo", "--out",
+                           str(tmp_path / "afile" / "o")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [f"error: {tmp_path / 'afile' / 'o'}: cannot make the run directory "
+                                                "(a file is in the way) — pass --out a directory you can write"]
 
 
 

@@ -286,6 +286,12 @@ def test_report_without_summary_and_bad_dirs(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(UsageError, match="no results.jsonl"):
         render_report(tmp_path / "empty", tmp_path / "x.html")
+    (tmp_path / "afile").write_text("")  # an output under a file, or where nothing can be written: one line
+    with pytest.raises(UsageError, match="cannot write .*afile/r.html: a part of its directory is a file"):
+        render_report(run, tmp_path / "afile" / "r.html")
+    with pytest.raises(UsageError, match="cannot write /proc/r.html"):
+        render_report(run, Path("/proc/r.html"))
+    assert render_report(run, tmp_path / "new" / "dir" / "r.html").is_file()  # its directory is made
 
 
 def test_report_with_comparison_marks_flips(tmp_path: Path) -> None:

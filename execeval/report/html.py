@@ -383,6 +383,5 @@ def render_report(run_dir: str | os.PathLike, out_path: str | os.PathLike | None
         passk_svg=Markup(data["passk_svg"]) if data["passk_svg"] else None,
         sections=collect_sections(Path(run_dir), data),
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(out, text)
     return out

@@ -22,10 +22,17 @@ RESULTS_NAME, SUMMARY_NAME = "results.jsonl", "summary.json"
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` whole or not at all (a reader never sees half a file, even after kill -9)."""
+    """Write `text` to `path` whole or not at all (a reader never sees half a file, even after kill -9), making
+    its directory if needed."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        why = "a part of its directory is a file" if isinstance(e, (FileExistsError, NotADirectoryError)) else \
+            e.strerror or str(e)
+        raise UsageError(f"cannot write {path}: {why}", hint="choose a place you can write") from None
 
 
 def result_row(run: "SampleRun") -> dict:
