@@ -75,9 +75,13 @@ def _runs_of_missing(indices: list[int]) -> list[tuple[int, int]]:
     return blocks
 
 
+def _backend(cfg: GenConfig) -> Backend:
+    """The backend `cfg.model` names, made before any progress bar or sandbox: a bad spec fails at once."""
+    return load_backend(cfg.model, **cfg.backend_options())
+
+
 async def _generate(taskset: TaskSet, store: RunStore, cfg: GenConfig, style: PromptStyle,
-                    on_sample: Callable[[Task, Sample], None], backend: Backend | None = None) -> dict:
-    backend = backend or load_backend(cfg.model, **cfg.backend_options())
+                    on_sample: Callable[[Task, Sample], None], backend: Backend) -> dict:
     by_id = taskset.by_id()
     requests: list[GenerationRequest] = []
     keys: dict[tuple[str, int], str] = {}
@@ -137,6 +141,7 @@ def generate(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg
     reporter = reporter or NullReporter()
     taskset = tasks if isinstance(tasks, TaskSet) else load_tasks(tasks, data_dir=data_dir, split=split)
     taskset, _ = select_dates(taskset, since, until)
+    backend = backend or _backend(cfg)
     out = Path(out_dir)
     store = RunStore.in_dir(out)
     samples: list[Sample] = []
@@ -165,6 +170,7 @@ def run(tasks: str | os.PathLike | TaskSet, out_dir: str | os.PathLike, cfg: Gen
     taskset = tasks if isinstance(tasks, TaskSet) else load_tasks(tasks, data_dir=eval_config.data_dir,
                                                                    split=eval_config.split)
     taskset, window = select_dates(taskset, eval_config.since, eval_config.until)
+    backend = backend or _backend(cfg)
     out = Path(out_dir)
     with Pipeline(out, eval_config, reporter=reporter, sandbox=sandbox) as pipe:
         pipe.prepare(list(taskset.tasks))

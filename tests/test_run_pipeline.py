@@ -72,6 +72,16 @@ def test_unreachable_server_is_one_clear_error(tmp_path):
         generate(DEMO, tmp_path, cfg)
 
 
+def test_an_unknown_backend_fails_before_any_work(tmp_path):
+    """No progress bar, run directory, references or fork servers for a model spec that names no backend."""
+    from execeval.errors import UsageError
+
+    for make in (generate, run):
+        with pytest.raises(UsageError, match="unknown backend 'nosuch'"):
+            make(DEMO, tmp_path / make.__name__, GenConfig("nosuch"))
+        assert not (tmp_path / make.__name__).exists()
+
+
 def test_verdicts_are_reported_while_the_model_is_still_generating(tmp_path, openai_server, sandbox):
     """A live pass rate during a long generation: each verdict is reported when the next sample arrives, not
     after the last one."""
