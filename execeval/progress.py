@@ -54,13 +54,14 @@ class RichReporter(_Closing):
         self.progress = Progress(TextColumn("[bold]{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("eta"),
                                  TimeRemainingColumn(), console=self.console, transient=False)  # type: ignore[arg-type]  # rich's Console, typed loosely here
-        self.progress.start()
+        self._started = False  # at the first phase or note: a run that fails before any leaves no blank line
         self._tasks: dict[str, object] = {}  # phase name -> rich task id; several phases may run at once
         self._counts: dict[str, list[int]] = {}  # phase name -> [passed, judged]
         self._last = ""
 
     def phase(self, name: str, total: int) -> None:
         """Start a phase, or reset its total when it exists (e.g. evaluation growing as generations arrive)."""
+        self._start()
         if name in self._tasks:
             self.progress.update(self._tasks[name], total=total)  # type: ignore[arg-type]
         else:
@@ -80,7 +81,14 @@ class RichReporter(_Closing):
         self.progress.update(self._tasks[name], advance=n, rate=rate)  # type: ignore[arg-type]
 
     def note(self, message: str, *, warning: bool = False) -> None:
+        self._start()
         self.progress.console.print(message, style="yellow" if warning else None, markup=False, highlight=False)
 
+    def _start(self) -> None:
+        if not self._started:
+            self._started = True
+            self.progress.start()
+
     def close(self) -> None:
-        self.progress.stop()
+        if self._started:
+            self.progress.stop()

@@ -82,6 +82,24 @@ def test_an_unknown_backend_fails_before_any_work(tmp_path):
         assert not (tmp_path / make.__name__).exists()
 
 
+def test_the_progress_bar_draws_nothing_until_a_phase_starts():
+    """An error before any work is the error line alone (the bar used to leave a blank line before it)."""
+    import io
+
+    from rich.console import Console
+
+    from execeval.progress import RichReporter
+
+    quiet_one, used = io.StringIO(), io.StringIO()
+    RichReporter(Console(file=quiet_one, width=80)).close()
+    assert quiet_one.getvalue() == ""
+    reporter = RichReporter(Console(file=used, width=80))
+    reporter.phase("generating", 2)
+    reporter.advance(None, 2)
+    reporter.close()
+    assert "generating" in used.getvalue() and "2/2" in used.getvalue()
+
+
 def test_verdicts_are_reported_while_the_model_is_still_generating(tmp_path, openai_server, sandbox):
     """A live pass rate during a long generation: each verdict is reported when the next sample arrives, not
     after the last one."""
