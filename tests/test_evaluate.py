@@ -169,7 +169,8 @@ def test_cli_errors_are_one_line(tmp_path):
                            str(tmp_path / "afile" / "o")], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [f"error: {tmp_path / 'afile' / 'o'}: cannot make the run directory "
-                                                "(a file is in the way) — pass --out a directory you can write"]
+                                                "(a file is in the way) — pass one you can write (--out, or "
+                                                "--state-dir for `execeval serve`)"]
 
 
 

@@ -38,7 +38,7 @@ class RunStore:
         except OSError as e:
             why = "a file is in the way" if isinstance(e, (FileExistsError, NotADirectoryError)) else e.strerror
             raise StoreError(f"{self.path.parent}: cannot make the run directory ({why or e})",
-                             hint="pass --out a directory you can write") from None
+                             hint="pass one you can write (--out, or --state-dir for `execeval serve`)") from None
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
