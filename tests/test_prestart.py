@@ -29,6 +29,7 @@ CORES = os.cpu_count() or 1
     (["evaluate", "-h"], None),
     (["evaluate", "--demo", "-j", "two"], None),  # the command says what is wrong
     (["evaluate", "--demo", "-j", "-1"], None),
+    (["evaluate", "--demo", "-j", "100000"], None),  # more than the pool takes: none started for it
     (["evaluate", "--demo", "-j"], None),
     (["run", "--model", "x"], None),
     (["--help"], None),

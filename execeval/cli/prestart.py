@@ -31,8 +31,10 @@ def workers_to_start(argv: list[str]) -> int | None:
             workers = int(value)
         except ValueError:
             return None  # the command's own parsing says what is wrong
-        if workers < 0:
-            return None
+    from execeval.errors import UsageError
     from execeval.sandbox.forkserver import pool_size  # only for `evaluate`, which loads it anyway
 
-    return pool_size(workers)
+    try:
+        return pool_size(workers)
+    except UsageError:
+        return None  # the command's own pool says what is wrong

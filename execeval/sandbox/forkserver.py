@@ -217,8 +217,17 @@ def _to_result(raw: dict, program: Program, limits: Limits, cases: dict[int, Cas
 
 
 def pool_size(workers: int | None) -> int:
-    """How many fork servers `workers` means: 0 or None is one per core."""
-    return workers or os.cpu_count() or 1
+    """How many fork servers `workers` means: 0 or None is one per core. More than `MAX_PER_CORE` a core is
+    refused: each server is a process of ~20 MB and each job may use its memory limit (`-j 100000` took this
+    machine's 24 GB before any job ran), and jobs beyond the cores only wait for a CPU."""
+    cores = os.cpu_count() or 1
+    if workers is not None and not 0 <= workers <= MAX_PER_CORE * cores:
+        raise UsageError(f"{workers} workers: a pool needs 0 or more (0: one per core), at most {MAX_PER_CORE} "
+                         f"per core ({MAX_PER_CORE * cores} here)", hint=f"pass --workers 0 to {MAX_PER_CORE * cores}")
+    return workers or cores
+
+
+MAX_PER_CORE = 16
 
 
 class WorkerPool:
@@ -227,8 +236,6 @@ class WorkerPool:
     def __init__(self, workers: int | None = None, env_extra: dict[str, str] | None = None,
                  started: list[_Worker] | None = None) -> None:
         """`started`: servers already starting (`early.take`), used as servers 0, 1, ... of this pool."""
-        if workers is not None and workers < 0:
-            raise UsageError(f"{workers} workers: a pool needs 0 or more (0: one per core)", hint="pass --workers 0 or more")
         self.size = pool_size(workers)
         self._env_extra = env_extra or {}
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
