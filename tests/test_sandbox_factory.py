@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from execeval.errors import UsageError
@@ -65,10 +63,8 @@ def test_more_workers_than_the_machine_can_hold_is_a_usage_error_before_any_serv
     most = MAX_PER_CORE * (os.cpu_count() or 1)
     with pytest.raises(UsageError, match=f"at most {MAX_PER_CORE} per core"):
         open_sandbox(workers=most + 1)
-    started = time.monotonic()
     out = subprocess.run([sys.executable, "-m", "execeval.cli", "evaluate", "--demo", "-j", "100000", "-q", "-o",
                           str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and out.stderr.strip().splitlines() == [
         f"error: 100000 workers: a pool needs 0 or more (0: one per core), at most {MAX_PER_CORE} per core ({most} "
-        f"here) — pass --workers 0 to {most}"]
-    assert time.monotonic() - started < 30  # no server was started for it
+        f"here) — pass --workers 0 to {most}"]  # and none started for it: test_prestart's -j 100000
