@@ -62,7 +62,9 @@ def read(n):
     data = b""
     while len(data) < n:
         chunk = os.read(0, n - len(data))
-        if not chunk:
+        if not chunk:  # the end: this server's own CPU and its children's, for the split
+            me, kids = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+            os.write(1, struct.pack("<2d", me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime))
             os._exit(0)
         data += chunk
     return data
@@ -129,6 +131,7 @@ def run_minimal(programs: list[str], workers: int) -> dict:
     servers = [subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
                for _ in range(workers)]
     verdicts: list[bool | None] = [None] * len(programs)
+    split = [(0.0, 0.0)] * workers
 
     def drive(k: int) -> None:
         server = servers[k]
@@ -137,6 +140,7 @@ def run_minimal(programs: list[str], workers: int) -> dict:
             server.stdin.write(struct.pack("<I", len(data)) + data)  # type: ignore[union-attr]
             verdicts[i] = server.stdout.read(1) == b"1"  # type: ignore[union-attr]
         server.stdin.close()  # type: ignore[union-attr]
+        split[k] = struct.unpack("<2d", server.stdout.read(16))  # type: ignore[union-attr]
         server.wait()
 
     threads = [threading.Thread(target=drive, args=(k,)) for k in range(workers)]
@@ -146,7 +150,8 @@ def run_minimal(programs: list[str], workers: int) -> dict:
         t.join()
     wall = time.perf_counter() - t0
     cpu = cpu_used(resource.RUSAGE_SELF) - cpu0[0] + cpu_used(resource.RUSAGE_CHILDREN) - cpu0[1]
-    return {"verdicts": verdicts, "wall_s": wall, "cpu_s": cpu}
+    servers_s, jobs_s = (sum(part) for part in zip(*split))  # start-up is in the servers' share
+    return {"verdicts": verdicts, "wall_s": wall, "cpu_s": cpu, "servers_s": servers_s, "jobs_s": jobs_s}
 
 
 def run_execeval(samples: Path, problems: Path, out: Path, workers: int, log: Path) -> dict:
@@ -223,9 +228,11 @@ def compare(args: argparse.Namespace, work: Path) -> int:
     best_m = min(minimal_runs, key=lambda x: x["cpu_s"])
     best_e = min(execeval_runs, key=lambda x: x["cpu_s"])
     harness, children, jobs, job_s, own_s = best_e["cpu_split"]
-    print(f"  execeval's best round, per sample: harness {ms(harness)}, fork servers {ms(children - job_s)}, "
-          f"jobs {ms(job_s)} (the samples' own {ms(own_s)}); minimal harness's best {ms(best_m['cpu_s'])}; "
-          f"bare fork + own {ms(floor_cpu * jobs + own_s)}")
+    print(f"  best rounds, per sample: execeval {ms(best_e['cpu_s'])} = harness {ms(harness)} + fork servers "
+          f"{ms(children - job_s)} + jobs {ms(job_s)} (the samples' own {ms(own_s)});  minimal "
+          f"{ms(best_m['cpu_s'])} = harness {ms(best_m['cpu_s'] - best_m['servers_s'] - best_m['jobs_s'])} + "
+          f"servers {ms(best_m['servers_s'])} + jobs {ms(best_m['jobs_s'])};  bare fork + own "
+          f"{ms(floor_cpu * jobs + own_s)}")
     theirs = best_m["verdicts"]
     ours = [row["passed"] for row in execeval_runs[-1]["rows"]]
     differ = [(kept[i]["task_id"], i) for i in range(n) if theirs[i] != ours[i]]
