@@ -180,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=2, help="timed rounds, each tool once a round (default: 2)")
     ap.add_argument("--work-dir", help="keep inputs, run directories and logs here (default: a temporary dir)")
     args = ap.parse_args(argv)
+    if args.model_samples and not Path(args.model_samples).is_file():
+        ap.error(f"--model-samples {args.model_samples}: no such file")
+    if args.workers < 1 or args.rounds < 1:
+        ap.error("--workers and --rounds take 1 or more")
     work = Path(args.work_dir or tempfile.mkdtemp(prefix="execeval-design-floor-"))
     work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("EXECEVAL_DATA_DIR", args.data_dir)
