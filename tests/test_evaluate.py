@@ -53,11 +53,51 @@ def test_demo_verdicts_match_hand_labels(demo_run):
 
 
 @pytest.mark.slow
+def test_summary_gives_the_jobs_cpu_and_what_ran_out_of_time(demo_run):
+    out, summary = demo_run
+    jobs, rows = summary["jobs"], read_results(out)
+    programs = {(r["task_id"], r["program"]): r for r in rows}  # one job each
+    limited = [r for r in programs.values() if r["status"] == "timeout"]
+    assert jobs["time_limited"] == len(limited) >= 1
+    assert jobs["time_limited_cpu_s"] == pytest.approx(sum(r["cpu_s"] for r in limited), abs=2e-3)
+    assert jobs["cpu_s"] == pytest.approx(sum(r["cpu_s"] for r in programs.values()), abs=2e-3)
+    assert 0 < jobs["time_limited_cpu_s"] < jobs["cpu_s"]
+
+
+def test_time_limited_note_says_where_the_time_went(demo_run):
+    from io import StringIO
+
+    from rich.console import Console
+
+    from execeval.evaluation.executor import time_limited_note
+    from execeval.report.terminal import print_summary
+
+    note = time_limited_note({"cpu_s": 3.2, "time_limited": 4, "time_limited_cpu_s": 1.33})
+    assert note is not None and note.startswith("4 programs ran out of time: 1.3 s of the jobs' 3.2 s of CPU")
+    assert "--timeout" in note
+    assert time_limited_note({"cpu_s": 1.2, "time_limited": 1, "time_limited_cpu_s": 1.1}).startswith(
+        "1 program ran out of time")  # type: ignore[union-attr]
+    assert time_limited_note({"cpu_s": 10.0, "time_limited": 2, "time_limited_cpu_s": 2.0}) is None  # < a quarter
+    assert time_limited_note({"cpu_s": 1.5, "time_limited": 1, "time_limited_cpu_s": 0.9}) is None  # < a second
+    assert time_limited_note({}) is None  # a summary.json written before these fields
+    out, summary = demo_run
+    shown = {}
+    for name, jobs in (("quiet", {**summary["jobs"], "cpu_s": 10.0, "time_limited": 2, "time_limited_cpu_s": 2.0}),
+                       ("said", {**summary["jobs"], "cpu_s": 3.2, "time_limited": 4, "time_limited_cpu_s": 1.33})):
+        text = StringIO()
+        print_summary({**summary, "jobs": jobs}, out, Console(file=text, width=300))
+        shown[name] = text.getvalue()
+    assert "ran out of time" not in shown["quiet"]
+    assert "4 programs ran out of time: 1.3 s of the jobs' 3.2 s of CPU" in shown["said"]
+
+
+@pytest.mark.slow
 def test_rerun_costs_nothing_and_gives_the_same_results(demo_run, sandbox):
     out, first = demo_run
     before = (out / "results.jsonl").read_text()
     again = evaluate(DEMO_SAMPLES, "demo", out, EvalConfig(k=(1, 5)), sandbox=sandbox)
     assert again["jobs"]["executed"] == 0 and again["jobs"]["from_store"] == first["jobs"]["distinct_programs"]
+    assert again["jobs"]["cpu_s"] == 0 and again["jobs"]["time_limited"] == 0  # this run's jobs, not the store's
     assert (out / "results.jsonl").read_text() == before
 
 

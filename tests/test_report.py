@@ -274,6 +274,16 @@ def test_report_numbers(tmp_path: Path) -> None:
     assert slow == sorted(slow, key=lambda s: -s["total"]) and len(slow) == 10
 
 
+def test_report_says_when_programs_out_of_time_took_the_run(tmp_path: Path) -> None:
+    run = make_run(tmp_path / "run", 3, 2, seed=5)
+    assert "time limits" not in dict(build_report_data(run)["settings"])  # a summary without the CPU fields
+    summary = json.loads((run / "summary.json").read_text())
+    summary["jobs"].update(cpu_s=9.0, time_limited=3, time_limited_cpu_s=6.0)
+    (run / "summary.json").write_text(json.dumps(summary))
+    assert dict(build_report_data(run)["settings"])["time limits"].startswith(
+        "3 programs ran out of time: 6.0 s of the jobs' 9.0 s of CPU")
+
+
 def test_report_without_summary_and_bad_dirs(tmp_path: Path) -> None:
     run = make_run(tmp_path / "run", 3, 1, seed=2)
     (run / "summary.json").unlink()

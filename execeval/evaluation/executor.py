@@ -111,9 +111,25 @@ class Executor:
             self._programs.close()
             self._programs = None
         counts = Counter(self.done[k].status for k in self.by_key)
+        ran = [self.done[k] for k in self.executed]
+        limited = [v.cpu_s for v in ran if v.status == TIMEOUT]
         return {"jobs": {"distinct_programs": len(self.by_key), "executed": len(self.executed),
                          "from_store": len(self.by_key) - len(self.executed), "timeouts_rerun": len(timeouts),
-                         "flaky": changed, "sandbox_errors": counts.get(SANDBOX_ERROR, 0)}}
+                         "flaky": changed, "sandbox_errors": counts.get(SANDBOX_ERROR, 0),
+                         "cpu_s": round(sum(v.cpu_s for v in ran), 3), "time_limited": len(limited),
+                         "time_limited_cpu_s": round(sum(limited), 3)}}
+
+
+def time_limited_note(jobs: dict) -> str | None:
+    """Where a run's time went, when programs that ran out of time took much of it: a never-ending program uses
+    its whole budget (on weak models' HumanEval samples, a few such programs are a third of the jobs' CPU), which
+    no harness speed changes and `--timeout` does. None when they took under a quarter, or under a second."""
+    total, limited = jobs.get("cpu_s") or 0.0, jobs.get("time_limited_cpu_s") or 0.0
+    if limited < 1.0 or limited < total / 4:
+        return None
+    n = jobs.get("time_limited", 0)
+    return (f"{n} program{'s' if n != 1 else ''} ran out of time: {limited:.1f} s of the jobs' {total:.1f} s of CPU "
+            "(one that never ends uses its whole budget; --timeout sets the per-test floor, docs/time-limits.md)")
 
 
 def _wall_timeout(verdict: Verdict) -> bool:

@@ -30,6 +30,7 @@ from execeval.runs.files import atomic_write, read_summary
 from execeval.errors import UsageError
 from execeval.report.passk_chart import BLUE, GREEN, GREY, fmt_pct, pass_at_k_curve, passk_svg
 from execeval.report.sections import collect as collect_sections
+from execeval.evaluation.executor import time_limited_note
 from execeval.evaluation.verdict import (ERROR, FAILED, KILLED, MEMORY_LIMIT, OUTPUT_LIMIT, PASSED, PASSED_UNDERTESTED,
                               SANDBOX_ERROR, SYNTAX_ERROR, TIMEOUT)
 from execeval.evaluation.verdict import STATUS_INFO as VERDICT_STATUSES
@@ -150,6 +151,9 @@ def _settings(summary: dict, run_dir: Path) -> list[tuple[str, str]]:
         rows.append(("jobs", (f"{jobs.get('executed', 0)} run, {jobs.get('from_store', 0)} from the store, "
                               f"{jobs.get('distinct_programs', '?')} distinct programs, "
                               f"{jobs.get('flaky', 0)} of {jobs.get('timeouts_rerun', 0)} re-run timeouts changed")))
+        limited = time_limited_note(jobs)
+        if limited:
+            rows.append(("time limits", limited))
     if summary.get("elapsed_s") is not None:
         rows.append(("elapsed", f"{summary['elapsed_s']:.1f} s"))
     return rows

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from execeval.evaluation.executor import time_limited_note
 from execeval.evaluation.verdict import (ERROR, FAILED, KILLED, MEMORY_LIMIT, OUTPUT_LIMIT, PASSED, PASSED_UNDERTESTED,
                               SANDBOX_ERROR, SYNTAX_ERROR, TIMEOUT)
 
@@ -54,6 +55,9 @@ def print_summary(summary: dict, out_dir: str | Path, console: Console | None = 
     console.print(f"[dim]{jobs.get('executed', 0)} programs run, {jobs.get('from_store', 0)} from the store, "
                   f"{jobs.get('flaky', 0)} of {jobs.get('timeouts_rerun', 0)} re-run timeouts changed; "
                   f"isolation {summary['isolation']['level']}; {summary['elapsed_s']:.1f}s[/]")
+    limited = time_limited_note(jobs)
+    if limited:
+        console.print(f"[dim]{limited}[/]")
     if summary["isolation"]["level"] != "full":
         missing = [n for n, p in summary["isolation"]["primitives"].items() if not p["active"]]
         console.print(f"[bold yellow]warning: partial isolation, missing: {', '.join(missing)}[/]")
