@@ -183,6 +183,22 @@ def test_a_lifted_predicate_in_the_sandbox(sandbox):
     assert _verdicts(sandbox, job("None"))[:2] == ["error", "error"]
 
 
+def test_a_candidate_whose_own_assert_fails_fails_the_lifted_case_as_it_would_in_process(sandbox):
+    """A candidate's own `assert` failing inside a lifted call fails the case (AssertionError, the test's line),
+    as it does when the test runs in the job; it was called tampering (status error, type Tampered): a false
+    alarm on 6 of the 984 real HumanEval samples."""
+    program = "def f(xs):\n    assert len(xs) == 2\n    return sum(xs)\n"
+    seen = []
+    for test in ("assert candidate([1, 2, 3]) == 6",  # lifted: the server compares
+                 "assert candidate([x for x in (lambda n: range(1, n))(4)]) == 6"):  # not liftable: in the job
+        job = PythonTests(program, "f", (Assert("check(f)"),), setup=f"def check(candidate):\n    {test}\n")
+        (case,) = sandbox.run(job, LIMITS).cases
+        seen.append((lift_job(job) is not None, case.status.value, case.error_type, case.message))
+    assert seen == [(lifted, "failed", "AssertionError", f"line 2 of the test: {test}") for lifted, test in (
+        (True, "assert candidate([1, 2, 3]) == 6"),
+        (False, "assert candidate([x for x in (lambda n: range(1, n))(4)]) == 6"))]
+
+
 _SPIN_ON_2 = "def f(x):\n    while x == 2:\n        pass\n    return x + 1\n"  # right for 1, never returns for 2
 
 

@@ -156,6 +156,8 @@ def _judge_lifted(item: dict, lifted: Lifted, cpu: float) -> dict:
         return {**item, "m": f"{str(item.get('m', ''))[:200]}, at {lifted.line}"[:500], "c": cpu}
     if status in ("timeout", "error"):
         return {**item, "c": cpu}
+    if status == "failed":  # an AssertionError raised in the candidate's own code: the assert fails, as in the job
+        return {"s": "failed", "t": "AssertionError", "m": lifted.line, "c": cpu}
     return {"s": "error", "t": "Tampered", "m": f"a lifted assert reported {str(status)[:20]!r}", "c": cpu}
 
 
