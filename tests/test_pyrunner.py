@@ -223,3 +223,27 @@ def test_the_runner_alone_counts_other_threads():
     lines = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     batch = json.loads(lines.splitlines()[0].split(" ", 1)[1])["k"]
     assert batch[1] == ["returned"] and batch[2][0] >= 0.296
+
+
+def test_a_program_that_fails_before_its_tests_says_where(sandbox):
+    """A model's own self-test at the end of its program fails as the program loads, with an empty message: its
+    first_failure names the line (it read `AssertionError:` alone). The same for the tests' setup, a compile
+    failure and an error in a function the program calls as it loads."""
+    from execeval.evaluation.verdict import verdict_of
+
+    f = "def f(x):\n    return x + 1\n"
+    cases = (Assert("assert f(1) == 2"),)
+    jobs = {
+        "self-test": (PythonTests(f + "\nassert f(1) == 3\n", "f", cases),
+                      "AssertionError at line 4 of the program: assert f(1) == 3"),
+        "error in a call": (PythonTests(f + "def g():\n    return 1 / 0\nX = g()\n", "f", cases),
+                            "ZeroDivisionError: division by zero, at line 4 of the program: return 1 / 0"),
+        "setup": (PythonTests(f, "f", cases, setup="import json\njson.loads('{')\n"),
+                  "JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1), "
+                  "at line 2 of the tests' setup: json.loads('{')"),
+        "compile": (PythonTests(f + "def g(:\n    pass\n", "f", cases),
+                    "SyntaxError: invalid syntax, at line 3 of the program: def g(:"),
+    }
+    for name, (job, expected) in jobs.items():
+        verdict = verdict_of(sandbox.run(job), 1)
+        assert (verdict.passed, verdict.first_failure) == (False, expected), name

@@ -86,6 +86,29 @@ _PROCESS_STATUS = {Status.TIMEOUT: TIMEOUT, Status.CPU_LIMIT: TIMEOUT, Status.ME
 _CASE_STATUS = {CaseStatus.FAILED: FAILED, CaseStatus.ERROR: ERROR, CaseStatus.TIMEOUT: TIMEOUT}
 
 
+_WHERE = {'  File "<candidate>", line ': "the program", '  File "<tests>", line ': "the tests' setup"}
+
+
+def failed_before_tests(traceback_text: str) -> str:
+    """What a program that failed before its tests ran (it did not compile, or raised while loading) reads as: its
+    exception, and where in the program, from the job's traceback (the innermost frame in the program's or the
+    setup's code): `AssertionError at line 23 of the program: assert f('cat') == 'catac'`. A model's own
+    self-tests at the end of its program fail this way, with an empty message that alone says nothing."""
+    lines = traceback_text.strip().splitlines()
+    last = lines[-1] if lines else ""
+    where = ""
+    for i, line in enumerate(lines[:-1]):
+        for prefix, what in _WHERE.items():
+            if line.startswith(prefix):
+                number = line[len(prefix):].split(",", 1)[0]
+                source = lines[i + 1].strip() if lines[i + 1].startswith("    ") else ""
+                where = f"line {number} of {what}" + (f": {source}" if source else "")
+    if not where:
+        return last[:500]
+    head = last[:-1] if last.endswith(":") else f"{last},"
+    return f"{head} at {where}"[:500]
+
+
 def _tail(data: bytes, n: int = 1000) -> str:
     return data[-n:].decode("utf-8", "replace")
 
@@ -125,7 +148,7 @@ def verdict_of(result: ExecResult, n_base: int, case_labels: list[str] | None = 
         tests_passed=n_passed,
         tests_total=len(cases),
         error_type=error_type,
-        first_failure=failure or (result.traceback_tail.strip().splitlines() or [""])[-1][:500],
+        first_failure=failure or failed_before_tests(result.traceback_tail),
         detail=result.detail,
         wall_s=round(result.wall_s, 4),
         cpu_s=round(result.cpu_s, 4),
