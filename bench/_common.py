@@ -12,9 +12,10 @@ import platform
 import resource
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +52,17 @@ def write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row) + "\n")
+
+
+def in_work_dir(keep: str | None, prefix: str, body: Callable[[Path], int]) -> int:
+    """`body(work)` in the directory `keep` (made if needed, kept), or in a temporary one removed after."""
+    work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix=prefix))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        return body(work)
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def machine_line() -> str:

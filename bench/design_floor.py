@@ -35,7 +35,6 @@ import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -43,7 +42,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 from _common import (DEFAULT_DATA_DIR, HUMANEVAL_FILE, SAMPLES_FILE, bare_fork_floor, cpu_used,  # noqa: E402
-                     data_file, machine_line, read_jsonl, write_jsonl)
+                     data_file, in_work_dir, machine_line, read_jsonl, write_jsonl)
 
 STOPPED = ("timeout", "output_limit")  # execeval's statuses for programs it stopped: left out of the timed runs
 
@@ -184,14 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--model-samples {args.model_samples}: no such file")
     if args.workers < 1 or args.rounds < 1:
         ap.error("--workers and --rounds take 1 or more")
-    work = Path(args.work_dir or tempfile.mkdtemp(prefix="execeval-design-floor-"))
-    work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("EXECEVAL_DATA_DIR", args.data_dir)
-    try:
-        return compare(args, work)
-    finally:
-        if not args.work_dir:
-            shutil.rmtree(work, ignore_errors=True)
+    return in_work_dir(args.work_dir, "execeval-design-floor-", lambda work: compare(args, work))
 
 
 def compare(args: argparse.Namespace, work: Path) -> int:

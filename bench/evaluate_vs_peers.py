@@ -38,7 +38,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -47,6 +46,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 from _common import (DEFAULT_DATA_DIR, HUMANEVAL_FILE, HUMANEVAL_PLUS_FILE, MANIFEST_FILE,  # noqa: E402
                      PLUS_SAMPLES_FILE, SAMPLES_FILE, JobCpu, bare_fork_floor, cpu_used, data_file, floor_report,
+                     in_work_dir,
                      machine_line, ratio, read_jsonl, table, write_jsonl)
 
 RESULT_TAG = "BENCH-RESULT "
@@ -385,13 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     TOOL_TIMEOUT[0] = args.tool_timeout
 
     print(machine_line())
-    work = Path(args.work_dir) if args.work_dir else Path(tempfile.mkdtemp(prefix="execeval-bench-peers-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        return compare(args, work)
-    finally:
-        if not args.work_dir:
-            shutil.rmtree(work, ignore_errors=True)
+    return in_work_dir(args.work_dir, "execeval-bench-peers-", lambda work: compare(args, work))
 
 
 def compare(args: argparse.Namespace, work: Path) -> int:
