@@ -165,8 +165,8 @@ def run_execeval(samples: Path, problems: Path, out: Path, workers: int, log: Pa
         sys.exit(f"design_floor: execeval failed: {result['error']}")
     harness, children = result["cpu_split"][:2]  # around the library call: imports left out, as for the minimal
     result["cpu_s"] = harness + children  # harness's own process (its servers' start-up is in both)
-    rows = {int(row["source"].rsplit(":", 1)[1]): row for row in read_jsonl(out / "results.jsonl")}
-    result["rows"] = [rows[line] for line in sorted(rows)]  # in the sample file's order
+    # by line of the sample file: a row per line judged (a duplicate or bad line has none)
+    result["rows"] = {int(row["source"].rsplit(":", 1)[1]): row for row in read_jsonl(out / "results.jsonl")}
     return result
 
 
@@ -200,9 +200,9 @@ def compare(args: argparse.Namespace, work: Path) -> int:
 
     whole = run_execeval(samples_file, problems_file, work / "run-all", args.workers, work / "execeval-all.log")
     samples = list(read_jsonl(samples_file))
-    stopped = [i for i, row in enumerate(whole["rows"]) if row["status"] in STOPPED]
-    stopped_cpu = sum(whole["rows"][i]["cpu_s"] for i in stopped)
-    kept = [s for i, s in enumerate(samples) if i not in set(stopped)]
+    stopped = {line: row["cpu_s"] for line, row in whole["rows"].items() if row["status"] in STOPPED}
+    stopped_cpu = sum(stopped.values())
+    kept = [s for line, s in enumerate(samples, 1) if line not in stopped]
     kept_file = work / "ending.jsonl"
     write_jsonl(kept_file, kept)
     problems = {p["task_id"]: p for p in read_jsonl(problems_file)}
@@ -231,10 +231,11 @@ def compare(args: argparse.Namespace, work: Path) -> int:
           f"servers {ms(best_m['servers_s'])} + jobs {ms(best_m['jobs_s'])};  bare fork + own "
           f"{ms(floor_cpu * jobs + own_s)}")
     theirs = best_m["verdicts"]
-    ours = [row["passed"] for row in execeval_runs[-1]["rows"]]
+    judged = execeval_runs[-1]["rows"]
+    ours = [judged[line]["passed"] if line in judged else None for line in range(1, n + 1)]
     differ = [(kept[i]["task_id"], i) for i in range(n) if theirs[i] != ours[i]]
     print(f"verdicts: {n - len(differ)}/{n} agree (passed: minimal {sum(map(bool, theirs))}, execeval "
-          f"{sum(ours)})" + "".join(f"\n  differs: {t} (line {i + 1} of {kept_file.name}): minimal "
+          f"{sum(map(bool, ours))})" + "".join(f"\n  differs: {t} (line {i + 1} of {kept_file.name}): minimal "
                                     f"{theirs[i]}, execeval {ours[i]}" for t, i in differ[:20]))
     return 0
 
