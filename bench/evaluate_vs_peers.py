@@ -56,7 +56,8 @@ TARGET_HUMANEVAL, TARGET_PLUS = 10.0, 5.0  # the targets of issue #28: execeval'
 # ================================================================ one evaluation, in a child process
 def _child(spec: dict) -> None:
     """Run one tool on one sample file; print RESULT_TAG + JSON; exit at once (EvalPlus leaves a thread behind
-    that sleeps 20 s before it notices the run is over)."""
+    that sleeps 20 s before it notices the run is over). EvalPlus's dataset is spec["dataset"] (default
+    "humaneval"; mbppplus_vs_evalplus.py passes "mbpp")."""
     os.environ.update(spec.get("env", {}))
     tool, n = spec["tool"], spec["workers"]
     out: dict = {}
@@ -83,7 +84,7 @@ def _child(spec: dict) -> None:
             out["error"] = f"evalplus is not installed ({e}); see bench/README.md"
         else:
             t0 = time.perf_counter()
-            evalplus_evaluate(dataset="humaneval", samples=spec["samples"], parallel=n,
+            evalplus_evaluate(dataset=spec.get("dataset", "humaneval"), samples=spec["samples"], parallel=n,
                               test_details=spec["all_tests"], i_just_wanna_run=False)
             out["wall_s"] = time.perf_counter() - t0
     elif tool == "execeval":
