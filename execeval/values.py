@@ -1,9 +1,12 @@
 """Encoding of values that cross the sandbox boundary, and their comparison.
 
 A job's outputs come back as tagged JSON text, decoded here without `eval` or `pickle`, so a hostile job can send
-only plain data. Only exact builtin types encode; anything else (an object whose `__eq__` always says True, say)
-encodes as an opaque marker that never equals an expected value. Comparison follows EvalPlus: exact equality, or
-`allclose` with the task's atol (1e-6 when floats are expected and no atol is given).
+only plain data. Only exact builtin types encode, and the standard library's three dict types (`Counter`,
+`OrderedDict`, `defaultdict`; MBPP+'s Mbpp/88 expects a Counter, and EvalPlus's `==` passes a plain dict of the
+same counts), rebuilt here as themselves so that `==` compares as it does in one process. Anything else (an object
+whose `__eq__` always says True, say) encodes as an opaque marker that never equals an expected value.
+Comparison follows EvalPlus: exact equality, or `allclose` with the task's atol (1e-6 when floats are expected and
+no atol is given) for an output of the expected type; and the special oracles of a few tasks (`ORACLES`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +22,9 @@ from execeval.digests import DIGEST_OVER, DIGEST_PREFIX, HEX_FROM, number_list_d
 from execeval.setlayout import rebuild_set, set_wire
 
 _MAX_DEPTH = 64
+# read through these, not through the object: the candidate may have patched Counter's (Python) methods
+_dict_items, _ordered_items = dict.items, OrderedDict.items
+OPAQUE_TAG = '"__x"'  # in an encoded text wherever an opaque value is (and, rarely, a dict key "__x")
 
 
 class Opaque:
@@ -55,8 +62,11 @@ def _plain(obj: Any, depth: int) -> Any:
         tag, items, slots, held = set_wire(obj)
         listed = [_plain(x, depth + 1) for x in items]
         return {tag: listed if slots is None else [slots, listed, held] if held else [slots, listed]}
-    if t is dict:
-        return {"__d": [[_plain(k, depth + 1), _plain(v, depth + 1)] for k, v in obj.items()]}
+    if t is dict or t is defaultdict:  # a defaultdict compares as the dict it holds
+        return {"__d": [[_plain(k, depth + 1), _plain(v, depth + 1)] for k, v in _dict_items(obj)]}
+    if t is Counter or t is OrderedDict:  # each compares its own way (zero counts; order between two)
+        items = _dict_items(obj) if t is Counter else _ordered_items(obj)
+        return {"__ctr" if t is Counter else "__od": [[_plain(k, depth + 1), _plain(v, depth + 1)] for k, v in items]}
     if t is bytes:
         return {"__b": obj.hex()}
     if t is complex:
@@ -77,9 +87,11 @@ def _canonical(node: Any) -> Any:
             listed = val[1][val[2] if len(val) > 2 else 0:] if tag.endswith("l") else val  # nor its placeholders
             return {tag[:-1] if tag.endswith("l") else tag: sorted((_canonical(x) for x in listed),
                                                                     key=compact_json)}
-        if tag == "__d":
+        if tag in ("__d", "__ctr"):
             return {tag: sorted(([_canonical(k), _canonical(v)] for k, v in val),
                                 key=lambda kv: compact_json(kv[0]))}
+        if tag == "__od":  # its order is part of its value
+            return {tag: [[_canonical(k), _canonical(v)] for k, v in val]}
         if tag in ("__t", "__c"):
             return {tag: _canonical(val)}
     return node
@@ -164,6 +176,10 @@ def _revive(node: Any) -> Any:
             return rebuild_set(items, slots if type(slots) is int else None, tag.startswith("__f"), held)
         if tag == "__d":
             return {_hashable(_revive(k)): _revive(v) for k, v in val}
+        if tag == "__ctr":  # from a dict: Counter(pairs) would count the pairs
+            return Counter({_hashable(_revive(k)): _revive(v) for k, v in val})
+        if tag == "__od":
+            return OrderedDict((_hashable(_revive(k)), _revive(v)) for k, v in val)
         if tag == "__b":
             return bytes.fromhex(val)
         if tag == "__c":
@@ -206,6 +222,23 @@ def decode(text: str) -> Any:
         return Opaque("malformed")
 
 
+def opaque_in(text: str) -> str | None:
+    """The type of the first value in encoded `text` that is not plain data (so equal to nothing), or None. A
+    reference whose output holds one expects what no output can equal: the harness reports it, not the samples."""
+    if OPAQUE_TAG not in text:
+        return None
+    todo = [decode(text)]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, Opaque):
+            return value.type_name
+        if isinstance(value, dict):
+            todo += [*value.keys(), *value.values()]
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            todo += value
+    return None
+
+
 def _is_floats(x: Any) -> bool:
     if type(x) is float:
         return True
@@ -231,13 +264,14 @@ def _close(a: Any, b: Any, atol: float, rtol: float) -> bool:
 
 def outputs_equal(actual: Any, expected: Any, atol: float = 0.0) -> bool:
     """EvalPlus's rule: `==` (safe here: both sides are decoded plain data), else allclose(rtol=1e-7, atol) when
-    floats are expected (atol defaults to 1e-6 for them)."""
+    floats are expected (atol defaults to 1e-6 for them) and the output is of the expected type (an int within
+    the tolerance of an expected float fails, as in EvalPlus: MBPP+'s Mbpp/287 reference returns a float)."""
     try:
         if actual == expected:
             return True
         if atol == 0 and _is_floats(expected):
             atol = 1e-6
-        return atol != 0 and _close(actual, expected, atol, 1e-7)
+        return atol != 0 and type(actual) is type(expected) and _close(actual, expected, atol, 1e-7)
     except Exception:  # noqa: BLE001 - RecursionError on deep nesting...: a candidate's value that can't be
         return False  # compared is not equal, never the harness's error
 
@@ -267,6 +301,29 @@ def _poly_root(args: list, actual: Any, expected: Any, atol: float) -> bool:
         return False
 
 
+def _none_or_not(args: list, actual: Any, expected: Any, atol: float) -> bool:
+    """MBPP+'s regex tasks (check_str, ...): the reference returns a match or None, and what is expected is only
+    whether it found one: a bool answer must say so (False when it did is wrong), any other must be None exactly
+    when the reference's is."""
+    found = expected is not None
+    return actual is found if type(actual) is bool else (actual is not None) == found
+
+
+def _pyramid_area(base_edge: float, height: float) -> int:
+    """MBPP+ Mbpp/581 (surface_Area), ill-posed: the height read as the pyramid's own (apex to base), not the
+    faces' slant height. EvalPlus accepts either reading; this is the other one's answer, rounded as its is."""
+    slant = math.sqrt((base_edge / 2) ** 2 + height ** 2)
+    return round(base_edge ** 2 + 2 * base_edge * slant)
+
+
+def _digit_distance(a: int, b: int) -> int:
+    """MBPP+ Mbpp/558 (digit_distance_nums), ill-posed for numbers of different lengths: the shorter one padded
+    with leading zeros. EvalPlus accepts this reading beside the reference's."""
+    x, y = str(a), str(b)
+    width = max(len(x), len(y))
+    return sum(abs(int(p) - int(q)) for p, q in zip(x.zfill(width), y.zfill(width)))
+
+
 def _exact(args: list, actual: Any, expected: Any, atol: float) -> bool:
     """Python's `==` and nothing else (no float tolerance): how LiveCodeBench and CRUXEval compare values."""
     return not isinstance(actual, Opaque) and bool(actual == expected)  # outputs_match catches what == raises
@@ -279,7 +336,13 @@ ORACLES = {
     "poly_root": _poly_root,
     "any_output": lambda args, actual, expected, atol: True,  # MBPP+ are_equivalent: ill-posed task
     "equal_or_zero": lambda args, actual, expected, atol: actual == 0 or outputs_equal(actual, expected, atol),
-    "none_or_not": lambda args, actual, expected, atol: (actual is None) == (expected is None),
+    "none_or_not": _none_or_not,
+    "set_equal": lambda args, actual, expected, atol: set(actual) == set(expected) or outputs_equal(actual, expected,
+                                                                                                  atol),
+    "pyramid_area": lambda args, actual, expected, atol: outputs_equal(actual, expected, atol)
+    or abs(actual - _pyramid_area(*args)) <= atol,
+    "digit_distance": lambda args, actual, expected, atol: outputs_equal(actual, expected, atol)
+    or actual == _digit_distance(*args),
 }
 
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 import json
 
 from execeval.sandbox.base import Call, CaseResult, CaseStatus, PythonTests, not_run
-from execeval.values import decode, outputs_match, short_repr
+from execeval.values import OPAQUE_TAG, decode, outputs_match, short_repr
 
 
 class Expected:
-    """An expected output, decoded only if a job's output is not byte-identical to it."""
+    """An expected output, decoded only if a job's output is not byte-identical to it (and holds no opaque value:
+    two objects of one type that is not plain data encode alike, and equal nothing)."""
 
-    __slots__ = ("text", "_value")
+    __slots__ = ("text", "plain", "_value")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self.plain = OPAQUE_TAG not in text
         self._value: tuple[object] | None = None
 
     @property
@@ -51,7 +53,7 @@ def grade_batch(columns: list[list], expected: list | None, program: PythonTests
         if (status == "returned" and type(index) is int and 0 <= index < n_cases and type(case := cases[index]) is Call
                 and type(output) is str and (type(cpu) is float or type(cpu) is int) and 0 <= cpu < 1e9
                 and not (budgets and cpu > budgets[index])
-                and (expected is None or (want := expected[index]) is None or output == want.text and not case.oracle)):
+                and (expected is None or (want := expected[index]) is None or output == want.text and want.plain and not case.oracle)):
             append(CaseResult(index, passed, None, "", output, float(cpu)))
         else:
             append(grade_case({"i": index, "s": status, "c": cpu, "o": output}, expected, program))
@@ -99,7 +101,7 @@ def _judge_case(raw: dict, expected: list | None, program: PythonTests) -> CaseR
             return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=cpu)
         case = program.cases[index]
         oracle = case.oracle if isinstance(case, Call) else ""
-        if output == want.text and not oracle:  # same encoding: equal without decoding either side
+        if output == want.text and want.plain and not oracle:  # same encoding: equal without decoding either side
             return CaseResult(index, CaseStatus.PASSED, output=output, cpu_s=cpu)
         got = decode(str(output))
         args = (decode(case.args_json) if case.tagged else json.loads(case.args_json)) if oracle else None  # type: ignore[union-attr]  # oracle implies a Call
