@@ -18,7 +18,8 @@ from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from execeval.digests import DIGEST_OVER, DIGEST_PREFIX, HEX_FROM, number_list_digest, plain_string_digest
+from execeval.digests import (DIGEST_OVER, DIGEST_PREFIX, HEX_FROM, number_list_digest, plain_string_digest,
+                              row_list_digest)
 from execeval.setlayout import rebuild_set, set_wire
 
 _MAX_DEPTH = 64
@@ -136,9 +137,9 @@ def parse_json(text: str) -> Any:
 
 def encode(obj: Any) -> str:
     """Plain-data text of `obj` (runs inside the job). Outputs over DIGEST_OVER bytes travel as a digest of
-    their canonical text, or of a long number list's packed bytes, or of a long plain string's bytes
-    (`execeval.digests`)."""
-    if type(obj) is list and (packed := number_list_digest(obj)):
+    their canonical text, or of a long number list's packed bytes, a long list of rows' marshalled bytes, or a long
+    plain string's bytes (`execeval.digests`)."""
+    if type(obj) is list and (packed := number_list_digest(obj) or row_list_digest(obj)):
         return packed
     if type(obj) is str and (packed := plain_string_digest(obj)):
         return packed

@@ -5,7 +5,7 @@ import hashlib
 import json
 import math
 
-from execeval.digests import DIGEST_OVER, DIGEST_PREFIX, number_list_digest, plain_string_digest
+from execeval.digests import DIGEST_OVER, DIGEST_PREFIX, number_list_digest, plain_string_digest, row_list_digest
 from execeval.sandbox.python.outputtext import flat_text
 from execeval.values import Digest, decode, encode, outputs_equal
 
@@ -93,3 +93,39 @@ def test_a_long_int_list_is_packed_and_equal_exactly_when_its_text_is():
     mixed = [True] + ints[1:]
     assert number_list_digest(mixed) is None and flat_text(mixed) in (None, encode(mixed))
     assert encode(mixed).startswith(DIGEST_PREFIX)  # the text's digest
+
+
+def _rows(n: int, fresh: bool = False) -> list:
+    """Combinations of words as Mbpp/255 returns them; `fresh`: every string a new object, none interned."""
+    words = ["Dog", "Cat", "CatBird", "Bird", "Fish"]
+    return [tuple("".join(list(words[(i + j) % 5])) if fresh else words[(i + j) % 5] for j in range(6))
+            for i in range(n)]
+
+
+def test_a_long_list_of_rows_is_digested_from_marshal_and_equal_exactly_when_its_text_is():
+    rows = _rows(DIGEST_OVER // 10)
+    packed = row_list_digest(rows)
+    assert packed is not None and packed.startswith(DIGEST_PREFIX)
+    assert encode(rows) == packed and len(json.dumps(rows)) > DIGEST_OVER
+    assert row_list_digest(_rows(DIGEST_OVER // 10, fresh=True)) == packed  # interned or not: the same bytes
+    changed = list(rows)
+    changed[-1] = changed[-1][:-1] + ("Fisk",)
+    assert row_list_digest(changed) != packed
+    more = _rows(DIGEST_OVER // 4)
+    as_lists = row_list_digest([list(r) for r in more])
+    assert as_lists is not None and as_lists != row_list_digest(more)  # lists are not tuples, as in the text
+    ints = [(i, i + 1) for i in range(DIGEST_OVER // 10)]
+    bools = [(True, i + 1) if i == 0 else (i, i + 1) for i in range(DIGEST_OVER // 10)]
+    assert ints[0] == (0, 1) and row_list_digest([(1, 1), *ints[1:]]) != row_list_digest(
+        [(True, 1), *ints[1:]])  # 1 == True, but their texts differ
+    assert row_list_digest(bools) != row_list_digest(ints)
+
+
+def test_what_a_row_digest_leaves_to_the_text():
+    assert row_list_digest(_rows(100)) is None  # short: its text is sent
+    assert row_list_digest([(0.5, i) for i in range(DIGEST_OVER)]) is None  # floats: NaN's text keeps no sign
+    assert row_list_digest([({1}, i) for i in range(DIGEST_OVER)]) is None  # a set: its order is not its value
+    assert row_list_digest([(1, 2), [1, 2]] * DIGEST_OVER) is None  # rows of two kinds
+    assert row_list_digest([*_rows(DIGEST_OVER // 10), "tail"]) is None
+    big = _rows(DIGEST_OVER // 10)
+    assert decode(encode(big)) == decode(encode(_rows(DIGEST_OVER // 10, fresh=True)))  # compared as digests
