@@ -10,14 +10,16 @@ exactly when their JSON texts are equal (the same length, the same type at each 
 whose shortest repr is one-to-one, the same ints, whose decimal or hex text is one-to-one). It is used only where
 the text is surely over DIGEST_OVER, so the values that travel as digests are the same; NaN and infinities (tagged
 by `encode`, and NaN's bits are not one value) and bools are left to the text. A long list of rows (tuples or
-lists of strings, ints, bools and None: combinations, pairs) is digested the same way from marshal format 0
+lists of strings, ints, bools and None: combinations, pairs) is digested the same way, from its pickle
 (`row_list_digest`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import marshal
+import pickle
 from itertools import chain
 
 DIGEST_OVER = 1 << 20
@@ -26,9 +28,9 @@ HEX_FROM = 1 << 256  # `execeval.values` writes ints of this size or more in hex
 _NUMBERS = frozenset({int, float})
 _MATERIAL = b"execeval marshalled numbers v1\0"  # never the start of JSON text: no collision with a text's digest
 _UNESCAPED = bytes(c for c in range(0x20, 0x7F) if c not in b'"\\')  # what JSON's ASCII text keeps as it is
-_ROW_ITEMS = frozenset({str, int, bool, type(None)})  # no floats: marshal's text of a NaN keeps its sign
-_ROWS_MATERIAL = b"execeval marshalled rows v1\0"
-_ROWS_CHUNK = 4096  # rows marshalled at a time: no second copy of a huge output in memory
+_ROW_ITEMS = frozenset({str, int, bool, type(None)})  # no floats: a NaN's bits are not one value (as above)
+_ROWS_MATERIAL = b"execeval pickled rows v1\0"
+_ROWS_CHUNK = 4096  # rows pickled at a time: no second copy of a huge output in memory
 
 
 def number_list_digest(value: list, kinds: set | None = None) -> str | None:
@@ -70,14 +72,16 @@ def plain_string_digest(value: str) -> str | None:
 
 
 def row_list_digest(value: list) -> str | None:
-    """The digest of a long list of tuples (or of lists) of strings, ints, bools and None from their marshalled
+    """The digest of a long list of tuples (or of lists) of strings, ints, bools and None from their pickled
     bytes when its JSON text is surely over DIGEST_OVER bytes; else None.
 
     Why: MBPP+'s Mbpp/255 returns every combination with repetition, up to 1.7 million tuples of 77 strings; `encode`
     walks them in Python and builds their text (~3 s per 6 million items, and more memory than the job has for the
-    largest), so the reference never got through its inputs. Marshal format 0 writes each item whole with its type
-    (no references, no interning flag as from format 3, a bool apart from an int), so two such lists get the same
-    digest exactly when their JSON texts are equal; which path a list takes depends only on its types and lengths."""
+    largest), so the reference never got through its inputs. Pickle without its memo ("fast" mode, protocol 5; a
+    third of marshal's time here, whose strings cost an encoding each) writes each item whole with its type (no
+    references, so no trace of which objects are shared or interned; a bool apart from an int), so two such lists
+    get the same digest exactly when their JSON texts are equal; which path a list takes depends only on its types
+    and lengths. Rows of plain scalars only: no object of the candidate's can run code while it is written."""
     if not value or type(value[0]) not in (tuple, list):
         return None
     kinds = set(map(type, value))
@@ -86,12 +90,16 @@ def row_list_digest(value: list) -> str | None:
     row = kinds.pop()
     if row is not tuple and row is not list:
         return None
-    # the least text: each row '{"__t":[]}' (a tuple) or '[]', each item one character and a comma
+    # the least text: each row '{"__t":[]}' (a tuple) or '[]', each item at least one character
     if (10 if row is tuple else 2) * len(value) + sum(map(len, value)) <= DIGEST_OVER:
         return None
     if not set(map(type, chain.from_iterable(value))) <= _ROW_ITEMS:
         return None
     digest = hashlib.sha256(_ROWS_MATERIAL + (b"t" if row is tuple else b"l"))
     for start in range(0, len(value), _ROWS_CHUNK):
-        digest.update(marshal.dumps(value[start:start + _ROWS_CHUNK], 0))
+        out = io.BytesIO()
+        pickler = pickle.Pickler(out, 5)
+        pickler.fast = True  # no memo: an item written whole however often its object recurs
+        pickler.dump(value[start:start + _ROWS_CHUNK])
+        digest.update(out.getbuffer())
     return DIGEST_PREFIX + digest.hexdigest()
