@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import NoReturn
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -31,12 +32,18 @@ PLUS_SAMPLES_FILE = "humanevalplus_samples.jsonl"  # EvalPlus format: {"task_id"
 MANIFEST_FILE = "manifest.jsonl"  # {"task_id", "completion_id", "kind", "detail"}: what each sample is
 
 
+def fail(message: str) -> NoReturn:
+    """A one-line message on stderr and exit status 2 (missing data or tool), as a usage error."""
+    print(f"bench: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def data_file(data_dir: str | os.PathLike, name: str) -> Path:
     """`data_dir/name`, or exit with a message (exit status 2) when it is not there."""
     path = Path(data_dir) / name
     if not path.is_file():
-        sys.exit(f"bench: {path} not found. The benchmark data lives in ../shared/data relative to the repo root "
-                 f"(see SOURCES.md there); pass --data-dir DIR holding {name}.")
+        fail(f"{path} not found. The benchmark data lives in ../shared/data relative to the repo root "
+             f"(see SOURCES.md there); pass --data-dir DIR holding {name}.")
     return path
 
 

@@ -38,18 +38,12 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 import evaluate_vs_peers as peers  # noqa: E402
-from _common import DEFAULT_DATA_DIR, bare_fork_floor, in_work_dir, machine_line, read_jsonl  # noqa: E402
+from _common import DEFAULT_DATA_DIR, bare_fork_floor, fail, in_work_dir, machine_line, read_jsonl  # noqa: E402
 
 MBPP_PLUS_FILE = "MbppPlus-dev-20231122.jsonl"
 LDB_FILES = [f"model-samples/ldb-seed-mbpp-{m}.jsonl" for m in ("codellama", "gpt-3.5-turbo-0613", "starcoder")]
 SUBSET_FILE = "MbppPlus-sampled.jsonl"  # the snapshot's lines of the sampled tasks, in the work dir
 SAMPLES_FILE = "mbppplus_samples.jsonl"  # {"task_id": "Mbpp/N", "solution"}: for both tools
-
-
-def fail(message: str) -> None:
-    """A one-line message and exit status 2 (missing data or tool)."""
-    print(f"bench: {message}", file=sys.stderr)
-    raise SystemExit(2)
 
 
 def mbpp_plus_id(task_id: str) -> str:
