@@ -137,7 +137,7 @@ def parse_json(text: str) -> Any:
 
 def encode(obj: Any) -> str:
     """Plain-data text of `obj` (runs inside the job). Outputs over DIGEST_OVER bytes travel as a digest of
-    their canonical text, or of a long number list's packed bytes, a long list of rows' marshalled bytes, or a long
+    their canonical text, or of a long number list's packed bytes, a long list of rows' pickled bytes, or a long
     plain string's bytes (`execeval.digests`)."""
     if type(obj) is list and (packed := number_list_digest(obj) or row_list_digest(obj)):
         return packed
