@@ -66,8 +66,8 @@ def _plain(obj: Any, depth: int) -> Any:
     if t is dict or t is defaultdict:  # a defaultdict compares as the dict it holds
         return {"__d": [[_plain(k, depth + 1), _plain(v, depth + 1)] for k, v in _dict_items(obj)]}
     if t is Counter or t is OrderedDict:  # each compares its own way (zero counts; order between two)
-        items = _dict_items(obj) if t is Counter else _ordered_items(obj)
-        return {"__ctr" if t is Counter else "__od": [[_plain(k, depth + 1), _plain(v, depth + 1)] for k, v in items]}
+        pairs = _dict_items(obj) if t is Counter else _ordered_items(obj)
+        return {"__ctr" if t is Counter else "__od": [[_plain(k, depth + 1), _plain(v, depth + 1)] for k, v in pairs]}
     if t is bytes:
         return {"__b": obj.hex()}
     if t is complex:
