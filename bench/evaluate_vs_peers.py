@@ -431,43 +431,54 @@ def compare(args: argparse.Namespace, work: Path) -> int:
     if args.part in ("plus", "both"):
         modes = ["all-tests", "first-failure"] if args.plus_mode == "both" else [args.plus_mode]
         for mode in modes:
-            all_tests = mode == "all-tests"
-            print(f"\nHumanEval+ ({mode})")
-            ep_cache = fresh(work, f"evalplus-cache-{mode}")
-            ep = {}
-            for temp in ("cold", "warm"):
-                f = fresh(work, f"evalplus-{mode}-{temp}", plus_samples)
-                ep[temp] = (f, run_child(f"EvalPlus ({temp} ground-truth cache)", {
-                    "tool": "evalplus", "workers": args.workers, "samples": str(f), "all_tests": all_tests,
-                    "env": {"HUMANEVAL_OVERRIDE_PATH": str(plus_path), "XDG_CACHE_HOME": str(ep_cache)}},
-                    logs / f"evalplus-{mode}-{temp}.log"))
-            cache = fresh(work, f"execeval-cache-plus-{mode}")
-            ex = {}
-            for temp in ("cold", "warm"):
-                out = fresh(work, f"execeval-plus-{mode}-{temp}")
-                ex[temp] = (out, run_child(f"execeval ({temp} reference cache)", {
-                    "tool": "execeval", "workers": args.workers, "samples": str(plus_samples),
-                    "problems": str(plus_path), "out": str(out), "all_tests": all_tests,
-                    "timeout": args.execeval_timeout, "env": {"EXECEVAL_CACHE_DIR": str(cache)}},
-                    logs / f"execeval-plus-{mode}-{temp}.log"))
-            report_times(f"HumanEval+ ({mode})", n,
-                         [("EvalPlus cold", ep["cold"][1]), ("EvalPlus warm", ep["warm"][1]),
-                          ("execeval cold", ex["cold"][1]), ("execeval warm", ex["warm"][1])],
-                         [("execeval cold", "EvalPlus cold"), ("execeval warm", "EvalPlus warm")], TARGET_PLUS,
-                         args.workers)
-            if "wall_s" in ep["cold"][1] and "wall_s" in ex["cold"][1]:
-                theirs, ours = evalplus_verdicts(ep["cold"][0]), execeval_verdicts(ex["cold"][0])
-                for field in ("passed", "plus_passed"):
-                    disagreements += agreement(f"HumanEval+ ({mode})", field, "EvalPlus", theirs, ours, manifest)
-                if "wall_s" in ep["warm"][1]:
-                    same_verdicts("EvalPlus", theirs, evalplus_verdicts(ep["warm"][0]), ("passed", "plus_passed"))
-                if "wall_s" in ex["warm"][1]:
-                    same_verdicts("execeval", ours, execeval_verdicts(ex["warm"][0]), ("passed", "plus_passed"))
-            if "wall_s" in ex["cold"][1]:
-                time_breakdown(f"execeval HumanEval+ {mode} (cold)", ex["cold"][0])
+            disagreements += compare_plus(work, "HumanEval+", mode, plus_samples, plus_path, "humaneval",
+                                          "HUMANEVAL_OVERRIDE_PATH", n, manifest, args.workers,
+                                          args.execeval_timeout)
 
     print(f"\n{len(disagreements)} disagreement(s) in all" + (": each needs an explanation" if disagreements else ""))
     return 0
+
+
+def compare_plus(work: Path, name: str, mode: str, samples: Path, problems: Path, dataset: str, override_env: str,
+                 n: int, manifest: dict[Key, dict], workers: int, execeval_timeout: float | None = None) -> list[str]:
+    """One EvalPlus benchmark (`dataset`, its task file given through `override_env`) in one mode: EvalPlus and
+    execeval each cold then warm, their times, and agreement on `passed` and `plus_passed`; returns the
+    disagreement lines. Used for HumanEval+ here and for MBPP+ by mbppplus_vs_evalplus.py."""
+    all_tests = mode == "all-tests"
+    print(f"\n{name} ({mode})")
+    ep_cache = fresh(work, f"evalplus-cache-{mode}")
+    ep = {}
+    for temp in ("cold", "warm"):
+        f = fresh(work, f"evalplus-{mode}-{temp}", samples)
+        ep[temp] = (f, run_child(f"EvalPlus ({temp} ground-truth cache)", {
+            "tool": "evalplus", "dataset": dataset, "workers": workers, "samples": str(f), "all_tests": all_tests,
+            "env": {override_env: str(problems), "XDG_CACHE_HOME": str(ep_cache)}},
+            work / "logs" / f"evalplus-{mode}-{temp}.log"))
+    cache = fresh(work, f"execeval-cache-plus-{mode}")
+    ex = {}
+    for temp in ("cold", "warm"):
+        out = fresh(work, f"execeval-plus-{mode}-{temp}")
+        ex[temp] = (out, run_child(f"execeval ({temp} reference cache)", {
+            "tool": "execeval", "workers": workers, "samples": str(samples), "problems": str(problems),
+            "out": str(out), "all_tests": all_tests, "timeout": execeval_timeout,
+            "env": {"EXECEVAL_CACHE_DIR": str(cache)}},
+            work / "logs" / f"execeval-plus-{mode}-{temp}.log"))
+    report_times(f"{name} ({mode})", n,
+                 [("EvalPlus cold", ep["cold"][1]), ("EvalPlus warm", ep["warm"][1]),
+                  ("execeval cold", ex["cold"][1]), ("execeval warm", ex["warm"][1])],
+                 [("execeval cold", "EvalPlus cold"), ("execeval warm", "EvalPlus warm")], TARGET_PLUS, workers)
+    disagreements: list[str] = []
+    if "wall_s" in ep["cold"][1] and "wall_s" in ex["cold"][1]:
+        theirs, ours = evalplus_verdicts(ep["cold"][0]), execeval_verdicts(ex["cold"][0])
+        for field in ("passed", "plus_passed"):
+            disagreements += agreement(f"{name} ({mode})", field, "EvalPlus", theirs, ours, manifest)
+        if "wall_s" in ep["warm"][1]:
+            same_verdicts("EvalPlus", theirs, evalplus_verdicts(ep["warm"][0]), ("passed", "plus_passed"))
+        if "wall_s" in ex["warm"][1]:
+            same_verdicts("execeval", ours, execeval_verdicts(ex["warm"][0]), ("passed", "plus_passed"))
+    if "wall_s" in ex["cold"][1]:
+        time_breakdown(f"execeval {name} {mode} (cold)", ex["cold"][0])
+    return disagreements
 
 
 if __name__ == "__main__":

@@ -167,43 +167,11 @@ def compare(args: argparse.Namespace, work: Path) -> int:
     print(f"workers: {args.workers} for every tool; work dir: {work}")
     peers.FLOOR.append(bare_fork_floor())
     print(f"bare-fork floor on this machine: {1000 * peers.FLOOR[-1][0]:.2f} ms CPU per fork + _exit + waitpid")
-    logs = work / "logs"
-    logs.mkdir(exist_ok=True)
+    (work / "logs").mkdir(exist_ok=True)
     disagreements: list[str] = []
     for mode in (["first-failure", "all-tests"] if args.plus_mode == "both" else [args.plus_mode]):
-        all_tests = mode == "all-tests"
-        print(f"\nMBPP+ dev snapshot ({mode})")
-        ep_cache, ep = peers.fresh(work, f"evalplus-cache-{mode}"), {}
-        for temp in ("cold", "warm"):
-            f = peers.fresh(work, f"evalplus-{mode}-{temp}", samples)
-            ep[temp] = (f, peers.run_child(f"EvalPlus ({temp} ground-truth cache)", {
-                "tool": "evalplus", "dataset": "mbpp", "workers": args.workers, "samples": str(f),
-                "all_tests": all_tests, "env": {"MBPP_OVERRIDE_PATH": str(subset), "XDG_CACHE_HOME": str(ep_cache)}},
-                logs / f"evalplus-{mode}-{temp}.log"))
-        ex_cache, ex = peers.fresh(work, f"execeval-cache-{mode}"), {}
-        for temp in ("cold", "warm"):
-            out = peers.fresh(work, f"execeval-{mode}-{temp}")
-            ex[temp] = (out, peers.run_child(f"execeval ({temp} reference cache)", {
-                "tool": "execeval", "workers": args.workers, "samples": str(samples), "problems": str(subset),
-                "out": str(out), "all_tests": all_tests, "env": {"EXECEVAL_CACHE_DIR": str(ex_cache)}},
-                logs / f"execeval-{mode}-{temp}.log"))
-        peers.report_times(f"MBPP+ dev snapshot ({mode})", n,
-                           [("EvalPlus cold", ep["cold"][1]), ("EvalPlus warm", ep["warm"][1]),
-                            ("execeval cold", ex["cold"][1]), ("execeval warm", ex["warm"][1])],
-                           [("execeval cold", "EvalPlus cold"), ("execeval warm", "EvalPlus warm")],
-                           peers.TARGET_PLUS, args.workers)
-        if "wall_s" in ep["cold"][1] and "wall_s" in ex["cold"][1]:
-            theirs, ours = peers.evalplus_verdicts(ep["cold"][0]), peers.execeval_verdicts(ex["cold"][0])
-            for field in ("passed", "plus_passed"):
-                disagreements += peers.agreement(f"MBPP+ dev ({mode})", field, "EvalPlus", theirs, ours, manifest)
-            if "wall_s" in ep["warm"][1]:
-                peers.same_verdicts("EvalPlus", theirs, peers.evalplus_verdicts(ep["warm"][0]),
-                                    ("passed", "plus_passed"))
-            if "wall_s" in ex["warm"][1]:
-                peers.same_verdicts("execeval", ours, peers.execeval_verdicts(ex["warm"][0]),
-                                    ("passed", "plus_passed"))
-        if "wall_s" in ex["cold"][1]:
-            peers.time_breakdown(f"execeval MBPP+ {mode} (cold)", ex["cold"][0])
+        disagreements += peers.compare_plus(work, "MBPP+ dev", mode, samples, subset, "mbpp", "MBPP_OVERRIDE_PATH", n,
+                                            manifest, args.workers)
     print(f"\n{len(disagreements)} disagreement(s) in all" + (": each needs an explanation" if disagreements else ""))
     return 0
 

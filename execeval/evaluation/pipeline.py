@@ -35,7 +35,7 @@ from execeval.evaluation.runrecord import SampleRun
 from execeval.samples import Matching, Sample, SampleSet, program_for
 from execeval.sandbox.base import Call, CaseResult, CaseStatus, IsolationReport, Sandbox
 from execeval.sandbox.factory import open_sandbox
-from execeval.values import OPAQUE_TAG, opaque_in
+from execeval.values import opaque_in
 from execeval.evaluation.scoring import score_run
 from execeval.runs.store import RunStore
 from execeval.tasks.model import Task, TaskSet
@@ -314,7 +314,7 @@ def _reference_of(program, result, speed: float) -> Reference:
     cpu = [round(g.cpu_s / speed, 6) if g is not None else 0.0 for g in got]
     failures = [_failure(i, g, result) for i, g in enumerate(got) if g is None or g.status is not passed]
     for i, text in enumerate(outputs):  # an output equal to nothing expects nothing: left out, as a failure is
-        if text is not None and OPAQUE_TAG in text and not program.cases[i].oracle and (kind := opaque_in(text)):
+        if text is not None and not program.cases[i].oracle and (kind := opaque_in(text)):
             outputs[i] = None
             failures.append(f"test {i}: returned a {kind}, which is not plain data: no output can equal it")
     return Reference(tuple(outputs), tuple(cpu), tuple(failures))
