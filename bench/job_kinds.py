@@ -5,7 +5,7 @@ long), beside the bare-fork floor. Where `fork_profile.py` measures one trivial 
 an `execeval evaluate` run really submits (recorded as that run goes), each alone on one fork server, so a kind
 that costs more outside its own code shows up.
 
-    python bench/job_kinds.py /tmp/he984.jsonl --tasks humaneval --data-dir ../shared/data
+    python bench/job_kinds.py /tmp/he984.jsonl --tasks humaneval      # task files from ../shared/data
     python bench/job_kinds.py samples.jsonl --tasks humaneval --rounds 5
 
 Page faults are the steady figure (each costs a forked job ~2.5-3 us of copy-on-write); CPU moves with the
@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import bare_fork_floor, machine_line, table  # noqa: E402
+from _common import DEFAULT_DATA_DIR, bare_fork_floor, machine_line, table  # noqa: E402
 from fork_profile import server_pid, usage  # noqa: E402
 
 
@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("samples")
     ap.add_argument("--tasks", default="humaneval")
-    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR),
+                    help="holds the task files (default: %(default)s; the hub is never asked)")
     ap.add_argument("--rounds", type=int, default=3, help="replays of each kind (default: %(default)s)")
     args = ap.parse_args(argv)
     from execeval.sandbox import ForkServerSandbox
